@@ -1,0 +1,50 @@
+namespace Clusterd.Config;
+
+/// <summary>The validated configuration: every value present, every default applied.</summary>
+internal sealed record ClusterConfig(
+    string Path,
+    ControlConfig Control,
+    MetricsConfig Metrics,
+    IReadOnlyList<GroupConfig> Groups);
+
+internal sealed record ControlConfig(string? Socket, string? Group);
+
+/// <summary><c>Listen</c> is null when the [metrics] table or its key is absent: no endpoint.</summary>
+internal sealed record MetricsConfig(string? Listen);
+
+internal enum SharingMode { ReusePort, Shared }
+
+internal enum ReadyMode { Notify, Started }
+
+internal enum RestartMode { Always, OnFailure, Never }
+
+internal sealed record BackoffConfig(TimeSpan Initial, TimeSpan Max, double Factor);
+
+/// <summary>A listen address: TCP (IPv4/IPv6, host must be a literal address) or a Unix socket path.</summary>
+internal sealed record ListenAddress(string Text, System.Net.EndPoint EndPoint)
+{
+    public bool IsUnix => EndPoint is System.Net.Sockets.UnixDomainSocketEndPoint;
+    public override string ToString() => Text;
+}
+
+internal sealed record GroupConfig(
+    string Name,
+    IReadOnlyList<string> Command,
+    int Workers,
+    IReadOnlyList<ListenAddress> Listen,
+    SharingMode Sharing,
+    ReadyMode Ready,
+    TimeSpan ReadyTimeout,
+    TimeSpan MinUptime,
+    string? User,
+    string? Group,
+    string? Cwd,
+    IReadOnlyDictionary<string, string> Env,
+    RestartMode Restart,
+    BackoffConfig Backoff,
+    int MaxRestarts,
+    TimeSpan RestartWindow,
+    int StopSignal,
+    string StopSignalName,
+    TimeSpan StopTimeout,
+    TimeSpan WatchdogTimeout);
