@@ -6,6 +6,7 @@ namespace TestWorker;
 internal static partial class NativeMethods
 {
     internal const int SigSegv = 11;
+    internal const nint SigDfl = 0;
 
     [LibraryImport("libc", EntryPoint = "getpgid", SetLastError = true)]
     internal static partial int GetPgid(int pid);
@@ -18,6 +19,10 @@ internal static partial class NativeMethods
 
     [LibraryImport("libc", EntryPoint = "getgid")]
     internal static partial uint GetGid();
+
+    /// <summary>signal(2); passing SigDfl restores the default action.</summary>
+    [LibraryImport("libc", EntryPoint = "signal")]
+    internal static partial nint Signal(int sig, nint handler);
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     internal static partial int Kill(int pid, int sig);

@@ -146,6 +146,9 @@ internal static class Program
         if (options.CrashSignal)
         {
             Console.Out.Flush();
+            // The runtime's own SIGSEGV handler swallows a kill()-sent SIGSEGV (it is no hardware fault),
+            // so restore the default action first to die the way a genuinely crashing native worker would.
+            NativeMethods.Signal(NativeMethods.SigSegv, NativeMethods.SigDfl);
             NativeMethods.Kill(Environment.ProcessId, NativeMethods.SigSegv);
             // The signal is delivered asynchronously; give it a moment before falling back to a plain exit.
             Thread.Sleep(5000);
