@@ -160,9 +160,10 @@ internal sealed class ConfigValidator
         {
             Error(entry.KeyPosition, $"group name '{name}' is invalid: use only letters, digits, '_' and '-', e.g. [groups.{Sanitize(name)}]");
         }
-        var table = RequireTable(entry, prefix, $"write it as a [groups.{name}] table");
+        var table = entry.Table;
         if (table is null)
         {
+            Error(entry.ValuePosition, $"group '{name}' must be a table (got {Describe(entry)}); write it as a [groups.{name}] table");
             return null;
         }
 
@@ -301,13 +302,13 @@ internal sealed class ConfigValidator
             var identity = ListenAddressParser.Identity(address!);
             if (seen.TryGetValue(identity, out var first))
             {
-                Error(position, $"{prefix}'listen' address \"{text}\" is listed twice (first at line {first.Line}); remove the duplicate");
+                Error(position, $"{prefix}'listen' address \"{text}\" is listed twice (first at {first.Line}:{first.Column}); remove the duplicate");
                 continue;
             }
             seen.Add(identity, position);
             if (_listenOwners.TryGetValue(identity, out var owner))
             {
-                Error(position, $"{prefix}'listen' address \"{text}\" is already used by group '{owner.Group}' (line {owner.Position.Line}); give each group its own address");
+                Error(position, $"{prefix}'listen' address \"{text}\" is already used by group '{owner.Group}' (at {owner.Position.Line}:{owner.Position.Column}); give each group its own address");
                 continue;
             }
             _listenOwners.Add(identity, (group, position));
