@@ -646,6 +646,39 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_CrLfLineEndings_PositionsMatchLf()
+    {
+        var result = ConfigLoader.Parse("[groups.web]\r\ncommand = [\"/bin/app\"]\r\nworkers = 0\r\n", File, 8);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal((3, 11), (error.Line, error.Column));
+    }
+
+    [Fact]
+    public void Parse_TopLevelDottedKey_ReportsAtValue() =>
+        AssertSingleError("""
+            groups.web.command = ["/bin/app"]
+            groups.web.workers = -2
+            """,
+            "clusterd.toml:2:22: group 'web': 'workers' must be >= 1 or \"auto\" (got -2); set workers = \"auto\" or a positive count");
+
+    [Fact]
+    public void Parse_UnknownKeyInDottedGroup_ReportsAtLastSegment() =>
+        AssertSingleError("""
+            groups.web.command = ["/bin/app"]
+            groups.web.wrkers = 2
+            """,
+            "clusterd.toml:2:12: group 'web': unknown key 'wrkers'; did you mean 'workers'?");
+
+    [Theory]
+    [InlineData("wokers", "workers")]
+    [InlineData("groupz", "groups")]
+    [InlineData("xyz", null)]
+    [InlineData("ab", null)]
+    public void Suggest_Typo_ReturnsClosestOrNothing(string key, string? expected) =>
+        Assert.Equal(expected, ConfigValidator.Suggest(key, ["workers", "groups", "cwd", "env"]));
+
+    [Fact]
     public void ConfigError_ToString_IsFileLineColumnMessage() =>
         Assert.Equal("a.toml:12:5: boom; fix it", new ConfigError("a.toml", 12, 5, "boom; fix it").ToString());
 }
