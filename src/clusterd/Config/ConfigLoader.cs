@@ -1,0 +1,136 @@
+using System.Text.RegularExpressions;
+using Tomlyn;
+using Tomlyn.Parsing;
+using Tomlyn.Syntax;
+
+namespace Clusterd.Config;
+
+/// <summary>
+/// Reads clusterd.toml into a validated <see cref="ClusterConfig"/>, or into the complete list of located errors.
+/// The file is walked through Tomlyn's lossless syntax tree (no reflection, NativeAOT-safe) so that every key and value
+/// keeps its line and column.
+/// </summary>
+internal static partial class ConfigLoader
+{
+    /// <summary>Reads and validates the file at <paramref name="path"/>; "auto" workers resolve to this machine's CPU count.</summary>
+    public static ConfigResult Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            var error = new ConfigError(path, 1, 1, $"cannot read config file '{path}': {ex.Message}; check the path and its permissions");
+            return new ConfigResult(null, [error]);
+        }
+        return Parse(text, path, Environment.ProcessorCount);
+    }
+
+    /// <summary>Validates <paramref name="text"/> as if read from <paramref name="path"/>. Pure: no I/O, no environment.</summary>
+    public static ConfigResult Parse(string text, string path, int processorCount)
+    {
+        var endOfFile = EndOfFile(text);
+        var errors = new List<ConfigError>();
+
+        // Syntax errors first, without TOML's semantic checks: when the text does not parse, the tree is a guess and
+        // checking its keys would only add noise, so report just the syntax errors (like nginx -t does).
+        var syntaxOnly = TryParse(text, path, validate: false, errors, endOfFile);
+        if (syntaxOnly is null || errors.Count > 0)
+        {
+            return Fail(errors);
+        }
+
+        // Then TOML's own rules (a key or table defined twice), which Tomlyn reports with positions, plus ours.
+        var document = TryParse(text, path, validate: true, errors, endOfFile);
+        if (document is null)
+        {
+            return Fail(errors);
+        }
+        var tomlErrors = errors.Count;
+        var (root, builder) = TomlTreeBuilder.Build(document, endOfFile);
+        if (tomlErrors == 0)
+        {
+            foreach (var (position, message) in builder.Conflicts)
+            {
+                errors.Add(new ConfigError(path, position.Line, position.Column, message));
+            }
+        }
+
+        var config = new ConfigValidator(path, processorCount, errors).Validate(root);
+        return errors.Count == 0 ? new ConfigResult(config, []) : Fail(errors);
+    }
+
+    private static DocumentSyntax? TryParse(string text, string path, bool validate, List<ConfigError> errors, SourcePosition endOfFile)
+    {
+        try
+        {
+            var document = SyntaxParser.Parse(text, path, validate);
+            AddDiagnostics(document.Diagnostics, text, path, errors, endOfFile);
+            return document;
+        }
+        catch (TomlException ex)
+        {
+            // Tomlyn throws instead of collecting for a few limits (e.g. nesting depth).
+            AddDiagnostics(ex.Diagnostics, text, path, errors, endOfFile);
+            if (ex.Diagnostics.Count == 0)
+            {
+                errors.Add(new ConfigError(path, 1, 1, $"invalid TOML: {ex.Message}"));
+            }
+            return null;
+        }
+    }
+
+    private static void AddDiagnostics(DiagnosticsBag diagnostics, string text, string path, List<ConfigError> errors, SourcePosition endOfFile)
+    {
+        foreach (var diagnostic in diagnostics)
+        {
+            if (diagnostic.Kind != DiagnosticMessageKind.Error)
+            {
+                continue;
+            }
+            var position = SourcePosition.From(diagnostic.Span.Start, endOfFile);
+            // Tomlyn places "unexpected <eof>" for an unclosed array or inline table at offset 0; the problem is at the end.
+            if (diagnostic.Span.Start.Offset == 0 && text.Length > 0 && diagnostic.Message.Contains("`<eof>`", StringComparison.Ordinal))
+            {
+                position = endOfFile;
+            }
+            errors.Add(new ConfigError(path, position.Line, position.Column, Rewrite(diagnostic.Message)));
+        }
+    }
+
+    /// <summary>Tomlyn's messages, made single-line and given a fix where we know one.</summary>
+    private static string Rewrite(string message)
+    {
+        var redefined = RedefinedKey().Match(message);
+        if (redefined.Success)
+        {
+            return $"'{redefined.Groups["key"].Value}' is already defined at line {redefined.Groups["line"].Value}; " +
+                "TOML allows each key and table once, so merge or remove the duplicate";
+        }
+        return $"invalid TOML: {message.Replace("␤", "\\n", StringComparison.Ordinal)}";
+    }
+
+    [GeneratedRegex(@"^The key `(?<key>.*?)` is already defined at \((?<line>\d+),(?<column>\d+)\)", RegexOptions.Singleline)]
+    private static partial Regex RedefinedKey();
+
+    private static SourcePosition EndOfFile(string text)
+    {
+        var line = 1;
+        var lastNewLine = -1;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\n')
+            {
+                line++;
+                lastNewLine = i;
+            }
+        }
+        return new SourcePosition(line, text.Length - lastNewLine);
+    }
+
+    /// <summary>Errors in file order, so the output reads top to bottom like a compiler's.</summary>
+    private static ConfigResult Fail(List<ConfigError> errors) =>
+        new(null, errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
+}

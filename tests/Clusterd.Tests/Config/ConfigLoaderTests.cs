@@ -1,0 +1,684 @@
+using System.Net;
+using Clusterd.Config;
+
+namespace Clusterd.Tests.Config;
+
+public class ConfigLoaderTests
+{
+    private const string File = "clusterd.toml";
+
+    private static ConfigResult Parse(string toml, int processorCount = 8) =>
+        ConfigLoader.Parse(toml.ReplaceLineEndings("\n"), File, processorCount);
+
+    private static string[] Errors(string toml) => Parse(toml).Errors.Select(e => e.ToString()).ToArray();
+
+    private static void AssertSingleError(string toml, string expected) =>
+        Assert.Equal(expected, Assert.Single(Errors(toml)));
+
+    private static GroupConfig SingleGroup(string toml, int processorCount = 8)
+    {
+        var result = Parse(toml, processorCount);
+        Assert.Empty(result.Errors);
+        Assert.True(result.IsValid);
+        return Assert.Single(result.Config.Groups);
+    }
+
+    [Fact]
+    public void Parse_MinimalGroup_AppliesEveryDefault()
+    {
+        var group = SingleGroup("""
+            [groups.web]
+            command = ["/usr/bin/node", "server.js"]
+            """);
+
+        Assert.Equal("web", group.Name);
+        Assert.Equal(["/usr/bin/node", "server.js"], group.Command);
+        Assert.Equal(1, group.Workers);
+        Assert.Empty(group.Listen);
+        Assert.Equal(OperatingSystem.IsMacOS() ? SharingMode.Shared : SharingMode.ReusePort, group.Sharing);
+        Assert.Equal(ReadyMode.Started, group.Ready);
+        Assert.Equal(TimeSpan.FromSeconds(30), group.ReadyTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), group.MinUptime);
+        Assert.Null(group.User);
+        Assert.Null(group.Group);
+        Assert.Null(group.Cwd);
+        Assert.Empty(group.Env);
+        Assert.Equal(RestartMode.Always, group.Restart);
+        Assert.Equal(new BackoffConfig(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), 2.0), group.Backoff);
+        Assert.Equal(10, group.MaxRestarts);
+        Assert.Equal(TimeSpan.FromSeconds(60), group.RestartWindow);
+        Assert.Equal(15, group.StopSignal);
+        Assert.Equal("SIGTERM", group.StopSignalName);
+        Assert.Equal(TimeSpan.FromSeconds(10), group.StopTimeout);
+        Assert.Equal(TimeSpan.Zero, group.WatchdogTimeout);
+    }
+
+    [Fact]
+    public void Parse_NoGroups_IsValidWithEmptyDefaults()
+    {
+        var result = Parse("# nothing to run yet\n");
+
+        Assert.True(result.IsValid);
+        Assert.Empty(result.Config.Groups);
+        Assert.Equal(File, result.Config.Path);
+        Assert.Equal(new ControlConfig(null, null), result.Config.Control);
+        Assert.Null(result.Config.Metrics.Listen);
+    }
+
+    [Fact]
+    public void Parse_EmptyText_IsValid() => Assert.True(Parse("").IsValid);
+
+    [Theory]
+    [InlineData(8, 8)]
+    [InlineData(1, 1)]
+    [InlineData(0, 1)]
+    [InlineData(10000, 4096)]
+    public void Parse_WorkersAuto_ResolvesToProcessorCount(int processorCount, int expected)
+    {
+        var group = SingleGroup("""
+            [groups.web]
+            command = ["/bin/app"]
+            workers = "auto"
+            """, processorCount);
+
+        Assert.Equal(expected, group.Workers);
+    }
+
+    [Fact]
+    public void Parse_ControlAndMetrics_AreRead()
+    {
+        var result = Parse("""
+            [control]
+            socket = "/run/clusterd/clusterd.sock"
+            group = "clusterd"
+            [metrics]
+            listen = "[::1]:9464"
+            """);
+
+        Assert.True(result.IsValid);
+        Assert.Equal(new ControlConfig("/run/clusterd/clusterd.sock", "clusterd"), result.Config.Control);
+        Assert.Equal("[::1]:9464", result.Config.Metrics.Listen);
+    }
+
+    [Fact]
+    public void Parse_ListenAddresses_ParseToEndPoints()
+    {
+        var group = SingleGroup("""
+            [groups.web]
+            command = ["/bin/app"]
+            listen = ["127.0.0.1:8080", "[::1]:8080", "unix:/run/web.sock"]
+            """);
+
+        Assert.Equal(["127.0.0.1:8080", "[::1]:8080", "unix:/run/web.sock"], group.Listen.Select(l => l.Text));
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 8080), group.Listen[0].EndPoint);
+        Assert.Equal(new IPEndPoint(IPAddress.IPv6Loopback, 8080), group.Listen[1].EndPoint);
+        Assert.False(group.Listen[1].IsUnix);
+        Assert.True(group.Listen[2].IsUnix);
+    }
+
+    [Fact]
+    public void Parse_InlineDottedAndSubTable_AllMergeIntoTheGroup()
+    {
+        var group = SingleGroup("""
+            [groups.web]
+            command = ["/bin/app"]
+            backoff.initial = "1s"
+            backoff.factor = 3
+
+            [groups.web.env]
+            A = "1"
+            B = "2"
+            """);
+
+        Assert.Equal(new BackoffConfig(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 3.0), group.Backoff);
+        Assert.Equal(new Dictionary<string, string> { ["A"] = "1", ["B"] = "2" }, group.Env);
+    }
+
+    [Fact]
+    public void Parse_TopLevelDottedGroup_IsAccepted()
+    {
+        var group = SingleGroup("""groups.web.command = ["/bin/app"]""");
+
+        Assert.Equal("web", group.Name);
+    }
+
+    [Fact]
+    public void Parse_GroupsInDocumentOrder_AreKeptInOrder()
+    {
+        var result = Parse("""
+            [groups.b]
+            command = ["/bin/b"]
+            [groups.a]
+            command = ["/bin/a"]
+            """);
+
+        Assert.Equal(["b", "a"], result.Config!.Groups.Select(g => g.Name));
+    }
+
+    [Theory]
+    [InlineData("SIGTERM", 15, "SIGTERM")]
+    [InlineData("TERM", 15, "SIGTERM")]
+    [InlineData("sigint", 2, "SIGINT")]
+    [InlineData("QUIT", 3, "SIGQUIT")]
+    [InlineData("SIGHUP", 1, "SIGHUP")]
+    [InlineData("SIGKILL", 9, "SIGKILL")]
+    [InlineData("WINCH", 28, "SIGWINCH")]
+    public void Parse_StopSignal_MapsNameToNumber(string name, int number, string canonical)
+    {
+        var group = SingleGroup($"""
+            [groups.web]
+            command = ["/bin/app"]
+            stop_signal = "{name}"
+            """);
+
+        Assert.Equal(number, group.StopSignal);
+        Assert.Equal(canonical, group.StopSignalName);
+    }
+
+    [Fact]
+    public void Parse_Workers0_ReportsExactLocationAndFix() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            workers = 0
+            """,
+            "clusterd.toml:3:11: group 'web': 'workers' must be >= 1 or \"auto\" (got 0); set workers = \"auto\" or a positive count");
+
+    [Fact]
+    public void Parse_WorkersString_NamesExpectedType() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            workers = "four"
+            """,
+            "clusterd.toml:3:11: group 'web': 'workers' must be an integer or \"auto\" (got a string \"four\"); set workers = \"auto\" or a positive count");
+
+    [Fact]
+    public void Parse_WorkersTooMany_ReportsLimit() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            workers = 5000
+            """,
+            "clusterd.toml:3:11: group 'web': 'workers' must be <= 4096 (got 5000); use a smaller count or \"auto\"");
+
+    [Fact]
+    public void Parse_CommandMissing_ReportsAtGroupName() =>
+        AssertSingleError("""
+            [groups.web]
+            workers = 2
+            """,
+            "clusterd.toml:1:9: group 'web': 'command' is required; add e.g. command = [\"/usr/bin/node\", \"server.js\"]");
+
+    [Fact]
+    public void Parse_CommandString_SuggestsArray() =>
+        AssertSingleError("""
+            [groups.web]
+            command = "/usr/bin/node server.js"
+            """,
+            "clusterd.toml:2:11: group 'web': 'command' must be an array of strings, not a string (no shell is involved); use an array, e.g. command = [\"/usr/bin/node\", \"server.js\"]");
+
+    [Fact]
+    public void Parse_CommandEmpty_ReportsError() =>
+        AssertSingleError("""
+            [groups.web]
+            command = []
+            """,
+            "clusterd.toml:2:11: group 'web': 'command' must not be empty; name the program to run, e.g. command = [\"/usr/bin/node\", \"server.js\"]");
+
+    [Fact]
+    public void Parse_CommandNonStringElement_ReportsAtElement() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app", 3]
+            """,
+            "clusterd.toml:2:24: group 'web': 'command' elements must be strings (got an integer 3); quote it");
+
+    [Fact]
+    public void Parse_UnknownGroupKey_SuggestsClosest() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            wokers = 2
+            """,
+            "clusterd.toml:3:1: group 'web': unknown key 'wokers'; did you mean 'workers'?");
+
+    [Fact]
+    public void Parse_UnknownGroupKeyFarFromAll_ListsValidKeys()
+    {
+        var error = Assert.Single(Errors("""
+            [groups.web]
+            command = ["/bin/app"]
+            colour = "blue"
+            """));
+
+        Assert.StartsWith("clusterd.toml:3:1: group 'web': unknown key 'colour'; remove it (valid keys: command, workers,", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_UnknownTopLevelTable_SuggestsGroups() =>
+        AssertSingleError("""
+            [group.web]
+            command = ["/bin/app"]
+            """,
+            "clusterd.toml:1:2: unknown table 'group'; did you mean 'groups'?");
+
+    [Fact]
+    public void Parse_GroupKeyAtTopLevel_SaysToMoveIt() =>
+        AssertSingleError("workers = 2\n",
+            "clusterd.toml:1:1: 'workers' is a group setting but appears outside any group; move it under a [groups.NAME] table");
+
+    [Fact]
+    public void Parse_ArrayOfGroupTables_IsRejected() =>
+        AssertSingleError("""
+            [[groups]]
+            command = ["/bin/app"]
+            """,
+            "clusterd.toml:1:3: 'groups' must be a table of named groups, not an array of tables; write [groups.NAME] instead of [[groups]]");
+
+    [Fact]
+    public void Parse_InvalidGroupName_ReportsNameAndFix() =>
+        AssertSingleError("""
+            [groups."my web"]
+            command = ["/bin/app"]
+            """,
+            "clusterd.toml:1:9: group name 'my web' is invalid: use only letters, digits, '_' and '-', e.g. [groups.my_web]");
+
+    [Theory]
+    [InlineData("\"localhost:8080\"", "'listen' address \"localhost:8080\" is invalid: host must be an IP address, not a name; use \"127.0.0.1:8080\" (or \"[::1]:8080\" for IPv6)")]
+    [InlineData("\"example.com:80\"", "'listen' address \"example.com:80\" is invalid: host 'example.com' is not an IP address; clusterd binds literal addresses only, e.g. \"0.0.0.0:80\" or \"[::]:80\"")]
+    [InlineData("\"127.1:80\"", "'listen' address \"127.1:80\" is invalid: host '127.1' is not an IP address; clusterd binds literal addresses only, e.g. \"0.0.0.0:80\" or \"[::]:80\"")]
+    [InlineData("\"127.0.0.1:0\"", "'listen' address \"127.0.0.1:0\" is invalid: port 0 is not allowed: workers must share one known port; pick a fixed port such as 8080")]
+    [InlineData("\"127.0.0.1:70000\"", "'listen' address \"127.0.0.1:70000\" is invalid: port 70000 is out of range; use a port from 1 to 65535")]
+    [InlineData("\"127.0.0.1:http\"", "'listen' address \"127.0.0.1:http\" is invalid: port 'http' is not a number; use a port from 1 to 65535")]
+    [InlineData("\"127.0.0.1\"", "'listen' address \"127.0.0.1\" is invalid: missing port; write it as \"HOST:PORT\", e.g. \"127.0.0.1:8080\"")]
+    [InlineData("\"::1:8080\"", "'listen' address \"::1:8080\" is invalid: IPv6 addresses must be in brackets; write it as \"[::1]:8080\"")]
+    [InlineData("\"[::1]\"", "'listen' address \"[::1]\" is invalid: missing port; write it as \"[::1]:PORT\", e.g. \"[::1]:8080\"")]
+    [InlineData("\"[127.0.0.1]:80\"", "'listen' address \"[127.0.0.1]:80\" is invalid: '127.0.0.1' is not an IPv6 address; brackets are only for IPv6, e.g. \"[::1]:8080\"")]
+    [InlineData("\"unix:run/web.sock\"", "'listen' address \"unix:run/web.sock\" is invalid: unix socket path must be absolute; write it as \"unix:/run/web.sock\"")]
+    [InlineData("8080", "'listen' entries must be strings (got an integer 8080); write e.g. listen = [\"127.0.0.1:8080\"]")]
+    public void Parse_BadListenEntry_ReportsAtEntry(string entry, string message) =>
+        AssertSingleError($"""
+            [groups.web]
+            command = ["/bin/app"]
+            listen = ["127.0.0.1:1", {entry}]
+            """,
+            $"clusterd.toml:3:26: group 'web': {message}");
+
+    [Fact]
+    public void Parse_ListenUnixPathTooLong_ReportsByteCount()
+    {
+        var path = "/" + new string('a', 120);
+        var error = Assert.Single(Errors($"""
+            [groups.web]
+            command = ["/bin/app"]
+            listen = ["unix:{path}"]
+            """));
+
+        Assert.StartsWith($"clusterd.toml:3:11: group 'web': 'listen' address \"unix:{path}\" is invalid: unix socket path is 121 bytes, the limit is", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_ListenString_SuggestsArray() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            listen = "127.0.0.1:8080"
+            """,
+            "clusterd.toml:3:10: group 'web': 'listen' must be an array of addresses, not a string; write listen = [\"127.0.0.1:8080\"]");
+
+    [Fact]
+    public void Parse_ListenDuplicateInGroup_ReportsSecondOccurrence() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            listen = ["127.0.0.1:8080", "127.0.0.1:8080"]
+            """,
+            "clusterd.toml:3:29: group 'web': 'listen' address \"127.0.0.1:8080\" is listed twice (first at 3:11); remove the duplicate");
+
+    [Fact]
+    public void Parse_ListenSpelledDifferentlyButSameEndPoint_IsDuplicate() =>
+        Assert.Contains("is listed twice", Assert.Single(Errors("""
+            [groups.web]
+            command = ["/bin/app"]
+            listen = ["[::1]:8080", "[0:0::1]:8080"]
+            """)), StringComparison.Ordinal);
+
+    [Fact]
+    public void Parse_ListenSharedBetweenGroups_ReportsOnSecondGroup() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            listen = ["127.0.0.1:8080"]
+
+            [groups.api]
+            command = ["/bin/api"]
+            listen = ["unix:/run/api.sock", "127.0.0.1:8080"]
+            """,
+            "clusterd.toml:7:33: group 'api': 'listen' address \"127.0.0.1:8080\" is already used by group 'web' (at 3:11); give each group its own address");
+
+    [Fact]
+    public void Parse_SharingUnknown_ListsChoices() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            sharing = "balanced"
+            """,
+            "clusterd.toml:3:11: group 'web': 'sharing' must be \"reuseport\" or \"shared\" (got \"balanced\"); write e.g. sharing = \"reuseport\"");
+
+    [Fact]
+    public void Parse_RestartTypo_SuggestsChoice() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            restart = "on_failure"
+            """,
+            "clusterd.toml:3:11: group 'web': 'restart' must be \"always\", \"on-failure\" or \"never\" (got \"on_failure\"); did you mean \"on-failure\"?");
+
+    [Fact]
+    public void Parse_ReadyWrongType_NamesChoices() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            ready = true
+            """,
+            "clusterd.toml:3:9: group 'web': 'ready' must be \"notify\" or \"started\" (got a boolean true); write e.g. ready = \"notify\"");
+
+    [Fact]
+    public void Parse_ReadyTimeoutZero_MustBePositive() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            ready_timeout = "0s"
+            """,
+            "clusterd.toml:3:17: group 'web': 'ready_timeout' must be greater than 0; use e.g. ready_timeout = \"30s\"");
+
+    [Fact]
+    public void Parse_DurationBareInteger_AsksForUnit() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            stop_timeout = 10
+            """,
+            "clusterd.toml:3:16: group 'web': 'stop_timeout' must be a duration string with a unit (got an integer 10); use a string like \"250ms\", \"30s\" or \"5m\"");
+
+    [Fact]
+    public void Parse_DurationUnknownUnit_ExplainsUnits() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            restart_window = "1d"
+            """,
+            "clusterd.toml:3:18: group 'web': 'restart_window' is not a valid duration: unknown unit 'd' in \"1d\" (units are ms, s, m, h); use a string like \"250ms\", \"30s\" or \"5m\"");
+
+    [Fact]
+    public void Parse_WatchdogAndMinUptimeZero_AreAllowed()
+    {
+        var group = SingleGroup("""
+            [groups.web]
+            command = ["/bin/app"]
+            watchdog_timeout = 0
+            min_uptime = "0"
+            """);
+
+        Assert.Equal(TimeSpan.Zero, group.WatchdogTimeout);
+        Assert.Equal(TimeSpan.Zero, group.MinUptime);
+    }
+
+    [Fact]
+    public void Parse_CwdRelative_MustBeAbsolute() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            cwd = "srv/web"
+            """,
+            "clusterd.toml:3:7: group 'web': 'cwd' must be an absolute path (got \"srv/web\"); write e.g. cwd = \"/srv/web\"");
+
+    [Fact]
+    public void Parse_UserNotString_NamesType() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            user = 33
+            """,
+            "clusterd.toml:3:8: group 'web': 'user' must be a string (got an integer 33); e.g. user = \"www-data\"");
+
+    [Fact]
+    public void Parse_EnvNumber_SuggestsQuotes() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            env = { PORT = 8080 }
+            """,
+            "clusterd.toml:3:16: group 'web': env 'PORT' must be a string (got an integer 8080); quote it: PORT = \"8080\"");
+
+    [Theory]
+    [InlineData("LISTEN_FDS")]
+    [InlineData("LISTEN_PID")]
+    [InlineData("LISTEN_FDNAMES")]
+    [InlineData("NOTIFY_SOCKET")]
+    [InlineData("SYSTEMD_EXEC_PID")]
+    [InlineData("CLUSTERD_GROUP")]
+    [InlineData("CLUSTERD_WORKER")]
+    [InlineData("CLUSTERD_GENERATION")]
+    public void Parse_EnvReservedName_IsRejected(string name) =>
+        AssertSingleError($"""
+            [groups.web]
+            command = ["/bin/app"]
+
+            [groups.web.env]
+            {name} = "3"
+            """,
+            $"clusterd.toml:5:1: group 'web': env '{name}' is set by clusterd for every worker and cannot be overridden; remove it");
+
+    [Fact]
+    public void Parse_EnvNotTable_ShowsInlineTableSyntax() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            env = ["A=1"]
+            """,
+            "clusterd.toml:3:7: group 'web': 'env' must be a table of strings (got an array); write e.g. env = { NODE_ENV = \"production\" }");
+
+    [Fact]
+    public void Parse_BackoffMaxBelowInitial_ReportsAtMax() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            backoff = { initial = "5s", max = "1s" }
+            """,
+            "clusterd.toml:3:35: group 'web': 'backoff.max' (1s) must be >= 'backoff.initial' (5s); raise max or lower initial");
+
+    [Fact]
+    public void Parse_BackoffFactorBelowOne_ReportsAtFactor() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            backoff = { factor = 0.5 }
+            """,
+            "clusterd.toml:3:22: group 'web': 'backoff.factor' must be >= 1.0 (got 0.5); use 2.0 to double the delay after each crash, 1.0 for a constant delay");
+
+    [Fact]
+    public void Parse_BackoffInitialZero_MustBePositive() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            backoff = { initial = "0s" }
+            """,
+            "clusterd.toml:3:23: group 'web': 'backoff.initial' must be greater than 0; use e.g. initial = \"100ms\"");
+
+    [Fact]
+    public void Parse_BackoffUnknownKey_SuggestsClosest() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            backoff = { inital = "1s" }
+            """,
+            "clusterd.toml:3:13: group 'web': unknown key 'backoff.inital'; did you mean 'backoff.initial'?");
+
+    [Fact]
+    public void Parse_MaxRestartsNegative_ReportsError() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            max_restarts = -1
+            """,
+            "clusterd.toml:3:16: group 'web': 'max_restarts' must be >= 0 (got -1); write e.g. max_restarts = 10");
+
+    [Fact]
+    public void Parse_StopSignalTypo_SuggestsName() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            stop_signal = "SIGTREM"
+            """,
+            "clusterd.toml:3:15: group 'web': 'stop_signal' \"SIGTREM\" is not a known signal; did you mean \"SIGTERM\"?");
+
+    [Fact]
+    public void Parse_StopSignalNumber_AsksForName() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            stop_signal = 15
+            """,
+            "clusterd.toml:3:15: group 'web': 'stop_signal' must be a signal name string (got an integer 15); write e.g. stop_signal = \"SIGTERM\"");
+
+    [Fact]
+    public void Parse_MetricsListenInvalid_ReportsAtValue() =>
+        AssertSingleError("""
+            [metrics]
+            listen = "localhost:9464"
+            """,
+            "clusterd.toml:2:10: metrics: 'listen' address \"localhost:9464\" is invalid: host must be an IP address, not a name; use \"127.0.0.1:9464\" (or \"[::1]:9464\" for IPv6)");
+
+    [Fact]
+    public void Parse_ControlUnknownKey_Suggests() =>
+        AssertSingleError("""
+            [control]
+            sockt = "/run/x.sock"
+            """,
+            "clusterd.toml:2:1: control: unknown key 'sockt'; did you mean 'socket'?");
+
+    [Fact]
+    public void Parse_ManyMistakes_ReportsAllInFileOrder()
+    {
+        var errors = Errors("""
+            [groups.web]
+            workers = 0
+            listen = ["localhost:80"]
+            stop_signal = "NOPE"
+
+            [groups.api]
+            command = "api"
+            """);
+
+        Assert.Equal(5, errors.Length);
+        Assert.StartsWith("clusterd.toml:1:9: group 'web': 'command' is required", errors[0], StringComparison.Ordinal);
+        Assert.StartsWith("clusterd.toml:2:11: group 'web': 'workers'", errors[1], StringComparison.Ordinal);
+        Assert.StartsWith("clusterd.toml:3:11: group 'web': 'listen' address \"localhost:80\"", errors[2], StringComparison.Ordinal);
+        Assert.StartsWith("clusterd.toml:4:15: group 'web': 'stop_signal' \"NOPE\"", errors[3], StringComparison.Ordinal);
+        Assert.StartsWith("clusterd.toml:7:11: group 'api': 'command' must be an array", errors[4], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_AnyError_ConfigIsNull()
+    {
+        var result = Parse("[groups.web]\n");
+
+        Assert.False(result.IsValid);
+        Assert.Null(result.Config);
+        Assert.NotEmpty(result.Errors);
+    }
+
+    [Fact]
+    public void Parse_SyntaxError_ReportsOneBasedPosition() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            workers =
+            user = "app"
+            """,
+            "clusterd.toml:3:10: invalid TOML: Unexpected token end-of-line found while expecting a value");
+
+    [Fact]
+    public void Parse_UnclosedArray_ReportsAtEndOfFileNotLineOne()
+    {
+        var errors = Errors("[groups.web]\ncommand = [\"/bin/app\",\n");
+
+        Assert.NotEmpty(errors);
+        Assert.All(errors, e => Assert.StartsWith("clusterd.toml:3:1: invalid TOML:", e, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_DuplicateKey_ReportsSecondDefinition() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            command = ["/bin/other"]
+            """,
+            "clusterd.toml:3:1: 'groups.web.command' is already defined at line 2; TOML allows each key and table once, so merge or remove the duplicate");
+
+    [Fact]
+    public void Parse_DuplicateTable_ReportsSecondHeader()
+    {
+        var errors = Errors("""
+            [groups.web]
+            command = ["/bin/app"]
+            [groups.web]
+            workers = 2
+            """);
+
+        Assert.Equal("clusterd.toml:3:1: 'groups.web' is already defined at line 1; TOML allows each key and table once, so merge or remove the duplicate", errors[0]);
+    }
+
+    [Fact]
+    public void Load_MissingFile_ReportsPathAtLineOne()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"clusterd-missing-{Guid.NewGuid():N}.toml");
+
+        var result = ConfigLoader.Load(path);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Null(result.Config);
+        Assert.Equal((path, 1, 1), (error.File, error.Line, error.Column));
+        Assert.Contains($"cannot read config file '{path}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Could not find", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_CrLfLineEndings_PositionsMatchLf()
+    {
+        var result = ConfigLoader.Parse("[groups.web]\r\ncommand = [\"/bin/app\"]\r\nworkers = 0\r\n", File, 8);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal((3, 11), (error.Line, error.Column));
+    }
+
+    [Fact]
+    public void Parse_TopLevelDottedKey_ReportsAtValue() =>
+        AssertSingleError("""
+            groups.web.command = ["/bin/app"]
+            groups.web.workers = -2
+            """,
+            "clusterd.toml:2:22: group 'web': 'workers' must be >= 1 or \"auto\" (got -2); set workers = \"auto\" or a positive count");
+
+    [Fact]
+    public void Parse_UnknownKeyInDottedGroup_ReportsAtLastSegment() =>
+        AssertSingleError("""
+            groups.web.command = ["/bin/app"]
+            groups.web.wrkers = 2
+            """,
+            "clusterd.toml:2:12: group 'web': unknown key 'wrkers'; did you mean 'workers'?");
+
+    [Theory]
+    [InlineData("wokers", "workers")]
+    [InlineData("groupz", "groups")]
+    [InlineData("xyz", null)]
+    [InlineData("ab", null)]
+    public void Suggest_Typo_ReturnsClosestOrNothing(string key, string? expected) =>
+        Assert.Equal(expected, ConfigValidator.Suggest(key, ["workers", "groups", "cwd", "env"]));
+
+    [Fact]
+    public void ConfigError_ToString_IsFileLineColumnMessage() =>
+        Assert.Equal("a.toml:12:5: boom; fix it", new ConfigError("a.toml", 12, 5, "boom; fix it").ToString());
+}
