@@ -1,0 +1,38 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Clusterd.Platform;
+
+internal static class Descriptors
+{
+    /// <summary>Clears or sets FD_CLOEXEC. clusterd clears it only for the span of one serialised spawn.</summary>
+    public static void SetInheritable(SafeHandle handle, bool inheritable)
+    {
+        var fd = (int)handle.DangerousGetHandle();
+        var flags = Interop.fcntl(fd, Interop.F_GETFD, 0);
+        ErrnoException.ThrowIfFailed(flags, "fcntl(F_GETFD)");
+        var next = inheritable ? flags & ~Interop.FD_CLOEXEC : flags | Interop.FD_CLOEXEC;
+        ErrnoException.ThrowIfFailed(Interop.fcntl(fd, Interop.F_SETFD, next), "fcntl(F_SETFD)");
+    }
+
+    /// <summary>
+    /// A connected AF_UNIX stream pair, both ends close-on-exec. The parent's end is a <see cref="Socket"/> so
+    /// waiting on it goes through the runtime's epoll/kqueue loop rather than a blocked thread.
+    /// </summary>
+    public static unsafe (Socket Parent, SafeSocketHandle Child) CreateSocketPair()
+    {
+        var type = (int)SocketType.Stream | (OperatingSystem.IsLinux() ? LinuxConstants.SOCK_CLOEXEC : 0);
+        var sv = stackalloc int[2];
+        ErrnoException.ThrowIfFailed(Interop.socketpair(1 /* AF_UNIX */, type, 0, sv), "socketpair");
+        // Both handles own their descriptor: the parent end lives in the Socket, the child end is disposed
+        // right after the spawn so that EOF on the parent end means "the child's copy is gone".
+        var parent = new SafeSocketHandle(sv[0], ownsHandle: true);
+        var child = new SafeSocketHandle(sv[1], ownsHandle: true);
+        if (!OperatingSystem.IsLinux())
+        {
+            SetInheritable(parent, false);
+            SetInheritable(child, false);
+        }
+        return (new Socket(parent), child);
+    }
+}

@@ -1,0 +1,19 @@
+namespace Clusterd.Platform;
+
+/// <summary>Linux values (x86-64 and arm64 agree on all of these).</summary>
+internal static class LinuxConstants
+{
+    public const int SOL_SOCKET = 1;
+    public const int SO_REUSEPORT = 15;
+    public const int SO_PASSCRED = 16;
+    public const int SCM_RIGHTS = 1;
+    public const int SCM_CREDENTIALS = 2;
+    public const int F_DUPFD_CLOEXEC = 1030;
+    public const int O_CLOEXEC = 0x80000;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const int MSG_DONTWAIT = 0x40;
+    public const int MSG_CMSG_CLOEXEC = 0x40000000;
+    public const int SIG_SETMASK = 2;
+    public const int PR_SET_PDEATHSIG = 1;
+    public const uint CLOSE_RANGE_CLOEXEC = 1u << 2;
+}

@@ -1,0 +1,12 @@
+namespace Clusterd.Platform;
+
+/// <summary>Darwin values; they differ from Linux for most socket and fcntl constants.</summary>
+internal static class OsxConstants
+{
+    public const int SOL_SOCKET = 0xffff;
+    public const int SO_REUSEPORT = 0x200;
+    public const int F_DUPFD_CLOEXEC = 67;
+    public const int O_CLOEXEC = 0x1000000;
+    public const int MSG_DONTWAIT = 0x80;
+    public const int SIG_SETMASK = 3;
+}

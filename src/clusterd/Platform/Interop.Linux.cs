@@ -1,0 +1,15 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+
+namespace Clusterd.Platform;
+
+internal static partial class Interop
+{
+    [SupportedOSPlatform("linux")]
+    [LibraryImport(Libc, EntryPoint = "prctl", SetLastError = true)]
+    internal static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [SupportedOSPlatform("linux")]
+    [LibraryImport(Libc, EntryPoint = "close_range", SetLastError = true)]
+    internal static partial int close_range(uint first, uint last, uint flags);
+}
