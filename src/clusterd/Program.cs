@@ -1,10 +1,104 @@
+using System.CommandLine;
+using Clusterd.Config;
+using Clusterd.Hosting;
+using Clusterd.Platform;
+using Clusterd.Supervision;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
 namespace Clusterd;
 
 internal static class Program
 {
+    public const string DefaultConfigPath = "/etc/clusterd/clusterd.toml";
+
+    /// <summary>Exit codes, s6-style: 0 ok, 1 "no" (invalid config, could not start), 100 usage.</summary>
+    private const int ExitInvalid = 1;
+
     public static int Main(string[] args)
     {
-        _ = args;
-        return 0;
+        // Checked before anything else is touched: this mode must exec the worker as fast as it can.
+        if (args.Length > 0 && args[0] == ExecShim.Verb)
+        {
+            return ExecShim.Run(args);
+        }
+
+        var configOption = new Option<string>("--config", "-c")
+        {
+            Description = "The configuration file.",
+            DefaultValueFactory = _ => DefaultConfigPath,
+        };
+        var checkOption = new Option<bool>("--check-config", "-t")
+        {
+            Description = "Validate the configuration, print every error as FILE:LINE:COL, and exit (0 valid, 1 invalid).",
+        };
+        var logFormatOption = new Option<string>("--log-format")
+        {
+            Description = "Log format on stdout: text, or json (one object per line).",
+            DefaultValueFactory = _ => "text",
+        };
+        logFormatOption.AcceptOnlyFromAmong("text", "json");
+        var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Also log every worker state change." };
+
+        var root = new RootCommand("clusterd: runs groups of worker processes that share listening sockets, and keeps them running.")
+        {
+            configOption, checkOption, logFormatOption, verboseOption,
+        };
+        root.SetAction(parse => Run(
+            parse.GetValue(configOption)!,
+            parse.GetValue(checkOption),
+            parse.GetValue(logFormatOption)!,
+            parse.GetValue(verboseOption)));
+        return root.Parse(args).Invoke();
+    }
+
+    private static int Run(string configPath, bool checkOnly, string logFormat, bool verbose)
+    {
+        var result = ConfigLoader.Load(configPath);
+        if (result.Config is null)
+        {
+            foreach (var error in result.Errors)
+            {
+                Console.Error.WriteLine(error);
+            }
+            Console.Error.WriteLine($"{configPath}: {result.Errors.Count} error(s); nothing was started.");
+            return ExitInvalid;
+        }
+        if (checkOnly)
+        {
+            var config = result.Config;
+            Console.WriteLine($"{configPath}: configuration OK ({config.Groups.Count} groups, {config.Groups.Sum(g => g.Workers)} workers)");
+            return 0;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
+        if (logFormat == "json")
+        {
+            builder.Logging.AddJsonConsole(o => o.UseUtcTimestamp = true);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.ColorBehavior = LoggerColorBehavior.Default;
+            });
+        }
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // Workers get stop_timeout each, then SIGKILL; leave the host time for the slowest group plus the kill.
+        var slowest = result.Config.Groups.Select(g => g.StopTimeout).DefaultIfEmpty(TimeSpan.Zero).Max();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = slowest + TimeSpan.FromSeconds(15));
+        builder.Services.AddSingleton(result.Config);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<Supervisor>();
+        builder.Services.AddHostedService<SupervisorService>();
+        using var host = builder.Build();
+        host.Run();
+        return Environment.ExitCode;
     }
 }

@@ -1,0 +1,96 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Clusterd.Supervision;
+
+/// <summary>
+/// Worker stdout/stderr, line by line, into clusterd's log. Readers never wait for the logger: lines go into one
+/// bounded queue and what does not fit is dropped and counted. So a worker that floods its output keeps running
+/// (its pipe is always drained), and clusterd's memory stays bounded whatever the workers write.
+/// </summary>
+internal sealed partial class OutputCapture : IAsyncDisposable
+{
+    /// <summary>Longer lines are split; a worker cannot make clusterd buffer an unbounded line.</summary>
+    public const int MaxLineBytes = 4096;
+
+    private readonly Channel<OutputLine> _lines;
+    private readonly ILogger _logger;
+    private readonly Task _writer;
+    private long _dropped;
+
+    public OutputCapture(ILogger logger, int capacity = 8192)
+    {
+        _logger = logger;
+        _lines = Channel.CreateBounded<OutputLine>(
+            new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
+            line =>
+            {
+                Interlocked.Increment(ref line.Worker.DroppedOutputLines);
+                Interlocked.Increment(ref _dropped);
+            });
+        _writer = WriteAsync();
+    }
+
+    /// <summary>Lines dropped since clusterd started, over all workers.</summary>
+    public long DroppedLines => Interlocked.Read(ref _dropped);
+
+    public void Capture(Worker worker, int pid, Stream stream, string name) => _ = ReadAsync(worker, pid, stream, name);
+
+    private async Task ReadAsync(Worker worker, int pid, Stream stream, string name)
+    {
+        var group = worker.Group.Config.Name;
+        var decoder = new LineSplitter(MaxLineBytes);
+        var buffer = new byte[MaxLineBytes];
+        await using (stream)
+        {
+            try
+            {
+                int n;
+                while ((n = await stream.ReadAsync(buffer)) > 0)
+                {
+                    foreach (var line in decoder.Push(buffer.AsSpan(0, n)))
+                    {
+                        _lines.Writer.TryWrite(new OutputLine(worker, group, worker.Slot, pid, name, line));
+                    }
+                }
+            }
+            catch (IOException)
+            {
+                // The pipe broke with the process; whatever was complete has been taken.
+            }
+            if (decoder.Flush() is string rest)
+            {
+                _lines.Writer.TryWrite(new OutputLine(worker, group, worker.Slot, pid, name, rest));
+            }
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        await foreach (var line in _lines.Reader.ReadAllAsync())
+        {
+            var (level, text) = SyslogPrefix.Parse(line.Text, LogLevel.Information);
+            LogOutput(level, line.Group, line.Slot, line.Pid, line.Stream, text);
+            var dropped = Interlocked.Exchange(ref _dropped, 0);
+            if (dropped > 0)
+            {
+                LogDropped(dropped);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _lines.Writer.TryComplete();
+        await _writer;
+    }
+
+    [LoggerMessage(EventId = 200, Message = "{Group}/{Slot} pid {Pid} {Stream}: {Line}")]
+    private partial void LogOutput(LogLevel level, string group, int slot, int pid, string stream, string line);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning,
+        Message = "dropped {Count} lines of worker output: workers wrote faster than the log could take them")]
+    private partial void LogDropped(long count);
+
+    private sealed record OutputLine(Worker Worker, string Group, int Slot, int Pid, string Stream, string Text);
+}

@@ -1,0 +1,287 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Clusterd.Config;
+using Clusterd.Platform;
+using Clusterd.Protocol;
+using Clusterd.Readiness;
+using Clusterd.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace Clusterd.Supervision;
+
+/// <summary>
+/// The one loop that owns all supervision state (gunicorn's arbiter, tableflip's run()). Process exits, exec
+/// outcomes, timers and sd_notify messages are posted to <see cref="_events"/> from wherever they happen;
+/// only <see cref="RunAsync"/> reads them and changes anything.
+/// </summary>
+internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
+{
+    // Environment that describes clusterd's own service-manager contract, not the workers'.
+    private static readonly string[] s_inheritedButNotForWorkers =
+    [
+        "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+        "SYSTEMD_EXEC_PID", "JOURNAL_STREAM", "INVOCATION_ID", "MANAGERPID",
+    ];
+
+    private readonly Channel<SupervisorEvent> _events = Channel.CreateUnbounded<SupervisorEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<string, GroupRuntime> _groups = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, Worker> _byPid = [];
+    private readonly ILogger _logger;
+    private readonly OutputCapture _output;
+    private readonly ProcessWorkerLauncher _launcher;
+    private readonly NotifySocket? _notify;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _shuttingDown;
+
+    public Supervisor(ILoggerFactory loggers, TimeProvider time)
+    {
+        _logger = loggers.CreateLogger("clusterd.supervisor");
+        Time = time;
+        _output = new OutputCapture(loggers.CreateLogger("clusterd.worker"));
+        _launcher = new ProcessWorkerLauncher(Post, _output);
+        if (OperatingSystem.IsLinux())
+        {
+            _notify = NotifySocket.Open((pid, message) => Post(new NotifyEvent(pid, message)));
+        }
+    }
+
+    public TimeProvider Time { get; }
+
+    public LifecycleJournal Journal { get; } = new();
+
+    /// <summary>Completes once every worker is down after <see cref="RequestStop"/>.</summary>
+    public Task Stopped => _stopped.Task;
+
+    public void Post(SupervisorEvent e) => _events.Writer.TryWrite(e);
+
+    public void RequestStop() => Post(new ShutdownEvent());
+
+    /// <summary>Binds every group's sockets (all or nothing), starts every worker, then runs the loop until stopped.</summary>
+    public async Task RunAsync(ClusterConfig config, CancellationToken cancellationToken)
+    {
+        foreach (var group in config.Groups)
+        {
+            GroupListeners listeners;
+            try
+            {
+                listeners = GroupListeners.Bind(group);
+            }
+            catch
+            {
+                foreach (var g in _groups.Values)
+                {
+                    g.Dispose();
+                }
+                _groups.Clear();
+                _stopped.TrySetResult(); // nothing was started, so there is nothing to stop
+                throw;
+            }
+            _groups.Add(group.Name, new GroupRuntime(group, listeners, generation: 1));
+        }
+        var workerCount = _groups.Values.Sum(g => g.Workers.Count);
+        LogStarting(config.Path, _groups.Count, workerCount);
+        foreach (var worker in _groups.Values.SelectMany(g => g.Workers))
+        {
+            WorkerStateMachine.Handle(this, worker, WorkerInput.Start);
+        }
+        CheckStopped();
+
+        await foreach (var e in _events.Reader.ReadAllAsync(cancellationToken))
+        {
+            Dispatch(e);
+            if (_stopped.Task.IsCompleted)
+            {
+                break;
+            }
+        }
+    }
+
+    private void Dispatch(SupervisorEvent e)
+    {
+        switch (e)
+        {
+            case WorkerEvent { Timer.Disposed: true }:
+                break; // fired before it was cancelled; the state it was for is gone
+            case WorkerEvent we when we.Incarnation != we.Worker.Incarnation:
+                break; // from a process this slot has already buried
+            case WorkerEvent we:
+                if (we.Input == WorkerInput.Exited)
+                {
+                    _byPid.Remove(we.Worker.Pid);
+                }
+                if (!WorkerStateMachine.Handle(this, we.Worker, we.Input, we.Arg, we.Text))
+                {
+                    LogIgnoredInput(we.Worker.Group.Config.Name, we.Worker.Slot, we.Input, we.Worker.State);
+                }
+                if (we.Input == WorkerInput.Spawned)
+                {
+                    _byPid[we.Worker.Pid] = we.Worker;
+                }
+                CheckStopped();
+                break;
+            case NotifyEvent ne:
+                OnNotify(ne.Pid, ne.Message);
+                break;
+            case ShutdownEvent:
+                if (!_shuttingDown)
+                {
+                    _shuttingDown = true;
+                    LogStopping(_byPid.Count);
+                    foreach (var worker in _groups.Values.SelectMany(g => g.Workers))
+                    {
+                        WorkerStateMachine.Handle(this, worker, WorkerInput.Stop);
+                    }
+                }
+                CheckStopped();
+                break;
+        }
+    }
+
+    private void OnNotify(int pid, string message)
+    {
+        if (!_byPid.TryGetValue(pid, out var worker))
+        {
+            LogNotifyFromStranger(pid, message.Length > 80 ? message[..80] : message);
+            return;
+        }
+        foreach (var line in message.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = line.IndexOf('=', StringComparison.Ordinal);
+            var (key, value) = eq < 0 ? (line, "") : (line[..eq], line[(eq + 1)..]);
+            switch (key)
+            {
+                case "READY" when value == "1":
+                    WorkerStateMachine.Handle(this, worker, WorkerInput.NotifyReady);
+                    break;
+                case "WATCHDOG" when value == "1":
+                    WorkerStateMachine.Handle(this, worker, WorkerInput.NotifyWatchdog);
+                    break;
+                case "WATCHDOG" when value == "trigger":
+                    WorkerStateMachine.Handle(this, worker, WorkerInput.WatchdogTimer);
+                    break;
+                case "STATUS":
+                    worker.Status = value;
+                    LogWorkerStatus(worker.Group.Config.Name, worker.Slot, pid, value);
+                    break;
+                case "STOPPING" when value == "1":
+                    LogWorkerStopping(worker.Group.Config.Name, worker.Slot, pid);
+                    break;
+            }
+        }
+    }
+
+    private void CheckStopped()
+    {
+        if (_shuttingDown && _groups.Values.SelectMany(g => g.Workers).All(w => !WorkerStateMachine.HasProcess(w.State)))
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    void IWorkerHost.Spawn(Worker worker)
+    {
+        var group = worker.Group;
+        var config = group.Config;
+        worker.Generation = group.Generation;
+        var listeners = group.Listeners.ForSlot(worker.Slot);
+
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            env[(string)entry.Key] = (string?)entry.Value;
+        }
+        foreach (var key in s_inheritedButNotForWorkers)
+        {
+            env.Remove(key);
+        }
+        foreach (var (key, value) in config.Env)
+        {
+            env[key] = value;
+        }
+        if (listeners.Count > 0)
+        {
+            env["LISTEN_FDS"] = listeners.Count.ToString(CultureInfo.InvariantCulture);
+            env["LISTEN_FDNAMES"] = group.Listeners.FdNames;
+        }
+        if (_notify is not null)
+        {
+            env["NOTIFY_SOCKET"] = _notify.Address;
+        }
+        if (config.WatchdogTimeout > TimeSpan.Zero)
+        {
+            env["WATCHDOG_USEC"] = ((long)config.WatchdogTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture);
+        }
+        env["CLUSTERD_GROUP"] = config.Name;
+        env["CLUSTERD_WORKER"] = worker.Slot.ToString(CultureInfo.InvariantCulture);
+        env["CLUSTERD_GENERATION"] = worker.Generation.ToString(CultureInfo.InvariantCulture);
+
+        (uint Uid, uint Gid)? user = null;
+        uint? gid = null;
+        if (UserDatabase.IsRoot && config.User is not null)
+        {
+            user = UserDatabase.LookupUser(config.User);
+            if (user is null)
+            {
+                Post(new WorkerEvent(worker, worker.Incarnation, WorkerInput.SpawnFailed, Text: $"no such user '{config.User}'"));
+                return;
+            }
+            gid = user.Value.Gid;
+        }
+        if (UserDatabase.IsRoot && config.Group is not null)
+        {
+            gid = UserDatabase.LookupGroup(config.Group);
+            if (gid is null)
+            {
+                Post(new WorkerEvent(worker, worker.Incarnation, WorkerInput.SpawnFailed, Text: $"no such group '{config.Group}'"));
+                return;
+            }
+        }
+
+        _launcher.Launch(new LaunchSpec(worker, worker.Incarnation, config.Command, env, config.Cwd,
+            user?.Uid, gid, config.User, listeners));
+    }
+
+    void IWorkerHost.Signal(Worker worker, int signal)
+    {
+        if (worker.Pid > 0 && !Signals.SignalGroup(worker.Pid, signal))
+        {
+            LogSignalFailed(worker.Group.Config.Name, worker.Slot, worker.Pid, signal);
+        }
+    }
+
+    IDisposable IWorkerHost.ArmTimer(Worker worker, WorkerInput input, TimeSpan delay)
+    {
+        var timer = new WorkerTimer();
+        var incarnation = worker.Incarnation;
+        timer.Start(Time, delay, t => Post(new WorkerEvent(worker, incarnation, input, Timer: t)));
+        return timer;
+    }
+
+    void IWorkerHost.Record(Worker worker, string kind, string? reason, int? exitCode, int? signal, TimeSpan? delay)
+    {
+        var e = Journal.Append(seq => new LifecycleEvent(seq, Time.GetUtcNow(), kind, worker.Group.Config.Name, worker.Slot,
+            worker.Pid, worker.Generation, reason, exitCode, signal, delay?.TotalSeconds));
+        var level = kind switch
+        {
+            LifecycleEventKinds.Failed => LogLevel.Error,
+            LifecycleEventKinds.Exit when reason is ExitReasons.Killed or ExitReasons.Watchdog or ExitReasons.ExecFailed => LogLevel.Error,
+            LifecycleEventKinds.Exit when reason is ExitReasons.Crashed or ExitReasons.ReadyTimeout || (reason == ExitReasons.Exited && exitCode != 0) => LogLevel.Warning,
+            _ => LogLevel.Information,
+        };
+        LogLifecycle(level, e);
+    }
+
+    void IWorkerHost.StateChanged(Worker worker, WorkerState from, WorkerState to, string why) =>
+        LogStateChanged(worker.Group.Config.Name, worker.Slot, worker.Pid, from, to, why);
+
+    public async ValueTask DisposeAsync()
+    {
+        _notify?.Dispose();
+        foreach (var group in _groups.Values)
+        {
+            group.Dispose();
+        }
+        _launcher.Dispose();
+        await _output.DisposeAsync();
+    }
+}

@@ -1,0 +1,30 @@
+namespace Clusterd.Supervision;
+
+/// <summary>Everything that can change supervisor state arrives as one of these, through one channel, to one loop.</summary>
+internal abstract record SupervisorEvent;
+
+/// <summary>An input for one worker. <paramref name="Incarnation"/> ties it to one process of the slot; <paramref name="Timer"/> to one arming.</summary>
+internal sealed record WorkerEvent(Worker Worker, int Incarnation, WorkerInput Input, int Arg = 0, string? Text = null, WorkerTimer? Timer = null)
+    : SupervisorEvent;
+
+/// <summary>An sd_notify datagram from <paramref name="Pid"/> (as the kernel vouches for it).</summary>
+internal sealed record NotifyEvent(int Pid, string Message) : SupervisorEvent;
+
+internal sealed record ShutdownEvent : SupervisorEvent;
+
+/// <summary>A one-shot timer that can be cancelled after it has already fired: the loop drops events of disposed timers.</summary>
+internal sealed class WorkerTimer : IDisposable
+{
+    private ITimer? _timer;
+
+    public bool Disposed { get; private set; }
+
+    public void Start(TimeProvider time, TimeSpan delay, Action<WorkerTimer> fire) =>
+        _timer = time.CreateTimer(static s => ((Action)s!)(), (Action)(() => fire(this)), delay, Timeout.InfiniteTimeSpan);
+
+    public void Dispose()
+    {
+        Disposed = true;
+        _timer?.Dispose();
+    }
+}

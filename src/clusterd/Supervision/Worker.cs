@@ -1,0 +1,63 @@
+namespace Clusterd.Supervision;
+
+/// <summary>
+/// One worker slot of a group: a stable index (einhorn's "index"), the process currently filling it, and
+/// the history that drives its backoff. Mutated only by <see cref="WorkerStateMachine"/> on the supervisor loop.
+/// </summary>
+internal sealed class Worker(GroupRuntime group, int slot)
+{
+    public GroupRuntime Group { get; } = group;
+
+    public int Slot { get; } = slot;
+
+    public WorkerState State { get; set; } = WorkerState.Stopped;
+
+    public DateTimeOffset StateSince { get; set; }
+
+    /// <summary>The group generation the current process was started with (CLUSTERD_GENERATION).</summary>
+    public int Generation { get; set; }
+
+    /// <summary>Counts spawns of this slot; events from an earlier incarnation are stale and dropped.</summary>
+    public int Incarnation { get; set; }
+
+    public int Pid { get; set; }
+
+    public DateTimeOffset? SpawnedAt { get; set; }
+
+    public DateTimeOffset? ReadyAt { get; set; }
+
+    /// <summary>Whether the operator wants this slot running; false once a stop was asked for.</summary>
+    public bool DesiredRunning { get; set; }
+
+    /// <summary>Set when clusterd began stopping the process: the exit reason it will be recorded with.</summary>
+    public string? StopReason { get; set; }
+
+    public bool Killed { get; set; }
+
+    public string? ExecError { get; set; }
+
+    /// <summary>The last STATUS= the worker sent.</summary>
+    public string? Status { get; set; }
+
+    public ExitInfo? LastExit { get; set; }
+
+    public int Restarts { get; set; }
+
+    public int ConsecutiveFailures { get; set; }
+
+    public Queue<DateTimeOffset> RecentRestarts { get; } = new();
+
+    public IDisposable? StateTimer { get; set; }
+
+    public IDisposable? WatchdogTimer { get; set; }
+
+    public long DroppedOutputLines;
+
+    public void ResetHistory()
+    {
+        ConsecutiveFailures = 0;
+        RecentRestarts.Clear();
+    }
+
+    public override string ToString() => $"{Group.Config.Name}/{Slot}";
+}

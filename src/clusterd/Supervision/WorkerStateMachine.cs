@@ -1,0 +1,327 @@
+using Clusterd.Config;
+using Clusterd.Protocol;
+
+namespace Clusterd.Supervision;
+
+/// <summary>
+/// Detailed phases of one worker slot, after systemd's service states. Only <see cref="WorkerStateMachine.PublicState"/>
+/// reaches operators and metrics.
+/// </summary>
+internal enum WorkerState
+{
+    Stopped,
+    Spawning,   // asked the launcher for a process; pid may not be known yet
+    Starting,   // execve succeeded ("online"); waiting for READY=1 or min_uptime
+    Ready,      // serving ("listening")
+    Stopping,   // stop signal sent; stop_timeout armed
+    Killing,    // SIGKILL sent to the process group; waiting for the exit
+    Backoff,    // between a death and the next spawn
+    Failed,     // crash loop or unstartable: no more spawns until started again
+}
+
+internal enum WorkerInput
+{
+    Start,
+    Spawned,        // Arg = pid
+    SpawnFailed,    // Text = why the shim could not even start
+    ExecSucceeded,
+    ExecFailed,     // Text = the shim's message
+    NotifyReady,
+    NotifyWatchdog,
+    Exited,         // Arg = exit code (128+N for a signal, as .NET reports it)
+    Stop,
+    StateTimer,
+    WatchdogTimer,
+}
+
+/// <summary>What the state machine asks of its owner. The supervisor implements it; unit tests fake it.</summary>
+internal interface IWorkerHost
+{
+    TimeProvider Time { get; }
+
+    /// <summary>Starts a process for the worker; the outcome arrives later as Spawned/SpawnFailed, then Exec*, then Exited.</summary>
+    void Spawn(Worker worker);
+
+    void Signal(Worker worker, int signal);
+
+    /// <summary>Delivers <paramref name="input"/> to the worker through the supervisor loop after <paramref name="delay"/>.</summary>
+    IDisposable ArmTimer(Worker worker, WorkerInput input, TimeSpan delay);
+
+    void Record(Worker worker, string kind, string? reason = null, int? exitCode = null, int? signal = null, TimeSpan? delay = null);
+
+    void StateChanged(Worker worker, WorkerState from, WorkerState to, string why);
+}
+
+/// <summary>
+/// The one place where a worker changes state. <see cref="Handle"/> is the (state, input) table; every
+/// transition goes through <see cref="SetState"/>, which drops the timers the new state does not need.
+/// </summary>
+internal static class WorkerStateMachine
+{
+    private const int SIGABRT = 6;
+
+    // After SIGKILL a process can only linger in uninterruptible sleep; say so once, keep waiting.
+    private static readonly TimeSpan s_killGrace = TimeSpan.FromSeconds(5);
+
+    public static string PublicState(WorkerState state) => state switch
+    {
+        WorkerState.Stopped => "stopped",
+        WorkerState.Spawning or WorkerState.Starting => "starting",
+        WorkerState.Ready => "ready",
+        WorkerState.Stopping or WorkerState.Killing => "stopping",
+        WorkerState.Backoff => "backoff",
+        WorkerState.Failed => "failed",
+        _ => throw new ArgumentOutOfRangeException(nameof(state)),
+    };
+
+    public static bool HasProcess(WorkerState state) =>
+        state is WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready or WorkerState.Stopping or WorkerState.Killing;
+
+    /// <summary>Returns false when the input means nothing in the current state (it is then ignored).</summary>
+    public static bool Handle(IWorkerHost host, Worker w, WorkerInput input, int arg = 0, string? text = null)
+    {
+        switch (w.State, input)
+        {
+            case (WorkerState.Stopped or WorkerState.Failed, WorkerInput.Start):
+                w.ResetHistory();
+                Spawn(host, w, restart: false);
+                return true;
+            case (WorkerState.Backoff, WorkerInput.StateTimer):
+                Spawn(host, w, restart: true);
+                return true;
+            case (WorkerState.Backoff, WorkerInput.Stop):
+                SetState(host, w, WorkerState.Stopped, "stop requested during backoff");
+                return true;
+
+            case (WorkerState.Spawning, WorkerInput.Spawned):
+                w.Pid = arg;
+                w.SpawnedAt = host.Time.GetUtcNow();
+                host.Record(w, LifecycleEventKinds.Fork);
+                if (w.StopReason is not null)
+                {
+                    BeginStop(host, w, w.StopReason, w.Group.Config.StopSignal); // a stop arrived before the pid did
+                }
+                return true;
+            case (WorkerState.Spawning, WorkerInput.SpawnFailed):
+                w.LastExit = new ExitInfo(ExitReasons.ExecFailed, null, null, text);
+                host.Record(w, LifecycleEventKinds.Exit, ExitReasons.ExecFailed);
+                Fail(host, w, $"cannot start the worker: {text}");
+                return true;
+            case (WorkerState.Spawning, WorkerInput.ExecSucceeded):
+                host.Record(w, LifecycleEventKinds.Online);
+                SetState(host, w, WorkerState.Starting, "exec succeeded");
+                var g = w.Group.Config;
+                w.StateTimer = g.Ready == ReadyMode.Started
+                    ? host.ArmTimer(w, WorkerInput.StateTimer, g.MinUptime)
+                    : host.ArmTimer(w, WorkerInput.StateTimer, g.ReadyTimeout);
+                return true;
+            case (WorkerState.Spawning or WorkerState.Stopping or WorkerState.Killing, WorkerInput.ExecFailed):
+                w.ExecError = text; // the exit follows; it decides
+                return true;
+            case (WorkerState.Stopping or WorkerState.Killing, WorkerInput.ExecSucceeded):
+                host.Record(w, LifecycleEventKinds.Online); // stopped before it got going; still, it did start
+                return true;
+
+            case (WorkerState.Starting, WorkerInput.NotifyReady) when w.Group.Config.Ready == ReadyMode.Notify:
+            case (WorkerState.Starting, WorkerInput.StateTimer) when w.Group.Config.Ready == ReadyMode.Started:
+                BecomeReady(host, w);
+                return true;
+            case (WorkerState.Starting, WorkerInput.StateTimer):
+                BeginStop(host, w, ExitReasons.ReadyTimeout, w.Group.Config.StopSignal);
+                return true;
+
+            case (WorkerState.Ready, WorkerInput.NotifyWatchdog):
+                ArmWatchdog(host, w);
+                return true;
+            case (WorkerState.Ready, WorkerInput.WatchdogTimer):
+                BeginStop(host, w, ExitReasons.Watchdog, SIGABRT); // as systemd does, so the worker can dump core
+                return true;
+
+            case (WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready, WorkerInput.Stop):
+                w.DesiredRunning = false;
+                BeginStop(host, w, ExitReasons.Stopped, w.Group.Config.StopSignal);
+                return true;
+            case (WorkerState.Stopping or WorkerState.Killing, WorkerInput.Stop):
+                w.DesiredRunning = false; // already on its way down; only the outcome changes
+                return true;
+            case (WorkerState.Stopping, WorkerInput.StateTimer):
+                host.Signal(w, Platform.Signals.SIGKILL);
+                w.Killed = true;
+                SetState(host, w, WorkerState.Killing, $"still running {w.Group.Config.StopTimeout.TotalSeconds:0.###}s after {w.Group.Config.StopSignalName}");
+                w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, s_killGrace);
+                return true;
+            case (WorkerState.Killing, WorkerInput.StateTimer):
+                host.StateChanged(w, w.State, w.State, "still not reaped after SIGKILL; is it in uninterruptible sleep (D state)?");
+                return true;
+
+            case (_, WorkerInput.Exited) when HasProcess(w.State):
+                OnExit(host, w, arg);
+                return true;
+
+            default:
+                return false;
+        }
+    }
+
+    private static void Spawn(IWorkerHost host, Worker w, bool restart)
+    {
+        w.Incarnation++;
+        w.Pid = 0;
+        w.ExecError = null;
+        w.StopReason = null;
+        w.Killed = false;
+        w.DesiredRunning = true;
+        w.ReadyAt = null;
+        if (restart)
+        {
+            host.Record(w, LifecycleEventKinds.Restart);
+        }
+        SetState(host, w, WorkerState.Spawning, restart ? "backoff elapsed" : "start");
+        host.Spawn(w);
+    }
+
+    private static void BecomeReady(IWorkerHost host, Worker w)
+    {
+        w.ReadyAt = host.Time.GetUtcNow();
+        SetState(host, w, WorkerState.Ready, w.Group.Config.Ready == ReadyMode.Notify ? "READY=1" : "stayed up for min_uptime");
+        host.Record(w, LifecycleEventKinds.Listening);
+        ArmWatchdog(host, w);
+    }
+
+    private static void ArmWatchdog(IWorkerHost host, Worker w)
+    {
+        var timeout = w.Group.Config.WatchdogTimeout;
+        if (timeout > TimeSpan.Zero)
+        {
+            w.WatchdogTimer?.Dispose();
+            w.WatchdogTimer = host.ArmTimer(w, WorkerInput.WatchdogTimer, timeout);
+        }
+    }
+
+    private static void BeginStop(IWorkerHost host, Worker w, string reason, int signal)
+    {
+        w.StopReason = reason;
+        if (w.Pid == 0)
+        {
+            return; // Spawned will come back here once the pid is known
+        }
+        host.Record(w, LifecycleEventKinds.Disconnect, reason);
+        host.Signal(w, signal);
+        SetState(host, w, WorkerState.Stopping, reason);
+        w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Group.Config.StopTimeout);
+    }
+
+    private static void OnExit(IWorkerHost host, Worker w, int exitCode)
+    {
+        var exit = Classify(w, exitCode);
+        w.LastExit = exit;
+        host.Record(w, LifecycleEventKinds.Exit, exit.Reason, exit.Code, exit.Signal);
+        w.Pid = 0;
+
+        if (exit.Reason == ExitReasons.ExecFailed)
+        {
+            Fail(host, w, $"cannot start the worker: {exit.Detail}; fix the command and start the group again");
+            return;
+        }
+        var policy = w.Group.Config.Restart;
+        var clean = exit.Reason is ExitReasons.Exited && exit.Code == 0;
+        if (!w.DesiredRunning || policy == RestartMode.Never || (policy == RestartMode.OnFailure && clean))
+        {
+            SetState(host, w, WorkerState.Stopped, w.DesiredRunning ? $"restart = \"{PolicyName(policy)}\"" : "stopped");
+            return;
+        }
+
+        var now = host.Time.GetUtcNow();
+        var config = w.Group.Config;
+        if (w.ReadyAt is DateTimeOffset readyAt && now - readyAt >= config.RestartWindow)
+        {
+            w.ConsecutiveFailures = 0; // it served long enough: this death is news, not a loop
+        }
+        w.ConsecutiveFailures++;
+        while (w.RecentRestarts.Count > 0 && now - w.RecentRestarts.Peek() > config.RestartWindow)
+        {
+            w.RecentRestarts.Dequeue();
+        }
+        if (w.RecentRestarts.Count >= config.MaxRestarts)
+        {
+            Fail(host, w, $"crash loop: {w.RecentRestarts.Count + 1} exits within restart_window ({config.RestartWindow.TotalSeconds:0.###}s), more than max_restarts = {config.MaxRestarts}; the last was {Describe(exit)}. Fix the worker, then start the group again");
+            return;
+        }
+        w.RecentRestarts.Enqueue(now);
+        w.Restarts++;
+        var delay = BackoffDelay(config.Backoff, w.ConsecutiveFailures);
+        SetState(host, w, WorkerState.Backoff, Describe(exit));
+        host.Record(w, LifecycleEventKinds.Backoff, delay: delay);
+        w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, delay);
+    }
+
+    /// <summary>initial × factor^(n-1), capped at max; n counts deaths since the worker last stayed ready for restart_window.</summary>
+    public static TimeSpan BackoffDelay(BackoffConfig backoff, int consecutiveFailures)
+    {
+        var ticks = backoff.Initial.Ticks * Math.Pow(backoff.Factor, Math.Max(0, consecutiveFailures - 1));
+        return ticks >= backoff.Max.Ticks ? backoff.Max : TimeSpan.FromTicks((long)ticks);
+    }
+
+    private static ExitInfo Classify(Worker w, int exitCode)
+    {
+        // .NET reports a death by signal N as 128+N; a worker that calls exit(137) itself looks the same.
+        int? signal = exitCode is > 128 and < 128 + 65 ? exitCode - 128 : null;
+        int? code = signal is null ? exitCode : null;
+        if (w.ExecError is not null)
+        {
+            return new ExitInfo(ExitReasons.ExecFailed, code, signal, w.ExecError);
+        }
+        // A watchdog or ready timeout is the cause even when the stop then needed SIGKILL.
+        if (w.StopReason is ExitReasons.Watchdog or ExitReasons.ReadyTimeout)
+        {
+            return new ExitInfo(w.StopReason, code, signal, w.Killed ? "killed after stop_timeout" : null);
+        }
+        if (w.Killed)
+        {
+            return new ExitInfo(ExitReasons.Killed, code, signal, null);
+        }
+        if (w.StopReason is not null)
+        {
+            return new ExitInfo(w.StopReason, code, signal, null);
+        }
+        return new ExitInfo(signal is null ? ExitReasons.Exited : ExitReasons.Crashed, code, signal, null);
+    }
+
+    private static string Describe(ExitInfo exit) => exit switch
+    {
+        { Signal: int s } => $"{exit.Reason} by signal {s}{(s == 9 && exit.Reason == ExitReasons.Crashed ? " (out of memory?)" : "")}",
+        { Code: int c } => $"{exit.Reason} with code {c}",
+        _ => exit.Reason,
+    };
+
+    private static void Fail(IWorkerHost host, Worker w, string why)
+    {
+        SetState(host, w, WorkerState.Failed, why);
+        host.Record(w, LifecycleEventKinds.Failed, why);
+    }
+
+    private static string PolicyName(RestartMode mode) => mode switch
+    {
+        RestartMode.Always => "always",
+        RestartMode.OnFailure => "on-failure",
+        _ => "never",
+    };
+
+    /// <summary>The choke point: drops the previous state's timers, then tells the host (which logs and counts).</summary>
+    private static void SetState(IWorkerHost host, Worker w, WorkerState next, string why)
+    {
+        w.StateTimer?.Dispose();
+        w.StateTimer = null;
+        if (next != WorkerState.Ready)
+        {
+            w.WatchdogTimer?.Dispose();
+            w.WatchdogTimer = null;
+        }
+        var old = w.State;
+        w.State = next;
+        w.StateSince = host.Time.GetUtcNow();
+        host.StateChanged(w, old, next, why);
+    }
+}
+
+internal sealed record ExitInfo(string Reason, int? Code, int? Signal, string? Detail);

@@ -1,0 +1,230 @@
+using Clusterd.Config;
+using Clusterd.Protocol;
+using Clusterd.Supervision;
+
+namespace Clusterd.Tests.Supervision;
+
+public class WorkerStateMachineTests
+{
+    private readonly FakeWorkerHost _host = new();
+
+    private Worker StartReady(GroupConfig config, int pid = 100)
+    {
+        var w = FakeWorkerHost.Worker(config);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, pid);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.NotifyReady);
+        return w;
+    }
+
+    private void Crash(Worker w, int pid)
+    {
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, pid);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 3);
+    }
+
+    [Fact]
+    public void Start_NotifyMode_GoesThroughForkOnlineListening()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+
+        Assert.Equal(WorkerState.Ready, w.State);
+        Assert.Equal([LifecycleEventKinds.Fork, LifecycleEventKinds.Online, LifecycleEventKinds.Listening], _host.Events.Select(e => e.Kind));
+        Assert.Equal(1, _host.Spawns);
+    }
+
+    [Fact]
+    public void ExecSucceeded_NotifyMode_ArmsReadyTimeout()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
+
+        Assert.Equal(WorkerState.Starting, w.State);
+        Assert.Equal(TimeSpan.FromSeconds(30), _host.ArmedTimer(WorkerInput.StateTimer)!.Delay);
+    }
+
+    [Fact]
+    public void StateTimer_StartedMode_BecomesReadyAfterMinUptime()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group(ready: ReadyMode.Started));
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
+        Assert.Equal(TimeSpan.FromSeconds(1), _host.ArmedTimer(WorkerInput.StateTimer)!.Delay);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+
+        Assert.Equal(WorkerState.Ready, w.State);
+    }
+
+    [Fact]
+    public void StateTimer_NotifyModeNoReady_StopsWithReadyTimeout()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 0);
+
+        Assert.Equal([15], _host.Signals);
+        Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.ReadyTimeout);
+        Assert.Equal(WorkerState.Backoff, w.State);
+    }
+
+    [Fact]
+    public void Exited_RepeatedCrashes_BackoffGrowsThenCapsThenFails()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group(maxRestarts: 5));
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        for (var i = 0; i < 6; i++)
+        {
+            Crash(w, 100 + i);
+            if (w.State == WorkerState.Backoff)
+            {
+                WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+            }
+        }
+
+        var delays = _host.Events.Where(e => e.Kind == LifecycleEventKinds.Backoff).Select(e => e.Delay!.Value.TotalMilliseconds);
+        Assert.Equal([100, 200, 400, 800, 1000], delays);
+        Assert.Equal(WorkerState.Failed, w.State);
+        Assert.Equal(LifecycleEventKinds.Failed, _host.Events[^1].Kind);
+        Assert.Equal(6, _host.Spawns);
+    }
+
+    [Fact]
+    public void Exited_AfterStayingReadyForRestartWindow_BackoffResets()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 3);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+        Crash(w, 101);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 102);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.NotifyReady);
+
+        _host.FakeTime.Advance(TimeSpan.FromSeconds(61));
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 3);
+
+        var delays = _host.Events.Where(e => e.Kind == LifecycleEventKinds.Backoff).Select(e => e.Delay!.Value.TotalMilliseconds);
+        Assert.Equal([100, 200, 100], delays);
+    }
+
+    [Fact]
+    public void Stop_WorkerIgnoresSignal_EscalatesToKill()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Stop);
+        Assert.Equal(WorkerState.Stopping, w.State);
+        Assert.Equal(TimeSpan.FromSeconds(10), _host.ArmedTimer(WorkerInput.StateTimer)!.Delay);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+        Assert.Equal(WorkerState.Killing, w.State);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 128 + 9);
+
+        Assert.Equal([15, 9], _host.Signals);
+        Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.Killed && e.Signal == 9);
+        Assert.Equal(WorkerState.Stopped, w.State);
+    }
+
+    [Fact]
+    public void Stop_GracefulExit_RecordsStoppedAndDoesNotRestart()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Stop);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 0);
+
+        Assert.Equal(WorkerState.Stopped, w.State);
+        Assert.True(_host.ArmedTimer(WorkerInput.StateTimer) is null, "no timer may outlive the stop");
+        Assert.Equal(1, _host.Spawns);
+        Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Disconnect);
+        Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.Stopped);
+    }
+
+    [Fact]
+    public void Stop_BeforePidKnown_SignalsOnceSpawned()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Stop);
+        Assert.Empty(_host.Signals);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
+
+        Assert.Equal([15], _host.Signals);
+        Assert.Equal(WorkerState.Stopping, w.State);
+    }
+
+    [Fact]
+    public void Exited_KilledBySignalNotSentByUs_IsCrashed()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 128 + 11);
+
+        Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.Crashed && e.Signal == 11 && e.ExitCode is null);
+    }
+
+    [Theory]
+    [InlineData("Never", 0, "Stopped")]
+    [InlineData("Never", 1, "Stopped")]
+    [InlineData("OnFailure", 0, "Stopped")]
+    [InlineData("OnFailure", 1, "Backoff")]
+    [InlineData("Always", 0, "Backoff")]
+    public void Exited_ByPolicy_RestartsOrStays(string policy, int code, string expected)
+    {
+        var w = StartReady(FakeWorkerHost.Group(restart: Enum.Parse<RestartMode>(policy)));
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, code);
+
+        Assert.Equal(Enum.Parse<WorkerState>(expected), w.State);
+    }
+
+    [Fact]
+    public void Exited_AfterExecFailed_FailsWithoutRetrying()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.ExecFailed, text: "'nope' not found in PATH");
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 203);
+
+        Assert.Equal(WorkerState.Failed, w.State);
+        Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.ExecFailed);
+        Assert.Equal(1, _host.Spawns);
+    }
+
+    [Fact]
+    public void WatchdogTimer_WorkerSilent_StopsWithAbortAndRecordsWatchdog()
+    {
+        var w = StartReady(FakeWorkerHost.Group(watchdog: TimeSpan.FromSeconds(2)));
+        var first = _host.ArmedTimer(WorkerInput.WatchdogTimer)!;
+        WorkerStateMachine.Handle(_host, w, WorkerInput.NotifyWatchdog);
+        Assert.True(first.Disposed, "a keep-alive re-arms the watchdog");
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.WatchdogTimer);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 128 + 6);
+
+        Assert.Equal([6], _host.Signals);
+        Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.Watchdog);
+    }
+
+    [Fact]
+    public void Handle_InputMeaninglessInState_ReturnsFalse()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+
+        Assert.False(WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded));
+        Assert.Equal(WorkerState.Ready, w.State);
+    }
+}
