@@ -32,7 +32,15 @@ internal sealed class HttpServer : IDisposable
     private readonly List<Task> _acceptLoops = [];
     private long _nextId;
 
-    public HttpServer(IReadOnlyList<Listener> listeners) => _listeners = listeners;
+    private readonly bool _serial;
+
+    /// <param name="serial">Serve one connection at a time (accept, serve to the end, accept again), so that
+    /// concurrent clients spread over the workers that share one accept queue.</param>
+    public HttpServer(IReadOnlyList<Listener> listeners, bool serial)
+    {
+        _listeners = listeners;
+        _serial = serial;
+    }
 
     public void Start()
     {
@@ -94,6 +102,12 @@ internal sealed class HttpServer : IDisposable
             }
 
             var id = Interlocked.Increment(ref _nextId);
+            if (_serial)
+            {
+                await ServeAsync(client, listener, id);
+                continue;
+            }
+
             var task = Task.Run(() => ServeAsync(client, listener, id));
             _connections[id] = task;
             if (task.IsCompleted)

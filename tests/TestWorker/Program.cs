@@ -14,6 +14,7 @@ internal sealed class Options
     public bool IgnoreTerm { get; set; }
     public int DrainMs { get; set; }
     public bool Hang { get; set; }
+    public bool Serial { get; set; }
     public bool Flood { get; set; }
     public int FloodLines { get; set; }
     public string? Say { get; set; }
@@ -29,7 +30,7 @@ internal static class Program
 {
     private const string Usage =
         "usage: testworker [--no-ready] [--ready-delay MS] [--status TEXT] [--crash-after MS] [--exit-code N]\n" +
-        "                  [--crash-signal] [--ignore-term] [--drain-ms MS] [--hang] [--flood] [--flood-lines N]\n" +
+        "                  [--crash-signal] [--ignore-term] [--drain-ms MS] [--hang] [--serial] [--flood] [--flood-lines N]\n" +
         "                  [--say TEXT] [--say-err TEXT] [--watchdog-ms MS] [--stop-watchdog-after MS]";
 
     private static readonly TaskCompletionSource s_termRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -109,7 +110,7 @@ internal static class Program
             thread.Start();
         }
 
-        using var server = new HttpServer(listeners);
+        using var server = new HttpServer(listeners, options.Serial);
         server.Start();
 
         if (Notify.SocketPath is not null && (!options.NoReady || options.Status is not null))
@@ -259,6 +260,7 @@ internal static class Program
                 case "--crash-signal": options.CrashSignal = true; break;
                 case "--ignore-term": options.IgnoreTerm = true; break;
                 case "--hang": options.Hang = true; break;
+                case "--serial": options.Serial = true; break;
                 case "--flood": options.Flood = true; break;
                 case "--ready-delay" when Int(out v): options.ReadyDelayMs = v; break;
                 case "--crash-after" when Int(out v): options.CrashAfterMs = v; break;

@@ -82,7 +82,7 @@ public class ConfigFixtureTests
 
         Assert.Empty(result.Errors.Select(e => e.ToString()));
         var hello = Assert.Single(result.Config!.Groups);
-        Assert.Equal(["examples/hello/bin/hello"], hello.Command);
+        Assert.Equal(["bin/hello"], hello.Command);
         Assert.Equal(ReadyMode.Notify, hello.Ready);
     }
 

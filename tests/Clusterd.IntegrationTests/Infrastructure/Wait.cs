@@ -1,0 +1,22 @@
+namespace Clusterd.IntegrationTests.Infrastructure;
+
+internal static class Wait
+{
+    /// <summary>
+    /// For conditions no event announces (a pid disappearing after its parent was SIGKILLed): re-check on a short
+    /// period until true or the deadline passes. The deadline is a failure bound, not a timing assertion.
+    /// </summary>
+    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"timed out waiting for {what}");
+            }
+            await timer.WaitForNextTickAsync();
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Clusterd.IntegrationTests.Infrastructure;
+
+namespace Clusterd.IntegrationTests.Platform;
+
+public class CheckConfigTests
+{
+    [Fact]
+    public async Task CheckConfig_BrokenFile_PrintsEveryErrorWithLineAndColumn_ExitsOne()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"clusterd-broken-{Guid.NewGuid():N}.toml");
+        await File.WriteAllTextAsync(path, "[groups.web]\ncommand = [\"/bin/true\"]\nworkers = 0\nlisten = [\"localhost:80\"]\n");
+        try
+        {
+            var (code, _, stderr) = await ClusterdProcess.RunToExitAsync("--check-config", "--config", path);
+
+            Assert.Equal(1, code);
+            Assert.Contains($"{path}:3:", stderr, StringComparison.Ordinal);
+            Assert.Contains($"{path}:4:", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task CheckConfig_ShippedExample_IsValid()
+    {
+        var (code, stdout, stderr) = await ClusterdProcess.RunToExitAsync("--check-config", "--config", Path.Combine(Repo.Root, "etc/clusterd/clusterd.toml"));
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("configuration OK", stdout, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Sockets;
+using Clusterd.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Clusterd.IntegrationTests.Supervision;
+
+public class PortSharingTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("reuseport")]
+    [InlineData("shared")]
+    public async Task Requests_ToOnePort_ReachEveryWorker(string sharing)
+    {
+        const int workers = 3;
+        var port = Ports.Free();
+        // --serial: a worker serves one connection at a time, so concurrent clients spread over the workers even on one shared queue.
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker("--serial"), workers, [$"127.0.0.1:{port}"], sharing), output);
+        var ready = await clusterd.WaitForEventAsync("listening", "web", count: workers);
+
+        var pids = new HashSet<int>();
+        for (var round = 0; round < 10 && pids.Count < workers; round++)
+        {
+            var responses = await Task.WhenAll(Enumerable.Range(0, 3 * workers).Select(_ => Http.GetJsonAsync(port, "/sleep?ms=20")));
+            pids.UnionWith(responses.Select(r => r.GetProperty("pid").GetInt32()));
+        }
+
+        Assert.Equal(ready.Select(e => e.Pid).ToHashSet(), pids);
+    }
+
+    [Fact]
+    public async Task SharedMode_EveryWorker_HoldsTheSameSocket()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", ["/bin/sh", "-c", "readlink /proc/$$/fd/3; exec sleep 1000"], 2, [$"127.0.0.1:{port}"], "shared", "started",
+                "min_uptime = \"0s\""), output);
+
+        var lines = await clusterd.WaitForAsync(e => e.EventId == LogEntry.WorkerOutput, count: 2);
+
+        Assert.All(lines, l => Assert.StartsWith("socket:[", l["Line"], StringComparison.Ordinal));
+        Assert.Single(lines.Select(l => l["Line"]).Distinct());
+    }
+
+    [Fact]
+    public async Task ReusePortMode_EachSlot_HasItsOwnSocket()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", ["/bin/sh", "-c", "readlink /proc/$$/fd/3; exec sleep 1000"], 2, [$"127.0.0.1:{port}"], "reuseport", "started",
+                "min_uptime = \"0s\""), output);
+
+        var lines = await clusterd.WaitForAsync(e => e.EventId == LogEntry.WorkerOutput, count: 2);
+
+        Assert.Equal(2, lines.Select(l => l["Line"]).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task KilledWorker_ConnectionQueuedMeanwhile_IsServedByReplacementInSameSlot()
+    {
+        var port = Ports.Free();
+        // A long backoff makes sure the connection below is queued while the slot has no process at all.
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker(), 1, [$"127.0.0.1:{port}"], "reuseport", "notify",
+                "backoff = { initial = \"1500ms\", max = \"2s\", factor = 2.0 }"), output);
+        var first = (await clusterd.WaitForEventAsync("listening", "web"))[0];
+
+        Native.Kill(first.Pid, Native.SIGKILL);
+        await clusterd.WaitForEventAsync("backoff", "web");
+        var queued = Http.GetJsonAsync(port);
+        var response = await queued;
+
+        var exit = (await clusterd.WaitForEventAsync("exit", "web"))[0];
+        Assert.Equal("crashed", exit.Reason);
+        Assert.Equal("9", exit["Signal"]);
+        Assert.NotEqual(first.Pid, response.GetProperty("pid").GetInt32());
+        Assert.Equal("0", response.GetProperty("slot").GetString());
+        var restarted = (await clusterd.WaitForEventAsync("listening", "web", count: 2))[1];
+        Assert.Equal(0, restarted.Slot);
+        Assert.Equal(restarted.Pid, response.GetProperty("pid").GetInt32());
+    }
+
+    [Fact]
+    public async Task Listen_UnixAndTcp_WorkerServesBoth()
+    {
+        var port = Ports.Free();
+        var path = Path.Combine(Path.GetTempPath(), $"clusterd-web-{Guid.NewGuid():N}.sock"[..40]);
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker(), 2, [$"127.0.0.1:{port}", $"unix:{path}"]), output);
+        await clusterd.WaitForEventAsync("listening", "web", count: 2);
+
+        var overTcp = await Http.GetAsync(port);
+        var overUnix = await Http.GetAsync(new UnixDomainSocketEndPoint(path));
+
+        Assert.Equal(200, overTcp.Status);
+        Assert.Equal(200, overUnix.Status);
+    }
+
+    [Fact]
+    public async Task Start_PortAlreadyTaken_ExitsNonZeroAndSaysWhich()
+    {
+        using var squatter = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        squatter.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        squatter.Listen();
+        var port = ((IPEndPoint)squatter.LocalEndPoint!).Port;
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 1, [$"127.0.0.1:{port}"]), output);
+
+        var code = await clusterd.WaitForExitAsync();
+
+        Assert.NotEqual(0, code);
+        Assert.Contains(clusterd.Entries, e => e.Message.Contains($"127.0.0.1:{port}", StringComparison.Ordinal));
+    }
+}
