@@ -32,6 +32,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private readonly NotifySocket? _notify;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _shuttingDown;
+    private ClusterSnapshot _snapshot = ClusterSnapshot.Empty;
 
     public Supervisor(ILoggerFactory loggers, TimeProvider time)
     {
@@ -51,6 +52,9 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
     /// <summary>Completes once every worker is down after <see cref="RequestStop"/>.</summary>
     public Task Stopped => _stopped.Task;
+
+    /// <summary>The state as of the last event the loop handled; safe to read from any thread.</summary>
+    public ClusterSnapshot Snapshot => Volatile.Read(ref _snapshot);
 
     public void Post(SupervisorEvent e) => _events.Writer.TryWrite(e);
 
@@ -85,10 +89,15 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             WorkerStateMachine.Handle(this, worker, WorkerInput.Start);
         }
         CheckStopped();
+        Publish();
 
         await foreach (var e in _events.Reader.ReadAllAsync(cancellationToken))
         {
             Dispatch(e);
+            if (!_events.Reader.TryPeek(out _))
+            {
+                Publish(); // once per burst, not per event: a storm of 1000 exits builds one snapshot
+            }
             if (_stopped.Task.IsCompleted)
             {
                 break;
@@ -135,6 +144,30 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 CheckStopped();
                 break;
         }
+    }
+
+    private void Publish()
+    {
+        var groups = _groups.Values.Select(g => new GroupSnapshot(
+            g.Config.Name,
+            g.Config.Workers,
+            g.Workers.Count(w => w.State == WorkerState.Ready),
+            g.Generation,
+            g.Config.Listen.Select(l => l.Text).ToArray(),
+            g.Workers.Select(w => new WorkerSnapshot(
+                w.Slot,
+                w.Pid,
+                WorkerStateMachine.PublicState(w.State),
+                w.Generation,
+                w.Restarts,
+                WorkerStateMachine.HasProcess(w.State) ? w.SpawnedAt : null,
+                w.State == WorkerState.Ready ? w.ReadyAt : null,
+                w.LastExit?.Reason,
+                w.LastExit?.Code,
+                w.LastExit?.Signal,
+                w.Status,
+                Interlocked.Read(ref w.DroppedOutputLines))).ToArray())).ToArray();
+        Volatile.Write(ref _snapshot, new ClusterSnapshot(Time.GetUtcNow(), groups));
     }
 
     private void OnNotify(int pid, string message)

@@ -1,0 +1,27 @@
+namespace Clusterd.Supervision;
+
+/// <summary>
+/// An immutable picture of every group and worker, published by the supervisor loop after each event it handles.
+/// Readers on other threads (the control server, metrics scrapes) take it without locks and never see half an update.
+/// </summary>
+internal sealed record ClusterSnapshot(DateTimeOffset Taken, IReadOnlyList<GroupSnapshot> Groups)
+{
+    public static readonly ClusterSnapshot Empty = new(DateTimeOffset.MinValue, []);
+}
+
+internal sealed record GroupSnapshot(string Name, int Desired, int Ready, int Generation, IReadOnlyList<string> Listen, IReadOnlyList<WorkerSnapshot> Workers);
+
+/// <param name="State">The public state: starting, ready, stopping, backoff, failed, stopped.</param>
+internal sealed record WorkerSnapshot(
+    int Slot,
+    int Pid,
+    string State,
+    int Generation,
+    int Restarts,
+    DateTimeOffset? SpawnedAt,
+    DateTimeOffset? ReadyAt,
+    string? LastExitReason,
+    int? LastExitCode,
+    int? LastExitSignal,
+    string? Status,
+    long DroppedOutputLines);
