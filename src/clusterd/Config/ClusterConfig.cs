@@ -7,7 +7,11 @@ internal sealed record ClusterConfig(
     MetricsConfig Metrics,
     IReadOnlyList<GroupConfig> Groups);
 
-internal sealed record ControlConfig(string? Socket, string? Group);
+/// <param name="Socket">Null: the default path (/run/clusterd/clusterd.sock as root, else $XDG_RUNTIME_DIR/clusterd.sock).</param>
+/// <param name="Group">The group that owns the socket file (mode 0660).</param>
+/// <param name="AdminGroup">Members may run every command (root and clusterd's own user always may).</param>
+/// <param name="ReadGroup">Members may only read: status, events, logs, version, ping.</param>
+internal sealed record ControlConfig(string? Socket, string? Group, string? AdminGroup, string? ReadGroup);
 
 /// <summary><c>Listen</c> is null when the [metrics] table or its key is absent: no endpoint.</summary>
 internal sealed record MetricsConfig(string? Listen);

@@ -11,7 +11,7 @@ namespace Clusterd.Config;
 internal sealed class ConfigValidator
 {
     private static readonly string[] s_topLevelTables = ["control", "metrics", "groups"];
-    private static readonly string[] s_controlKeys = ["socket", "group"];
+    private static readonly string[] s_controlKeys = ["socket", "group", "admin_group", "read_group"];
     private static readonly string[] s_metricsKeys = ["listen"];
     private static readonly string[] s_backoffKeys = ["initial", "max", "factor"];
     private static readonly string[] s_groupKeys =
@@ -52,7 +52,7 @@ internal sealed class ConfigValidator
 
     public ClusterConfig Validate(TomlTable root)
     {
-        var control = new ControlConfig(null, null);
+        var control = new ControlConfig(null, null, null, null);
         var metrics = new MetricsConfig(null);
         var groups = new List<GroupConfig>();
         foreach (var entry in root.Entries)
@@ -102,13 +102,21 @@ internal sealed class ConfigValidator
         var table = RequireTable(entry, "control: ", "write it as a [control] table");
         if (table is null)
         {
-            return new ControlConfig(null, null);
+            return new ControlConfig(null, null, null, null);
         }
         const string Prefix = "control: ";
         CheckUnknownKeys(table, s_controlKeys, Prefix);
+        var socket = GetString(table, "socket", Prefix, "e.g. socket = \"/run/clusterd/clusterd.sock\"");
+        if (socket is not null && table.TryGet("socket", out var socketEntry) && !socket.StartsWith('/'))
+        {
+            Error(socketEntry.ValuePosition, $"{Prefix}'socket' must be an absolute path (got \"{socket}\"); e.g. socket = \"/run/clusterd/clusterd.sock\"");
+            socket = null;
+        }
         return new ControlConfig(
-            GetString(table, "socket", Prefix, "e.g. socket = \"/run/clusterd/clusterd.sock\""),
-            GetString(table, "group", Prefix, "e.g. group = \"clusterd\""));
+            socket,
+            GetString(table, "group", Prefix, "e.g. group = \"clusterd\""),
+            GetString(table, "admin_group", Prefix, "e.g. admin_group = \"clusterd-admin\""),
+            GetString(table, "read_group", Prefix, "e.g. read_group = \"clusterd\""));
     }
 
     private MetricsConfig ValidateMetrics(TomlEntry entry)

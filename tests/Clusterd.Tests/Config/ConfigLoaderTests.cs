@@ -61,7 +61,7 @@ public class ConfigLoaderTests
         Assert.True(result.IsValid);
         Assert.Empty(result.Config.Groups);
         Assert.Equal(File, result.Config.Path);
-        Assert.Equal(new ControlConfig(null, null), result.Config.Control);
+        Assert.Equal(new ControlConfig(null, null, null, null), result.Config.Control);
         Assert.Null(result.Config.Metrics.Listen);
     }
 
@@ -96,7 +96,7 @@ public class ConfigLoaderTests
             """);
 
         Assert.True(result.IsValid);
-        Assert.Equal(new ControlConfig("/run/clusterd/clusterd.sock", "clusterd"), result.Config.Control);
+        Assert.Equal(new ControlConfig("/run/clusterd/clusterd.sock", "clusterd", null, null), result.Config.Control);
         Assert.Equal("[::1]:9464", result.Config.Metrics.Listen);
     }
 

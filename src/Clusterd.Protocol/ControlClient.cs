@@ -1,0 +1,71 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Clusterd.Protocol.Messages;
+
+namespace Clusterd.Protocol;
+
+/// <summary>A connection to clusterd's control socket. One request at a time; used by clusterctl and the tests.</summary>
+public sealed class ControlClient : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private long _nextId;
+
+    private ControlClient(Socket socket)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+    }
+
+    public static async Task<ControlClient> ConnectAsync(string path, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
+            return new ControlClient(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sends the request and returns its one response (or the first, for a streaming request).</summary>
+    public async Task<Response> RequestAsync(Request request, CancellationToken cancellationToken)
+    {
+        await foreach (var response in StreamAsync(request, cancellationToken))
+        {
+            return response;
+        }
+        throw new ProtocolException(ErrorCodes.BadFrame, "clusterd closed the connection without answering");
+    }
+
+    /// <summary>Sends the request and yields every response frame until one without <c>more</c>.</summary>
+    public async IAsyncEnumerable<Response> StreamAsync(Request request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var id = ++_nextId;
+        var payload = JsonSerializer.SerializeToUtf8Bytes(request with { Id = id }, ProtocolJsonContext.Default.Request);
+        await Framing.WriteAsync(_stream, payload, cancellationToken);
+        while (true)
+        {
+            var frame = await Framing.ReadAsync(_stream, cancellationToken)
+                ?? throw new ProtocolException(ErrorCodes.BadFrame, "clusterd closed the connection before the response ended");
+            var response = JsonSerializer.Deserialize(frame, ProtocolJsonContext.Default.Response)
+                ?? throw new ProtocolException(ErrorCodes.BadFrame, "empty response");
+            yield return response;
+            if (!response.More)
+            {
+                yield break;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stream.DisposeAsync();
+        _socket.Dispose();
+    }
+}

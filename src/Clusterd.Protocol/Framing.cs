@@ -1,0 +1,100 @@
+using System.Buffers.Binary;
+
+namespace Clusterd.Protocol;
+
+/// <summary>
+/// The control protocol's frame: <c>"CLSD"</c> magic, a big-endian u16 protocol version, a big-endian u32 payload
+/// length, then that many bytes of UTF-8 JSON. The magic lets either side reject a stranger at once; the version
+/// lets a newer client tell an older daemon apart before it parses anything; the length is capped so a peer
+/// cannot make the other allocate without bound.
+/// </summary>
+public static class Framing
+{
+    public const int HeaderSize = 10;
+
+    /// <summary>1 MiB: far above any request, and above a status of thousands of workers.</summary>
+    public const int MaxPayload = 1 << 20;
+
+    public static ReadOnlySpan<byte> Magic => "CLSD"u8;
+
+    public static byte[] Encode(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length > MaxPayload)
+        {
+            throw new ProtocolException(ErrorCodes.FrameTooLarge, $"frame of {payload.Length} bytes exceeds the limit of {MaxPayload}");
+        }
+        var frame = new byte[HeaderSize + payload.Length];
+        Magic.CopyTo(frame);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(4), ProtocolVersion.Current);
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(6), (uint)payload.Length);
+        payload.CopyTo(frame.AsSpan(HeaderSize));
+        return frame;
+    }
+
+    public static async Task WriteAsync(Stream stream, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        await stream.WriteAsync(Encode(payload.Span), cancellationToken);
+        await stream.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads one frame's payload. Returns null on a clean end of stream before the first header byte; throws
+    /// <see cref="ProtocolException"/> on a bad magic, an unsupported version, an oversized length or a truncated frame.
+    /// </summary>
+    public static async Task<byte[]?> ReadAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var header = new byte[HeaderSize];
+        var got = await ReadFullyAsync(stream, header, cancellationToken);
+        if (got == 0)
+        {
+            return null;
+        }
+        if (got < HeaderSize)
+        {
+            throw new ProtocolException(ErrorCodes.BadFrame, $"connection closed inside a frame header ({got} of {HeaderSize} bytes)");
+        }
+        var length = ParseHeader(header);
+        var payload = new byte[length];
+        if (await ReadFullyAsync(stream, payload, cancellationToken) < length)
+        {
+            throw new ProtocolException(ErrorCodes.BadFrame, $"connection closed inside a frame of {length} bytes");
+        }
+        return payload;
+    }
+
+    /// <summary>Validates a header and returns its payload length.</summary>
+    public static int ParseHeader(ReadOnlySpan<byte> header)
+    {
+        if (!header[..4].SequenceEqual(Magic))
+        {
+            throw new ProtocolException(ErrorCodes.BadFrame, "not a clusterd control frame (bad magic); is this the clusterd control socket?");
+        }
+        var version = BinaryPrimitives.ReadUInt16BigEndian(header[4..]);
+        if (version != ProtocolVersion.Current)
+        {
+            throw new ProtocolException(ErrorCodes.VersionMismatch,
+                $"protocol version {version} is not supported (this side speaks {ProtocolVersion.Current}); use a clusterctl of the same release as clusterd");
+        }
+        var length = BinaryPrimitives.ReadUInt32BigEndian(header[6..]);
+        if (length > MaxPayload)
+        {
+            throw new ProtocolException(ErrorCodes.FrameTooLarge, $"frame of {length} bytes exceeds the limit of {MaxPayload}");
+        }
+        return (int)length;
+    }
+
+    private static async Task<int> ReadFullyAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var n = await stream.ReadAsync(buffer[total..], cancellationToken);
+            if (n == 0)
+            {
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+}

@@ -1,0 +1,79 @@
+namespace Clusterd.Protocol.Messages;
+
+/// <summary>
+/// One response frame: <c>{"id":1,"ok":true,...}</c> or <c>{"id":1,"ok":false,"error":{"code":"not_found","message":"..."}}</c>.
+/// Streaming commands (events/logs with follow) send several frames for one request; all but the last have <c>more</c>.
+/// </summary>
+public sealed record Response
+{
+    public long Id { get; init; }
+
+    public bool Ok { get; init; }
+
+    public ErrorInfo? Error { get; init; }
+
+    /// <summary>More frames for this request follow.</summary>
+    public bool More { get; init; }
+
+    public string? Message { get; init; }
+
+    public StatusData? Cluster { get; init; }
+
+    public IReadOnlyList<LifecycleEvent>? Events { get; init; }
+
+    public IReadOnlyList<LogLine>? Logs { get; init; }
+
+    public ReloadPlan? Plan { get; init; }
+
+    /// <summary>Every error of a rejected configuration, as <c>FILE:LINE:COL: message</c>.</summary>
+    public IReadOnlyList<string>? ConfigErrors { get; init; }
+
+    public VersionInfo? Version { get; init; }
+
+    public static Response Success(long id, string? message = null) => new() { Id = id, Ok = true, Message = message };
+
+    public static Response Failure(long id, string code, string message) => new() { Id = id, Ok = false, Error = new ErrorInfo(code, message) };
+}
+
+public sealed record ErrorInfo(string Code, string Message);
+
+public sealed record VersionInfo(string Version, int Protocol, int Pid, DateTimeOffset StartedAt);
+
+public sealed record StatusData(IReadOnlyList<GroupStatus> Groups);
+
+/// <param name="State">running (all desired workers ready), degraded, starting, stopped, or failed.</param>
+public sealed record GroupStatus(
+    string Name,
+    int Desired,
+    int Ready,
+    string State,
+    int Generation,
+    IReadOnlyList<string> Listen,
+    IReadOnlyList<WorkerStatus> Workers);
+
+/// <param name="State">starting, ready, stopping, backoff, failed, stopped.</param>
+public sealed record WorkerStatus(
+    int Slot,
+    int Pid,
+    string State,
+    int Generation,
+    int Restarts,
+    double? UptimeSeconds,
+    string? LastExit,
+    int? LastExitCode,
+    int? LastExitSignal,
+    double? CpuSeconds,
+    long? RssBytes,
+    string? Status);
+
+public sealed record LogLine(long Seq, DateTimeOffset Time, string Group, int Slot, int Pid, string Stream, string Text);
+
+public sealed record ReloadPlan(
+    IReadOnlyList<string> Added,
+    IReadOnlyList<string> Removed,
+    IReadOnlyList<GroupChange> Changed,
+    IReadOnlyList<string> Unchanged);
+
+/// <param name="Changes">What differs, e.g. "workers: 2 -> 4", "env.NODE_ENV changed".</param>
+/// <param name="Rolls">True when the change needs new workers (a rolling restart); false for changes applied in place (workers count).</param>
+public sealed record GroupChange(string Name, IReadOnlyList<string> Changes, bool Rolls);
