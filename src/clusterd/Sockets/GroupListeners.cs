@@ -5,10 +5,12 @@ using Clusterd.Platform;
 namespace Clusterd.Sockets;
 
 /// <summary>
-/// The listening sockets of one group. clusterd owns every one of them for as long as the group exists:
-/// in reuseport mode one socket per address per slot, kept across that slot's restarts so connections
+/// The listening sockets of one group. clusterd owns every one of them for as long as the group listens on the
+/// address: in reuseport mode one socket per address per slot, kept across that slot's restarts so connections
 /// queued on it wait for the replacement instead of being reset; in shared mode one socket per address.
 /// Unix-domain addresses are always shared (Linux has no SO_REUSEPORT for AF_UNIX).
+/// On reload, <see cref="Rebind"/> hands the sockets of every address that stays over to the new set, so a
+/// rolling restart never closes a socket that still has a queue.
 /// </summary>
 internal sealed class GroupListeners : IDisposable
 {
@@ -16,89 +18,138 @@ internal sealed class GroupListeners : IDisposable
     private const int Backlog = 4096;
 
     private readonly GroupConfig _group;
-    private readonly Socket?[] _shared;
-    private readonly Dictionary<int, Socket[]> _perSlot = [];
+    private readonly AddressSockets[] _addresses;
+    private readonly List<(int From, int To)> _taken = [];
+    private GroupListeners? _previous;
 
     private GroupListeners(GroupConfig group)
     {
         _group = group;
-        _shared = new Socket?[group.Listen.Count];
+        _addresses = new AddressSockets[group.Listen.Count];
     }
 
-    public int Count => _group.Listen.Count;
+    public int Count => _addresses.Length;
 
     /// <summary>LISTEN_FDNAMES: systemd names fds after their socket unit; clusterd after their group.</summary>
     public string FdNames => string.Join(':', Enumerable.Repeat(_group.Name, Count));
 
-    /// <summary>Binds the shared sockets now, so a port already taken fails the start, not the first spawn.</summary>
-    public static GroupListeners Bind(GroupConfig group)
+    /// <summary>Binds the shared sockets and slot 0's now, so a port already taken fails the start, not a spawn.</summary>
+    public static GroupListeners Bind(GroupConfig group) => Rebind(group, previous: null);
+
+    /// <summary>
+    /// The listeners for <paramref name="group"/>, taking over from <paramref name="previous"/> the sockets of every
+    /// address both configurations share (when the sharing mode is the same). What is not taken stays with
+    /// <paramref name="previous"/>, whose disposal closes it. On failure, nothing moves.
+    /// </summary>
+    public static GroupListeners Rebind(GroupConfig group, GroupListeners? previous)
     {
         var listeners = new GroupListeners(group);
+        var taken = new List<(int From, int To)>();
         try
         {
             for (var i = 0; i < group.Listen.Count; i++)
             {
-                if (listeners.IsShared(i))
+                var address = group.Listen[i];
+                var shared = group.Sharing == SharingMode.Shared || address.IsUnix;
+                var from = previous is null ? -1 : previous.IndexOf(address, shared);
+                if (from >= 0)
                 {
-                    listeners._shared[i] = Open(group.Listen[i], reusePort: false);
+                    listeners._addresses[i] = previous!._addresses[from];
+                    taken.Add((from, i));
+                }
+                else
+                {
+                    listeners._addresses[i] = new AddressSockets(address, shared ? Open(address, reusePort: false) : null);
                 }
             }
-            if (group.Sharing == SharingMode.ReusePort && group.Listen.Any(a => !a.IsUnix))
+            if (group.Listen.Count > 0 && group.Workers > 0)
             {
                 listeners.ForSlot(0);
             }
-            return listeners;
         }
         catch
         {
+            foreach (var (_, to) in taken)
+            {
+                listeners._addresses[to] = null!; // still owned by previous
+            }
             listeners.Dispose();
             throw;
         }
+        foreach (var (from, _) in taken)
+        {
+            previous!._addresses[from] = null!;
+        }
+        listeners._taken.AddRange(taken);
+        listeners._previous = previous;
+        return listeners;
     }
 
-    private bool IsShared(int index) => _group.Sharing == SharingMode.Shared || _group.Listen[index].IsUnix;
+    /// <summary>Undoes <see cref="Rebind"/>: the sockets taken over go back where they came from; the rest are closed.</summary>
+    public void Revert()
+    {
+        if (_previous is not null)
+        {
+            foreach (var (from, to) in _taken)
+            {
+                _previous._addresses[from] = _addresses[to];
+                _addresses[to] = null!;
+            }
+            _taken.Clear();
+            _previous = null;
+        }
+        Dispose();
+    }
+
+    private int IndexOf(ListenAddress address, bool shared)
+    {
+        var identity = ListenAddressParser.Identity(address);
+        for (var i = 0; i < _addresses.Length; i++)
+        {
+            var a = _addresses[i];
+            if (a is not null && ListenAddressParser.Identity(a.Address) == identity && (a.Shared is not null) == shared)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
 
     /// <summary>The sockets a worker in <paramref name="slot"/> gets, in <c>listen</c> order (fd 3, 4, ...).</summary>
     public IReadOnlyList<Socket> ForSlot(int slot)
     {
-        if (_perSlot.TryGetValue(slot, out var sockets))
+        var sockets = new Socket[Count];
+        for (var i = 0; i < Count; i++)
         {
-            return sockets;
-        }
-        sockets = new Socket[Count];
-        try
-        {
-            for (var i = 0; i < Count; i++)
+            var a = _addresses[i];
+            if (a.Shared is not null)
             {
-                sockets[i] = _shared[i] ?? Open(_group.Listen[i], reusePort: true);
+                sockets[i] = a.Shared;
+            }
+            else if (!a.PerSlot.TryGetValue(slot, out sockets[i]!))
+            {
+                sockets[i] = a.PerSlot[slot] = Open(a.Address, reusePort: true);
             }
         }
-        catch
-        {
-            foreach (var s in sockets)
-            {
-                if (s is not null && !_shared.Contains(s))
-                {
-                    s.Dispose();
-                }
-            }
-            throw;
-        }
-        _perSlot[slot] = sockets;
         return sockets;
     }
 
-    /// <summary>Closes a slot's own sockets (scale-down). Connections still queued on them are reset by the kernel.</summary>
+    /// <summary>Every socket with its address, for queue-length metrics. Call on the supervisor loop.</summary>
+    public IEnumerable<(ListenAddress Address, Socket Socket)> AllSockets() =>
+        _addresses.Where(a => a is not null).SelectMany(a =>
+            a.Shared is not null ? [(a.Address, a.Shared)] : a.PerSlot.Values.Select(s => (a.Address, s)));
+
+    /// <summary>
+    /// Closes a slot's own sockets (scale-down). Unless net.ipv4.tcp_migrate_req=1, Linux resets the connections
+    /// still queued on a closed SO_REUSEPORT socket.
+    /// </summary>
     public void ReleaseSlot(int slot)
     {
-        if (_perSlot.Remove(slot, out var sockets))
+        foreach (var a in _addresses)
         {
-            for (var i = 0; i < sockets.Length; i++)
+            if (a is not null && a.PerSlot.Remove(slot, out var socket))
             {
-                if (!IsShared(i))
-                {
-                    sockets[i].Dispose();
-                }
+                socket.Dispose();
             }
         }
     }
@@ -110,7 +161,7 @@ internal sealed class GroupListeners : IDisposable
         if (address.IsUnix)
         {
             socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            RemoveStaleUnixSocket(address.Text[5..]);
+            RemoveStaleUnixSocket(UnixPath(address));
         }
         else
         {
@@ -140,6 +191,8 @@ internal sealed class GroupListeners : IDisposable
         }
     }
 
+    private static string UnixPath(ListenAddress address) => address.Text["unix:".Length..];
+
     /// <summary>A socket file nobody accepts on is left over from a crash; anything else at the path is not ours to delete.</summary>
     private static void RemoveStaleUnixSocket(string path)
     {
@@ -160,17 +213,33 @@ internal sealed class GroupListeners : IDisposable
 
     public void Dispose()
     {
-        foreach (var slot in _perSlot.Keys.ToArray())
+        foreach (var a in _addresses)
         {
-            ReleaseSlot(slot);
+            if (a is null)
+            {
+                continue;
+            }
+            foreach (var socket in a.PerSlot.Values)
+            {
+                socket.Dispose();
+            }
+            a.PerSlot.Clear();
+            a.Shared?.Dispose();
+            if (a.Address.IsUnix)
+            {
+                File.Delete(UnixPath(a.Address));
+            }
         }
-        foreach (var socket in _shared)
-        {
-            socket?.Dispose();
-        }
-        foreach (var address in _group.Listen.Where(a => a.IsUnix))
-        {
-            File.Delete(address.Text[5..]);
-        }
+        Array.Clear(_addresses);
+    }
+
+    /// <summary>One address's sockets: the shared one, or one per slot. Moves whole between listener sets on reload.</summary>
+    private sealed class AddressSockets(ListenAddress address, Socket? shared)
+    {
+        public ListenAddress Address { get; } = address;
+
+        public Socket? Shared { get; } = shared;
+
+        public Dictionary<int, Socket> PerSlot { get; } = [];
     }
 }

@@ -9,7 +9,7 @@ internal sealed record ClusterSnapshot(DateTimeOffset Taken, IReadOnlyList<Group
     public static readonly ClusterSnapshot Empty = new(DateTimeOffset.MinValue, []);
 }
 
-internal sealed record GroupSnapshot(string Name, int Desired, int Ready, int Generation, IReadOnlyList<string> Listen, IReadOnlyList<WorkerSnapshot> Workers);
+internal sealed record GroupSnapshot(string Name, int Desired, bool Stopped, int Ready, int Generation, IReadOnlyList<string> Listen, IReadOnlyList<WorkerSnapshot> Workers);
 
 /// <param name="State">The public state: starting, ready, stopping, backoff, failed, stopped.</param>
 internal sealed record WorkerSnapshot(

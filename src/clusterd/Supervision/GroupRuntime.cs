@@ -3,7 +3,7 @@ using Clusterd.Sockets;
 
 namespace Clusterd.Supervision;
 
-/// <summary>A configured group as it runs: its config, its sockets and its worker slots.</summary>
+/// <summary>A configured group as it runs: its desired configuration, its sockets and its worker slots.</summary>
 internal sealed class GroupRuntime : IDisposable
 {
     public GroupRuntime(GroupConfig config, GroupListeners listeners, int generation)
@@ -11,19 +11,39 @@ internal sealed class GroupRuntime : IDisposable
         Config = config;
         Listeners = listeners;
         Generation = generation;
+        Desired = config.Workers;
         for (var slot = 0; slot < config.Workers; slot++)
         {
             Workers.Add(new Worker(this, slot));
         }
     }
 
-    public GroupConfig Config { get; }
+    public string Name => Config.Name;
 
-    public GroupListeners Listeners { get; }
+    /// <summary>What new processes are started with. Replaced by a reload; old workers keep theirs until they go.</summary>
+    public GroupConfig Config { get; set; }
 
-    public int Generation { get; }
+    public GroupListeners Listeners { get; set; }
 
+    /// <summary>Bumped by every rollout; CLUSTERD_GENERATION of the workers it starts.</summary>
+    public int Generation { get; set; }
+
+    /// <summary>Desired worker count: the config's, until `clusterctl scale` says otherwise.</summary>
+    public int Desired { get; set; }
+
+    /// <summary>Stopped by an operator (`clusterctl stop`): nothing is started until `start`.</summary>
+    public bool AdminStopped { get; set; }
+
+    /// <summary>The worker filling each slot, indexed by slot.</summary>
     public List<Worker> Workers { get; } = [];
+
+    /// <summary>Replacements a rollout has started and not yet promoted into their slots.</summary>
+    public List<Worker> Surge { get; } = [];
+
+    /// <summary>Workers on their way out (replaced, scaled down, group removed), kept until they have exited.</summary>
+    public List<Worker> Retiring { get; } = [];
+
+    public IEnumerable<Worker> AllWorkers => Workers.Concat(Surge).Concat(Retiring);
 
     public void Dispose() => Listeners.Dispose();
 }

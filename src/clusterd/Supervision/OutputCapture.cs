@@ -18,9 +18,12 @@ internal sealed partial class OutputCapture : IAsyncDisposable
     private readonly Task _writer;
     private long _dropped;
 
-    public OutputCapture(ILogger logger, int capacity = 8192)
+    private readonly WorkerLogBook _book;
+
+    public OutputCapture(ILogger logger, WorkerLogBook book, int capacity = 8192)
     {
         _logger = logger;
+        _book = book;
         _lines = Channel.CreateBounded<OutputLine>(
             new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
             line =>
@@ -38,7 +41,7 @@ internal sealed partial class OutputCapture : IAsyncDisposable
 
     private async Task ReadAsync(Worker worker, int pid, Stream stream, string name)
     {
-        var group = worker.Group.Config.Name;
+        var group = worker.Group.Name;
         var decoder = new LineSplitter(MaxLineBytes);
         var buffer = new byte[MaxLineBytes];
         await using (stream)
@@ -70,6 +73,7 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         await foreach (var line in _lines.Reader.ReadAllAsync())
         {
             var (level, text) = SyslogPrefix.Parse(line.Text, LogLevel.Information);
+            _book.Append(line.Group, line.Slot, line.Pid, line.Stream, text);
             LogOutput(level, line.Group, line.Slot, line.Pid, line.Stream, text);
             var dropped = Interlocked.Exchange(ref _dropped, 0);
             if (dropped > 0)

@@ -31,6 +31,10 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private readonly ProcessWorkerLauncher _launcher;
     private readonly NotifySocket? _notify;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<GroupRuntime> _removing = [];
+    private readonly List<(Func<OperationResult?> Check, TaskCompletionSource<OperationResult> Done)> _waiters = [];
+    private ClusterConfig? _config;
+    private Rollout[] _rollouts = [];
     private bool _shuttingDown;
     private ClusterSnapshot _snapshot = ClusterSnapshot.Empty;
 
@@ -38,7 +42,8 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     {
         _logger = loggers.CreateLogger("clusterd.supervisor");
         Time = time;
-        _output = new OutputCapture(loggers.CreateLogger("clusterd.worker"));
+        Logs = new WorkerLogBook(time);
+        _output = new OutputCapture(loggers.CreateLogger("clusterd.worker"), Logs);
         _launcher = new ProcessWorkerLauncher(Post, _output);
         if (OperatingSystem.IsLinux())
         {
@@ -49,6 +54,14 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     public TimeProvider Time { get; }
 
     public LifecycleJournal Journal { get; } = new();
+
+    /// <summary>Recent worker output, per group.</summary>
+    public WorkerLogBook Logs { get; }
+
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The configuration in force (the last one loaded or reloaded).</summary>
+    public ClusterConfig? Config => Volatile.Read(ref _config);
 
     /// <summary>Completes once every worker is down after <see cref="RequestStop"/>.</summary>
     public Task Stopped => _stopped.Task;
@@ -63,6 +76,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     /// <summary>Binds every group's sockets (all or nothing), starts every worker, then runs the loop until stopped.</summary>
     public async Task RunAsync(ClusterConfig config, CancellationToken cancellationToken)
     {
+        Volatile.Write(ref _config, config);
         foreach (var group in config.Groups)
         {
             GroupListeners listeners;
@@ -94,6 +108,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         await foreach (var e in _events.Reader.ReadAllAsync(cancellationToken))
         {
             Dispatch(e);
+            Reconcile();
             if (!_events.Reader.TryPeek(out _))
             {
                 Publish(); // once per burst, not per event: a storm of 1000 exits builds one snapshot
@@ -120,7 +135,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 }
                 if (!WorkerStateMachine.Handle(this, we.Worker, we.Input, we.Arg, we.Text))
                 {
-                    LogIgnoredInput(we.Worker.Group.Config.Name, we.Worker.Slot, we.Input, we.Worker.State);
+                    LogIgnoredInput(we.Worker.Group.Name, we.Worker.Slot, we.Input, we.Worker.State);
                 }
                 if (we.Input == WorkerInput.Spawned)
                 {
@@ -131,15 +146,30 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             case NotifyEvent ne:
                 OnNotify(ne.Pid, ne.Message);
                 break;
+            case OperationEvent op:
+                if (_shuttingDown)
+                {
+                    op.Done.TrySetResult(OperationResult.Error(ErrorCodes.ShuttingDown, "clusterd is shutting down"));
+                }
+                else
+                {
+                    op.Run(this);
+                }
+                break;
             case ShutdownEvent:
                 if (!_shuttingDown)
                 {
                     _shuttingDown = true;
                     LogStopping(_byPid.Count);
-                    foreach (var worker in _groups.Values.SelectMany(g => g.Workers))
+                    foreach (var worker in AllGroups.SelectMany(g => g.AllWorkers).ToArray())
                     {
                         WorkerStateMachine.Handle(this, worker, WorkerInput.Stop);
                     }
+                    foreach (var (_, done) in _waiters)
+                    {
+                        done.TrySetResult(OperationResult.Error(ErrorCodes.ShuttingDown, "clusterd is shutting down"));
+                    }
+                    _waiters.Clear();
                 }
                 CheckStopped();
                 break;
@@ -149,12 +179,13 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private void Publish()
     {
         var groups = _groups.Values.Select(g => new GroupSnapshot(
-            g.Config.Name,
-            g.Config.Workers,
+            g.Name,
+            g.Desired,
+            g.AdminStopped,
             g.Workers.Count(w => w.State == WorkerState.Ready),
             g.Generation,
             g.Config.Listen.Select(l => l.Text).ToArray(),
-            g.Workers.Select(w => new WorkerSnapshot(
+            g.AllWorkers.OrderBy(w => w.Slot).Select(w => new WorkerSnapshot(
                 w.Slot,
                 w.Pid,
                 WorkerStateMachine.PublicState(w.State),
@@ -194,18 +225,20 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                     break;
                 case "STATUS":
                     worker.Status = value;
-                    LogWorkerStatus(worker.Group.Config.Name, worker.Slot, pid, value);
+                    LogWorkerStatus(worker.Group.Name, worker.Slot, pid, value);
                     break;
                 case "STOPPING" when value == "1":
-                    LogWorkerStopping(worker.Group.Config.Name, worker.Slot, pid);
+                    LogWorkerStopping(worker.Group.Name, worker.Slot, pid);
                     break;
             }
         }
     }
 
+    private IEnumerable<GroupRuntime> AllGroups => _groups.Values.Concat(_removing);
+
     private void CheckStopped()
     {
-        if (_shuttingDown && _groups.Values.SelectMany(g => g.Workers).All(w => !WorkerStateMachine.HasProcess(w.State)))
+        if (_shuttingDown && AllGroups.SelectMany(g => g.AllWorkers).All(w => !WorkerStateMachine.HasProcess(w.State)))
         {
             _stopped.TrySetResult();
         }
@@ -214,8 +247,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     void IWorkerHost.Spawn(Worker worker)
     {
         var group = worker.Group;
-        var config = group.Config;
-        worker.Generation = group.Generation;
+        var config = worker.Config;
         var listeners = group.Listeners.ForSlot(worker.Slot);
 
         var env = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -278,7 +310,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     {
         if (worker.Pid > 0 && !Signals.SignalGroup(worker.Pid, signal))
         {
-            LogSignalFailed(worker.Group.Config.Name, worker.Slot, worker.Pid, signal);
+            LogSignalFailed(worker.Group.Name, worker.Slot, worker.Pid, signal);
         }
     }
 
@@ -292,7 +324,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
     void IWorkerHost.Record(Worker worker, string kind, string? reason, int? exitCode, int? signal, TimeSpan? delay)
     {
-        var e = Journal.Append(seq => new LifecycleEvent(seq, Time.GetUtcNow(), kind, worker.Group.Config.Name, worker.Slot,
+        var e = Journal.Append(seq => new LifecycleEvent(seq, Time.GetUtcNow(), kind, worker.Group.Name, worker.Slot,
             worker.Pid, worker.Generation, reason, exitCode, signal, delay?.TotalSeconds));
         var level = kind switch
         {
@@ -305,7 +337,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     }
 
     void IWorkerHost.StateChanged(Worker worker, WorkerState from, WorkerState to, string why) =>
-        LogStateChanged(worker.Group.Config.Name, worker.Slot, worker.Pid, from, to, why);
+        LogStateChanged(worker.Group.Name, worker.Slot, worker.Pid, from, to, why);
 
     public async ValueTask DisposeAsync()
     {

@@ -12,6 +12,9 @@ internal sealed record NotifyEvent(int Pid, string Message) : SupervisorEvent;
 
 internal sealed record ShutdownEvent : SupervisorEvent;
 
+/// <summary>An operator's command, run on the loop; it completes <paramref name="Done"/> now or later (a rollout).</summary>
+internal sealed record OperationEvent(Action<Supervisor> Run, TaskCompletionSource<OperationResult> Done) : SupervisorEvent;
+
 /// <summary>A one-shot timer that can be cancelled after it has already fired: the loop drops events of disposed timers.</summary>
 internal sealed class WorkerTimer : IDisposable
 {

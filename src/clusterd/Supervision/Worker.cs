@@ -1,3 +1,5 @@
+using Clusterd.Config;
+
 namespace Clusterd.Supervision;
 
 /// <summary>
@@ -9,6 +11,15 @@ internal sealed class Worker(GroupRuntime group, int slot)
     public GroupRuntime Group { get; } = group;
 
     public int Slot { get; } = slot;
+
+    /// <summary>The configuration the current process was started with; the group's may have moved on (reload).</summary>
+    public GroupConfig Config { get; set; } = group.Config;
+
+    /// <summary>
+    /// A replacement started by a rollout and not yet promoted into its slot. If it dies before it is ready it is
+    /// not restarted: the rollout sees it stopped and aborts, leaving the old worker serving.
+    /// </summary>
+    public bool IsSurge { get; set; }
 
     public WorkerState State { get; set; } = WorkerState.Stopped;
 
@@ -59,5 +70,5 @@ internal sealed class Worker(GroupRuntime group, int slot)
         RecentRestarts.Clear();
     }
 
-    public override string ToString() => $"{Group.Config.Name}/{Slot}";
+    public override string ToString() => $"{Group.Name}/{Slot}";
 }

@@ -99,7 +99,7 @@ internal static class WorkerStateMachine
                 host.Record(w, LifecycleEventKinds.Fork);
                 if (w.StopReason is not null)
                 {
-                    BeginStop(host, w, w.StopReason, w.Group.Config.StopSignal); // a stop arrived before the pid did
+                    BeginStop(host, w, w.StopReason, w.Config.StopSignal); // a stop arrived before the pid did
                 }
                 return true;
             case (WorkerState.Spawning, WorkerInput.SpawnFailed):
@@ -110,7 +110,7 @@ internal static class WorkerStateMachine
             case (WorkerState.Spawning, WorkerInput.ExecSucceeded):
                 host.Record(w, LifecycleEventKinds.Online);
                 SetState(host, w, WorkerState.Starting, "exec succeeded");
-                var g = w.Group.Config;
+                var g = w.Config;
                 w.StateTimer = g.Ready == ReadyMode.Started
                     ? host.ArmTimer(w, WorkerInput.StateTimer, g.MinUptime)
                     : host.ArmTimer(w, WorkerInput.StateTimer, g.ReadyTimeout);
@@ -122,12 +122,12 @@ internal static class WorkerStateMachine
                 host.Record(w, LifecycleEventKinds.Online); // stopped before it got going; still, it did start
                 return true;
 
-            case (WorkerState.Starting, WorkerInput.NotifyReady) when w.Group.Config.Ready == ReadyMode.Notify:
-            case (WorkerState.Starting, WorkerInput.StateTimer) when w.Group.Config.Ready == ReadyMode.Started:
+            case (WorkerState.Starting, WorkerInput.NotifyReady) when w.Config.Ready == ReadyMode.Notify:
+            case (WorkerState.Starting, WorkerInput.StateTimer) when w.Config.Ready == ReadyMode.Started:
                 BecomeReady(host, w);
                 return true;
             case (WorkerState.Starting, WorkerInput.StateTimer):
-                BeginStop(host, w, ExitReasons.ReadyTimeout, w.Group.Config.StopSignal);
+                BeginStop(host, w, ExitReasons.ReadyTimeout, w.Config.StopSignal);
                 return true;
 
             case (WorkerState.Ready, WorkerInput.NotifyWatchdog):
@@ -139,15 +139,20 @@ internal static class WorkerStateMachine
 
             case (WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready, WorkerInput.Stop):
                 w.DesiredRunning = false;
-                BeginStop(host, w, ExitReasons.Stopped, w.Group.Config.StopSignal);
+                BeginStop(host, w, ExitReasons.Stopped, w.Config.StopSignal);
                 return true;
             case (WorkerState.Stopping or WorkerState.Killing, WorkerInput.Stop):
                 w.DesiredRunning = false; // already on its way down; only the outcome changes
                 return true;
+            case (WorkerState.Stopping or WorkerState.Killing, WorkerInput.Start):
+                w.DesiredRunning = true; // once it is down, the restart policy brings it back
+                return true;
+            case (WorkerState.Backoff or WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready, WorkerInput.Start):
+                return true; // already running or about to: nothing to do
             case (WorkerState.Stopping, WorkerInput.StateTimer):
                 host.Signal(w, Platform.Signals.SIGKILL);
                 w.Killed = true;
-                SetState(host, w, WorkerState.Killing, $"still running {w.Group.Config.StopTimeout.TotalSeconds:0.###}s after {w.Group.Config.StopSignalName}");
+                SetState(host, w, WorkerState.Killing, $"still running {w.Config.StopTimeout.TotalSeconds:0.###}s after {w.Config.StopSignalName}");
                 w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, s_killGrace);
                 return true;
             case (WorkerState.Killing, WorkerInput.StateTimer):
@@ -165,6 +170,9 @@ internal static class WorkerStateMachine
 
     private static void Spawn(IWorkerHost host, Worker w, bool restart)
     {
+        // Every new process takes the group's current configuration and generation (a reload may have changed them).
+        w.Config = w.Group.Config;
+        w.Generation = w.Group.Generation;
         w.Incarnation++;
         w.Pid = 0;
         w.ExecError = null;
@@ -183,14 +191,14 @@ internal static class WorkerStateMachine
     private static void BecomeReady(IWorkerHost host, Worker w)
     {
         w.ReadyAt = host.Time.GetUtcNow();
-        SetState(host, w, WorkerState.Ready, w.Group.Config.Ready == ReadyMode.Notify ? "READY=1" : "stayed up for min_uptime");
+        SetState(host, w, WorkerState.Ready, w.Config.Ready == ReadyMode.Notify ? "READY=1" : "stayed up for min_uptime");
         host.Record(w, LifecycleEventKinds.Listening);
         ArmWatchdog(host, w);
     }
 
     private static void ArmWatchdog(IWorkerHost host, Worker w)
     {
-        var timeout = w.Group.Config.WatchdogTimeout;
+        var timeout = w.Config.WatchdogTimeout;
         if (timeout > TimeSpan.Zero)
         {
             w.WatchdogTimer?.Dispose();
@@ -208,7 +216,7 @@ internal static class WorkerStateMachine
         host.Record(w, LifecycleEventKinds.Disconnect, reason);
         host.Signal(w, signal);
         SetState(host, w, WorkerState.Stopping, reason);
-        w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Group.Config.StopTimeout);
+        w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Config.StopTimeout);
     }
 
     private static void OnExit(IWorkerHost host, Worker w, int exitCode)
@@ -223,8 +231,13 @@ internal static class WorkerStateMachine
             Fail(host, w, $"cannot start the worker: {exit.Detail}; fix the command and start the group again");
             return;
         }
-        var policy = w.Group.Config.Restart;
+        var policy = w.Config.Restart;
         var clean = exit.Reason is ExitReasons.Exited && exit.Code == 0;
+        if (w.IsSurge)
+        {
+            SetState(host, w, WorkerState.Stopped, $"replacement {Describe(exit)} before it was ready");
+            return;
+        }
         if (!w.DesiredRunning || policy == RestartMode.Never || (policy == RestartMode.OnFailure && clean))
         {
             SetState(host, w, WorkerState.Stopped, w.DesiredRunning ? $"restart = \"{PolicyName(policy)}\"" : "stopped");
@@ -232,7 +245,7 @@ internal static class WorkerStateMachine
         }
 
         var now = host.Time.GetUtcNow();
-        var config = w.Group.Config;
+        var config = w.Config;
         if (w.ReadyAt is DateTimeOffset readyAt && now - readyAt >= config.RestartWindow)
         {
             w.ConsecutiveFailures = 0; // it served long enough: this death is news, not a loop
@@ -287,7 +300,7 @@ internal static class WorkerStateMachine
         return new ExitInfo(signal is null ? ExitReasons.Exited : ExitReasons.Crashed, code, signal, null);
     }
 
-    private static string Describe(ExitInfo exit) => exit switch
+    public static string Describe(ExitInfo exit) => exit switch
     {
         { Signal: int s } => $"{exit.Reason} by signal {s}{(s == 9 && exit.Reason == ExitReasons.Crashed ? " (out of memory?)" : "")}",
         { Code: int c } => $"{exit.Reason} with code {c}",

@@ -1,0 +1,50 @@
+using Clusterd.Protocol.Messages;
+
+namespace Clusterd.Supervision;
+
+/// <summary>
+/// The most recent captured output lines of each group (for `clusterctl logs`), bounded per group so that a chatty
+/// group cannot push out a quiet one's lines or grow clusterd's memory. One writer (the output capture), many readers.
+/// </summary>
+internal sealed class WorkerLogBook(TimeProvider time, int linesPerGroup = 1000)
+{
+    private readonly Dictionary<string, Queue<LogLine>> _groups = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private long _seq;
+
+    /// <summary>Raised after a line is stored, on the writer's thread; handlers must not block.</summary>
+    public event Action<LogLine>? Appended;
+
+    public void Append(string group, int slot, int pid, string stream, string text)
+    {
+        LogLine line;
+        lock (_lock)
+        {
+            line = new LogLine(++_seq, time.GetUtcNow(), group, slot, pid, stream, text);
+            if (!_groups.TryGetValue(group, out var lines))
+            {
+                _groups[group] = lines = new Queue<LogLine>();
+            }
+            if (lines.Count == linesPerGroup)
+            {
+                lines.Dequeue();
+            }
+            lines.Enqueue(line);
+        }
+        Appended?.Invoke(line);
+    }
+
+    /// <summary>The last <paramref name="count"/> lines of a group (or of one slot of it), oldest first.</summary>
+    public IReadOnlyList<LogLine> Tail(string group, int? slot, int count)
+    {
+        lock (_lock)
+        {
+            if (!_groups.TryGetValue(group, out var lines))
+            {
+                return [];
+            }
+            var matching = lines.Where(l => slot is null || l.Slot == slot).ToArray();
+            return matching[Math.Max(0, matching.Length - count)..];
+        }
+    }
+}
