@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Clusterd.Config;
+using Clusterd.Control;
+using Clusterd.Control.Commands;
 using Clusterd.Hosting;
 using Clusterd.Platform;
 using Clusterd.Supervision;
@@ -96,6 +98,19 @@ internal static class Program
         builder.Services.AddSingleton(result.Config);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Supervisor>();
+        builder.Services.AddSingleton<IControlCommand, PingCommand>();
+        builder.Services.AddSingleton<IControlCommand, VersionCommand>();
+        builder.Services.AddSingleton<IControlCommand, StatusCommand>();
+        builder.Services.AddSingleton<IControlCommand, RestartCommand>();
+        builder.Services.AddSingleton<IControlCommand, ReloadCommand>();
+        builder.Services.AddSingleton<IControlCommand, ScaleCommand>();
+        builder.Services.AddSingleton<IControlCommand, StopCommand>();
+        builder.Services.AddSingleton<IControlCommand, StartCommand>();
+        builder.Services.AddSingleton<IControlCommand, SignalCommand>();
+        builder.Services.AddSingleton<IControlCommand, EventsCommand>();
+        builder.Services.AddSingleton<IControlCommand, LogsCommand>();
+        builder.Services.AddSingleton(s => new CommandDispatcher(
+            s.GetServices<IControlCommand>(), s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.control")));
         builder.Services.AddHostedService<SupervisorService>();
         using var host = builder.Build();
         host.Run();

@@ -123,6 +123,7 @@ internal sealed class HttpServer : IDisposable
         var count = 0;
         try
         {
+            var served = 0;
             while (true)
             {
                 int headerEnd;
@@ -138,8 +139,10 @@ internal sealed class HttpServer : IDisposable
                         Array.Resize(ref buffer, buffer.Length * 2);
                     }
 
-                    // Only an idle connection (nothing of the next request read yet) may be closed on shutdown.
-                    var token = count == 0 ? _closeIdle.Token : CancellationToken.None;
+                    // Only an idle keep-alive connection (served before, nothing of the next request read yet) may be
+                    // closed on shutdown. A connection accepted but not yet read carries a request in flight: its client
+                    // sent it with the connect, and closing now would fail it.
+                    var token = count == 0 && served > 0 ? _closeIdle.Token : CancellationToken.None;
                     var read = await client.ReceiveAsync(buffer.AsMemory(count), SocketFlags.None, token);
                     if (read == 0)
                     {
@@ -177,6 +180,7 @@ internal sealed class HttpServer : IDisposable
                 var response = await HandleAsync(request, client, listener);
                 var keepAlive = request.KeepAlive && response.ExitCode is null && !_closeIdle.IsCancellationRequested;
                 await SendAsync(client, response, keepAlive);
+                served++;
 
                 if (response.ExitCode is { } code)
                 {

@@ -9,6 +9,7 @@ namespace TestWorker;
 internal sealed class Options
 {
     public int? CrashAfterMs { get; set; }
+    public string? CrashIfFile { get; set; }
     public int ExitCode { get; set; } = 3;
     public bool CrashSignal { get; set; }
     public bool IgnoreTerm { get; set; }
@@ -30,7 +31,7 @@ internal static class Program
 {
     private const string Usage =
         "usage: testworker [--no-ready] [--ready-delay MS] [--status TEXT] [--crash-after MS] [--exit-code N]\n" +
-        "                  [--crash-signal] [--ignore-term] [--drain-ms MS] [--hang] [--serial] [--flood] [--flood-lines N]\n" +
+        "                  [--crash-signal] [--crash-if-file PATH] [--ignore-term] [--drain-ms MS] [--hang] [--serial] [--flood] [--flood-lines N]\n" +
         "                  [--say TEXT] [--say-err TEXT] [--watchdog-ms MS] [--stop-watchdog-after MS]";
 
     private static readonly TaskCompletionSource s_termRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -54,8 +55,13 @@ internal static class Program
             Console.Error.WriteLine(options.SayErr);
         }
 
-        // --crash-signal alone crashes at once, like --crash-after 0.
+        // --crash-signal alone crashes at once, like --crash-after 0. --crash-if-file models a bad deploy: tests
+        // create the file to make every worker started from then on crash, while those already running carry on.
         var crashAfter = options.CrashAfterMs ?? (options.CrashSignal ? 0 : null);
+        if (options.CrashIfFile is not null && File.Exists(options.CrashIfFile))
+        {
+            crashAfter = 0;
+        }
         if (crashAfter == 0)
         {
             return Crash(options);
@@ -273,6 +279,15 @@ internal static class Program
                     or "--watchdog-ms" or "--stop-watchdog-after":
                     error = $"{flag} needs a non-negative integer";
                     return false;
+                case "--crash-if-file":
+                    options.CrashIfFile = Value();
+                    if (options.CrashIfFile is null)
+                    {
+                        error = "--crash-if-file needs a path";
+                        return false;
+                    }
+
+                    break;
                 case "--status" or "--say" or "--say-err":
                     var text = Value();
                     if (text is null)

@@ -1,17 +1,51 @@
+using System.Runtime.InteropServices;
 using Clusterd.Config;
+using Clusterd.Control;
+using Clusterd.Control.Commands;
 using Clusterd.Supervision;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Clusterd.Hosting;
 
-/// <summary>Runs the supervisor for the life of the host; on host stop, stops every worker before returning.</summary>
+/// <summary>
+/// Runs the supervisor for the life of the host. The control socket is claimed first: a second clusterd on the
+/// same socket must refuse to start before it binds or spawns anything. SIGHUP reloads, as `clusterctl reload` does.
+/// On host stop, every worker is stopped before this returns.
+/// </summary>
 internal sealed partial class SupervisorService(
     ClusterConfig config,
     Supervisor supervisor,
+    CommandDispatcher dispatcher,
     IHostApplicationLifetime lifetime,
-    ILogger<SupervisorService> logger) : BackgroundService
+    ILogger<SupervisorService> logger,
+    IReloadListener? reloadListener = null) : BackgroundService
 {
+    private ControlServer? _control;
+    private PosixSignalRegistration? _sighup;
+    private bool _running;
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _control = ControlServer.Start(config.Control, dispatcher, logger);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+        {
+            Fail($"control socket: {e.Message}");
+            return;
+        }
+        LogControlSocket(_control.Path);
+        _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true; // the default would terminate clusterd
+            _ = ReloadOnSignalAsync();
+        });
+        _running = true;
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -20,19 +54,86 @@ internal sealed partial class SupervisorService(
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
-            LogStartFailed(e.Message);
-            Environment.ExitCode = 1;
-            lifetime.StopApplication();
+            Fail(e.Message);
+        }
+    }
+
+    private void Fail(string reason)
+    {
+        LogStartFailed(reason);
+        Environment.ExitCode = 1;
+        lifetime.StopApplication();
+    }
+
+    private async Task ReloadOnSignalAsync()
+    {
+        LogReloadSignal();
+        var (errors, next) = ReloadCommand.Load(supervisor);
+        if (next is null)
+        {
+            foreach (var error in errors)
+            {
+                LogReloadError(error);
+            }
+            LogReloadRejected(errors.Count);
+            reloadListener?.Reloaded(false);
+            return;
+        }
+        var result = await supervisor.ReloadAsync(next, dryRun: false);
+        reloadListener?.Reloaded(result.Ok);
+        if (result.Plan is { } plan)
+        {
+            var added = string.Join(", ", plan.Added.Select(g => g.Name).DefaultIfEmpty("-"));
+            var removed = string.Join(", ", plan.Removed.DefaultIfEmpty("-"));
+            var changed = string.Join("; ", plan.Changed.Select(c => $"{c.Config.Name}: {string.Join(", ", c.Changes)}").DefaultIfEmpty("-"));
+            LogReloadPlan(added, removed, changed);
+        }
+        if (result.Ok)
+        {
+            LogReloadDone(result.Message);
+        }
+        else
+        {
+            LogReloadFailed(result.Message);
         }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        supervisor.RequestStop();
-        await supervisor.Stopped.WaitAsync(cancellationToken);
+        _sighup?.Dispose();
+        if (_control is not null)
+        {
+            await _control.DisposeAsync();
+        }
+        if (_running)
+        {
+            supervisor.RequestStop();
+            await supervisor.Stopped.WaitAsync(cancellationToken);
+        }
         await base.StopAsync(cancellationToken); // the container disposes the supervisor (sockets, notify socket) after this
     }
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Critical, Message = "cannot start: {Reason}")]
     private partial void LogStartFailed(string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "control socket: {Path}")]
+    private partial void LogControlSocket(string path);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "SIGHUP: reloading the configuration")]
+    private partial void LogReloadSignal();
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Error, Message = "reload: {Error}")]
+    private partial void LogReloadError(string error);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "reload rejected: {Count} error(s) in the configuration; nothing was changed")]
+    private partial void LogReloadRejected(int count);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "reload plan: added {Added}; removed {Removed}; changed {Changed}")]
+    private partial void LogReloadPlan(string added, string removed, string changed);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "reload done: {Message}")]
+    private partial void LogReloadDone(string message);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Error, Message = "reload failed: {Message}")]
+    private partial void LogReloadFailed(string message);
 }

@@ -59,6 +59,12 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int open(string path, int flags);
 
+    [LibraryImport(Libc, EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int chown(string path, uint owner, uint group);
+
+    [LibraryImport(Libc, EntryPoint = "getpeereid", SetLastError = true)]
+    internal static partial int getpeereid(int socket, out uint euid, out uint egid);
+
     [LibraryImport(Libc, EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int access(string path, int mode);
 

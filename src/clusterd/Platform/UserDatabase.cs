@@ -47,4 +47,10 @@ internal static class UserDatabase
         }
         return result is null ? null : grp.Gid;
     }
+
+    public static uint EffectiveUid => Interop.geteuid();
+
+    /// <summary>Gives <paramref name="path"/> to <paramref name="gid"/>, keeping its owner (uint.MaxValue = unchanged).</summary>
+    public static void ChangeGroup(string path, uint gid) =>
+        ErrnoException.ThrowIfFailed(Interop.chown(path, uint.MaxValue, gid), $"chown {path}");
 }

@@ -38,6 +38,26 @@ internal sealed class ClusterdProcess : IAsyncDisposable
 
     public string Directory { get; }
 
+    public string ConfigPath => Path.Combine(Directory, "clusterd.toml");
+
+    public string ControlSocket => Path.Combine(Directory, "ctl.sock");
+
+    /// <summary>A client on this clusterd's control socket, once clusterd has said it listens there.</summary>
+    public async Task<Clusterd.Protocol.ControlClient> ConnectAsync()
+    {
+        await WaitForAsync(e => e.EventId == 4, what: "the control socket");
+        using var cts = new CancellationTokenSource(DefaultTimeout);
+        return await Clusterd.Protocol.ControlClient.ConnectAsync(ControlSocket, cts.Token);
+    }
+
+    /// <summary>One request on a fresh connection.</summary>
+    public async Task<Clusterd.Protocol.Messages.Response> RequestAsync(Clusterd.Protocol.Messages.Request request, TimeSpan? timeout = null)
+    {
+        await using var client = await ConnectAsync();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        return await client.RequestAsync(request, cts.Token);
+    }
+
     public int Pid => _process.Id;
 
     public IReadOnlyList<LogEntry> Entries
@@ -68,7 +88,9 @@ internal sealed class ClusterdProcess : IAsyncDisposable
         var dir = Path.Combine(Path.GetTempPath(), "clusterd-test-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(dir);
         var config = Path.Combine(dir, "clusterd.toml");
-        File.WriteAllText(config, toml);
+        var socket = Path.Combine(dir, "ctl.sock");
+        // Each test gets its own control socket: the default (/run/clusterd as root) would make parallel tests collide.
+        File.WriteAllText(config, toml.Contains("[control]", StringComparison.Ordinal) ? toml : $"[control]\nsocket = \"{socket}\"\n\n{toml}");
         var psi = new ProcessStartInfo(Repo.Clusterd)
         {
             RedirectStandardOutput = true,

@@ -1,0 +1,59 @@
+using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
+using Clusterd.Supervision;
+
+namespace Clusterd.Control.Commands;
+
+/// <summary>
+/// Request <c>{"command":"status","group":"web"}</c> (group optional); response
+/// <c>{"cluster":{"groups":[{"name","desired","ready","state","generation","listen","workers":[{"slot","pid","state",
+/// "restarts","uptime_seconds","last_exit","cpu_seconds","rss_bytes",...}]}]}}</c>.
+/// <c>clusterctl status [GROUP] [--json]</c>. Read from the supervisor's snapshot: never waits for the loop.
+/// </summary>
+internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : IControlCommand
+{
+    public string Name => Clusterd.Protocol.Messages.Commands.Status;
+
+    public Task ExecuteAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
+    {
+        var snapshot = supervisor.Snapshot;
+        var groups = snapshot.Groups.Where(g => request.Group is null || g.Name == request.Group).ToArray();
+        if (request.Group is not null && groups.Length == 0)
+        {
+            return connection.SendAsync(Response.Failure(request.Id, ErrorCodes.NotFound,
+                $"no group '{request.Group}'; groups are: {string.Join(", ", snapshot.Groups.Select(g => g.Name))}"), cancellationToken);
+        }
+        var now = time.GetUtcNow();
+        var data = new StatusData(groups.Select(g => new GroupStatus(
+            g.Name,
+            g.Desired,
+            g.Ready,
+            GroupState(g),
+            g.Generation,
+            g.Listen,
+            g.Workers.Select(w => ToWire(w, now)).ToArray())).ToArray());
+        return connection.SendAsync(Response.Success(request.Id) with { Cluster = data }, cancellationToken);
+    }
+
+    private static WorkerStatus ToWire(WorkerSnapshot w, DateTimeOffset now)
+    {
+        double? cpu = null;
+        long? rss = null;
+        if (w.Pid > 0 && Platform.ProcessStats.TryRead(w.Pid, out var stat))
+        {
+            cpu = stat.CpuSeconds;
+            rss = stat.ResidentBytes;
+        }
+        return new WorkerStatus(w.Slot, w.Pid, w.State, w.Generation, w.Restarts,
+            w.SpawnedAt is { } spawned ? Math.Round((now - spawned).TotalSeconds, 3) : null,
+            w.LastExitReason, w.LastExitCode, w.LastExitSignal, cpu, rss, w.Status);
+    }
+
+    /// <summary>running: every desired worker ready; degraded: fewer; failed: a slot gave up; stopped: by an operator.</summary>
+    public static string GroupState(GroupSnapshot g) =>
+        g.Stopped ? "stopped"
+        : g.Workers.Any(w => w.State == "failed") ? "failed"
+        : g.Ready >= g.Desired ? "running"
+        : g.Workers.All(w => w.State is "starting") ? "starting"
+        : "degraded";
+}

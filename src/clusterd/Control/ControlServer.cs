@@ -1,0 +1,261 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using Clusterd.Config;
+using Clusterd.Platform;
+using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace Clusterd.Control;
+
+/// <summary>
+/// The control socket. Every connection is checked by peer credentials, reads frames with a deadline, and is
+/// answered by <see cref="CommandDispatcher"/>. Misbehaving clients (garbage, oversized or half frames, too many at
+/// once) get an error frame and are disconnected; nothing they do reaches the supervisor loop except valid commands.
+/// </summary>
+internal sealed partial class ControlServer : IAsyncDisposable
+{
+    /// <summary>Connections served at once; more are told "too many connections" and closed.</summary>
+    public const int MaxConnections = 256;
+
+    /// <summary>How long a connection may sit idle between requests.</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long one frame may take to arrive once it has started.</summary>
+    public static readonly TimeSpan FrameTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Socket _listener;
+    private readonly CommandDispatcher _dispatcher;
+    private readonly ControlAccess _access;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _acceptLoop;
+    private int _connections;
+
+    private ControlServer(string path, Socket listener, CommandDispatcher dispatcher, ControlAccess access, ILogger logger)
+    {
+        Path = path;
+        _listener = listener;
+        _dispatcher = dispatcher;
+        _access = access;
+        _logger = logger;
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    public string Path { get; }
+
+    /// <summary>
+    /// Creates the socket: its directory 0750 if clusterd makes it, the socket 0660 and owned by <c>[control] group</c>.
+    /// A socket file left by a crashed clusterd is replaced; a live one means another clusterd runs, and we refuse.
+    /// </summary>
+    public static ControlServer Start(ControlConfig config, CommandDispatcher dispatcher, ILogger logger)
+    {
+        var path = config.Socket ?? SocketPaths.Default();
+        var access = ControlAccess.From(config);
+        var directory = System.IO.Path.GetDirectoryName(path)!;
+        if (!Directory.Exists(directory))
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        }
+        ClaimPath(path);
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+            if (config.Group is not null)
+            {
+                var gid = UserDatabase.LookupGroup(config.Group)
+                    ?? throw new IOException($"[control] group = \"{config.Group}\": no such group; create it or remove the key");
+                UserDatabase.ChangeGroup(path, gid);
+            }
+            listener.Listen(128);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+        return new ControlServer(path, listener, dispatcher, access, logger);
+    }
+
+    private static void ClaimPath(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return;
+        }
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable)
+        {
+            File.Delete(path); // nobody accepts on it: left behind by a clusterd that crashed
+            return;
+        }
+        var holder = PeerCredentials.Of(probe).Pid;
+        throw new IOException($"another clusterd (pid {holder}) is already serving the control socket {path}; stop it first, or give this one another [control] socket");
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                LogAcceptFailed(e.Message); // EMFILE and the like: keep serving the connections we have
+                continue;
+            }
+            if (Interlocked.Increment(ref _connections) > MaxConnections)
+            {
+                Interlocked.Decrement(ref _connections);
+                _ = RefuseAsync(client);
+                continue;
+            }
+            _ = ServeAsync(client);
+        }
+    }
+
+    private static async Task RefuseAsync(Socket client)
+    {
+        using (client)
+        {
+            await TrySendAsync(client, Response.Failure(0, ErrorCodes.TooManyConnections,
+                $"clusterd serves at most {MaxConnections} control connections at once; try again"), CancellationToken.None);
+        }
+    }
+
+    private async Task ServeAsync(Socket client)
+    {
+        using var connection = new ControlConnection(client);
+        try
+        {
+            var peer = PeerCredentials.Of(client);
+            connection.Peer = peer;
+            connection.Access = _access.LevelOf(peer);
+            while (!_stop.IsCancellationRequested)
+            {
+                var payload = await ReadFrameAsync(connection.Stream);
+                if (payload is null)
+                {
+                    return; // clean close between requests
+                }
+                Request? request;
+                try
+                {
+                    request = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Request);
+                }
+                catch (JsonException e)
+                {
+                    await connection.SendAsync(Response.Failure(0, ErrorCodes.BadRequest, $"the request is not valid JSON: {e.Message}"), _stop.Token);
+                    return;
+                }
+                if (request is null)
+                {
+                    await connection.SendAsync(Response.Failure(0, ErrorCodes.BadRequest, "empty request"), _stop.Token);
+                    return;
+                }
+                await _dispatcher.DispatchAsync(request, connection, _stop.Token);
+            }
+        }
+        catch (ProtocolException e)
+        {
+            await TrySendAsync(client, Response.Failure(0, e.Code, e.Message), CancellationToken.None);
+        }
+        catch (TimeoutException e)
+        {
+            await TrySendAsync(client, Response.Failure(0, ErrorCodes.Timeout, e.Message), CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away or clusterd is stopping; nothing to answer.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _connections);
+        }
+    }
+
+    /// <summary>One frame, with an idle deadline for its first byte and a tighter one for the rest.</summary>
+    private async Task<byte[]?> ReadFrameAsync(NetworkStream stream)
+    {
+        var header = new byte[Framing.HeaderSize];
+        using (var idle = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+        {
+            idle.CancelAfter(IdleTimeout);
+            try
+            {
+                if (await stream.ReadAsync(header.AsMemory(0, 1), idle.Token) == 0)
+                {
+                    return null;
+                }
+            }
+            catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+            {
+                throw new TimeoutException($"no request for {IdleTimeout.TotalSeconds:0}s; closing the idle connection");
+            }
+        }
+        using var frame = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        frame.CancelAfter(FrameTimeout);
+        try
+        {
+            await stream.ReadExactlyAsync(header.AsMemory(1), frame.Token);
+            var length = Framing.ParseHeader(header);
+            var payload = new byte[length];
+            await stream.ReadExactlyAsync(payload, frame.Token);
+            return payload;
+        }
+        catch (EndOfStreamException)
+        {
+            throw new ProtocolException(ErrorCodes.BadFrame, "connection closed inside a frame");
+        }
+        catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+        {
+            throw new TimeoutException($"a frame did not arrive within {FrameTimeout.TotalSeconds:0}s of its first byte");
+        }
+    }
+
+    private static async Task TrySendAsync(Socket client, Response response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var payload = JsonSerializer.SerializeToUtf8Bytes(response, ProtocolJsonContext.Default.Response);
+            using var timeout = new CancellationTokenSource(FrameTimeout);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+            await client.SendAsync(Framing.Encode(payload), SocketFlags.None, linked.Token);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Dispose();
+        await _acceptLoop;
+        try
+        {
+            File.Delete(Path);
+        }
+        catch (IOException)
+        {
+        }
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "control socket: accept failed: {Reason}")]
+    private partial void LogAcceptFailed(string reason);
+}

@@ -1,0 +1,111 @@
+using Clusterd.IntegrationTests.Infrastructure;
+using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
+using Xunit.Abstractions;
+
+namespace Clusterd.IntegrationTests.Control;
+
+public class RolloutTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("reuseport")]
+    [InlineData("shared")]
+    public async Task Restart_UnderLoad_ReplacesEveryWorkerWithZeroFailedRequests(string sharing)
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker(), 3, [$"127.0.0.1:{port}"], sharing), output: null);
+        var before = await clusterd.WaitForEventAsync("listening", "web", count: 3);
+
+        OutcomeAndLoad result;
+        await using (var load = new Load(port))
+        {
+            await load.WaitForSuccessesAsync(200);
+            var restart = await clusterd.RequestAsync(new Request { Command = Commands.Restart, Group = "web" });
+            var afterRestart = load.Succeeded;
+            await load.WaitForSuccessesAsync(afterRestart + 200);
+            result = new OutcomeAndLoad(restart, load.Succeeded, load.Failures.ToArray(), load.ByGeneration.Keys.ToHashSet());
+        }
+
+        output.WriteLine($"{result.Succeeded} requests served during the test");
+        Assert.True(result.Restart.Ok, result.Restart.Error?.Message);
+        Assert.Empty(result.Failures);
+        Assert.Equal(new HashSet<string> { "1", "2" }, result.Generations);
+        var status = await clusterd.RequestAsync(new Request { Command = Commands.Status });
+        var web = status.Cluster!.Groups[0];
+        Assert.Equal(3, web.Workers.Count);
+        Assert.All(web.Workers, w => Assert.Equal((2, "ready"), (w.Generation, w.State)));
+        Assert.DoesNotContain(web.Workers, w => before.Any(b => b.Pid == w.Pid));
+        Assert.All(before, b => Assert.False(Native.IsAlive(b.Pid)));
+        Assert.All(clusterd.Events("web").Where(e => e.Event == "exit"), e => Assert.Equal("stopped", e.Reason));
+    }
+
+    [Fact]
+    public async Task Restart_ReplacementCrashes_RolloutStopsAndOldWorkersKeepServing()
+    {
+        var port = Ports.Free();
+        var poison = Path.Combine(Path.GetTempPath(), $"clusterd-poison-{Guid.NewGuid():N}");
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker("--crash-if-file", poison), 2, [$"127.0.0.1:{port}"]), output);
+        var before = await clusterd.WaitForEventAsync("listening", "web", count: 2);
+        await File.WriteAllTextAsync(poison, "bad deploy");
+        try
+        {
+            var restart = await clusterd.RequestAsync(new Request { Command = Commands.Restart, Group = "web" });
+
+            Assert.False(restart.Ok);
+            Assert.Equal(ErrorCodes.Failed, restart.Error!.Code);
+            Assert.Contains("slot 0", restart.Error.Message, StringComparison.Ordinal);
+            var status = await clusterd.RequestAsync(new Request { Command = Commands.Status });
+            var web = status.Cluster!.Groups[0];
+            Assert.Equal(before.Select(b => b.Pid).Order(), web.Workers.Where(w => w.State == "ready").Select(w => w.Pid).Order());
+            Assert.Equal(1, web.Generation);
+            Assert.Equal(200, (await Http.GetAsync(port)).Status);
+            Assert.Equal(1, clusterd.Events("web").Count(e => e.Event == "exit")); // only the replacement died
+        }
+        finally
+        {
+            File.Delete(poison);
+        }
+    }
+
+    [Fact]
+    public async Task Restart_ReplacementNeverReady_TimesOutAndAborts()
+    {
+        var marker = Path.Combine(Path.GetTempPath(), $"clusterd-slow-{Guid.NewGuid():N}");
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", ["/bin/sh", "-c", $"test -e {marker} && exec sleep 1000; exec {Repo.TestWorker}"], 1, [],
+                "reuseport", "notify", "ready_timeout = \"1s\""), output);
+        var before = (await clusterd.WaitForEventAsync("listening", "web"))[0];
+        await File.WriteAllTextAsync(marker, "");
+        try
+        {
+            var restart = await clusterd.RequestAsync(new Request { Command = Commands.Restart, Group = "web" });
+
+            Assert.False(restart.Ok);
+            Assert.Contains("ready-timeout", restart.Error!.Message, StringComparison.Ordinal);
+            Assert.True(Native.IsAlive(before.Pid));
+        }
+        finally
+        {
+            File.Delete(marker);
+        }
+    }
+
+    [Fact]
+    public async Task Restart_WhileAnotherRolls_IsBusy()
+    {
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker("--ready-delay", "1500"), 1, []), output);
+        await clusterd.WaitForEventAsync("listening", "web");
+
+        var first = clusterd.RequestAsync(new Request { Command = Commands.Restart, Group = "web" });
+        await clusterd.WaitForEventAsync("fork", "web", count: 2);
+        var second = await clusterd.RequestAsync(new Request { Command = Commands.Scale, Group = "web", Count = 2 });
+
+        Assert.Equal(ErrorCodes.Busy, second.Error!.Code);
+        Assert.True((await first).Ok);
+    }
+
+    private sealed record OutcomeAndLoad(Response Restart, long Succeeded, string[] Failures, HashSet<string> Generations);
+}
