@@ -227,6 +227,11 @@ internal sealed partial class ControlServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends a last error frame, then closes without resetting: input the client sent after its bad frame is read
+    /// and dropped first (briefly), because closing with unread input makes the kernel send RST, which can destroy
+    /// the error frame before the client reads it (nginx's lingering close).
+    /// </summary>
     private static async Task TrySendAsync(Socket client, Response response, CancellationToken cancellationToken)
     {
         try
@@ -235,6 +240,14 @@ internal sealed partial class ControlServer : IAsyncDisposable
             using var timeout = new CancellationTokenSource(FrameTimeout);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
             await client.SendAsync(Framing.Encode(payload), SocketFlags.None, linked.Token);
+            client.Shutdown(SocketShutdown.Send);
+            using var linger = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            var sink = new byte[4096];
+            var drained = 0;
+            while (drained < 1 << 20 && await client.ReceiveAsync(sink, SocketFlags.None, linger.Token) is var n and > 0)
+            {
+                drained += n;
+            }
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
         {

@@ -50,12 +50,17 @@ internal sealed class ClusterdProcess : IAsyncDisposable
         return await Clusterd.Protocol.ControlClient.ConnectAsync(ControlSocket, cts.Token);
     }
 
-    /// <summary>One request on a fresh connection.</summary>
+    /// <summary>One request on a fresh connection; returns its last response frame (a reload sends its plan first).</summary>
     public async Task<Clusterd.Protocol.Messages.Response> RequestAsync(Clusterd.Protocol.Messages.Request request, TimeSpan? timeout = null)
     {
         await using var client = await ConnectAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
-        return await client.RequestAsync(request, cts.Token);
+        Clusterd.Protocol.Messages.Response? last = null;
+        await foreach (var response in client.StreamAsync(request, cts.Token))
+        {
+            last = response;
+        }
+        return last!;
     }
 
     public int Pid => _process.Id;
