@@ -87,6 +87,9 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "write", SetLastError = true)]
     internal static unsafe partial nint write(int fd, byte* buf, nint count);
 
+    [LibraryImport(Libc, EntryPoint = "sendmsg", SetLastError = true)]
+    internal static unsafe partial nint sendmsg(int sockfd, MsgHdr* msg, int flags);
+
     [LibraryImport(Libc, EntryPoint = "recvmsg", SetLastError = true)]
     internal static unsafe partial nint recvmsg(int sockfd, MsgHdr* msg, int flags);
 
