@@ -88,6 +88,31 @@ internal sealed class GroupListeners : IDisposable
         return sockets;
     }
 
+    /// <summary>
+    /// Every socket the group holds right now, each once, with the <c>listen</c> entry it serves: the shared ones,
+    /// then each slot's own. Read-only; like everything here it must be called on the supervisor loop.
+    /// </summary>
+    public IEnumerable<(string Listen, Socket Socket)> AllSockets()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            if (_shared[i] is Socket shared)
+            {
+                yield return (_group.Listen[i].Text, shared);
+            }
+        }
+        foreach (var sockets in _perSlot.Values)
+        {
+            for (var i = 0; i < sockets.Length; i++)
+            {
+                if (!IsShared(i))
+                {
+                    yield return (_group.Listen[i].Text, sockets[i]);
+                }
+            }
+        }
+    }
+
     /// <summary>Closes a slot's own sockets (scale-down). Connections still queued on them are reset by the kernel.</summary>
     public void ReleaseSlot(int slot)
     {

@@ -1,0 +1,51 @@
+using System.Globalization;
+using Clusterd.Supervision;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Clusterd.Metrics;
+
+/// <summary>Wires <see cref="ClusterdMetrics"/> and the Prometheus endpoint into the host when <c>[metrics] listen</c> is set.</summary>
+internal static class MetricsHosting
+{
+    /// <summary>Registers the meter and a <c>/metrics</c> endpoint on <paramref name="listen"/> ("IPv4:PORT" or "[IPv6]:PORT", validated by the config).</summary>
+    public static IServiceCollection AddClusterdMetrics(this IServiceCollection services, string listen)
+    {
+        var colon = listen.LastIndexOf(':');
+        // HttpListener wants the prefix's host as a URI host: IPv6 stays in brackets, as the config writes it.
+        var host = listen[..colon];
+        var port = int.Parse(listen[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture);
+        services.AddSingleton(sp => new ClusterdMetrics(sp.GetRequiredService<Supervisor>()));
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("clusterd")) // target_info's service_name, instead of unknown_service:clusterd
+            .WithMetrics(metrics => metrics
+            .AddMeter(ClusterdMetrics.MeterName)
+            .AddPrometheusHttpListener(o =>
+            {
+                o.Host = host;
+                o.Port = port;
+            }));
+        return services;
+    }
+
+    /// <summary>
+    /// Subscribes the meter to the journal and starts the endpoint now, before the supervisor's first fork: a
+    /// histogram measurement recorded before the MeterProvider exists is dropped, and a port already taken must
+    /// stop clusterd from starting rather than leave it running unobserved. Returns why it could not start, or null.
+    /// </summary>
+    public static string? Start(IServiceProvider services, string listen)
+    {
+        services.GetRequiredService<ClusterdMetrics>();
+        try
+        {
+            services.GetRequiredService<MeterProvider>();
+            return null;
+        }
+        catch (InvalidOperationException e)
+        {
+            var cause = e.InnerException?.Message ?? e.Message;
+            return $"cannot serve metrics on {listen} ([metrics] listen): {cause}; is another process using the port?";
+        }
+    }
+}
