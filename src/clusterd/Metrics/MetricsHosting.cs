@@ -13,7 +13,6 @@ internal static class MetricsHosting
     public static IServiceCollection AddClusterdMetrics(this IServiceCollection services, string listen)
     {
         var colon = listen.LastIndexOf(':');
-        // HttpListener wants the prefix's host as a URI host: IPv6 stays in brackets, as the config writes it.
         var host = listen[..colon];
         var port = int.Parse(listen[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture);
         services.AddSingleton(sp => new ClusterdMetrics(sp.GetRequiredService<Supervisor>()));
@@ -36,6 +35,12 @@ internal static class MetricsHosting
     /// </summary>
     public static string? Start(IServiceProvider services, string listen)
     {
+        if (listen.StartsWith('['))
+        {
+            // .NET's managed HttpListener (what the exporter runs on, outside Windows) rejects every IPv6 literal
+            // prefix: "http://[::1]:9464/" fails with "Invalid port in prefix". Say so instead of relaying that.
+            return $"cannot serve metrics on {listen} ([metrics] listen): the Prometheus endpoint supports IPv4 addresses only; use e.g. \"127.0.0.1:9464\"";
+        }
         services.GetRequiredService<ClusterdMetrics>();
         try
         {
