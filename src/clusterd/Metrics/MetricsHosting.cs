@@ -13,7 +13,9 @@ internal static class MetricsHosting
     public static IServiceCollection AddClusterdMetrics(this IServiceCollection services, string listen)
     {
         var colon = listen.LastIndexOf(':');
-        var host = listen[..colon];
+        // HttpListener routes by the request's Host header, not by the socket: a prefix of "0.0.0.0" would answer
+        // nobody. "*" binds the same wildcard address and answers any Host.
+        var host = listen[..colon] == "0.0.0.0" ? "*" : listen[..colon];
         var port = int.Parse(listen[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture);
         services.AddSingleton(sp => new ClusterdMetrics(sp.GetRequiredService<Supervisor>()));
         services.AddOpenTelemetry()
