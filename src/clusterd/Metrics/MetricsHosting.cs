@@ -13,9 +13,7 @@ internal static class MetricsHosting
     public static IServiceCollection AddClusterdMetrics(this IServiceCollection services, string listen)
     {
         var colon = listen.LastIndexOf(':');
-        // HttpListener routes by the request's Host header, not by the socket: a prefix of "0.0.0.0" would answer
-        // nobody. "*" binds the same wildcard address and answers any Host.
-        var host = listen[..colon] == "0.0.0.0" ? "*" : listen[..colon];
+        var host = listen[..colon];
         var port = int.Parse(listen[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture);
         services.AddSingleton(sp => new ClusterdMetrics(sp.GetRequiredService<Supervisor>()));
         services.AddOpenTelemetry()
@@ -37,11 +35,11 @@ internal static class MetricsHosting
     /// </summary>
     public static string? Start(IServiceProvider services, string listen)
     {
-        if (listen.StartsWith('['))
+        if (listen.StartsWith('[') || listen.StartsWith("0.0.0.0:", StringComparison.Ordinal))
         {
-            // .NET's managed HttpListener (what the exporter runs on, outside Windows) rejects every IPv6 literal
-            // prefix: "http://[::1]:9464/" fails with "Invalid port in prefix". Say so instead of relaying that.
-            return $"cannot serve metrics on {listen} ([metrics] listen): the Prometheus endpoint supports IPv4 addresses only; use e.g. \"127.0.0.1:9464\"";
+            // .NET's managed HttpListener, which the exporter runs on outside Windows, rejects IPv6 literal prefixes
+            // ("Invalid port in prefix") and the wildcard ("The request is not supported"). Say so instead of relaying that.
+            return $"cannot serve metrics on {listen} ([metrics] listen): the Prometheus endpoint needs one IPv4 address (not :: or 0.0.0.0); use e.g. \"127.0.0.1:9464\"";
         }
         services.GetRequiredService<ClusterdMetrics>();
         try
@@ -52,7 +50,7 @@ internal static class MetricsHosting
         catch (InvalidOperationException e)
         {
             var cause = e.InnerException?.Message ?? e.Message;
-            return $"cannot serve metrics on {listen} ([metrics] listen): {cause}; is another process using the port?";
+            return $"cannot serve metrics on {listen} ([metrics] listen): {cause}";
         }
     }
 }
