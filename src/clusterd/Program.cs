@@ -3,6 +3,7 @@ using Clusterd.Config;
 using Clusterd.Control;
 using Clusterd.Control.Commands;
 using Clusterd.Hosting;
+using Clusterd.Metrics;
 using Clusterd.Platform;
 using Clusterd.Supervision;
 using Microsoft.Extensions.DependencyInjection;
@@ -112,7 +113,18 @@ internal static class Program
         builder.Services.AddSingleton(s => new CommandDispatcher(
             s.GetServices<IControlCommand>(), s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.control")));
         builder.Services.AddHostedService<SupervisorService>();
+        // [metrics] (docs/metrics.md): the endpoint starts before the supervisor, so startup events are counted.
+        var metricsListen = result.Config.Metrics.Listen;
+        if (metricsListen is not null)
+        {
+            builder.Services.AddClusterdMetrics(metricsListen);
+        }
         using var host = builder.Build();
+        if (metricsListen is not null && MetricsHosting.Start(host.Services, metricsListen) is string metricsError)
+        {
+            Console.Error.WriteLine($"{configPath}: {metricsError}; nothing was started.");
+            return ExitInvalid;
+        }
         host.Run();
         return Environment.ExitCode;
     }

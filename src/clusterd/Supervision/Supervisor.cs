@@ -199,6 +199,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 w.Status,
                 Interlocked.Read(ref w.DroppedOutputLines))).ToArray())).ToArray();
         Volatile.Write(ref _snapshot, new ClusterSnapshot(Time.GetUtcNow(), groups));
+        PublishListenerSockets(); // metrics: see Supervisor.Listeners.cs
     }
 
     private void OnNotify(int pid, string message)

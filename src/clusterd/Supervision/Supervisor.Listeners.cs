@@ -1,0 +1,25 @@
+using System.Net.Sockets;
+
+namespace Clusterd.Supervision;
+
+/// <summary>One listening socket clusterd holds, for readers off the loop (metrics: the accept-queue gauges).</summary>
+internal sealed record ListenerSocket(string Group, string Listen, Socket Socket);
+
+internal sealed partial class Supervisor
+{
+    private IReadOnlyList<ListenerSocket> _listenerSockets = [];
+
+    /// <summary>
+    /// The sockets as of the last published snapshot; safe to read from any thread. GroupListeners may only be
+    /// touched on the loop, so the loop copies the list when it publishes, and readers never take a lock the loop
+    /// would wait on. A socket in the list may be closed by the loop afterwards (scale-down, shutdown): readers must
+    /// treat <see cref="ObjectDisposedException"/> as "gone". SafeSocketHandle's reference count keeps the fd from being
+    /// reused underneath a call already in flight.
+    /// </summary>
+    public IReadOnlyList<ListenerSocket> ListenerSockets => Volatile.Read(ref _listenerSockets);
+
+    private void PublishListenerSockets() =>
+        Volatile.Write(ref _listenerSockets, _groups.Values
+            .SelectMany(g => g.Listeners.AllSockets().Select(s => new ListenerSocket(g.Name, s.Address.Text, s.Socket)))
+            .ToArray());
+}
