@@ -19,7 +19,8 @@ internal static class ChangeCommands
         var count = new Argument<int>("N") { HelpName = "N", Description = "The number of workers the group should run (0 keeps the group but runs none)" };
         count.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() < 0)
+            // Read the token, not the value: a validator runs even when conversion failed, and the value would throw.
+            if (result.Tokens.Count > 0 && int.TryParse(result.Tokens[0].Value, System.Globalization.CultureInfo.InvariantCulture, out var n) && n < 0)
             {
                 result.AddError("N must be >= 0");
             }

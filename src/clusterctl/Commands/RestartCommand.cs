@@ -55,7 +55,8 @@ internal static class RestartCommand
         var option = new Option<int?>(name) { Description = description, HelpName = "N" };
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is < 0)
+            // Read the token, not the value: a validator runs even when conversion failed, and the value would throw.
+            if (result.Tokens.Count > 0 && int.TryParse(result.Tokens[0].Value, System.Globalization.CultureInfo.InvariantCulture, out var n) && n < 0)
             {
                 result.AddError($"{name} must be >= 0");
             }

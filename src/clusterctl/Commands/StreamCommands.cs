@@ -49,7 +49,8 @@ internal static class StreamCommands
         var lines = new Option<int?>("--lines", "-n") { Description = "How many recent lines to print first (default: the daemon's choice)", HelpName = "N" };
         lines.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is < 0)
+            // Read the token, not the value: a validator runs even when conversion failed, and the value would throw.
+            if (result.Tokens.Count > 0 && int.TryParse(result.Tokens[0].Value, System.Globalization.CultureInfo.InvariantCulture, out var n) && n < 0)
             {
                 result.AddError("--lines must be >= 0");
             }

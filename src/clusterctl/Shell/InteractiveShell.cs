@@ -71,7 +71,8 @@ internal sealed class InteractiveShell(CliContext cli)
         var wordStart = before.LastIndexOf(' ') + 1;
         var word = before[wordStart..];
         var candidates = root.Parse(before).GetCompletions(cursor).Select(c => c.InsertText ?? c.Label)
-            .Where(c => !c.StartsWith('/') && !(c.StartsWith('-') && c.Length == 2 && word.Length == 0));
+            // Options only once the user starts one: a bare Tab should offer what to type next, not twenty flags.
+            .Where(c => !c.StartsWith('/') && (!c.StartsWith('-') || word.StartsWith('-')));
         if (wordStart == 0)
         {
             candidates = candidates.Concat(["help", "exit", "quit"]);
