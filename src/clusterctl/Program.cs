@@ -31,14 +31,23 @@ internal static class Program
 
     internal static async Task<int> RunAsync(string[] args, CliContext cli, CancellationToken cancellationToken)
     {
-        if (args.Length == 0 && cli.StdinIsTerminal && cli.StdoutIsTerminal)
+        var root = BuildRootCommand(cli, includeShell: true);
+        var parseResult = root.Parse(args);
+        if (cli.StdinIsTerminal && cli.StdoutIsTerminal && IsOnlyMissingCommand(parseResult))
         {
-            // Bare `clusterctl` at a terminal is what someone exploring types: give them the shell, not an error.
+            // Bare `clusterctl` (perhaps with --socket) at a terminal is what someone exploring types: give them the
+            // shell, not an error.
+            cli.SocketOverride = parseResult.GetValue(GlobalOptions.Socket);
             return await new InteractiveShell(cli).RunAsync(cancellationToken);
         }
-        var root = BuildRootCommand(cli, includeShell: true);
-        return await InvokeAsync(root.Parse(args), cli, cancellationToken);
+        return await InvokeAsync(parseResult, cli, cancellationToken);
     }
+
+    private static bool IsOnlyMissingCommand(ParseResult parseResult) =>
+        parseResult.Action is ParseErrorAction
+        && parseResult.CommandResult.Command is RootCommand
+        && parseResult.UnmatchedTokens.Count == 0
+        && parseResult.Errors.Count == 1;
 
     /// <summary>
     /// Invokes a parse result with clusterctl's exit codes: a parse error is a usage error (100), not System.CommandLine's 1,
@@ -48,7 +57,13 @@ internal static class Program
     {
         if (parseResult.Action is ParseErrorAction)
         {
-            foreach (var error in parseResult.Errors)
+            var errors = parseResult.Errors.ToList();
+            if (errors.Count > 1)
+            {
+                // "bogus" yields both "Unrecognized command 'bogus'" and "Required command was not provided"; the first says it all.
+                errors.RemoveAll(e => e.Message.StartsWith("Required command", StringComparison.Ordinal));
+            }
+            foreach (var error in errors)
             {
                 await cli.Err.WriteLineAsync($"clusterctl: {error.Message}");
             }
