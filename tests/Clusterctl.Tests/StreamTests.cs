@@ -57,7 +57,6 @@ public sealed class StreamTests
     [Fact]
     public async Task EventsFollow_Cancelled_ExitsOk()
     {
-        using var firstFrame = new SemaphoreSlim(0);
         await using var daemon = new FakeDaemon(_ => Forever(new Response { Ok = true, More = true, Events = [Event(1, "fork", 1)] }));
         using var cts = new CancellationTokenSource();
         var run = Cli.RunWithInputAsync("", cts.Token, "events", "--follow", "--socket", daemon.SocketPath);

@@ -44,7 +44,7 @@ internal readonly record struct GroupTarget(string Group, int? Slot)
 internal static class GroupArguments
 {
     /// <summary>Completion must stay snappy even when clusterd is wedged: a short deadline, and silence on any failure.</summary>
-    private static readonly TimeSpan s_completionTimeout = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan s_completionTimeout = TimeSpan.FromSeconds(1);
 
     public static Argument<string> Group(CliContext cli, string description, bool optional = false, bool allowAll = false)
     {
