@@ -1,10 +1,153 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using Clusterctl.Commands;
+using Clusterctl.Shell;
+
 namespace Clusterctl;
 
+/// <summary>
+/// clusterctl: a thin System.CommandLine shell over <see cref="Clusterd.Protocol.ControlClient"/>. Each sub-command has one
+/// factory (as dotnet-counters does); the protocol lives in Clusterd.Protocol so the CLI and the daemon cannot drift apart.
+/// </summary>
 internal static class Program
 {
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
-        _ = args;
-        return 0;
+        await using var cli = new CliContext(Console.Out, Console.Error, Console.In,
+            stdoutIsTerminal: !Console.IsOutputRedirected, stdinIsTerminal: !Console.IsInputRedirected);
+        // Ctrl-C stops the running command (a --follow, a long restart) and lets it exit 0; with nothing running
+        // (at a piped shell's read) it keeps its default meaning and ends the process.
+        Console.CancelKeyPress += (_, e) => e.Cancel = cli.Interrupt();
+        return await RunAsync(args, cli, CancellationToken.None);
+    }
+
+    /// <summary>The test seam: runs one command line with its output captured, never touching the real console.</summary>
+    internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin, CancellationToken cancellationToken)
+    {
+        await using var cli = new CliContext(stdout, stderr, stdin, stdoutIsTerminal: false, stdinIsTerminal: false);
+        return await RunAsync(args, cli, cancellationToken);
+    }
+
+    internal static async Task<int> RunAsync(string[] args, CliContext cli, CancellationToken cancellationToken)
+    {
+        var root = BuildRootCommand(cli, includeShell: true);
+        var parseResult = root.Parse(args);
+        if (cli.StdinIsTerminal && cli.StdoutIsTerminal && IsOnlyMissingCommand(parseResult))
+        {
+            // Bare `clusterctl` (perhaps with --socket) at a terminal is what someone exploring types: give them the
+            // shell, not an error.
+            cli.SocketOverride = parseResult.GetValue(GlobalOptions.Socket);
+            return await new InteractiveShell(cli).RunAsync(cancellationToken);
+        }
+        return await InvokeAsync(parseResult, cli, cancellationToken);
+    }
+
+    private static bool IsOnlyMissingCommand(ParseResult parseResult) =>
+        parseResult.Action is ParseErrorAction
+        && parseResult.CommandResult.Command is RootCommand
+        && parseResult.UnmatchedTokens.Count == 0
+        && parseResult.Errors.Count == 1;
+
+    /// <summary>
+    /// Invokes a parse result with clusterctl's exit codes: a parse error is a usage error (100), not System.CommandLine's 1,
+    /// because 1 means "clusterd said no" and scripts must be able to tell the two apart.
+    /// </summary>
+    internal static async Task<int> InvokeAsync(ParseResult parseResult, CliContext cli, CancellationToken cancellationToken)
+    {
+        if (parseResult.Action is ParseErrorAction)
+        {
+            var errors = parseResult.Errors.ToList();
+            if (errors.Count > 1)
+            {
+                // "bogus" yields both "Unrecognized command 'bogus'" and "Required command was not provided"; the first says it all.
+                errors.RemoveAll(e => e.Message.StartsWith("Required command", StringComparison.Ordinal));
+            }
+            foreach (var error in errors)
+            {
+                await cli.Err.WriteLineAsync($"clusterctl: {error.Message}");
+            }
+            var command = parseResult.CommandResult.Command;
+            var name = command is RootCommand ? "clusterctl" : $"clusterctl {command.Name}";
+            await cli.Err.WriteLineAsync($"Try '{name} --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        var source = cli.BeginInterruptible(cancellationToken);
+        try
+        {
+            var configuration = new InvocationConfiguration
+            {
+                Output = cli.Out,
+                Error = cli.Err,
+                // CliContext.RunAsync maps exceptions to exit codes; Ctrl-C goes through CliContext.Interrupt, so
+                // System.CommandLine must neither print its own stack traces nor install its own signal handler.
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null,
+            };
+            return await parseResult.InvokeAsync(configuration, source.Token);
+        }
+        finally
+        {
+            cli.EndInterruptible(source);
+            source.Dispose();
+        }
+    }
+
+    internal static RootCommand BuildRootCommand(CliContext cli, bool includeShell)
+    {
+        var root = new RootCommand("Control clusterd: inspect and change its groups of workers. With no command at a terminal, starts the shell.")
+        {
+            GlobalOptions.Socket,
+            GlobalOptions.Json,
+            GlobalOptions.Timeout,
+            StatusCommand.Create(cli),
+            RestartCommand.Create(cli),
+            ReloadCommand.Create(cli),
+            ChangeCommands.Scale(cli),
+            ChangeCommands.Stop(cli),
+            ChangeCommands.Start(cli),
+            ChangeCommands.Signal(cli),
+            StreamCommands.Events(cli),
+            StreamCommands.Logs(cli),
+            InfoCommands.Version(cli),
+            InfoCommands.Ping(cli),
+            CompletionCommand.Create(cli),
+        };
+        if (includeShell)
+        {
+            root.Add(ShellCommand(cli));
+        }
+        foreach (var option in root.Options)
+        {
+            if (option is HelpOption { Action: HelpAction help } helpOption)
+            {
+                helpOption.Action = new HelpWithExitCodesAction(help);
+            }
+        }
+        return root;
+    }
+
+    private static Command ShellCommand(CliContext cli)
+    {
+        var command = new Command("shell", "Interactive prompt into the running clusterd: the same commands, plus help, history and Tab completion");
+        command.SetAction((parseResult, ct) =>
+        {
+            cli.SocketOverride = parseResult.GetValue(GlobalOptions.Socket);
+            return new InteractiveShell(cli).RunAsync(ct);
+        });
+        return command;
+    }
+
+    /// <summary>The default help, then the exit codes: they are part of every command's contract.</summary>
+    private sealed class HelpWithExitCodesAction(HelpAction inner) : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            inner.Invoke(parseResult);
+            var output = parseResult.InvocationConfiguration.Output;
+            output.WriteLine(ExitCodes.HelpText);
+            output.WriteLine();
+            return ExitCodes.Ok;
+        }
     }
 }

@@ -1,0 +1,150 @@
+using System.CommandLine;
+using System.CommandLine.Completions;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text.Json;
+using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
+
+using ProtocolCommands = Clusterd.Protocol.Messages.Commands;
+
+namespace Clusterctl.Commands;
+
+/// <summary>A group, optionally narrowed to one slot: <c>web</c> or <c>web/2</c>.</summary>
+internal readonly record struct GroupTarget(string Group, int? Slot)
+{
+    public static bool TryParse(string text, out GroupTarget target, out string error)
+    {
+        target = default;
+        error = "";
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        var group = slash < 0 ? text : text[..slash];
+        if (group.Length == 0)
+        {
+            error = $"'{text}' has no group name; use GROUP or GROUP/SLOT, e.g. web or web/2";
+            return false;
+        }
+        if (slash < 0)
+        {
+            target = new GroupTarget(group, null);
+            return true;
+        }
+        if (!int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var slot))
+        {
+            error = $"'{text}': the slot after '/' must be a number >= 0, e.g. {group}/2";
+            return false;
+        }
+        target = new GroupTarget(group, slot);
+        return true;
+    }
+}
+
+/// <summary>The GROUP arguments every command shares, with group names offered by shell completion.</summary>
+internal static class GroupArguments
+{
+    /// <summary>Completion must stay snappy even when clusterd is wedged: a short deadline, and silence on any failure.</summary>
+    private static readonly TimeSpan s_completionTimeout = TimeSpan.FromSeconds(1);
+
+    public static Argument<string> Group(CliContext cli, string description, bool optional = false, bool allowAll = false)
+    {
+        var argument = new Argument<string>("GROUP")
+        {
+            Description = description,
+            // Without HelpName, help would list the completions here, and so ask the daemon while printing --help.
+            HelpName = allowAll ? "GROUP|all" : "GROUP",
+            Arity = optional ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
+        };
+        argument.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && result.Tokens[0].Value.StartsWith('-'))
+            {
+                // System.CommandLine hands an unknown option to a free-form argument; say what it really is.
+                result.AddError($"unrecognized option '{result.Tokens[0].Value}'");
+            }
+        });
+        argument.CompletionSources.Add(context => GroupNames(cli, context, allowAll));
+        return argument;
+    }
+
+    public static Argument<GroupTarget> Target(CliContext cli, string description)
+    {
+        var argument = new Argument<GroupTarget>("GROUP[/SLOT]")
+        {
+            Description = description,
+            HelpName = "GROUP[/SLOT]",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
+                if (text.StartsWith('-'))
+                {
+                    result.AddError($"unrecognized option '{text}'");
+                    return default;
+                }
+                if (GroupTarget.TryParse(text, out var target, out var error))
+                {
+                    return target;
+                }
+                result.AddError(error);
+                return default;
+            },
+        };
+        argument.CompletionSources.Add(context => GroupNames(cli, context, allowAll: false));
+        return argument;
+    }
+
+    private static IEnumerable<string> GroupNames(CliContext cli, CompletionContext context, bool allowAll)
+    {
+        var names = cli.CachedGroups ?? QueryGroupNames(cli.ResolveSocket(context.ParseResult));
+        if (cli.KeepConnection && names.Count > 0)
+        {
+            // In the shell, ask once: Tab is pressed far more often than the set of groups changes (reload clears the cache).
+            cli.CachedGroups = names;
+        }
+        var word = context.WordToComplete;
+        var all = allowAll ? names.Prepend("all") : names;
+        return all.Where(n => n.StartsWith(word, StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// A synchronous status round trip: completion sources are synchronous, and a blocking socket with timeouts
+    /// is honest about that instead of blocking on a task.
+    /// </summary>
+    internal static IReadOnlyList<string> QueryGroupNames(string socketPath)
+    {
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.SendTimeout = socket.ReceiveTimeout = (int)s_completionTimeout.TotalMilliseconds;
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            var request = JsonSerializer.SerializeToUtf8Bytes(new Request { Id = 1, Command = ProtocolCommands.Status }, ProtocolJsonContext.Default.Request);
+            socket.Send(Framing.Encode(request));
+            var header = ReceiveExactly(socket, Framing.HeaderSize);
+            var payload = ReceiveExactly(socket, Framing.ParseHeader(header));
+            var response = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Response);
+            return response?.Cluster?.Groups.Select(g => g.Name).ToList() ?? [];
+        }
+#pragma warning disable CA1031 // Completion is best effort: a missing daemon must not print a stack trace into the user's shell.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return [];
+        }
+    }
+
+    private static byte[] ReceiveExactly(Socket socket, int count)
+    {
+        var buffer = new byte[count];
+        var got = 0;
+        while (got < count)
+        {
+            var n = socket.Receive(buffer, got, count - got, SocketFlags.None);
+            if (n == 0)
+            {
+                throw new IOException("connection closed");
+            }
+            got += n;
+        }
+        return buffer;
+    }
+}

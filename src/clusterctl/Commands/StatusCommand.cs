@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.Text.Json;
+using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
+using Clusterctl.Output;
+
+using ProtocolCommands = Clusterd.Protocol.Messages.Commands;
+
+namespace Clusterctl.Commands;
+
+/// <summary><c>clusterctl status [GROUP]</c> → <c>{"command":"status","group":...}</c> → <see cref="Response.Cluster"/>.</summary>
+internal static class StatusCommand
+{
+    public static Command Create(CliContext cli)
+    {
+        var group = GroupArguments.Group(cli, "Show only this group", optional: true);
+        var command = new Command("status", "Show each group and its workers: state, pid, uptime, restarts, last exit, CPU, memory") { group };
+        command.SetAction((parseResult, cancellationToken) => cli.RunAsync(parseResult, async (connection, ct) =>
+        {
+            var groupName = parseResult.GetValue(group);
+            var response = await connection.RequestAsync(new Request { Command = ProtocolCommands.Status, Group = groupName }, ct);
+            var status = response.Cluster ?? throw Missing("cluster");
+            if (groupName is null)
+            {
+                cli.Remember(status);
+            }
+            if (parseResult.GetValue(GlobalOptions.Json))
+            {
+                await cli.Out.WriteLineAsync(JsonSerializer.Serialize(status, ProtocolJsonContext.Default.StatusData));
+            }
+            else
+            {
+                StatusRenderer.Write(cli.Out, status, cli.Color);
+            }
+            return ExitCodes.Ok;
+        }, cancellationToken));
+        return command;
+    }
+
+    /// <summary>An answer without the data its command promises: the daemon speaks a different protocol than we do.</summary>
+    internal static CliException Missing(string field) =>
+        new(ExitCodes.System, $"clusterd's answer has no '{field}'; is clusterctl from the same release as clusterd?");
+}

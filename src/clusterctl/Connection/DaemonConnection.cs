@@ -1,0 +1,156 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
+using Clusterctl.Platform;
+
+namespace Clusterctl.Connection;
+
+/// <summary>
+/// clusterctl's view of the control socket: <see cref="ControlClient"/> plus the translation of every way talking to
+/// clusterd can fail into a <see cref="CliException"/> with the right exit code and a message that says what to try.
+/// </summary>
+internal sealed class DaemonConnection : IAsyncDisposable
+{
+    private readonly ControlClient _client;
+
+    private DaemonConnection(string socketPath, ControlClient client)
+    {
+        SocketPath = socketPath;
+        _client = client;
+    }
+
+    public string SocketPath { get; }
+
+    /// <summary>False once a request failed or was abandoned mid-stream; the shell then reconnects for the next command.</summary>
+    public bool Healthy { get; private set; } = true;
+
+    public static async Task<DaemonConnection> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            var client = await ControlClient.ConnectAsync(socketPath, deadline.Token);
+            return new DaemonConnection(socketPath, client);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException(ExitCodes.System,
+                $"cannot connect to clusterd at {socketPath}: timed out after {Output.Formats.Duration(timeout)}; is clusterd running? try --socket PATH or --timeout");
+        }
+        catch (SocketException ex)
+        {
+            throw new CliException(ExitCodes.System, ConnectFailure(socketPath, ex), ex);
+        }
+    }
+
+    private static string ConnectFailure(string socketPath, SocketException ex)
+    {
+        var why = ex.SocketErrorCode switch
+        {
+            SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported => "no such socket",
+            SocketError.ConnectionRefused => "connection refused (a stale socket file, or nothing is listening)",
+            SocketError.AccessDenied => $"permission denied on the socket file (you are uid {CurrentUid()})",
+            _ => ex.Message,
+        };
+        if (ex.SocketErrorCode == SocketError.AddressNotAvailable && !File.Exists(socketPath) && !Directory.Exists(socketPath))
+        {
+            why = "no such socket";
+        }
+        return $"cannot connect to clusterd at {socketPath}: {why}; is clusterd running? try --socket PATH or set {SocketPaths.EnvironmentVariable}";
+    }
+
+    /// <summary>Sends one request; returns its (successful) response, throws <see cref="CliException"/> otherwise.</summary>
+    /// <param name="allowError">Return an error answer instead of throwing, for commands whose errors carry data (reload).</param>
+    public async Task<Response> RequestAsync(Request request, CancellationToken cancellationToken, bool allowError = false)
+    {
+        await foreach (var response in StreamAsync(request, cancellationToken, allowError))
+        {
+            // A one-shot command answers with exactly one frame; ignoring a stray "more" keeps us correct against a daemon
+            // that streams progress for a command we did not expect to stream.
+            if (!response.More)
+            {
+                return response;
+            }
+        }
+        throw new CliException(ExitCodes.System, $"clusterd at {SocketPath} ended the response without a final frame");
+    }
+
+    /// <summary>
+    /// Yields every frame of the response; an error frame becomes a <see cref="CliException"/> with <see cref="ExitCodes.No"/>.
+    /// </summary>
+    public async IAsyncEnumerable<Response> StreamAsync(Request request, [EnumeratorCancellation] CancellationToken cancellationToken,
+        bool allowError = false)
+    {
+        // Marked unhealthy until the final frame arrives: a stream abandoned by Ctrl-C leaves frames in flight for a request
+        // nobody waits for any more, so that connection must not be reused.
+        Healthy = false;
+        var frames = _client.StreamAsync(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                Response response;
+                try
+                {
+                    if (!await frames.MoveNextAsync())
+                    {
+                        break;
+                    }
+                    response = frames.Current;
+                }
+                catch (ProtocolException ex)
+                {
+                    throw new CliException(ExitCodes.System, $"talking to clusterd at {SocketPath}: {ex.Message}", ex);
+                }
+                catch (IOException ex)
+                {
+                    throw new CliException(ExitCodes.System, $"talking to clusterd at {SocketPath}: {ex.Message}", ex);
+                }
+                catch (SocketException ex)
+                {
+                    throw new CliException(ExitCodes.System, $"talking to clusterd at {SocketPath}: {ex.Message}", ex);
+                }
+                if (!response.Ok && !allowError)
+                {
+                    if (!response.More)
+                    {
+                        Healthy = true;
+                    }
+                    throw DaemonError(response);
+                }
+                if (!response.More)
+                {
+                    Healthy = true;
+                }
+                yield return response;
+            }
+        }
+        finally
+        {
+            await frames.DisposeAsync();
+        }
+    }
+
+    /// <summary>The exception for an error answer; permission_denied gets a message saying how to get access.</summary>
+    public static CliException DaemonError(Response response)
+    {
+        var code = response.Error?.Code ?? ErrorCodes.Internal;
+        var message = response.Error?.Message ?? "clusterd reported an error without a message";
+        if (code == ErrorCodes.PermissionDenied)
+        {
+            message = $"permission denied: you are uid {CurrentUid()}; ask an admin to add you to [control] admin_group/read_group ({message})";
+        }
+        else if (!message.Contains(code, StringComparison.Ordinal))
+        {
+            message = $"{message} ({code})";
+        }
+        return new CliException(ExitCodes.No, message);
+    }
+
+    private static string CurrentUid() =>
+        OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? Interop.getuid().ToString(System.Globalization.CultureInfo.InvariantCulture) : "?";
+
+    public ValueTask DisposeAsync() => _client.DisposeAsync();
+}

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
+namespace Clusterctl;
+
+/// <summary>The options every command accepts (they are recursive: <c>clusterctl status --json</c> and <c>clusterctl --json status</c> both work).</summary>
+internal static class GlobalOptions
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
+
+    public static readonly Option<string?> Socket = new("--socket", "-s")
+    {
+        Description = "Path of clusterd's control socket (default: $CLUSTERD_SOCKET, else /run/clusterd/clusterd.sock as root, "
+            + "else $XDG_RUNTIME_DIR/clusterd.sock)",
+        HelpName = "PATH",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> Json = new("--json")
+    {
+        Description = "Print the daemon's answer as JSON (one object; JSON lines for events and logs)",
+        Recursive = true,
+    };
+
+    // Nullable rather than a DefaultValueFactory: help would print the default as "00:00:05".
+    public static readonly Option<TimeSpan?> Timeout = new("--timeout")
+    {
+        Description = "How long to wait for the connection to the socket, e.g. 500ms, 5s, 1m; a bare number is seconds (default: 5s)",
+        HelpName = "DURATION",
+        Recursive = true,
+        CustomParser = ParseDuration,
+    };
+
+    private static TimeSpan? ParseDuration(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
+        if (TryParseDuration(text, out var value))
+        {
+            return value;
+        }
+        result.AddError($"'{text}' is not a duration; use e.g. 500ms, 5s or 1m");
+        return DefaultTimeout;
+    }
+
+    internal static bool TryParseDuration(string text, out TimeSpan value)
+    {
+        value = default;
+        var (number, scale) = text switch
+        {
+            _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 0.001),
+            _ when text.EndsWith('s') => (text[..^1], 1.0),
+            _ when text.EndsWith('m') => (text[..^1], 60.0),
+            _ => (text, 1.0),
+        };
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) || amount <= 0)
+        {
+            return false;
+        }
+        value = TimeSpan.FromSeconds(amount * scale);
+        return true;
+    }
+
+    /// <summary>$CLUSTERD_SOCKET, else the platform default that clusterd also uses.</summary>
+    public static string DefaultSocket()
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable(Clusterd.Protocol.SocketPaths.EnvironmentVariable);
+        return string.IsNullOrEmpty(fromEnvironment) ? Clusterd.Protocol.SocketPaths.Default() : fromEnvironment;
+    }
+}

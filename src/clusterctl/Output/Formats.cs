@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace Clusterctl.Output;
+
+/// <summary>The short human forms used in tables: they must be stable, since people grep them and the tests pin them.</summary>
+internal static class Formats
+{
+    public const string None = "-";
+
+    private static readonly string[] s_signalNames =
+    [
+        "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
+        "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",
+        "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+    ];
+
+    /// <summary>Uptime as its two largest units: 45s, 3m12s, 2h05m, 3d04h.</summary>
+    public static string Uptime(double? seconds)
+    {
+        if (seconds is not { } value || value < 0 || double.IsNaN(value))
+        {
+            return None;
+        }
+        var total = (long)value;
+        var (d, h, m, s) = (total / 86400, total / 3600 % 24, total / 60 % 60, total % 60);
+        return d > 0 ? Invariant($"{d}d{h:00}h")
+            : h > 0 ? Invariant($"{h}h{m:00}m")
+            : m > 0 ? Invariant($"{m}m{s:00}s")
+            : Invariant($"{s}s");
+    }
+
+    /// <summary>Bytes in binary units with one decimal: 512 B, 1.5 KiB, 24.1 MiB, 1.2 GiB.</summary>
+    public static string Bytes(long? bytes)
+    {
+        if (bytes is not { } value || value < 0)
+        {
+            return None;
+        }
+        if (value < 1024)
+        {
+            return Invariant($"{value} B");
+        }
+        string[] units = ["KiB", "MiB", "GiB", "TiB"];
+        var scaled = value / 1024.0;
+        var unit = 0;
+        while (scaled >= 1024 && unit < units.Length - 1)
+        {
+            scaled /= 1024;
+            unit++;
+        }
+        return Invariant($"{scaled:0.0} {units[unit]}");
+    }
+
+    /// <summary>CPU time in seconds, two decimals: 1.25s.</summary>
+    public static string CpuSeconds(double? seconds) => seconds is { } value ? Invariant($"{value:0.00}s") : None;
+
+    /// <summary>A timeout or delay as the user would type it: 500ms, 5s, 1.5s.</summary>
+    public static string Duration(TimeSpan span) =>
+        span.TotalSeconds < 1 ? Invariant($"{span.TotalMilliseconds:0}ms") : Invariant($"{span.TotalSeconds:0.###}s");
+
+    /// <summary>SIGKILL for 9; the bare number for signals outside the Linux table.</summary>
+    public static string Signal(int signal) =>
+        signal > 0 && signal < s_signalNames.Length ? s_signalNames[signal] : signal.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>How the last process of a slot ended: exited(1), crashed(SIGSEGV), stopped, or - when it never did.</summary>
+    public static string LastExit(string? reason, int? code, int? signal)
+    {
+        if (reason is null && code is null && signal is null)
+        {
+            return None;
+        }
+        var text = reason ?? "exited";
+        return signal is { } s ? $"{text}({Signal(s)})"
+            : code is { } c ? Invariant($"{text}({c})")
+            : text;
+    }
+
+    /// <summary>UTC with milliseconds, ISO 8601: sortable, and the same whatever the machine's time zone.</summary>
+    public static string Time(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+using Clusterd.Protocol.Messages;
+
+namespace Clusterctl.Output;
+
+/// <summary>
+/// The human form of <c>clusterctl status</c>: per group one header line, then its workers as an indented table.
+/// <code>
+/// web  running  2/2 ready  generation 3  listen 127.0.0.1:8080
+///   SLOT  PID    STATE  UPTIME  RESTARTS  LAST-EXIT         CPU    RSS
+///   0     41234  ready  3m12s   0         -                 1.25s  24.1 MiB
+///   1     41240  ready  45s     2         crashed(SIGSEGV)  0.10s  19.8 MiB
+/// </code>
+/// </summary>
+internal static class StatusRenderer
+{
+    private static readonly string[] s_headers = ["SLOT", "PID", "STATE", "UPTIME", "RESTARTS", "LAST-EXIT", "CPU", "RSS"];
+    private const int StateColumn = 2;
+
+    public static void Write(TextWriter writer, StatusData status, bool color)
+    {
+        if (status.Groups.Count == 0)
+        {
+            writer.WriteLine("no groups");
+            return;
+        }
+        for (var i = 0; i < status.Groups.Count; i++)
+        {
+            if (i > 0)
+            {
+                writer.WriteLine();
+            }
+            WriteGroup(writer, status.Groups[i], color);
+        }
+    }
+
+    private static void WriteGroup(TextWriter writer, GroupStatus group, bool color)
+    {
+        var header = $"{Ansi.Strong(group.Name, color)}  {Ansi.Paint(group.State, Ansi.ForState(group.State), color)}  "
+            + Formats.Invariant($"{group.Ready}/{group.Desired} ready  generation {group.Generation}");
+        if (group.Listen.Count > 0)
+        {
+            header += "  listen " + string.Join(", ", group.Listen);
+        }
+        writer.WriteLine(header);
+        if (group.Workers.Count == 0)
+        {
+            writer.WriteLine("  (no workers)");
+            return;
+        }
+        var table = new TableRenderer(s_headers);
+        foreach (var w in group.Workers.OrderBy(w => w.Slot))
+        {
+            table.AddRow(
+                w.Slot.ToString(CultureInfo.InvariantCulture),
+                w.Pid > 0 ? w.Pid.ToString(CultureInfo.InvariantCulture) : Formats.None,
+                w.State,
+                Formats.Uptime(w.UptimeSeconds),
+                w.Restarts.ToString(CultureInfo.InvariantCulture),
+                Formats.LastExit(w.LastExit, w.LastExitCode, w.LastExitSignal),
+                Formats.CpuSeconds(w.CpuSeconds),
+                Formats.Bytes(w.RssBytes));
+        }
+        table.Write(writer, "  ", color ? (column, text) => column == StateColumn ? Ansi.Paint(text, Ansi.ForState(text), true) : text : null);
+    }
+}

@@ -1,0 +1,54 @@
+namespace Clusterctl.Output;
+
+/// <summary>
+/// Left-aligned columns separated by two spaces, like ps and kubectl: easy to read and to cut with awk. Widths come from
+/// the plain text; an optional painter colours a cell afterwards, so colour never breaks alignment.
+/// </summary>
+internal sealed class TableRenderer(IReadOnlyList<string> headers)
+{
+    private const string Gap = "  ";
+    private readonly List<string[]> _rows = [];
+
+    public int RowCount => _rows.Count;
+
+    public void AddRow(params string[] cells)
+    {
+        if (cells.Length != headers.Count)
+        {
+            throw new ArgumentException($"a row has {cells.Length} cells but the table has {headers.Count} columns", nameof(cells));
+        }
+        _rows.Add(cells);
+    }
+
+    /// <param name="painter">(column, text) → text with escape codes, or null for none.</param>
+    public void Write(TextWriter writer, string indent = "", Func<int, string, string>? painter = null)
+    {
+        var widths = new int[headers.Count];
+        for (var c = 0; c < headers.Count; c++)
+        {
+            widths[c] = Math.Max(headers[c].Length, _rows.Count == 0 ? 0 : _rows.Max(r => r[c].Length));
+        }
+        WriteLine(writer, indent, [.. headers], widths, null);
+        foreach (var row in _rows)
+        {
+            WriteLine(writer, indent, row, widths, painter);
+        }
+    }
+
+    private static void WriteLine(TextWriter writer, string indent, string[] cells, int[] widths, Func<int, string, string>? painter)
+    {
+        var line = new System.Text.StringBuilder(indent);
+        for (var c = 0; c < cells.Length; c++)
+        {
+            var text = cells[c];
+            var last = c == cells.Length - 1;
+            line.Append(painter is null ? text : painter(c, text));
+            if (!last)
+            {
+                // No padding after the last column: trailing spaces make golden files and copy-paste worse.
+                line.Append(' ', widths[c] - text.Length).Append(Gap);
+            }
+        }
+        writer.WriteLine(line.ToString());
+    }
+}

@@ -1,0 +1,18 @@
+namespace Clusterctl.Tests;
+
+/// <summary>Runs clusterctl in-process through <see cref="Program.RunAsync(string[], TextWriter, TextWriter, TextReader, CancellationToken)"/>.</summary>
+internal static class Cli
+{
+    public sealed record Result(int ExitCode, string Out, string Err);
+
+    public static async Task<Result> RunAsync(params string[] args) => await RunWithInputAsync("", CancellationToken.None, args);
+
+    public static async Task<Result> RunWithInputAsync(string stdin, CancellationToken cancellationToken, params string[] args)
+    {
+        using var stdout = new StringWriter { NewLine = "\n" };
+        using var stderr = new StringWriter { NewLine = "\n" };
+        using var input = new StringReader(stdin);
+        var code = await Program.RunAsync(args, stdout, stderr, input, cancellationToken);
+        return new Result(code, stdout.ToString(), stderr.ToString());
+    }
+}
