@@ -15,6 +15,8 @@ internal static class Repo
 
     public static string TestWorker => Built("tests/TestWorker", "testworker");
 
+    public static string Clusterctl => Built("src/clusterctl", "clusterctl");
+
     public static string Hello => Built("examples/hello", "hello");
 
     private static string Built(string project, string name)
