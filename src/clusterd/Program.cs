@@ -5,9 +5,11 @@ using Clusterd.Control.Commands;
 using Clusterd.Hosting;
 using Clusterd.Metrics;
 using Clusterd.Platform;
+using Clusterd.Sockets;
 using Clusterd.Supervision;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 
@@ -76,12 +78,23 @@ internal static class Program
             return 0;
         }
 
+        // What a service manager passed to clusterd itself; taken before anything could be spawned.
+        var passedSockets = OperatingSystem.IsLinux() ? ListenFds.Take() : [];
+        var notifier = ServiceManagerNotifier.FromEnvironment();
+
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        // Under systemd: SystemdLifetime (READY=1 once the host has started, which clusterd holds back until its
+        // workers are ready; STOPPING=1 on stop) and journald-style log lines.
+        builder.Services.AddSystemd();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
         if (logFormat == "json")
         {
             builder.Logging.AddJsonConsole(o => o.UseUtcTimestamp = true);
+        }
+        else if (SystemdHelpers.IsSystemdService())
+        {
+            builder.Logging.AddSystemdConsole(o => o.UseUtcTimestamp = true); // "<6>message": journald reads the priority
         }
         else
         {
@@ -98,6 +111,16 @@ internal static class Program
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = slowest + TimeSpan.FromSeconds(15));
         builder.Services.AddSingleton(result.Config);
         builder.Services.AddSingleton(TimeProvider.System);
+        if (passedSockets.Count > 0 || notifier is not null)
+        {
+            builder.Services.AddSingleton<ISocketSource>(new ServiceManagerSockets(passedSockets, notifier));
+        }
+        if (notifier is not null)
+        {
+            builder.Services.AddSingleton(notifier);
+            builder.Services.AddSingleton<ServiceManagerReporter>();
+        }
+        builder.Services.AddSingleton<Reloader>();
         builder.Services.AddSingleton<Supervisor>();
         builder.Services.AddSingleton<IControlCommand, PingCommand>();
         builder.Services.AddSingleton<IControlCommand, VersionCommand>();

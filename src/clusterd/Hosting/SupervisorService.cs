@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using Clusterd.Config;
 using Clusterd.Control;
-using Clusterd.Control.Commands;
 using Clusterd.Supervision;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -17,9 +16,10 @@ internal sealed partial class SupervisorService(
     ClusterConfig config,
     Supervisor supervisor,
     CommandDispatcher dispatcher,
+    Reloader reloader,
     IHostApplicationLifetime lifetime,
     ILogger<SupervisorService> logger,
-    IReloadListener? reloadListener = null) : BackgroundService
+    ServiceManagerReporter? reporter = null) : BackgroundService
 {
     private ControlServer? _control;
     private PosixSignalRegistration? _sighup;
@@ -43,7 +43,12 @@ internal sealed partial class SupervisorService(
             _ = ReloadOnSignalAsync();
         });
         _running = true;
+        reporter?.Start();
         await base.StartAsync(cancellationToken);
+        // Hold the host's start (and so SystemdLifetime's READY=1) until the workers are ready: Type=notify then
+        // means "serving", and `systemctl start` returns when it is true.
+        await supervisor.Started.WaitAsync(cancellationToken);
+        reporter?.Started();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -68,19 +73,16 @@ internal sealed partial class SupervisorService(
     private async Task ReloadOnSignalAsync()
     {
         LogReloadSignal();
-        var (errors, next) = ReloadCommand.Load(supervisor);
-        if (next is null)
+        var outcome = await reloader.ReloadAsync(dryRun: false);
+        foreach (var error in outcome.ConfigErrors)
         {
-            foreach (var error in errors)
-            {
-                LogReloadError(error);
-            }
-            LogReloadRejected(errors.Count);
-            reloadListener?.Reloaded(false);
+            LogReloadError(error);
+        }
+        if (outcome.Result is not { } result)
+        {
+            LogReloadRejected(outcome.ConfigErrors.Count);
             return;
         }
-        var result = await supervisor.ReloadAsync(next, dryRun: false);
-        reloadListener?.Reloaded(result.Ok);
         if (result.Plan is { } plan)
         {
             var added = string.Join(", ", plan.Added.Select(g => g.Name).DefaultIfEmpty("-"));
@@ -100,6 +102,7 @@ internal sealed partial class SupervisorService(
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        reporter?.Stopping();
         _sighup?.Dispose();
         if (_control is not null)
         {

@@ -19,7 +19,7 @@ namespace Clusterd.Metrics;
 /// </para>
 /// <para>Labels stay bounded: group names and slot indexes from the config, never pids.</para>
 /// </summary>
-internal sealed class ClusterdMetrics : IDisposable, Clusterd.Control.Commands.IReloadListener
+internal sealed class ClusterdMetrics : IDisposable, Clusterd.Hosting.IReloadListener
 {
     public const string MeterName = "clusterd";
 
@@ -123,7 +123,7 @@ internal sealed class ClusterdMetrics : IDisposable, Clusterd.Control.Commands.I
     public string Version { get; }
 
     /// <summary>The hook for configuration reload: call once per reload attempt, on any thread.</summary>
-    void Clusterd.Control.Commands.IReloadListener.Reloaded(bool success) => RecordReload(success);
+    void Clusterd.Hosting.IReloadListener.Reloaded(bool success) => RecordReload(success);
 
     public void RecordReload(bool success)
     {

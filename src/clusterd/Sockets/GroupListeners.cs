@@ -18,13 +18,15 @@ internal sealed class GroupListeners : IDisposable
     private const int Backlog = 4096;
 
     private readonly GroupConfig _group;
+    private readonly ISocketSource? _source;
     private readonly AddressSockets[] _addresses;
     private readonly List<(int From, int To)> _taken = [];
     private GroupListeners? _previous;
 
-    private GroupListeners(GroupConfig group)
+    private GroupListeners(GroupConfig group, ISocketSource? source)
     {
         _group = group;
+        _source = source;
         _addresses = new AddressSockets[group.Listen.Count];
     }
 
@@ -34,16 +36,16 @@ internal sealed class GroupListeners : IDisposable
     public string FdNames => string.Join(':', Enumerable.Repeat(_group.Name, Count));
 
     /// <summary>Binds the shared sockets and slot 0's now, so a port already taken fails the start, not a spawn.</summary>
-    public static GroupListeners Bind(GroupConfig group) => Rebind(group, previous: null);
+    public static GroupListeners Bind(GroupConfig group, ISocketSource? source = null) => Rebind(group, previous: null, source);
 
     /// <summary>
     /// The listeners for <paramref name="group"/>, taking over from <paramref name="previous"/> the sockets of every
     /// address both configurations share (when the sharing mode is the same). What is not taken stays with
     /// <paramref name="previous"/>, whose disposal closes it. On failure, nothing moves.
     /// </summary>
-    public static GroupListeners Rebind(GroupConfig group, GroupListeners? previous)
+    public static GroupListeners Rebind(GroupConfig group, GroupListeners? previous, ISocketSource? source = null)
     {
-        var listeners = new GroupListeners(group);
+        var listeners = new GroupListeners(group, source ?? previous?._source);
         var taken = new List<(int From, int To)>();
         try
         {
@@ -59,7 +61,7 @@ internal sealed class GroupListeners : IDisposable
                 }
                 else
                 {
-                    listeners._addresses[i] = new AddressSockets(address, shared ? Open(address, reusePort: false) : null);
+                    listeners._addresses[i] = new AddressSockets(address, shared ? listeners.Open(address, slot: null) : null);
                 }
             }
             if (group.Listen.Count > 0 && group.Workers > 0)
@@ -73,7 +75,7 @@ internal sealed class GroupListeners : IDisposable
             {
                 listeners._addresses[to] = null!; // still owned by previous
             }
-            listeners.Dispose();
+            listeners.Retire();
             throw;
         }
         foreach (var (from, _) in taken)
@@ -98,7 +100,7 @@ internal sealed class GroupListeners : IDisposable
             _taken.Clear();
             _previous = null;
         }
-        Dispose();
+        Retire();
     }
 
     private int IndexOf(ListenAddress address, bool shared)
@@ -128,7 +130,7 @@ internal sealed class GroupListeners : IDisposable
             }
             else if (!a.PerSlot.TryGetValue(slot, out sockets[i]!))
             {
-                sockets[i] = a.PerSlot[slot] = Open(a.Address, reusePort: true);
+                sockets[i] = a.PerSlot[slot] = Open(a.Address, slot);
             }
         }
         return sockets;
@@ -150,11 +152,20 @@ internal sealed class GroupListeners : IDisposable
             if (a is not null && a.PerSlot.Remove(slot, out var socket))
             {
                 socket.Dispose();
+                _source?.Closed(_group.Name, a.Address, slot);
             }
         }
     }
 
-    private static Socket Open(ListenAddress address, bool reusePort)
+    /// <summary>A passed socket if the source has one for this address and slot, else a freshly bound one.</summary>
+    private Socket Open(ListenAddress address, int? slot)
+    {
+        var socket = _source?.Adopt(_group.Name, address, slot, reusePort: slot is not null) ?? Bind(address, reusePort: slot is not null);
+        _source?.Opened(_group.Name, address, slot, socket);
+        return socket;
+    }
+
+    private static Socket Bind(ListenAddress address, bool reusePort)
     {
         var endPoint = address.EndPoint;
         Socket socket;
@@ -211,7 +222,16 @@ internal sealed class GroupListeners : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Closes every socket on clusterd's way out. Copies kept by the service manager stay there, so the next clusterd
+    /// gets the same listeners back; for the same reason a Unix socket's path is kept when a service manager holds it.
+    /// </summary>
+    public void Dispose() => Close(retire: false);
+
+    /// <summary>Closes every socket for good (group removed, addresses dropped by a reload): the service manager drops its copies too.</summary>
+    public void Retire() => Close(retire: true);
+
+    private void Close(bool retire)
     {
         foreach (var a in _addresses)
         {
@@ -219,13 +239,24 @@ internal sealed class GroupListeners : IDisposable
             {
                 continue;
             }
-            foreach (var socket in a.PerSlot.Values)
+            foreach (var (slot, socket) in a.PerSlot)
             {
                 socket.Dispose();
+                if (retire)
+                {
+                    _source?.Closed(_group.Name, a.Address, slot);
+                }
             }
             a.PerSlot.Clear();
-            a.Shared?.Dispose();
-            if (a.Address.IsUnix)
+            if (a.Shared is not null)
+            {
+                a.Shared.Dispose();
+                if (retire)
+                {
+                    _source?.Closed(_group.Name, a.Address, null);
+                }
+            }
+            if (a.Address.IsUnix && (retire || _source is null))
             {
                 File.Delete(UnixPath(a.Address));
             }

@@ -45,5 +45,9 @@ internal sealed class GroupRuntime : IDisposable
 
     public IEnumerable<Worker> AllWorkers => Workers.Concat(Surge).Concat(Retiring);
 
+    /// <summary>clusterd is stopping: close the sockets, leaving any service-manager copies for the next start.</summary>
     public void Dispose() => Listeners.Dispose();
+
+    /// <summary>The group is gone from the configuration: its sockets close for good.</summary>
+    public void Retire() => Listeners.Retire();
 }

@@ -94,6 +94,10 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "{Group}/{Slot} pid={Pid} says it is stopping")]
     private partial void LogWorkerStopping(string group, int slot, int pid);
 
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning,
+        Message = "the service manager passed a socket named '{Name}' that matches no group's listen address; closed it")]
+    private partial void LogUnclaimedSocket(string name);
+
     [LoggerMessage(EventId = 22, Level = LogLevel.Debug, Message = "ignored a notify message from pid {Pid}, which is not a worker's main process: {Message}")]
     private partial void LogNotifyFromStranger(int pid, string message);
 }

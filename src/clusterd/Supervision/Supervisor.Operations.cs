@@ -164,7 +164,7 @@ internal sealed partial class Supervisor
         {
             foreach (var config in plan.Added)
             {
-                added.Add(new GroupRuntime(config, GroupListeners.Bind(config), generation: 1));
+                added.Add(new GroupRuntime(config, GroupListeners.Bind(config, _sockets), generation: 1));
             }
             foreach (var change in plan.Changed.Where(c => c.Rolls))
             {
@@ -176,7 +176,7 @@ internal sealed partial class Supervisor
         {
             foreach (var g in added)
             {
-                g.Dispose();
+                g.Retire();
             }
             foreach (var (_, listeners) in rebound)
             {
@@ -249,7 +249,7 @@ internal sealed partial class Supervisor
         {
             foreach (var l in retiredListeners)
             {
-                l.Dispose(); // every old worker is gone: the addresses no longer listened on can close
+                l.Retire(); // every old worker is gone: the addresses no longer listened on can close
             }
         }, plan);
     }
@@ -329,7 +329,7 @@ internal sealed partial class Supervisor
             if (!group.AllWorkers.Any(w => WorkerStateMachine.HasProcess(w.State)))
             {
                 _removing.RemoveAt(i);
-                group.Dispose();
+                group.Retire();
             }
         }
         for (var i = _waiters.Count - 1; i >= 0; i--)

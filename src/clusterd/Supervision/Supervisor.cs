@@ -38,8 +38,12 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private bool _shuttingDown;
     private ClusterSnapshot _snapshot = ClusterSnapshot.Empty;
 
-    public Supervisor(ILoggerFactory loggers, TimeProvider time)
+    private readonly ISocketSource? _sockets;
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Supervisor(ILoggerFactory loggers, TimeProvider time, ISocketSource? sockets = null)
     {
+        _sockets = sockets;
         _logger = loggers.CreateLogger("clusterd.supervisor");
         Time = time;
         Logs = new WorkerLogBook(time);
@@ -63,6 +67,15 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     /// <summary>The configuration in force (the last one loaded or reloaded).</summary>
     public ClusterConfig? Config => Volatile.Read(ref _config);
 
+    /// <summary>
+    /// Completes once every group has all its workers ready, or has a slot that gave up (a failed slot must not hold
+    /// the whole service in "activating" forever): the moment to tell a service manager READY=1.
+    /// </summary>
+    public Task Started => _started.Task;
+
+    /// <summary>Raised on the loop after each new snapshot is published.</summary>
+    public event Action<ClusterSnapshot>? Published;
+
     /// <summary>Completes once every worker is down after <see cref="RequestStop"/>.</summary>
     public Task Stopped => _stopped.Task;
 
@@ -82,7 +95,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             GroupListeners listeners;
             try
             {
-                listeners = GroupListeners.Bind(group);
+                listeners = GroupListeners.Bind(group, _sockets);
             }
             catch
             {
@@ -92,9 +105,14 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 }
                 _groups.Clear();
                 _stopped.TrySetResult(); // nothing was started, so there is nothing to stop
+                _started.TrySetResult(); // and nothing will become ready: do not hold the host start
                 throw;
             }
             _groups.Add(group.Name, new GroupRuntime(group, listeners, generation: 1));
+        }
+        foreach (var name in _sockets?.CloseUnclaimed() ?? [])
+        {
+            LogUnclaimedSocket(name);
         }
         var workerCount = _groups.Values.Sum(g => g.Workers.Count);
         LogStarting(config.Path, _groups.Count, workerCount);
@@ -145,6 +163,9 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 break;
             case NotifyEvent ne:
                 OnNotify(ne.Pid, ne.Message);
+                break;
+            case CallbackEvent callback:
+                callback.Run();
                 break;
             case OperationEvent op:
                 if (_shuttingDown)
@@ -198,7 +219,13 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 w.LastExit?.Signal,
                 w.Status,
                 Interlocked.Read(ref w.DroppedOutputLines))).ToArray())).ToArray();
-        Volatile.Write(ref _snapshot, new ClusterSnapshot(Time.GetUtcNow(), groups));
+        var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
+        Volatile.Write(ref _snapshot, snapshot);
+        if (!_started.Task.IsCompleted && snapshot.Groups.All(g => g.Stopped || g.Ready >= g.Desired || g.Workers.Any(w => w.State == "failed")))
+        {
+            _started.TrySetResult();
+        }
+        Published?.Invoke(snapshot);
         PublishListenerSockets(); // metrics: see Supervisor.Listeners.cs
     }
 

@@ -12,6 +12,9 @@ internal sealed record NotifyEvent(int Pid, string Message) : SupervisorEvent;
 
 internal sealed record ShutdownEvent : SupervisorEvent;
 
+/// <summary>Work that must run on the loop, to prove the loop is alive (the service manager's watchdog ping).</summary>
+internal sealed record CallbackEvent(Action Run) : SupervisorEvent;
+
 /// <summary>An operator's command, run on the loop; it completes <paramref name="Done"/> now or later (a rollout).</summary>
 internal sealed record OperationEvent(Action<Supervisor> Run, TaskCompletionSource<OperationResult> Done) : SupervisorEvent;
 

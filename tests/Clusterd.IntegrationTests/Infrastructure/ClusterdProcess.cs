@@ -88,7 +88,13 @@ internal sealed class ClusterdProcess : IAsyncDisposable
     }
 
     /// <summary>Writes <paramref name="toml"/> to a fresh directory and starts clusterd on it.</summary>
-    public static ClusterdProcess Start(string toml, ITestOutputHelper? output = null, params string[] extraArgs)
+    public static ClusterdProcess Start(string toml, ITestOutputHelper? output = null, params string[] extraArgs) =>
+        Start(toml, output, environment: null, launcher: null, extraArgs);
+
+    /// <param name="environment">Extra variables for clusterd (e.g. NOTIFY_SOCKET, as a service manager sets).</param>
+    /// <param name="launcher">A program that runs clusterd (e.g. systemd-socket-activate and its options).</param>
+    public static ClusterdProcess Start(string toml, ITestOutputHelper? output, IReadOnlyDictionary<string, string>? environment,
+        IReadOnlyList<string>? launcher, params string[] extraArgs)
     {
         var dir = Path.Combine(Path.GetTempPath(), "clusterd-test-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(dir);
@@ -96,16 +102,21 @@ internal sealed class ClusterdProcess : IAsyncDisposable
         var socket = Path.Combine(dir, "ctl.sock");
         // Each test gets its own control socket: the default (/run/clusterd as root) would make parallel tests collide.
         File.WriteAllText(config, toml.Contains("[control]", StringComparison.Ordinal) ? toml : $"[control]\nsocket = \"{socket}\"\n\n{toml}");
-        var psi = new ProcessStartInfo(Repo.Clusterd)
+        var argv = (launcher ?? []).Concat([Repo.Clusterd, "--config", config, "--log-format", "json", "--verbose"]).Concat(extraArgs).ToArray();
+        var psi = new ProcessStartInfo(argv[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = dir,
         };
-        foreach (var a in new[] { "--config", config, "--log-format", "json", "--verbose" }.Concat(extraArgs))
+        foreach (var a in argv.Skip(1))
         {
             psi.ArgumentList.Add(a);
+        }
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[key] = value;
         }
         var process = Process.Start(psi)!;
         return new ClusterdProcess(process, dir, output);

@@ -1,4 +1,4 @@
-using Clusterd.Config;
+using Clusterd.Hosting;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
 using Clusterd.Supervision;
@@ -11,43 +11,20 @@ namespace Clusterd.Control.Commands;
 /// plan (<c>more</c>: true), and the last one the outcome once every changed group has rolled. With <c>dry_run</c>, only the plan.
 /// <c>clusterctl reload [--dry-run]</c>; SIGHUP to clusterd does the same.
 /// </summary>
-internal sealed class ReloadCommand(Supervisor supervisor, IReloadListener? listener = null) : IControlCommand
+internal sealed class ReloadCommand(Supervisor supervisor, Reloader reloader) : IControlCommand
 {
     public string Name => Clusterd.Protocol.Messages.Commands.Reload;
 
     public async Task ExecuteAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
     {
-        var (errors, next) = Load(supervisor);
-        if (next is null)
+        var outcome = await reloader.ReloadAsync(request.DryRun, plan =>
+            connection.SendAsync(Responses.From(request.Id, plan) with { More = true, Message = "applying" }, cancellationToken));
+        if (outcome.Result is null)
         {
-            listener?.Reloaded(false);
             await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.InvalidConfig,
-                $"{errors.Count} error(s) in {supervisor.Config?.Path}; nothing was changed") with { ConfigErrors = errors }, cancellationToken);
+                $"{outcome.ConfigErrors.Count} error(s) in {supervisor.Config?.Path}; nothing was changed") with { ConfigErrors = outcome.ConfigErrors }, cancellationToken);
             return;
         }
-        var plan = await supervisor.ReloadAsync(next, dryRun: true);
-        if (request.DryRun || !plan.Ok)
-        {
-            await connection.SendAsync(Responses.From(request.Id, plan), cancellationToken);
-            return;
-        }
-        await connection.SendAsync(Responses.From(request.Id, plan) with { More = true, Message = "applying" }, cancellationToken);
-        var result = await supervisor.ReloadAsync(next, dryRun: false);
-        listener?.Reloaded(result.Ok);
-        await connection.SendAsync(Responses.From(request.Id, result), cancellationToken);
+        await connection.SendAsync(Responses.From(request.Id, outcome.Result), cancellationToken);
     }
-
-    /// <summary>Reads the file the running configuration came from; off the supervisor loop, which never does I/O like this.</summary>
-    public static (IReadOnlyList<string> Errors, ClusterConfig? Config) Load(Supervisor supervisor)
-    {
-        var path = supervisor.Config?.Path ?? throw new InvalidOperationException("no configuration is loaded yet");
-        var result = ConfigLoader.Load(path);
-        return (result.Errors.Select(e => e.ToString()).ToArray(), result.Config);
-    }
-}
-
-/// <summary>Told of every reload attempt (metrics count them).</summary>
-internal interface IReloadListener
-{
-    void Reloaded(bool success);
 }
