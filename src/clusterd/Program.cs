@@ -79,7 +79,9 @@ internal static class Program
         }
 
         // What a service manager passed to clusterd itself; taken before anything could be spawned.
-        var passedSockets = OperatingSystem.IsLinux() ? ListenFds.Take() : [];
+        var passedSockets = OperatingSystem.IsMacOS()
+            ? Launchd.TakeSockets(result.Config.Groups.Select(g => g.Name))
+            : ListenFds.Take();
         var notifier = ServiceManagerNotifier.FromEnvironment();
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
