@@ -107,5 +107,24 @@ public class RolloutTests(ITestOutputHelper output)
         Assert.True((await first).Ok);
     }
 
+    [Theory]
+    [InlineData(1, 0, 1)]  // one replacement at a time, each before its old worker stops
+    [InlineData(2, 0, 2)]  // two at a time
+    [InlineData(0, 1, 0)]  // no surge: the old worker stops first (capacity dips by one)
+    public async Task Restart_SurgeAndUnavailableLimits_BoundHowManySlotsChangeAtOnce(int maxSurge, int maxUnavailable, int forksBeforeFirstStop)
+    {
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 4, []), output);
+        await clusterd.WaitForEventAsync("listening", "web", count: 4);
+
+        var restart = await clusterd.RequestAsync(new Request { Command = Commands.Restart, Group = "web", MaxSurge = maxSurge, MaxUnavailable = maxUnavailable });
+
+        Assert.True(restart.Ok, restart.Error?.Message);
+        var rollout = clusterd.Events("web").SkipWhile(e => e["Generation"] == "1" && e.Event != "disconnect").ToArray();
+        var firstStop = Array.FindIndex(rollout, e => e.Event == "disconnect");
+        Assert.Equal(forksBeforeFirstStop, rollout.Take(firstStop).Count(e => e.Event == "fork"));
+        Assert.Equal(4, clusterd.Events("web").Count(e => e.Event == "fork" && e["Generation"] == "2"));
+        Assert.Equal(4, clusterd.Events("web").Count(e => e.Event == "exit" && e.Reason == "stopped"));
+    }
+
     private sealed record OutcomeAndLoad(Response Restart, long Succeeded, string[] Failures, HashSet<string> Generations);
 }
