@@ -1,0 +1,64 @@
+using Clusterd.Config;
+
+namespace Clusterd.Tests.Config;
+
+public class ConfigDiffTests
+{
+    private static ClusterConfig Parse(string toml)
+    {
+        var result = ConfigLoader.Parse(toml, "test.toml", processorCount: 2);
+        Assert.True(result.Errors.Count == 0, string.Join("\n", result.Errors));
+        return result.Config!;
+    }
+
+    private const string Web = "[groups.web]\ncommand = [\"/bin/web\"]\nworkers = 2\nlisten = [\"127.0.0.1:8080\"]\n";
+
+    [Fact]
+    public void Plan_SameFile_ChangesNothing()
+    {
+        var plan = ConfigDiff.Plan(Parse(Web), Parse(Web));
+
+        Assert.True(plan.IsEmpty);
+        Assert.Equal(["web"], plan.Unchanged);
+    }
+
+    [Fact]
+    public void Plan_GroupsAddedAndRemoved_AreListed()
+    {
+        var plan = ConfigDiff.Plan(Parse(Web + "[groups.old]\ncommand = [\"/bin/old\"]\n"), Parse(Web + "[groups.new]\ncommand = [\"/bin/new\"]\n"));
+
+        Assert.Equal(["new"], plan.Added.Select(g => g.Name));
+        Assert.Equal(["old"], plan.Removed);
+        Assert.Empty(plan.Changed);
+    }
+
+    [Theory]
+    [InlineData("workers = 2", "workers = 4", "workers: 2 -> 4", false)]
+    [InlineData("", "stop_timeout = \"30s\"", "stop_timeout: 10s -> 30s", false)]
+    [InlineData("", "env = { SECRET = \"x\" }", "env.SECRET added", true)]
+    [InlineData("", "cwd = \"/srv\"", "cwd: (none) -> \"/srv\"", true)]
+    [InlineData("listen = [\"127.0.0.1:8080\"]", "listen = [\"127.0.0.1:8081\"]", "listen: [127.0.0.1:8080] -> [127.0.0.1:8081]", true)]
+    public void Compare_OneKeyChanged_NamesItAndSaysWhetherWorkersRoll(string before, string after, string change, bool rolls)
+    {
+        const string Base = "[groups.web]\ncommand = [\"/bin/web\"]\n";
+        var a = Parse(Base + before + "\n").Groups[0];
+        var b = Parse(Base + after + "\n").Groups[0];
+
+        var (changes, roll) = ConfigDiff.Compare(a, b);
+
+        Assert.Equal([change], changes);
+        Assert.Equal(rolls, roll);
+    }
+
+    [Fact]
+    public void Compare_EnvValueChanged_DoesNotPrintTheValue()
+    {
+        const string Base = "[groups.web]\ncommand = [\"/bin/web\"]\n";
+
+        var (changes, _) = ConfigDiff.Compare(
+            Parse(Base + "env = { TOKEN = \"old-secret\" }\n").Groups[0],
+            Parse(Base + "env = { TOKEN = \"new-secret\" }\n").Groups[0]);
+
+        Assert.Equal(["env.TOKEN changed"], changes);
+    }
+}
