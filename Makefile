@@ -82,8 +82,8 @@ $(DIST)/clusterd $(DIST)/clusterctl $(DIST)/hello/hello:
 
 ## check-macos: the macOS build compiles (osx-arm64, framework-dependent: no NativeAOT packages exist for it here)
 check-macos:
-	$(DOTNET) publish src/clusterd -c Release -r osx-arm64 --self-contained false -warnaserror -o dist/osx-arm64
-	$(DOTNET) publish src/clusterctl -c Release -r osx-arm64 --self-contained false -warnaserror -o dist/osx-arm64
+	$(DOTNET) publish src/clusterd -c Release -r osx-arm64 --self-contained false -p:PublishAot=false -warnaserror -o dist/osx-arm64
+	$(DOTNET) publish src/clusterctl -c Release -r osx-arm64 --self-contained false -p:PublishAot=false -warnaserror -o dist/osx-arm64
 
 ## install: the published binaries, units, sysusers/tmpfiles, man pages and (unless one exists) the config.
 ## `make publish` first (as your user), then `sudo make install`; PREFIX=/usr/local, DESTDIR= for staging.
