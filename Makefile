@@ -7,12 +7,35 @@ DOTNET ?= dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
+VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
+DIST = dist/$(RID)
+DEB = dist/clusterd_$(VERSION)_amd64.deb
+
+# make install: PREFIX for binaries, units, man pages; SYSCONFDIR for the config; DESTDIR for staging (packages).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+LIBDIR = $(PREFIX)/lib/clusterd
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/clusterd
+# The shipped units and config name the .deb's paths (/usr/bin, /usr/lib/clusterd, /usr/share/doc/clusterd,
+# /etc/clusterd); install rewrites them to the ones above.
+SUBST = sed -e 's|/usr/bin/clusterd|$(BINDIR)/clusterd|g' \
+            -e 's|/usr/lib/clusterd/|$(LIBDIR)/|g' \
+            -e 's|/usr/share/doc/clusterd/|$(DOCDIR)/|g' \
+            -e 's|/etc/clusterd/|$(SYSCONFDIR)/clusterd/|g' \
+            -e 's|@VERSION@|$(VERSION)|g'
+
 OUT = net10.0
 APPHOSTS = src/clusterd/bin/$(CONFIGURATION)/$(OUT)/clusterd \
            src/clusterctl/bin/$(CONFIGURATION)/$(OUT)/clusterctl \
            examples/hello/bin/$(CONFIGURATION)/$(OUT)/hello
 
-.PHONY: all build run test test-unit test-integration publish check-config clean
+.PHONY: all build run test test-unit test-integration test-system publish check-config check-macos install deb clean
 
 all: build
 
@@ -30,8 +53,9 @@ run: build
 check-config: build
 	bin/clusterd --check-config --config $(CONFIG)
 
-## test: every test, unit and integration (real processes and sockets on 127.0.0.1)
-test: build
+## test: every test: unit, integration (real processes and sockets on 127.0.0.1) and system (the .deb, the units, and
+## the .deb installed in a container booting systemd; those need docker/debootstrap and skip without them unless CI=true)
+test: build deb
 	rm -rf TestResults
 	$(DOTNET) test clusterd.sln -c $(CONFIGURATION) --no-build --results-directory TestResults \
 		--logger "trx" --logger "console;verbosity=normal"
@@ -42,11 +66,55 @@ test-unit: build
 test-integration: build
 	$(DOTNET) test tests/Clusterd.IntegrationTests -c $(CONFIGURATION) --no-build
 
-## publish: NativeAOT binaries into dist/$(RID)/ (zero AOT/trim warnings: warnings are errors)
+test-system: build deb
+	$(DOTNET) test tests/Clusterd.SystemTests -c $(CONFIGURATION) --no-build --logger "console;verbosity=normal"
+
+## publish: NativeAOT binaries into dist/$(RID)/, and the example worker into dist/$(RID)/hello/ (zero AOT/trim
+## warnings: warnings are errors). None of them needs .NET installed to run.
 publish:
-	$(DOTNET) publish src/clusterd -c Release -r $(RID) -p:PublishAot=true -warnaserror -o dist/$(RID)
-	$(DOTNET) publish src/clusterctl -c Release -r $(RID) -p:PublishAot=true -warnaserror -o dist/$(RID)
-	@rm -f dist/$(RID)/*.dbg dist/$(RID)/*.pdb
+	$(DOTNET) publish src/clusterd -c Release -r $(RID) -p:PublishAot=true -warnaserror -o $(DIST)
+	$(DOTNET) publish src/clusterctl -c Release -r $(RID) -p:PublishAot=true -warnaserror -o $(DIST)
+	$(DOTNET) publish examples/hello -c Release -r $(RID) -p:PublishAot=true -warnaserror -o $(DIST)/hello
+	@rm -f $(DIST)/*.dbg $(DIST)/*.pdb $(DIST)/hello/*.dbg $(DIST)/hello/*.pdb
+
+$(DIST)/clusterd $(DIST)/clusterctl $(DIST)/hello/hello:
+	$(MAKE) publish
+
+## check-macos: the macOS build compiles (osx-arm64, framework-dependent: no NativeAOT packages exist for it here)
+check-macos:
+	$(DOTNET) publish src/clusterd -c Release -r osx-arm64 --self-contained false -p:PublishAot=false -warnaserror -o dist/osx-arm64
+	$(DOTNET) publish src/clusterctl -c Release -r osx-arm64 --self-contained false -p:PublishAot=false -warnaserror -o dist/osx-arm64
+
+## install: the published binaries, units, sysusers/tmpfiles, man pages and (unless one exists) the config.
+## `make publish` first (as your user), then `sudo make install`; PREFIX=/usr/local, DESTDIR= for staging.
+install: $(DIST)/clusterd $(DIST)/clusterctl $(DIST)/hello/hello
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/hello $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/clusterd
+	install -m 0755 $(DIST)/clusterd $(DIST)/clusterctl $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(DIST)/hello/hello $(DESTDIR)$(LIBDIR)/hello/
+	install -m 0644 $(DIST)/hello/appsettings.json $(DESTDIR)$(LIBDIR)/hello/
+	for f in clusterd.service clusterd.socket; do \
+		$(SUBST) packaging/systemd/$$f > $(DESTDIR)$(UNITDIR)/$$f && chmod 0644 $(DESTDIR)$(UNITDIR)/$$f || exit 1; done
+	install -m 0644 packaging/sysusers.d/clusterd.conf $(DESTDIR)$(SYSUSERSDIR)/clusterd.conf
+	install -m 0644 packaging/tmpfiles.d/clusterd.conf $(DESTDIR)$(TMPFILESDIR)/clusterd.conf
+	$(SUBST) packaging/man/clusterd.8 | gzip -9n > $(DESTDIR)$(MANDIR)/man8/clusterd.8.gz
+	$(SUBST) packaging/man/clusterctl.1 | gzip -9n > $(DESTDIR)$(MANDIR)/man1/clusterctl.1.gz
+	install -m 0644 docs/config.md docs/install.md packaging/launchd/org.clusterd.clusterd.plist $(DESTDIR)$(DOCDIR)/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/clusterd/clusterd.toml ]; then \
+		echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/clusterd/clusterd.toml (the new default is $(DOCDIR)/clusterd.toml.example)"; \
+		$(SUBST) packaging/etc/clusterd.toml > $(DESTDIR)$(DOCDIR)/clusterd.toml.example; \
+	else \
+		$(SUBST) packaging/etc/clusterd.toml > $(DESTDIR)$(SYSCONFDIR)/clusterd/clusterd.toml; \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/clusterd/clusterd.toml; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemd-sysusers $(SYSUSERSDIR)/clusterd.conf; systemctl daemon-reload; \
+		echo "installed; start with: systemctl enable --now clusterd"; fi
+
+## deb: dist/clusterd_$(VERSION)_amd64.deb (dpkg-deb; the same files as `make install PREFIX=/usr`)
+deb: publish
+	packaging/deb/build-deb.sh "$(VERSION)" "$(DIST)" "$(DEB)"
 
 clean:
 	$(DOTNET) clean clusterd.sln -c $(CONFIGURATION) >/dev/null

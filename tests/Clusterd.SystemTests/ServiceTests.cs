@@ -1,0 +1,219 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Clusterd.SystemTests;
+
+/// <summary>
+/// The path a user takes: dpkg -i the .deb on Debian 12 booting systemd, systemctl enable --now, curl, clusterctl,
+/// systemctl reload / restart / stop. Every test starts from "installed, stopped" and talks to 127.0.0.1 inside the
+/// container only.
+///
+/// Tests named ShippedUnit_* run the unit exactly as shipped (Type=notify, WatchdogSec=30s): they need clusterd's
+/// sd_notify support (READY=1, STATUS=, WATCHDOG=1), and the restart ones its fd-store/socket adoption. The PreNotify_*
+/// test runs the same package with a Type=exec drop-in, and covers what works before that support lands.
+/// </summary>
+public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
+{
+    private const string Hello = "http://127.0.0.1:8080/";
+    private readonly SystemdContainer _box;
+
+    public ServiceTests(SystemdContainer box) => _box = box;
+
+    [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
+    public async Task Install_Deb_CreatesGroupAndRuntimeDirAndLeavesServiceStopped()
+    {
+        await StartFreshAsync();
+
+        Assert.StartsWith("clusterd:", await _box.MustAsync("getent group clusterd"), StringComparison.Ordinal);
+        // As at boot (postinst did the same; a stopped clusterd.service has since removed its RuntimeDirectory).
+        await _box.MustAsync("systemd-tmpfiles --create /usr/lib/tmpfiles.d/clusterd.conf");
+        Assert.Equal("drwxr-x--- root clusterd", (await _box.MustAsync("stat -c '%A %U %G' /run/clusterd")).Trim());
+        Assert.Equal("disabled", (await _box.ExecAsync("systemctl is-enabled clusterd.service")).Stdout.Trim());
+        Assert.Equal("inactive", (await _box.ExecAsync("systemctl is-active clusterd.service")).Stdout.Trim());
+        // The machine has no .NET: the binaries and the hello worker are NativeAOT.
+        Assert.NotEqual(0, (await _box.ExecAsync("command -v dotnet")).ExitCode);
+        await _box.MustAsync("test -x /usr/bin/clusterd && test -x /usr/bin/clusterctl && test -x /usr/lib/clusterd/hello/hello");
+        await _box.MustAsync("clusterd --check-config");
+        await _box.MustAsync("man -w clusterd 2>/dev/null || test -f /usr/share/man/man8/clusterd.8.gz");
+    }
+
+    /// <summary>Works today: the package, config, hardening, hello as nobody, SIGHUP reload and a clean stop.</summary>
+    [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
+    public async Task PreNotify_TypeExecDropIn_ServesHelloAsNobody_ReloadScales_StopLeavesNothing()
+    {
+        await StartFreshAsync();
+        await _box.MustAsync("mkdir -p /etc/systemd/system/clusterd.service.d && " +
+            "printf '[Service]\\nType=exec\\nWatchdogSec=0\\n' > /etc/systemd/system/clusterd.service.d/50-pre-notify.conf && " +
+            "systemctl daemon-reload && systemctl enable --now clusterd");
+
+        await WaitForHelloWorkersAsync(2);
+        await AssertHelloAnswersAsync();
+        Assert.Equal(["nobody"], (await _box.MustAsync("ps -o user= -C hello")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Distinct());
+        // The control socket is reachable by the clusterd group only: RuntimeDirectory 0750 with Group=clusterd, socket 0660.
+        Assert.Equal("drwxr-x--- root clusterd", (await _box.MustAsync("stat -c '%A %U %G' /run/clusterd")).Trim());
+        Assert.Equal("srw-rw---- root clusterd", (await _box.MustAsync("stat -c '%A %U %G' /run/clusterd/clusterd.sock")).Trim());
+
+        await ScaleConfigAsync(3);
+        await _box.MustAsync("systemctl reload clusterd");
+        await WaitForHelloWorkersAsync(3);
+        await AssertHelloAnswersAsync();
+
+        await AssertStopLeavesNothingAsync();
+    }
+
+    /// <summary>Needs clusterd's READY=1 (Type=notify) and STATUS=.</summary>
+    [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
+    public async Task ShippedUnit_EnableNow_BecomesActiveOnReadyAndServesHello()
+    {
+        await StartFreshAsync();
+        await StartShippedUnitAsync();
+
+        await AssertHelloAnswersAsync();
+        var status = (await _box.MustAsync("systemctl show -P StatusText clusterd")).Trim();
+        Assert.False(status.Length == 0, "clusterd sent no STATUS= line");
+    }
+
+    /// <summary>Needs READY=1 and clusterctl status (the control protocol client).</summary>
+    [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
+    public async Task ShippedUnit_ReloadScaledConfig_ClusterctlStatusShowsThreeReady()
+    {
+        await StartFreshAsync();
+        await StartShippedUnitAsync();
+        await WaitForStatusAsync(ReadyCount(2));
+
+        await ScaleConfigAsync(3);
+        await _box.MustAsync("systemctl reload clusterd");
+
+        await WaitForStatusAsync(ReadyCount(3));
+        Assert.Equal("active", (await _box.ExecAsync("systemctl is-active clusterd")).Stdout.Trim());
+        await AssertHelloAnswersAsync();
+    }
+
+    /// <summary>Needs READY=1 and the fd store (FDSTORE=1): the listeners outlive the clusterd process.</summary>
+    [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
+    public async Task ShippedUnit_RestartUnderLoad_RefusesNoConnection()
+    {
+        await StartFreshAsync();
+        await StartShippedUnitAsync();
+        await AssertHelloAnswersAsync();
+
+        await AssertRestartUnderLoadRefusesNothingAsync();
+    }
+
+    /// <summary>Needs READY=1 and adoption of LISTEN_FDS sockets matched to the group's listen address.</summary>
+    [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
+    public async Task SocketUnit_RestartUnderLoad_RefusesNoConnection()
+    {
+        await StartFreshAsync();
+        await _box.MustAsync("systemctl enable --now clusterd.socket");
+        await StartShippedUnitAsync();
+        await AssertHelloAnswersAsync();
+        // clusterd took systemd's socket rather than binding its own next to it.
+        var fdNames = await _box.MustAsync("tr '\\0' '\\n' < /proc/$(systemctl show -P MainPID clusterd)/environ | grep '^LISTEN_FDNAMES=' || true");
+        Assert.Contains("hello", fdNames, StringComparison.Ordinal);
+
+        await AssertRestartUnderLoadRefusesNothingAsync();
+    }
+
+    /// <summary>Needs READY=1 (to start the shipped unit at all).</summary>
+    [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
+    public async Task ShippedUnit_Stop_LeavesNoClusterdOrHelloProcess()
+    {
+        await StartFreshAsync();
+        await StartShippedUnitAsync();
+        await WaitForHelloWorkersAsync(2);
+
+        await AssertStopLeavesNothingAsync();
+    }
+
+    private async Task StartFreshAsync()
+    {
+        await _box.EnsureStartedAsync();
+        await _box.ResetAsync();
+    }
+
+    /// <summary>`systemctl enable --now clusterd` with the shipped unit; returns once it is active (READY=1 received).</summary>
+    private async Task StartShippedUnitAsync()
+    {
+        // Bounded well below TimeoutStartSec=90s: a clusterd that never sends READY=1 fails here, not after 90s.
+        var start = await _box.ExecAsync("timeout 30 systemctl enable --now clusterd");
+        var state = (await _box.ExecAsync("systemctl is-active clusterd")).Stdout.Trim();
+        if (start.ExitCode != 0 || state != "active")
+        {
+            var journal = await _box.ExecAsync("systemctl status clusterd --no-pager -l | head -n 12; journalctl -u clusterd --no-pager -n 30");
+            Assert.Fail($"systemctl enable --now clusterd did not make it active within 30s (state: {state}, " +
+                $"systemctl exit {start.ExitCode}; 124 = still waiting for READY=1):\n{start.Stderr}\n{journal.Stdout}");
+        }
+    }
+
+    private async Task AssertHelloAnswersAsync()
+    {
+        // Workers may still be binding just after a start or reload: a few tries, then it must answer.
+        var response = await _box.MustAsync(
+            $"for i in $(seq 50); do curl -fsS -i --max-time 5 {Hello} && exit 0; sleep 0.2; done; exit 1");
+        Assert.Contains("Hello World!", response, StringComparison.Ordinal);
+        Assert.Matches(WorkerPidHeader(), response);
+    }
+
+    private async Task WaitForHelloWorkersAsync(int count) => await _box.MustAsync(
+        $"for i in $(seq 100); do [ \"$(pgrep -c -x hello)\" = {count} ] && exit 0; sleep 0.2; done; " +
+        $"echo \"expected {count} hello processes:\"; ps -eo pid,user,args; exit 1");
+
+    private async Task ScaleConfigAsync(int workers) => await _box.MustAsync(
+        string.Create(CultureInfo.InvariantCulture, $"sed -i 's/^workers = [0-9]* /workers = {workers} /' /etc/clusterd/clusterd.toml && grep -q '^workers = {workers} ' /etc/clusterd/clusterd.toml"));
+
+    private static string ReadyCount(int n) => string.Create(CultureInfo.InvariantCulture, $"{n}/{n} ready");
+
+    private async Task WaitForStatusAsync(string expected)
+    {
+        CommandResult status = new(0, "", "");
+        for (var i = 0; i < 50; i++)
+        {
+            status = await _box.ExecAsync("clusterctl status hello");
+            if (status.ExitCode == 0 && status.Stdout.Contains("hello", StringComparison.Ordinal)
+                && status.Stdout.Contains(expected, StringComparison.Ordinal))
+            {
+                return;
+            }
+            await Task.Delay(200);
+        }
+        Assert.Fail($"`clusterctl status hello` never showed \"{expected}\": {status}");
+    }
+
+    /// <summary>curl in a loop for 10s inside the container while `systemctl restart clusterd` runs: every request served.</summary>
+    private async Task AssertRestartUnderLoadRefusesNothingAsync()
+    {
+        const string Load =
+            "end=$(( $(date +%s) + 10 )); ok=0; bad=0; " +
+            "while [ $(date +%s) -lt $end ]; do " +
+            $"  code=$(curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 {Hello}); rc=$?; " +
+            "  if [ $rc -eq 0 ] && [ \"$code\" = 200 ]; then ok=$((ok+1)); else bad=$((bad+1)); echo \"failed: curl exit $rc (7 = refused), http $code, at $(date +%T.%N)\"; fi; " +
+            "done; echo \"ok=$ok bad=$bad\"";
+        var load = _box.ExecAsync(Load);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var restart = await _box.ExecAsync("before=$(systemctl show -P MainPID clusterd); timeout 30 systemctl restart clusterd; rc=$?; " +
+            "echo \"restart exit $rc, MainPID $before -> $(systemctl show -P MainPID clusterd)\"; exit $rc");
+        var result = await load;
+
+        Assert.True(restart.ExitCode == 0, "systemctl restart clusterd failed: " + restart);
+        var summary = LoadSummary().Match(result.Stdout);
+        Assert.True(summary.Success, "the load loop did not finish: " + result);
+        var ok = int.Parse(summary.Groups["ok"].Value, CultureInfo.InvariantCulture);
+        var bad = int.Parse(summary.Groups["bad"].Value, CultureInfo.InvariantCulture);
+        Assert.True(bad == 0 && ok > 20, $"requests during `systemctl restart clusterd`: {ok} ok, {bad} failed ({restart.Stdout.Trim()}):\n{result.Stdout}");
+    }
+
+    private async Task AssertStopLeavesNothingAsync()
+    {
+        await _box.MustAsync("systemctl stop clusterd");
+        var left = await _box.ExecAsync("ps -eo pid,user,args | grep -E '(/clusterd|/hello)( |$)' | grep -v grep");
+        Assert.True(left.Stdout.Trim().Length == 0, "left running after systemctl stop clusterd:\n" + left.Stdout);
+        Assert.Equal("inactive", (await _box.ExecAsync("systemctl is-active clusterd")).Stdout.Trim());
+    }
+
+    [GeneratedRegex(@"(?im)^X-Worker-Pid: \d+")]
+    private static partial Regex WorkerPidHeader();
+
+    [GeneratedRegex(@"ok=(?<ok>\d+) bad=(?<bad>\d+)")]
+    private static partial Regex LoadSummary();
+}
