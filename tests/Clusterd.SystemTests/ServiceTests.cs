@@ -210,10 +210,10 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
         int Count(string name) => int.Parse(summary.Groups[name].Value, CultureInfo.InvariantCulture);
         var report = $"requests around `systemctl restart clusterd`: {result.Stdout.Trim()}";
         Assert.True(Count("refused") == 0 && Count("timeout") == 0, report);
-        // The client is sequential, so at most one request is in flight when the old workers stop. A worker that is
-        // stopped may reset a connection it had accepted but not yet read (Kestrel closes such connections on
-        // shutdown); anything beyond that one would be clusterd's doing.
-        Assert.True(Count("other") <= 1, report);
+        // Not refused, but lost in the old workers' drain: Kestrel, stopping, closes a connection it accepted as its
+        // listener closed but had not read yet (curl 52/56). Each of the packaged config's 2 hello workers stops
+        // accepting after that, and the client is sequential, so each can lose at most one: more is clusterd's doing.
+        Assert.True(Count("other") <= 2, report);
         Assert.True(Count("ok") >= 100, report);
     }
 
