@@ -209,6 +209,10 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
         Assert.True(summary.Success, "the load loop did not finish: " + result);
         int Count(string name) => int.Parse(summary.Groups[name].Value, CultureInfo.InvariantCulture);
         var report = $"requests around `systemctl restart clusterd`: {result.Stdout.Trim()}";
+        if (Count("refused") + Count("timeout") + Count("other") > 0)
+        {
+            report += "\n" + (await _box.ExecAsync("journalctl -u clusterd --no-pager -o short-precise -n 80")).Stdout;
+        }
         Assert.True(Count("refused") == 0 && Count("timeout") == 0, report);
         // Not refused, but lost in the old workers' drain: Kestrel, stopping, closes a connection it accepted as its
         // listener closed but had not read yet (curl 52/56). Each of the packaged config's 2 hello workers stops
