@@ -129,11 +129,20 @@ internal sealed class ConfigValidator
         }
         CheckUnknownKeys(table, s_metricsKeys, Prefix);
         var listen = GetString(table, "listen", Prefix, "e.g. listen = \"127.0.0.1:9464\"");
-        if (listen is not null && table.TryGet("listen", out var listenEntry)
-            && !ListenAddressParser.TryParse(listen, isWorkerListener: false, out _, out var error))
+        if (listen is not null && table.TryGet("listen", out var listenEntry))
         {
-            Error(listenEntry.ValuePosition, $"{Prefix}'listen' address \"{listen}\" is invalid: {error}");
-            return new MetricsConfig(null);
+            if (!ListenAddressParser.TryParse(listen, isWorkerListener: false, out var address, out var error))
+            {
+                Error(listenEntry.ValuePosition, $"{Prefix}'listen' address \"{listen}\" is invalid: {error}");
+                return new MetricsConfig(null);
+            }
+            if (address!.EndPoint is System.Net.IPEndPoint ip
+                && (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || ip.Address.Equals(System.Net.IPAddress.Any)))
+            {
+                // The exporter's HttpListener takes a host name prefix, and serves neither IPv6 literals nor 0.0.0.0.
+                Error(listenEntry.ValuePosition, $"{Prefix}'listen' must be a specific IPv4 address (got \"{listen}\"); e.g. listen = \"127.0.0.1:9464\"");
+                return new MetricsConfig(null);
+            }
         }
         return new MetricsConfig(listen);
     }

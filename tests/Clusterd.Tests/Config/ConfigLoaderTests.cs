@@ -91,13 +91,37 @@ public class ConfigLoaderTests
             [control]
             socket = "/run/clusterd/clusterd.sock"
             group = "clusterd"
+            admin_group = "ops"
+            read_group = "dev"
             [metrics]
-            listen = "[::1]:9464"
+            listen = "127.0.0.1:9464"
             """);
 
         Assert.True(result.IsValid);
-        Assert.Equal(new ControlConfig("/run/clusterd/clusterd.sock", "clusterd", null, null), result.Config.Control);
-        Assert.Equal("[::1]:9464", result.Config.Metrics.Listen);
+        Assert.Equal(new ControlConfig("/run/clusterd/clusterd.sock", "clusterd", "ops", "dev"), result.Config.Control);
+        Assert.Equal("127.0.0.1:9464", result.Config.Metrics.Listen);
+    }
+
+    [Theory]
+    [InlineData("[::1]:9464")]
+    [InlineData("0.0.0.0:9464")]
+    public void Parse_MetricsOnIPv6OrWildcard_IsRefusedWithTheFix(string listen)
+    {
+        var result = Parse($"[metrics]\nlisten = \"{listen}\"\n");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal((2, 10), (error.Line, error.Column));
+        Assert.Contains("specific IPv4 address", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_RelativeControlSocket_IsRefused()
+    {
+        var result = Parse("[control]\nsocket = \"ctl.sock\"\n");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(2, error.Line);
+        Assert.Contains("absolute path", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
