@@ -39,6 +39,9 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private ClusterSnapshot _snapshot = ClusterSnapshot.Empty;
 
     private readonly ISocketSource? _sockets;
+
+    /// <summary>clusterd's own environment less the service manager's variables, read once: what every worker starts from.</summary>
+    private readonly Dictionary<string, string?> _inheritedEnvironment = InheritedEnvironment();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Supervisor(ILoggerFactory loggers, TimeProvider time, ISocketSource? sockets = null)
@@ -278,15 +281,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         var config = worker.Config;
         var listeners = group.Listeners.ForSlot(worker.Slot);
 
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
-        {
-            env[(string)entry.Key] = (string?)entry.Value;
-        }
-        foreach (var key in s_inheritedButNotForWorkers)
-        {
-            env.Remove(key);
-        }
+        var env = new Dictionary<string, string?>(_inheritedEnvironment, StringComparer.Ordinal);
         foreach (var (key, value) in config.Env)
         {
             env[key] = value;
@@ -332,6 +327,20 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
         _launcher.Launch(new LaunchSpec(worker, worker.Incarnation, config.Command, env, config.Cwd,
             user?.Uid, gid, config.User, listeners));
+    }
+
+    private static Dictionary<string, string?> InheritedEnvironment()
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            env[(string)entry.Key] = (string?)entry.Value;
+        }
+        foreach (var key in s_inheritedButNotForWorkers)
+        {
+            env.Remove(key);
+        }
+        return env;
     }
 
     void IWorkerHost.Signal(Worker worker, int signal)
