@@ -47,6 +47,9 @@ internal sealed class Worker(GroupRuntime group, int slot)
 
     public string? ExecError { get; set; }
 
+    /// <summary>READY=1 arrived before the exec outcome did; honoured once the worker is online.</summary>
+    public bool ReadyBeforeOnline { get; set; }
+
     /// <summary>The last STATUS= the worker sent.</summary>
     public string? Status { get; set; }
 

@@ -111,9 +111,18 @@ internal static class WorkerStateMachine
                 host.Record(w, LifecycleEventKinds.Online);
                 SetState(host, w, WorkerState.Starting, "exec succeeded");
                 var g = w.Config;
+                if (g.Ready == ReadyMode.Notify && w.ReadyBeforeOnline)
+                {
+                    BecomeReady(host, w);
+                    return true;
+                }
                 w.StateTimer = g.Ready == ReadyMode.Started
                     ? host.ArmTimer(w, WorkerInput.StateTimer, g.MinUptime)
                     : host.ArmTimer(w, WorkerInput.StateTimer, g.ReadyTimeout);
+                return true;
+            case (WorkerState.Spawning, WorkerInput.NotifyReady):
+                // The exec outcome and the notify socket are read by different tasks: READY=1 may overtake "online".
+                w.ReadyBeforeOnline = true;
                 return true;
             case (WorkerState.Spawning or WorkerState.Stopping or WorkerState.Killing, WorkerInput.ExecFailed):
                 w.ExecError = text; // the exit follows; it decides
@@ -176,6 +185,7 @@ internal static class WorkerStateMachine
         w.Incarnation++;
         w.Pid = 0;
         w.ExecError = null;
+        w.ReadyBeforeOnline = false;
         w.StopReason = null;
         w.Killed = false;
         w.DesiredRunning = true;

@@ -36,6 +36,20 @@ public class WorkerStateMachineTests
     }
 
     [Fact]
+    public void NotifyReady_BeforeExecOutcome_IsHonouredOnceOnline()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.NotifyReady);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
+
+        Assert.Equal(WorkerState.Ready, w.State);
+        Assert.Equal([LifecycleEventKinds.Fork, LifecycleEventKinds.Online, LifecycleEventKinds.Listening], _host.Events.Select(e => e.Kind));
+    }
+
+    [Fact]
     public void ExecSucceeded_NotifyMode_ArmsReadyTimeout()
     {
         var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
