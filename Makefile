@@ -12,7 +12,7 @@ APPHOSTS = src/clusterd/bin/$(CONFIGURATION)/$(OUT)/clusterd \
            src/clusterctl/bin/$(CONFIGURATION)/$(OUT)/clusterctl \
            examples/hello/bin/$(CONFIGURATION)/$(OUT)/hello
 
-.PHONY: all build run test test-unit test-integration publish check-config clean
+.PHONY: all build run test test-unit test-integration publish check-config bench bench-quick clean
 
 all: build
 
@@ -47,6 +47,14 @@ publish:
 	$(DOTNET) publish src/clusterd -c Release -r $(RID) -p:PublishAot=true -warnaserror -o dist/$(RID)
 	$(DOTNET) publish src/clusterctl -c Release -r $(RID) -p:PublishAot=true -warnaserror -o dist/$(RID)
 	@rm -f dist/$(RID)/*.dbg dist/$(RID)/*.pdb
+
+## bench: the whole benchmark harness (bench/), ~25 min; installs wrk/hyperfine/supervisor (apt) and PM2 (npm), writes BENCHMARKS.md
+bench:
+	bench/run.sh
+
+## bench-quick: one short round of every part, to check the harness runs (numbers meaningless; writes bench/.work/)
+bench-quick:
+	bench/run.sh --quick
 
 clean:
 	$(DOTNET) clean clusterd.sln -c $(CONFIGURATION) >/dev/null

@@ -9,7 +9,7 @@ trap stop_all EXIT
 ROUNDS=${BENCH_ROUNDS:-5}
 DURATION=${BENCH_DURATION:-6}
 CONNS=${BENCH_CONNS:-50}
-CONFIGS=(limit-reuseport limit-shared clusterd-reuseport clusterd-shared node-cluster pm2)
+CONFIGS=(${BENCH_CONFIGS:-limit-reuseport limit-shared clusterd-reuseport clusterd-shared node-cluster pm2})
 mkdir -p "$RAW/datapath"
 
 for ((round = 1; round <= ROUNDS; round++)); do

@@ -116,17 +116,16 @@ start() {
 stop() { # stop CONFIG: stop the running configuration and wait until it is gone
   local config=$1
   case $config in
-    pm2) "$PM2" kill > /dev/null 2>&1 ;;
-    *) if [[ -n $MANAGER_PID ]]; then kill -TERM "$MANAGER_PID" 2>/dev/null; wait "$MANAGER_PID" 2>/dev/null; fi ;;
+    pm2) "$PM2" kill > /dev/null 2>&1 || true ;;
+    *) if [[ -n $MANAGER_PID ]]; then kill -TERM "$MANAGER_PID" 2>/dev/null || true; wait "$MANAGER_PID" 2>/dev/null || true; fi ;;
   esac
   MANAGER_PID=""
 }
 
-stop_all() { # the EXIT trap: whatever we started, by pid
+stop_all() { # the EXIT trap: whatever we started, by pid (set -e also applies here, hence the || true)
   local p
-  for p in "${STARTED_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  [[ -x $PM2 && -e $PM2_HOME/pm2.pid ]] && "$PM2" kill > /dev/null 2>&1
-  [[ -e $WORK/supervisor/supervisord.pid ]] && kill -TERM "$(cat "$WORK/supervisor/supervisord.pid")" 2>/dev/null
-  for p in "${STARTED_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  true
+  for p in "${STARTED_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  if [[ -x $PM2 && -e $PM2_HOME/pm2.pid ]]; then "$PM2" kill > /dev/null 2>&1 || true; fi
+  if [[ -e $WORK/supervisor/supervisord.pid ]]; then kill -TERM "$(cat "$WORK/supervisor/supervisord.pid")" 2>/dev/null || true; fi
+  for p in "${STARTED_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 }
