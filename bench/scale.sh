@@ -48,6 +48,7 @@ TOML
     hyperfine -N --warmup 3 --runs 20 --export-json "$base-metrics.json" "curl -s -o /dev/null http://127.0.0.1:18590/metrics" > /dev/null
     curl -s http://127.0.0.1:18590/metrics > "$base.metrics"
     "$CLUSTERCTL" -s "$RUN/clusterd.sock" --json status > "$base.status.json"
+    "$CLUSTERCTL" -s "$RUN/clusterd.sock" --json events > "$base.events.jsonl"   # fork and online times, per worker
     record section=scale round="$round" workers="$n" ready_ms=$(((t1 - t0) / 1000000)) \
       baseline_spawn_ms="$(python3 -c "print(round($baseline * 1000, 1))")" \
       rss_kib="$(rss_kib "$MANAGER_PID")" fds="$(ls "/proc/$MANAGER_PID/fd" | wc -l)" \
