@@ -27,7 +27,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
       base="$RAW/datapath/r$round-$config-$path"
       counts_snapshot "$base.counts0"
       cpu0=$(cpu_ticks "$MANAGER_PID")
-      wrk "${args[@]}" "-d${DURATION}s" "http://127.0.0.1:$port/" > "$base.wrk"
+      setsid -w wrk "${args[@]}" "-d${DURATION}s" "http://127.0.0.1:$port/" > "$base.wrk"
       cpu1=$(cpu_ticks "$MANAGER_PID")
       sleep 0.3   # the workers write their counts every 200 ms
       counts_snapshot "$base.counts1"

@@ -31,7 +31,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
         args=(-t2 "-c$CONNS" --latency)
         [[ $path == close ]] && args+=(-H 'Connection: close')
         base="$RAW/rollout/r$round-$config-drain$drain-$path"
-        wrk "${args[@]}" "-d${LOAD}s" "http://127.0.0.1:$port/" > "$base.wrk" &
+        setsid -w wrk "${args[@]}" "-d${LOAD}s" "http://127.0.0.1:$port/" > "$base.wrk" &
         wrk_pid=$!
         sleep 1.5
         t0=$(date +%s%N)

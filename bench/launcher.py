@@ -4,7 +4,7 @@
 usage: launcher.py reuseport|shared HOST:PORT N command...
 reuseport: one SO_REUSEPORT socket per worker; shared: one socket every worker accepts from.
 Each worker gets its socket as fd 3 with LISTEN_FDS=1 and LISTEN_PID = its own pid (forked, then exec'd, so the
-pid is the worker's). The launcher keeps its copies (as clusterd does), waits, and on SIGTERM/SIGINT passes the
+pid is the worker's), in a session of its own like clusterd's workers. The launcher keeps its copies (as clusterd does), waits, and on SIGTERM/SIGINT passes the
 signal on to the workers and exits when they have.
 """
 import os, signal, socket, sys
@@ -29,6 +29,8 @@ for s in socks:
     if pid == 0:
         os.dup2(s.fileno(), 3)
         os.set_inheritable(3, True)     # FD_CLOEXEC off (dup2 onto itself would not clear it)
+        os.setsid()                     # as clusterd's exec shim does: with sched_autogroup each session is a
+                                        # scheduling group, so the limit must be set up the same way
         os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid()))
         os.execvp(argv[0], argv)
     children.append(pid)

@@ -100,7 +100,7 @@ start() {
       python3 "$BENCH/launcher.py" "${config#limit-}" "127.0.0.1:$port" "$WORKERS" node "$BENCH/worker.js" > "$RUN/launcher.log" 2>&1 &
       MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID") ;;
     node-cluster)
-      PORT=$port WORKERS=$WORKERS node "$BENCH/cluster.js" > "$RUN/cluster.log" 2>&1 &
+      PORT=$port WORKERS=$WORKERS setsid node "$BENCH/cluster.js" > "$RUN/cluster.log" 2>&1 &
       MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID") ;;
     pm2)
       PORT=$port "$PM2" start "$BENCH/worker.js" -i "$WORKERS" --name hello > "$RUN/pm2.log" 2>&1

@@ -44,6 +44,7 @@ TOML
     c0=$(cpu_ticks "$MANAGER_PID")
     sleep 10
     c1=$(cpu_ticks "$MANAGER_PID")
+    rss_idle=$(rss_kib "$MANAGER_PID")   # before any query: what spawning and supervising alone cost
     hyperfine -N --warmup 3 --runs 20 --export-json "$base-status.json" "$CLUSTERCTL -s $RUN/clusterd.sock status" > /dev/null
     hyperfine -N --warmup 3 --runs 20 --export-json "$base-metrics.json" "curl -s -o /dev/null http://127.0.0.1:18590/metrics" > /dev/null
     curl -s http://127.0.0.1:18590/metrics > "$base.metrics"
@@ -51,7 +52,7 @@ TOML
     "$CLUSTERCTL" -s "$RUN/clusterd.sock" --json events > "$base.events.jsonl"   # fork and online times, per worker
     record section=scale round="$round" workers="$n" ready_ms=$(((t1 - t0) / 1000000)) \
       baseline_spawn_ms="$(python3 -c "print(round($baseline * 1000, 1))")" \
-      rss_kib="$(rss_kib "$MANAGER_PID")" fds="$(ls "/proc/$MANAGER_PID/fd" | wc -l)" \
+      rss_kib="$rss_idle" rss_after_queries_kib="$(rss_kib "$MANAGER_PID")" fds="$(ls "/proc/$MANAGER_PID/fd" | wc -l)" \
       threads="$(ls "/proc/$MANAGER_PID/task" | wc -l)" idle_cpu_ticks=$((c1 - c0)) idle_seconds=10 raw="$base"
     t2=$(date +%s%N)
     stop clusterd
