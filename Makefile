@@ -35,7 +35,7 @@ APPHOSTS = src/clusterd/bin/$(CONFIGURATION)/$(OUT)/clusterd \
            src/clusterctl/bin/$(CONFIGURATION)/$(OUT)/clusterctl \
            examples/hello/bin/$(CONFIGURATION)/$(OUT)/hello
 
-.PHONY: all build run test test-unit test-integration test-system publish check-config check-macos install deb clean
+.PHONY: all build run test test-unit test-integration test-system publish check-config check-macos install deb bench bench-quick clean
 
 all: build
 
@@ -115,6 +115,14 @@ install: $(DIST)/clusterd $(DIST)/clusterctl $(DIST)/hello/hello
 ## deb: dist/clusterd_$(VERSION)_amd64.deb (dpkg-deb; the same files as `make install PREFIX=/usr`)
 deb: publish
 	packaging/deb/build-deb.sh "$(VERSION)" "$(DIST)" "$(DEB)"
+
+## bench: the whole benchmark harness (bench/), ~25 min; installs wrk/hyperfine/supervisor (apt) and PM2 (npm), writes BENCHMARKS.md
+bench:
+	bench/run.sh
+
+## bench-quick: one short round of every part, to check the harness runs (numbers meaningless; writes bench/.work/)
+bench-quick:
+	bench/run.sh --quick
 
 clean:
 	$(DOTNET) clean clusterd.sln -c $(CONFIGURATION) >/dev/null

@@ -5,7 +5,8 @@ namespace Clusterd.Supervision;
 /// <summary>Splits a byte stream into UTF-8 lines of at most <c>maxBytes</c>; a longer line comes out in pieces.</summary>
 internal sealed class LineSplitter(int maxBytes)
 {
-    private readonly byte[] _pending = new byte[maxBytes];
+    // Grows on demand up to maxBytes: most lines are short, and an idle worker's splitter should cost next to nothing.
+    private byte[] _pending = [];
     private int _length;
 
     public List<string> Push(ReadOnlySpan<byte> data)
@@ -19,9 +20,13 @@ internal sealed class LineSplitter(int maxBytes)
             }
             else
             {
-                if (_length == _pending.Length)
+                if (_length == maxBytes)
                 {
                     lines.Add(Take());
+                }
+                if (_length == _pending.Length)
+                {
+                    Array.Resize(ref _pending, Math.Min(maxBytes, Math.Max(64, _pending.Length * 2)));
                 }
                 _pending[_length++] = b;
             }

@@ -126,9 +126,12 @@ internal sealed class ProcessWorkerLauncher : IDisposable
     private async Task WatchAsync(LaunchSpec spec, Process process, Socket status)
     {
         using (process)
-        using (status)
         {
-            var error = await ReadExecStatusAsync(status);
+            string? error;
+            using (status)
+            {
+                error = await ReadExecStatusAsync(status);
+            } // EOF or an error was all it could say: closed now, not held for the worker's whole life (one fd per worker)
             _post(error is null
                 ? new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.ExecSucceeded)
                 : new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.ExecFailed, Text: error));

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Control and footprint next to the peers. Four managers run side by side, each with the same 2 Node workers:
+# clusterd (reuseport), Node's cluster master, PM2, supervisord (plus the trivial launcher as the floor).
+# Measured while all idle: each manager's RSS and CPU over 10 s; then, in interleaved rounds, the wall time of
+# `clusterctl status`, `pm2 jlist` and `supervisorctl status` (hyperfine, no shell in between).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+trap stop_all EXIT
+
+ROUNDS=${BENCH_CONTROL_ROUNDS:-3}
+mkdir -p "$RAW/control"
+declare -A PIDS
+
+# start_bg CONFIG PORT: start() each configuration in its own run directory, so that all of them stay up together
+start_bg() {
+  RUN="$WORK/run-$1"; start "$1" "$2"; PIDS[$1]=$MANAGER_PID
+}
+start_bg clusterd-reuseport 18401; CTL_SOCK="$RUN/clusterd.sock"
+start_bg limit-reuseport 18402
+start_bg node-cluster 18403
+start_bg pm2 18404
+
+# supervisord: 2 plain processes of the same worker (supervisord cannot pass fd 3, so each listens on its own port)
+SV="$WORK/supervisor"; rm -rf "$SV"; mkdir -p "$SV/counts"
+cat > "$SV/supervisord.conf" <<CONF
+[unix_http_server]
+file = $SV/supervisor.sock
+[supervisord]
+pidfile = $SV/supervisord.pid
+logfile = $SV/supervisord.log
+childlogdir = $SV
+nodaemon = true
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl = unix://$SV/supervisor.sock
+[program:hello]
+command = $(command -v node) $BENCH/worker.js
+process_name = %(program_name)s_%(process_num)d
+numprocs = $WORKERS
+environment = PORT="1841%(process_num)d",BENCH_COUNTS="$SV/counts"
+CONF
+supervisord -c "$SV/supervisord.conf" > "$SV/stdout.log" 2>&1 &
+PIDS[supervisord]=$!; STARTED_PIDS+=("${PIDS[supervisord]}")
+for ((i = 0; i < WORKERS; i++)); do wait_http "1841$i"; done
+supervisorctl -c "$SV/supervisord.conf" status > /dev/null
+
+log "control: all managers up; idle footprint over 10 s"
+sleep 2
+declare -A T0
+for m in "${!PIDS[@]}"; do T0[$m]=$(cpu_ticks "${PIDS[$m]}"); done
+sleep 10
+for m in "${!PIDS[@]}"; do
+  record section=footprint manager="$m" workers="$WORKERS" rss_kib="$(rss_kib "${PIDS[$m]}")" \
+    idle_cpu_ticks=$(( $(cpu_ticks "${PIDS[$m]}") - T0[$m] )) idle_seconds=10 \
+    threads="$(ls "/proc/${PIDS[$m]}/task" | wc -l)"
+done
+
+for ((round = 1; round <= ROUNDS; round++)); do
+  log "control round $round/$ROUNDS"
+  base="$RAW/control/r$round"
+  hyperfine -N --warmup 3 --runs 30 --export-json "$base-clusterctl.json" "$CLUSTERCTL -s $CTL_SOCK status" > /dev/null
+  hyperfine -N --warmup 2 --runs 10 --export-json "$base-pm2.json" "$PM2 jlist" > /dev/null
+  hyperfine -N --warmup 2 --runs 10 --export-json "$base-supervisorctl.json" "supervisorctl -c $SV/supervisord.conf status" > /dev/null
+  for tool in clusterctl pm2 supervisorctl; do
+    record section=control round="$round" tool="$tool" raw="$base-$tool.json"
+  done
+done
+
+for c in clusterd-reuseport limit-reuseport node-cluster; do MANAGER_PID=${PIDS[$c]}; stop "$c"; done
+stop pm2
+supervisorctl -c "$SV/supervisord.conf" shutdown > /dev/null; wait "${PIDS[supervisord]}" 2>/dev/null || true

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""kill -9 under probes: a new connection every INTERVAL ms (each on its own, not waiting for the previous one),
+SIGKILL one worker at KILL_AT seconds, keep probing until END seconds; print one JSON summary.
+
+usage: probe.py PORT VICTIM_PID [INTERVAL_MS=5] [KILL_AT=1.0] [END=3.0]
+A probe "fails" if its connection is refused/reset or its answer is not a 200; it "hangs" if it takes over 1 s
+(its own deadline is 10 s). "replacement_ms" is the time from the kill to the first answer from a pid that had
+not answered before the kill (the new worker), measured on the probes' own clock.
+"""
+import asyncio, json, os, signal, sys, time
+
+port, victim = int(sys.argv[1]), int(sys.argv[2])
+interval = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.005
+kill_at = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
+end = float(sys.argv[5]) if len(sys.argv) > 5 else 3.0
+REQUEST = b'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'
+results = []  # (start, latency, status or error, pid)
+
+async def probe(t0):
+    start = time.monotonic() - t0
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection('127.0.0.1', port), 10)
+        writer.write(REQUEST)
+        data = await asyncio.wait_for(reader.read(-1), 10)
+        writer.close()
+        head = data.split(b'\r\n\r\n', 1)[0].decode(errors='replace').split('\r\n')
+        status = head[0].split(' ')[1] if head and head[0].startswith('HTTP/') else 'empty'
+        pid = next((l.split(':', 1)[1].strip() for l in head[1:] if l.lower().startswith('x-worker-pid:')), None)
+    except Exception as e:  # refused, reset, timeout
+        status, pid = type(e).__name__, None
+    results.append((start, time.monotonic() - t0 - start, status, pid))
+
+async def main():
+    t0 = time.monotonic()
+    tasks, killed, n = [], None, 0
+    while (now := time.monotonic() - t0) < end:
+        if killed is None and now >= kill_at:
+            os.kill(victim, signal.SIGKILL)
+            killed = now
+        tasks.append(asyncio.create_task(probe(t0)))
+        n += 1
+        await asyncio.sleep(max(0, n * interval - (time.monotonic() - t0)))
+    await asyncio.gather(*tasks)
+    return killed
+
+killed = asyncio.run(main())
+before = {pid for s, l, st, pid in results if s + l < killed and pid}
+after = sorted((s + l, pid) for s, l, st, pid in results if st == '200' and pid not in before and s + l >= killed)
+lat = sorted(l for s, l, st, pid in results)
+def pct(p): return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
+print(json.dumps({
+    'probes': len(results),
+    'failed': sum(1 for r in results if r[2] != '200'),
+    'hung': sum(1 for r in results if r[1] > 1.0),
+    'errors': sorted({r[2] for r in results if r[2] != '200'}),
+    'p50_ms': round(pct(0.5), 2), 'p99_ms': round(pct(0.99), 2), 'max_ms': round(lat[-1] * 1000, 2),
+    'replacement_ms': round((after[0][0] - killed) * 1000, 1) if after else None,
+    'victim_answers': sum(1 for r in results if r[3] == str(victim)),
+}))

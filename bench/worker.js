@@ -1,0 +1,52 @@
+// The one worker every configuration serves: Node's "Hello World!" with its pid in a header.
+// - LISTEN_FDS set and LISTEN_PID = our pid (clusterd, the trivial launcher): listen on the inherited fd 3.
+// - otherwise (Node cluster, PM2): listen(PORT), which the cluster master turns into its round-robin handle.
+// Fairness: each worker writes its request count to $BENCH_COUNTS/<pid> every 200 ms (no work on the request path
+// beyond an increment). Shutdown: BENCH_DRAIN=1 drains on SIGTERM/SIGINT (stop accepting, answer in-flight requests
+// with "Connection: close", exit when the last connection closed); otherwise the worker simply exits.
+'use strict';
+const http = require('http');
+const fs = require('fs');
+const path = require('path');
+
+const pid = String(process.pid);
+const countsDir = process.env.BENCH_COUNTS;
+let served = 0, written = -1, draining = false;
+
+const server = http.createServer((req, res) => {
+  served++;
+  const headers = { 'Content-Type': 'text/plain', 'Content-Length': '13', 'X-Worker-Pid': pid };
+  if (draining) headers['Connection'] = 'close';
+  res.writeHead(200, headers);
+  res.end('Hello World!\n');
+});
+server.keepAliveTimeout = 65000;
+
+function flush() {
+  if (countsDir && served !== written) {
+    fs.writeFileSync(path.join(countsDir, pid), String(served));
+    written = served;
+  }
+}
+if (countsDir) setInterval(flush, 200).unref();
+
+function stop() {
+  flush();
+  if (process.env.BENCH_DRAIN !== '1') process.exit(0);
+  if (draining) return;
+  draining = true;
+  // Stop accepting now, but not http.Server#close, which also drops idle keep-alive connections: a client may be
+  // sending its next request on one at that very moment. Instead every connection's next answer says
+  // "Connection: close", and the worker exits once the last connection has closed.
+  require('net').Server.prototype.close.call(server, () => { flush(); process.exit(0); });
+  setTimeout(() => { flush(); process.exit(0); }, 5000).unref();
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+
+if (process.env.LISTEN_FDS && process.env.LISTEN_PID === pid) {
+  server.listen({ fd: 3 });
+} else {
+  server.listen(Number(process.env.PORT || 8080), '127.0.0.1');
+}
+server.on('listening', () => { if (process.send) process.send('ready'); });
