@@ -94,7 +94,8 @@ p(f'''- **One worker, served every way**: `bench/worker.js`, Node's "Hello World
   with the client this gives clusterd's workers a somewhat larger CPU share than the peers' under contention; it is
   how each manager really runs its workers, but it is not manager overhead, so read the peer ratios with it in mind
   (the keep-alive ratios, where no manager does any work, show its size). (An earlier run of this harness without
-  the `setsid`s showed clusterd *ahead* of the limit and with a 2–3× worse keep-alive p99: that was this effect.)
+  the `setsid`s showed clusterd with a 2–3× worse keep-alive p99 than the limit; giving the limit the same
+  sessions removed that difference.)
 - **Manager CPU** is utime+stime of the manager process alone (`/proc/PID/stat`) over the measured seconds, as % of
   one core: clusterd; the launcher; Node's cluster master; PM2's God daemon (which is PM2's cluster master).
 - **Fairness**: each worker counts the requests it answered and writes the count to a file every 200 ms; the share
