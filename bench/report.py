@@ -94,7 +94,8 @@ p(f'''- **One worker, served every way**: `bench/worker.js`, Node's "Hello World
   with the client this gives clusterd's workers a somewhat larger CPU share than the peers' under contention; it is
   how each manager really runs its workers, but it is not manager overhead, so read the peer ratios with it in mind
   (the keep-alive ratios, where no manager does any work, show its size). (An earlier run of this harness without
-  the `setsid`s showed clusterd *ahead* of the limit and with a 2–3× worse keep-alive p99: that was this effect.)
+  the `setsid`s showed clusterd with a 2–3× worse keep-alive p99 than the limit; giving the limit the same
+  sessions removed that difference.)
 - **Manager CPU** is utime+stime of the manager process alone (`/proc/PID/stat`) over the measured seconds, as % of
   one core: clusterd; the launcher; Node's cluster master; PM2's God daemon (which is PM2's cluster master).
 - **Fairness**: each worker counts the requests it answered and writes the count to a file every 200 ms; the share
@@ -267,9 +268,8 @@ if sc:
         per = (fdrow[hi] - fdrow[lo]) / (hi - lo)
         base = fdrow[lo] - per * lo
         p(f'\n**fd budget** (`ulimit -n` = 20000, which cannot be raised here): clusterd holds {base:.0f} descriptors of '
-          f'its own plus **{per:.1f} per worker** with one listen address (the slot\'s `SO_REUSEPORT` socket, the '
-          f'worker\'s stdout and stderr pipes, and the exec-status socket / process handle) and one more per extra '
-          f'listen address in reuseport mode. So one clusterd can hold about **{(20000 - base) / per:,.0f} workers** '
+          f'its own plus **{per:.1f} per worker** with one listen address (the slot\'s `SO_REUSEPORT` socket and the '
+          f'worker\'s stdout and stderr pipes) and one more per extra listen address in reuseport mode. So one clusterd can hold about **{(20000 - base) / per:,.0f} workers** '
           f'under 20000 (`workers` allows 4096 per group; two such groups would not fit). Transient: during a rolling '
           f'restart each surge worker adds its pipes (the socket is the slot\'s own). The workers\' own limits are '
           f'theirs: each inherits clusterd\'s 20000 and holds its sockets and its connections.\n')
