@@ -145,8 +145,21 @@ public sealed class ExitCodeTests
         var server = Task.Run(async () =>
         {
             using var peer = await listener.AcceptAsync();
+            // Take the request first and close only after the client has: closing with unread input would reset
+            // the connection, and the client might see the reset instead of the stranger's answer.
+            await peer.ReceiveAsync(new byte[4096]);
             await peer.SendAsync("HTTP/1.1 400 Bad Request\r\n\r\n"u8.ToArray());
-            peer.Shutdown(SocketShutdown.Both);
+            peer.Shutdown(SocketShutdown.Send);
+            try
+            {
+                while (await peer.ReceiveAsync(new byte[4096]) > 0)
+                {
+                }
+            }
+            catch (SocketException)
+            {
+                // The client stops reading after the bad magic and closes with our answer unread: a reset, as expected.
+            }
         });
         try
         {
