@@ -29,7 +29,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
     private readonly ControlAccess _access;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _acceptLoop;
+    private Task _acceptLoop = Task.CompletedTask;
     private int _connections;
 
     private ControlServer(string path, Socket listener, CommandDispatcher dispatcher, ControlAccess access, ILogger logger)
@@ -39,8 +39,13 @@ internal sealed partial class ControlServer : IAsyncDisposable
         _dispatcher = dispatcher;
         _access = access;
         _logger = logger;
-        _acceptLoop = AcceptLoopAsync();
     }
+
+    /// <summary>
+    /// Starts answering. Until then connections wait in the listen backlog: the socket is claimed early (so a second
+    /// clusterd refuses to start), but answered only once the supervisor has its groups, so no client sees an empty status.
+    /// </summary>
+    public void Accept() => _acceptLoop = AcceptLoopAsync();
 
     public string Path { get; }
 

@@ -45,6 +45,8 @@ internal sealed partial class SupervisorService(
         _running = true;
         reporter?.Start();
         await base.StartAsync(cancellationToken);
+        await supervisor.Running.WaitAsync(cancellationToken);
+        _control.Accept();
         // Hold the host's start (and so SystemdLifetime's READY=1) until the workers are ready: Type=notify then
         // means "serving", and `systemctl start` returns when it is true.
         await supervisor.Started.WaitAsync(cancellationToken);

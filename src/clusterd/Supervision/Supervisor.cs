@@ -43,6 +43,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     /// <summary>clusterd's own environment less the service manager's variables, read once: what every worker starts from.</summary>
     private readonly Dictionary<string, string?> _inheritedEnvironment = InheritedEnvironment();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Supervisor(ILoggerFactory loggers, TimeProvider time, ISocketSource? sockets = null)
     {
@@ -75,6 +76,9 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     /// the whole service in "activating" forever): the moment to tell a service manager READY=1.
     /// </summary>
     public Task Started => _started.Task;
+
+    /// <summary>Completes once the groups exist and the first snapshot is out (or the start failed): commands make sense from then on.</summary>
+    public Task Running => _running.Task;
 
     /// <summary>Raised on the loop after each new snapshot is published.</summary>
     public event Action<ClusterSnapshot>? Published;
@@ -109,6 +113,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 _groups.Clear();
                 _stopped.TrySetResult(); // nothing was started, so there is nothing to stop
                 _started.TrySetResult(); // and nothing will become ready: do not hold the host start
+                _running.TrySetResult();
                 throw;
             }
             _groups.Add(group.Name, new GroupRuntime(group, listeners, generation: 1));
@@ -125,6 +130,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         }
         CheckStopped();
         Publish();
+        _running.TrySetResult();
 
         await foreach (var e in _events.Reader.ReadAllAsync(cancellationToken))
         {
