@@ -8,12 +8,19 @@ public class WorkerStateMachineTests
 {
     private readonly FakeWorkerHost _host = new();
 
-    private Worker StartReady(GroupConfig config, int pid = 100)
+    /// <summary>Started, forked and exec'd: the worker is "online", waiting to become ready.</summary>
+    private Worker StartOnline(GroupConfig config, int pid = 100)
     {
         var w = FakeWorkerHost.Worker(config);
         WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
         WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, pid);
         WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
+        return w;
+    }
+
+    private Worker StartReady(GroupConfig config, int pid = 100)
+    {
+        var w = StartOnline(config, pid);
         WorkerStateMachine.Handle(_host, w, WorkerInput.NotifyReady);
         return w;
     }
@@ -52,10 +59,7 @@ public class WorkerStateMachineTests
     [Fact]
     public void ExecSucceeded_NotifyMode_ArmsReadyTimeout()
     {
-        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
-        WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
+        var w = StartOnline(FakeWorkerHost.Group());
 
         Assert.Equal(WorkerState.Starting, w.State);
         Assert.Equal(TimeSpan.FromSeconds(30), _host.ArmedTimer(WorkerInput.StateTimer)!.Delay);
@@ -64,10 +68,7 @@ public class WorkerStateMachineTests
     [Fact]
     public void StateTimer_StartedMode_BecomesReadyAfterMinUptime()
     {
-        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group(ready: ReadyMode.Started));
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
-        WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
+        var w = StartOnline(FakeWorkerHost.Group(ready: ReadyMode.Started));
         Assert.Equal(TimeSpan.FromSeconds(1), _host.ArmedTimer(WorkerInput.StateTimer)!.Delay);
 
         WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
@@ -78,10 +79,7 @@ public class WorkerStateMachineTests
     [Fact]
     public void StateTimer_NotifyModeNoReady_StopsWithReadyTimeout()
     {
-        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
-        WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
+        var w = StartOnline(FakeWorkerHost.Group());
 
         WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
         WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 0);
