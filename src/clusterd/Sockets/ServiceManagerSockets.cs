@@ -18,8 +18,6 @@ internal sealed class ServiceManagerSockets(IReadOnlyList<(Socket Socket, string
     private readonly List<(Socket Socket, string Name)> _unclaimed = [.. passed];
     private readonly Lock _lock = new();
 
-    public int Passed => passed.Count;
-
     /// <summary>The fd-store name of a socket; unique per group, address and slot ("s" for shared). No ':' allowed.</summary>
     public static string StoreName(string group, ListenAddress address, int? slot) =>
         $"{StorePrefix}{group}.{ListenAddressParser.Identity(address).Replace(':', '_')}.{(slot is int s ? s.ToString(System.Globalization.CultureInfo.InvariantCulture) : "s")}";

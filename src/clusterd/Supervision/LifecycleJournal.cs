@@ -18,8 +18,6 @@ internal sealed class LifecycleJournal
         _ring = new LifecycleEvent[capacity];
     }
 
-    public int Capacity => _ring.Length;
-
     /// <summary>Raised after an event is stored, on the writer's thread.</summary>
     public event Action<LifecycleEvent>? Appended;
 

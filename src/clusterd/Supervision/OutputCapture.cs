@@ -35,9 +35,6 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         _writer = WriteAsync();
     }
 
-    /// <summary>Lines dropped since clusterd started, over all workers.</summary>
-    public long DroppedLines => Interlocked.Read(ref _dropped);
-
     public void Capture(Worker worker, int pid, Stream stream, string name) => _ = ReadAsync(worker, pid, stream, name);
 
     private async Task ReadAsync(Worker worker, int pid, Stream stream, string name)
