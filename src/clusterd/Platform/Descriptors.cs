@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
 using System.Runtime.InteropServices;
 
 namespace Clusterd.Platform;
@@ -34,5 +35,27 @@ internal static class Descriptors
             SetInheritable(child, false);
         }
         return (new Socket(parent), child);
+    }
+
+    /// <summary>A pipe, both ends close-on-exec: a worker's stdout or stderr (the spawn dup2s the write end onto 1 or 2).</summary>
+    public static unsafe (SafePipeHandle Read, SafePipeHandle Write) CreatePipe()
+    {
+        var fds = stackalloc int[2];
+        if (OperatingSystem.IsLinux())
+        {
+            ErrnoException.ThrowIfFailed(Interop.pipe2(fds, LinuxConstants.O_CLOEXEC), "pipe2");
+        }
+        else
+        {
+            ErrnoException.ThrowIfFailed(Interop.pipe(fds), "pipe");
+        }
+        var read = new SafePipeHandle(fds[0], ownsHandle: true);
+        var write = new SafePipeHandle(fds[1], ownsHandle: true);
+        if (!OperatingSystem.IsLinux())
+        {
+            SetInheritable(read, false); // no pipe2: only the spawner thread forks, and it is the one running this
+            SetInheritable(write, false);
+        }
+        return (read, write);
     }
 }

@@ -5,8 +5,8 @@ using System.Text;
 namespace Clusterd.Platform;
 
 /// <summary>
-/// The <c>clusterd exec-worker</c> mode: the process that <see cref="System.Diagnostics.Process"/> starts, which
-/// arranges what <c>Process</c> cannot on .NET 10 and then becomes the worker with execve (same pid).
+/// The <c>clusterd exec-worker</c> mode: the process clusterd spawns (stdin on /dev/null, stdout and stderr on
+/// clusterd's pipes: docs/adr/0003), which arranges what a spawn cannot and then becomes the worker with execve (same pid).
 /// It drops privileges, leads a new session, moves the inherited listeners to fds 3.., marks every other
 /// descriptor close-on-exec, sets LISTEN_PID/SYSTEMD_EXEC_PID to its own pid, and execs. See docs/adr/0001.
 /// If anything fails before execve it writes one line to the status fd (and stderr) and exits with a
@@ -193,12 +193,6 @@ internal static class ExecShim
         {
             // dup2 leaves the new descriptor without FD_CLOEXEC: exactly the ones the worker inherits.
             ErrnoException.ThrowIfFailed(Interop.dup2(copies[i], FirstListenFd + i), "dup2");
-        }
-
-        var devNull = Interop.open("/dev/null", 0 /* O_RDONLY */);
-        if (devNull >= 0 && devNull != 0)
-        {
-            Interop.dup2(devNull, 0);
         }
 
         MarkCloseOnExecFrom(floor);

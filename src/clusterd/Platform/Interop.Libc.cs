@@ -56,9 +56,6 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "chdir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int chdir(string path);
 
-    [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int open(string path, int flags);
-
     [LibraryImport(Libc, EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int chown(string path, uint owner, uint group);
 

@@ -12,4 +12,8 @@ internal static partial class Interop
     [SupportedOSPlatform("linux")]
     [LibraryImport(Libc, EntryPoint = "close_range", SetLastError = true)]
     internal static partial int close_range(uint first, uint last, uint flags);
+
+    [SupportedOSPlatform("linux")]
+    [LibraryImport(Libc, EntryPoint = "pipe2", SetLastError = true)]
+    internal static unsafe partial int pipe2(int* fds, int flags);
 }

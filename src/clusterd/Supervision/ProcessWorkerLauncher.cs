@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
-using System.ComponentModel;
-using System.Diagnostics;
+using System.IO.Pipes;
 using System.Net.Sockets;
 using System.Text;
 using Clusterd.Platform;
@@ -8,17 +7,18 @@ using Clusterd.Platform;
 namespace Clusterd.Supervision;
 
 /// <summary>
-/// Starts workers through the <c>clusterd exec-worker</c> shim (docs/adr/0001). All spawns happen on one dedicated
-/// thread that lives as long as clusterd, for two reasons: the listeners are made inheritable only for the span of
-/// one spawn, which must not overlap another; and Linux's parent-death signal fires when the *thread* that forked
-/// the child exits, so a thread-pool thread retiring would SIGKILL healthy workers.
-/// The runtime reaps the shim-then-worker process (it is a <see cref="Process"/>), so clusterd never calls waitpid.
+/// Starts workers through the <c>clusterd exec-worker</c> shim (docs/adr/0001) with <c>posix_spawn</c>, and reaps
+/// them itself (docs/adr/0003). All spawns happen on one dedicated thread that lives as long as clusterd, for two
+/// reasons: the listeners are made inheritable only for the span of one spawn, which must not overlap another; and
+/// Linux's parent-death signal fires when the *thread* that forked the child exits, so a thread-pool thread
+/// retiring would SIGKILL healthy workers.
 /// </summary>
 internal sealed class ProcessWorkerLauncher : IDisposable
 {
     private readonly BlockingCollection<LaunchSpec> _queue = new();
     private readonly Action<SupervisorEvent> _post;
     private readonly OutputCapture _output;
+    private readonly ChildReaper _reaper = new();
     private readonly Thread _thread;
     private readonly (string Path, string[] Prefix) _self;
 
@@ -50,7 +50,7 @@ internal sealed class ProcessWorkerLauncher : IDisposable
             {
                 Spawn(spec);
             }
-            catch (Exception e) when (e is Win32Exception or IOException or SocketException or InvalidOperationException or ObjectDisposedException)
+            catch (Exception e) when (e is IOException or SocketException or InvalidOperationException or ObjectDisposedException)
             {
                 _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.SpawnFailed, Text: e.Message));
             }
@@ -60,33 +60,18 @@ internal sealed class ProcessWorkerLauncher : IDisposable
     private void Spawn(LaunchSpec spec)
     {
         var (statusParent, statusChild) = Descriptors.CreateSocketPair();
-        Process process;
+        var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
+        var (stderrRead, stderrWrite) = Descriptors.CreatePipe();
+        int pid;
         try
         {
-            var psi = new ProcessStartInfo(_self.Path)
-            {
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            foreach (var a in _self.Prefix)
-            {
-                psi.ArgumentList.Add(a);
-            }
             var options = new ExecShim.Options(
                 Environment.ProcessId,
                 (int)statusChild.DangerousGetHandle(),
                 spec.Listeners.Select(s => (int)s.SafeHandle.DangerousGetHandle()).ToArray(),
                 spec.Uid, spec.Gid, spec.User, spec.Cwd, spec.Argv);
-            foreach (var a in ExecShim.Format(options))
-            {
-                psi.ArgumentList.Add(a);
-            }
-            psi.Environment.Clear();
-            foreach (var (key, value) in spec.Environment)
-            {
-                psi.Environment[key] = value;
-            }
+            string[] argv = [_self.Path, .. _self.Prefix, .. ExecShim.Format(options)];
+            var env = spec.Environment.Where(e => e.Value is not null).Select(e => $"{e.Key}={e.Value}").ToArray();
 
             // The inheritance window: only this thread spawns, so these fds reach this child and no other.
             foreach (var socket in spec.Listeners)
@@ -96,7 +81,7 @@ internal sealed class ProcessWorkerLauncher : IDisposable
             Descriptors.SetInheritable(statusChild, true);
             try
             {
-                process = Process.Start(psi) ?? throw new InvalidOperationException("Process.Start returned no process");
+                pid = PosixSpawn.Start(_self.Path, argv, env, stdoutWrite, stderrWrite);
             }
             finally
             {
@@ -109,35 +94,39 @@ internal sealed class ProcessWorkerLauncher : IDisposable
         catch
         {
             statusParent.Dispose();
+            stdoutRead.Dispose();
+            stderrRead.Dispose();
             throw;
         }
         finally
         {
-            statusChild.Dispose(); // our copy: from now on EOF on statusParent means execve happened or the shim died
+            // Our copies: from now on EOF on statusParent means execve happened or the shim died, and EOF on
+            // the output pipes means the worker (and anything it forked) closed them.
+            statusChild.Dispose();
+            stdoutWrite.Dispose();
+            stderrWrite.Dispose();
         }
 
-        _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Spawned, process.Id));
-        _output.Capture(spec.Worker, process.Id, process.StandardOutput.BaseStream, "stdout");
-        _output.Capture(spec.Worker, process.Id, process.StandardError.BaseStream, "stderr");
-        _ = WatchAsync(spec, process, statusParent);
+        var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _reaper.Watch(pid, status => exited.TrySetResult(status));
+        _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Spawned, pid));
+        _output.Capture(spec.Worker, pid, new AnonymousPipeClientStream(PipeDirection.In, stdoutRead), "stdout");
+        _output.Capture(spec.Worker, pid, new AnonymousPipeClientStream(PipeDirection.In, stderrRead), "stderr");
+        _ = WatchAsync(spec.Worker, spec.Incarnation, statusParent, exited.Task);
     }
 
     /// <summary>Reports the exec outcome, then the exit, in that order, whatever order they really happen in.</summary>
-    private async Task WatchAsync(LaunchSpec spec, Process process, Socket status)
+    private async Task WatchAsync(Worker worker, int incarnation, Socket status, Task<int> exited)
     {
-        using (process)
+        string? error;
+        using (status)
         {
-            string? error;
-            using (status)
-            {
-                error = await ReadExecStatusAsync(status);
-            } // EOF or an error was all it could say: closed now, not held for the worker's whole life (one fd per worker)
-            _post(error is null
-                ? new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.ExecSucceeded)
-                : new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.ExecFailed, Text: error));
-            await process.WaitForExitAsync();
-            _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Exited, process.ExitCode));
-        }
+            error = await ReadExecStatusAsync(status);
+        } // EOF or an error was all it could say: closed now, not held for the worker's whole life (one fd per worker)
+        _post(error is null
+            ? new WorkerEvent(worker, incarnation, WorkerInput.ExecSucceeded)
+            : new WorkerEvent(worker, incarnation, WorkerInput.ExecFailed, Text: error));
+        _post(new WorkerEvent(worker, incarnation, WorkerInput.Exited, await exited));
     }
 
     private static async Task<string?> ReadExecStatusAsync(Socket status)
@@ -160,5 +149,9 @@ internal sealed class ProcessWorkerLauncher : IDisposable
     }
 
     /// <summary>Call only once every worker has exited: the thread's end would SIGKILL any that remain (Linux).</summary>
-    public void Dispose() => _queue.CompleteAdding();
+    public void Dispose()
+    {
+        _queue.CompleteAdding();
+        _reaper.Dispose();
+    }
 }

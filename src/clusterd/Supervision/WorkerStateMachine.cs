@@ -28,7 +28,7 @@ internal enum WorkerInput
     ExecFailed,     // Text = the shim's message
     NotifyReady,
     NotifyWatchdog,
-    Exited,         // Arg = exit code (128+N for a signal, as .NET reports it)
+    Exited,         // Arg = waitpid's status word
     Stop,
     StateTimer,
     WatchdogTimer,
@@ -229,9 +229,9 @@ internal static class WorkerStateMachine
         w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Config.StopTimeout);
     }
 
-    private static void OnExit(IWorkerHost host, Worker w, int exitCode)
+    private static void OnExit(IWorkerHost host, Worker w, int waitStatus)
     {
-        var exit = Classify(w, exitCode);
+        var exit = Classify(w, waitStatus);
         w.LastExit = exit;
         host.Record(w, LifecycleEventKinds.Exit, exit.Reason, exit.Code, exit.Signal);
         w.Pid = 0;
@@ -285,11 +285,9 @@ internal static class WorkerStateMachine
         return ticks >= backoff.Max.Ticks ? backoff.Max : TimeSpan.FromTicks((long)ticks);
     }
 
-    private static ExitInfo Classify(Worker w, int exitCode)
+    private static ExitInfo Classify(Worker w, int waitStatus)
     {
-        // .NET reports a death by signal N as 128+N; a worker that calls exit(137) itself looks the same.
-        int? signal = exitCode is > 128 and < 128 + 65 ? exitCode - 128 : null;
-        int? code = signal is null ? exitCode : null;
+        var (code, signal) = Platform.WaitStatus.Decode(waitStatus);
         if (w.ExecError is not null)
         {
             return new ExitInfo(ExitReasons.ExecFailed, code, signal, w.ExecError);

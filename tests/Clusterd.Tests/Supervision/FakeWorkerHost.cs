@@ -40,6 +40,12 @@ internal sealed class FakeWorkerHost : IWorkerHost
     {
     }
 
+    /// <summary>The wait status of a child that called exit(<paramref name="code"/>).</summary>
+    public static int ExitedWith(int code) => code << 8;
+
+    /// <summary>The wait status of a child killed by <paramref name="signal"/>.</summary>
+    public static int KilledBy(int signal) => signal;
+
     public static GroupConfig Group(
         ReadyMode ready = ReadyMode.Notify,
         RestartMode restart = RestartMode.Always,

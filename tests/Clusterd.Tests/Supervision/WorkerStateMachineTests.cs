@@ -29,7 +29,7 @@ public class WorkerStateMachineTests
     {
         WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, pid);
         WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 3);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.ExitedWith(3));
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public class WorkerStateMachineTests
         var w = StartOnline(FakeWorkerHost.Group());
 
         WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 0);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.ExitedWith(0));
 
         Assert.Equal([15], _host.Signals);
         Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.ReadyTimeout);
@@ -114,7 +114,7 @@ public class WorkerStateMachineTests
     public void Exited_AfterStayingReadyForRestartWindow_BackoffResets()
     {
         var w = StartReady(FakeWorkerHost.Group());
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 3);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.ExitedWith(3));
         WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
         Crash(w, 101);
         WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
@@ -123,7 +123,7 @@ public class WorkerStateMachineTests
         WorkerStateMachine.Handle(_host, w, WorkerInput.NotifyReady);
 
         _host.FakeTime.Advance(TimeSpan.FromSeconds(61));
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 3);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.ExitedWith(3));
 
         var delays = _host.Events.Where(e => e.Kind == LifecycleEventKinds.Backoff).Select(e => e.Delay!.Value.TotalMilliseconds);
         Assert.Equal([100, 200, 100], delays);
@@ -140,7 +140,7 @@ public class WorkerStateMachineTests
 
         WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
         Assert.Equal(WorkerState.Killing, w.State);
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 128 + 9);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.KilledBy(9));
 
         Assert.Equal([15, 9], _host.Signals);
         Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.Killed && e.Signal == 9);
@@ -153,7 +153,7 @@ public class WorkerStateMachineTests
         var w = StartReady(FakeWorkerHost.Group());
 
         WorkerStateMachine.Handle(_host, w, WorkerInput.Stop);
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 0);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.ExitedWith(0));
 
         Assert.Equal(WorkerState.Stopped, w.State);
         Assert.True(_host.ArmedTimer(WorkerInput.StateTimer) is null, "no timer may outlive the stop");
@@ -181,7 +181,7 @@ public class WorkerStateMachineTests
     {
         var w = StartReady(FakeWorkerHost.Group());
 
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 128 + 11);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.KilledBy(11));
 
         Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.Crashed && e.Signal == 11 && e.ExitCode is null);
     }
@@ -196,7 +196,7 @@ public class WorkerStateMachineTests
     {
         var w = StartReady(FakeWorkerHost.Group(restart: Enum.Parse<RestartMode>(policy)));
 
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, code);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.ExitedWith(code));
 
         Assert.Equal(Enum.Parse<WorkerState>(expected), w.State);
     }
@@ -209,7 +209,7 @@ public class WorkerStateMachineTests
         WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
 
         WorkerStateMachine.Handle(_host, w, WorkerInput.ExecFailed, text: "'nope' not found in PATH");
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 203);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.ExitedWith(203));
 
         Assert.Equal(WorkerState.Failed, w.State);
         Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.ExecFailed);
@@ -225,7 +225,7 @@ public class WorkerStateMachineTests
         Assert.True(first.Disposed, "a keep-alive re-arms the watchdog");
 
         WorkerStateMachine.Handle(_host, w, WorkerInput.WatchdogTimer);
-        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, 128 + 6);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.KilledBy(6));
 
         Assert.Equal([6], _host.Signals);
         Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.Watchdog);
