@@ -16,4 +16,9 @@ internal static partial class Interop
     [SupportedOSPlatform("linux")]
     [LibraryImport(Libc, EntryPoint = "pipe2", SetLastError = true)]
     internal static unsafe partial int pipe2(int* fds, int flags);
+
+    /// <summary>For bpf(2), which glibc has no wrapper for. Returns -1 and sets errno on failure.</summary>
+    [SupportedOSPlatform("linux")]
+    [LibraryImport(Libc, EntryPoint = "syscall", SetLastError = true)]
+    internal static unsafe partial nint syscall(long number, long argument1, void* argument2, long argument3);
 }

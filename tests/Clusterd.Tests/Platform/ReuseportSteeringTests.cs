@@ -1,0 +1,88 @@
+using System.Net;
+using System.Net.Sockets;
+using Clusterd.Platform;
+
+namespace Clusterd.Tests.Platform;
+
+/// <summary>Real SO_REUSEPORT listeners on 127.0.0.1 and a real BPF program (root only; CI runs as root).</summary>
+public sealed class ReuseportSteeringTests : IDisposable
+{
+    private readonly List<Socket> _sockets = [];
+
+    public void Dispose()
+    {
+        foreach (var s in _sockets)
+        {
+            s.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Route_SocketLeftOut_GetsNoNewConnection_AndItsQueueMovesOnWhenItCloses()
+    {
+        if (!OperatingSystem.IsLinux() || ReuseportSteering.Unavailable is string why)
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root on Linux: steering must work there");
+            return;
+        }
+        var left = Listen(0);
+        var port = ((IPEndPoint)left.LocalEndPoint!).Port;
+        var b = Listen(port);
+        var c = Listen(port);
+        using var steering = new ReuseportSteering();
+
+        steering.Route([b, c]);
+        Connect(port, 40);
+        Assert.Equal(40, AcceptFrom([b, c], 40));
+        Assert.False(left.Poll(0, SelectMode.SelectRead), "a socket left out of the route got a connection");
+
+        steering.Route([b]);
+        Connect(port, 10);             // queued on b, accepted by nobody yet
+        steering.Route([c]);
+        b.Dispose();                   // b's queue goes to c, not to a reset
+
+        Assert.Equal(10, AcceptFrom([c], 10));
+        Assert.False(left.Poll(0, SelectMode.SelectRead));
+    }
+
+    private Socket Listen(int port)
+    {
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _sockets.Add(s);
+        s.SetRawSocketOption(1 /* SOL_SOCKET */, 15 /* SO_REUSEPORT */, BitConverter.GetBytes(1));
+        s.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        s.Listen(128);
+        return s;
+    }
+
+    private void Connect(int port, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            _sockets.Add(client);
+            client.Connect(IPAddress.Loopback, port);
+        }
+    }
+
+    /// <summary>Accepts until <paramref name="expected"/> connections came or none arrives for 10 s.</summary>
+    private int AcceptFrom(List<Socket> listeners, int expected)
+    {
+        var accepted = 0;
+        while (accepted < expected)
+        {
+            var ready = new List<Socket>(listeners);
+            Socket.Select(ready, null, null, TimeSpan.FromSeconds(10));
+            if (ready.Count == 0)
+            {
+                break;
+            }
+            foreach (var l in ready)
+            {
+                _sockets.Add(l.Accept());
+                accepted++;
+            }
+        }
+        return accepted;
+    }
+}
