@@ -13,6 +13,7 @@ internal sealed class Options
     public int ExitCode { get; set; } = 3;
     public bool CrashSignal { get; set; }
     public bool IgnoreTerm { get; set; }
+    public bool ExitOnTerm { get; set; }
     public int DrainMs { get; set; }
     public bool Hang { get; set; }
     public bool Serial { get; set; }
@@ -31,7 +32,7 @@ internal static class Program
 {
     private const string Usage =
         "usage: testworker [--no-ready] [--ready-delay MS] [--status TEXT] [--crash-after MS] [--exit-code N]\n" +
-        "                  [--crash-signal] [--crash-if-file PATH] [--ignore-term] [--drain-ms MS] [--hang] [--serial] [--flood] [--flood-lines N]\n" +
+        "                  [--crash-signal] [--crash-if-file PATH] [--ignore-term] [--exit-on-term] [--drain-ms MS] [--hang] [--serial] [--flood] [--flood-lines N]\n" +
         "                  [--say TEXT] [--say-err TEXT] [--watchdog-ms MS] [--stop-watchdog-after MS]";
 
     private static readonly TaskCompletionSource s_termRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -72,6 +73,10 @@ internal static class Program
         {
             // Cancel the runtime's default (exit) either way; --ignore-term simply never acts on it.
             ctx.Cancel = true;
+            if (options.ExitOnTerm)
+            {
+                Environment.Exit(0); // a worker that does not drain: whatever it has in flight is lost
+            }
             if (!options.IgnoreTerm)
             {
                 s_termRequested.TrySetResult();
@@ -265,6 +270,7 @@ internal static class Program
                 case "--no-ready": options.NoReady = true; break;
                 case "--crash-signal": options.CrashSignal = true; break;
                 case "--ignore-term": options.IgnoreTerm = true; break;
+                case "--exit-on-term": options.ExitOnTerm = true; break;
                 case "--hang": options.Hang = true; break;
                 case "--serial": options.Serial = true; break;
                 case "--flood": options.Flood = true; break;

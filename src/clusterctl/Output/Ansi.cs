@@ -13,7 +13,7 @@ internal static class Ansi
     public static string ForState(string state) => state switch
     {
         "ready" or "running" => Green,
-        "starting" or "stopping" or "degraded" or "backoff" => Yellow,
+        "starting" or "draining" or "stopping" or "degraded" or "backoff" => Yellow,
         "failed" => Red,
         "stopped" => Dim,
         _ => "",

@@ -51,4 +51,5 @@ internal sealed record GroupConfig(
     int StopSignal,
     string StopSignalName,
     TimeSpan StopTimeout,
-    TimeSpan WatchdogTimeout);
+    TimeSpan WatchdogTimeout,
+    TimeSpan DrainDelay);

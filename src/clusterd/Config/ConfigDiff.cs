@@ -105,6 +105,7 @@ internal static class ConfigDiff
         Check("stop_signal", a.StopSignalName, b.StopSignalName, false, v => v);
         Check("stop_timeout", a.StopTimeout, b.StopTimeout, false, Dur);
         Check("watchdog_timeout", a.WatchdogTimeout, b.WatchdogTimeout, false, Dur);
+        Check("drain_delay", a.DrainDelay, b.DrainDelay, false, Dur);
         return (changes, rolls);
     }
 }

@@ -17,7 +17,7 @@ internal sealed class ConfigValidator
     private static readonly string[] s_groupKeys =
     [
         "command", "workers", "listen", "sharing", "ready", "ready_timeout", "min_uptime", "user", "group", "cwd", "env",
-        "restart", "backoff", "max_restarts", "restart_window", "stop_signal", "stop_timeout", "watchdog_timeout",
+        "restart", "backoff", "max_restarts", "restart_window", "stop_signal", "stop_timeout", "watchdog_timeout", "drain_delay",
     ];
 
     /// <summary>Variables clusterd sets for each worker; letting the config override them would break the fd and readiness contract.</summary>
@@ -32,6 +32,7 @@ internal sealed class ConfigValidator
     public static readonly TimeSpan DefaultMinUptime = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan DefaultRestartWindow = TimeSpan.FromSeconds(60);
     public static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan DefaultDrainDelay = TimeSpan.FromMilliseconds(100);
     public static readonly BackoffConfig DefaultBackoff = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), 2.0);
     public const int DefaultMaxRestarts = 10;
 
@@ -207,9 +208,10 @@ internal sealed class ConfigValidator
         var (stopSignal, stopSignalName) = GetSignal(table, prefix);
         var stopTimeout = GetDuration(table, "stop_timeout", prefix, DefaultStopTimeout, allowZero: false);
         var watchdogTimeout = GetDuration(table, "watchdog_timeout", prefix, TimeSpan.Zero, allowZero: true);
+        var drainDelay = GetDuration(table, "drain_delay", prefix, DefaultDrainDelay, allowZero: true);
 
         return new GroupConfig(name, command, workers, listen, sharing, ready, readyTimeout, minUptime, user, group, cwd, env,
-            restart, backoff, maxRestarts, restartWindow, stopSignal, stopSignalName, stopTimeout, watchdogTimeout);
+            restart, backoff, maxRestarts, restartWindow, stopSignal, stopSignalName, stopTimeout, watchdogTimeout, drainDelay);
     }
 
     private List<string> GetCommand(TomlTable table, TomlEntry groupEntry, string prefix)

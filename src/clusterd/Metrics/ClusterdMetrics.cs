@@ -38,7 +38,7 @@ internal sealed class ClusterdMetrics : IDisposable, Clusterd.Hosting.IReloadLis
     public const string BuildInfo = "clusterd_build_info";
 
     /// <summary>The public worker states (WorkerStateMachine.PublicState); each is reported for every group, 0 or not.</summary>
-    public static readonly IReadOnlyList<string> States = ["starting", "ready", "stopping", "backoff", "failed", "stopped"];
+    public static readonly IReadOnlyList<string> States = ["starting", "ready", "draining", "stopping", "backoff", "failed", "stopped"];
 
     public static readonly IReadOnlyList<string> EventKinds =
     [

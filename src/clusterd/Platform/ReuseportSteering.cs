@@ -77,8 +77,21 @@ internal sealed class ReuseportSteering : IDisposable
         {
             return;
         }
-        anyInGroup.SetRawSocketOption(LinuxConstants.SOL_SOCKET, SoDetachReuseportBpf, BitConverter.GetBytes(0));
+        DetachAny(anyInGroup);
         Dispose();
+    }
+
+    /// <summary>Detaches whatever program the group of <paramref name="socket"/> has, if any.</summary>
+    public static void DetachAny(Socket socket)
+    {
+        try
+        {
+            socket.SetRawSocketOption(LinuxConstants.SOL_SOCKET, SoDetachReuseportBpf, BitConverter.GetBytes(0));
+        }
+        catch (SocketException)
+        {
+            // ENOENT: none attached, the usual case.
+        }
     }
 
     public void Dispose()
@@ -122,7 +135,7 @@ internal sealed class ReuseportSteering : IDisposable
         attr[0] = (ulong)map.DangerousGetHandle();
         attr[1] = (ulong)&k;
         attr[2] = (ulong)&value;
-        Bpf(BpfMapUpdateElem, attr, 8 * sizeof(ulong), "bpf(BPF_MAP_UPDATE_ELEM)").Dispose();
+        Call(BpfMapUpdateElem, attr, 8 * sizeof(ulong), "bpf(BPF_MAP_UPDATE_ELEM)");
     }
 
     private static unsafe void MapDelete(SafeFileHandle map, int key)
@@ -191,13 +204,17 @@ internal sealed class ReuseportSteering : IDisposable
 
     private static long SysBpf => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 280 : 321;
 
-    private static unsafe SafeFileHandle Bpf(int command, void* attr, int size, string call)
+    /// <summary>A bpf command that returns a new descriptor (a map, a program).</summary>
+    private static unsafe SafeFileHandle Bpf(int command, void* attr, int size, string call) =>
+        new(Call(command, attr, size, call), ownsHandle: true);
+
+    private static unsafe nint Call(int command, void* attr, int size, string call)
     {
         var result = Interop.syscall(SysBpf, command, attr, size);
         if (result < 0)
         {
             throw ErrnoException.FromLastError(call);
         }
-        return new SafeFileHandle((nint)result, ownsHandle: true);
+        return result;
     }
 }

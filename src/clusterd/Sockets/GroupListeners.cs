@@ -32,6 +32,9 @@ internal sealed class GroupListeners : IDisposable
 
     public int Count => _addresses.Length;
 
+    /// <summary>Told why steering stopped working for an address (it is then off there: replacements share the slot's sockets).</summary>
+    public Action<string>? SteeringFailed { get; set; }
+
     /// <summary>LISTEN_FDNAMES: systemd names fds after their socket unit; clusterd after their group.</summary>
     public string FdNames => string.Join(':', Enumerable.Repeat(_group.Name, Count));
 
@@ -84,6 +87,7 @@ internal sealed class GroupListeners : IDisposable
         }
         listeners._taken.AddRange(taken);
         listeners._previous = previous;
+        listeners.SteeringFailed = previous?.SteeringFailed;
         return listeners;
     }
 
@@ -131,6 +135,10 @@ internal sealed class GroupListeners : IDisposable
             else if (!a.PerSlot.TryGetValue(slot, out sockets[i]!))
             {
                 sockets[i] = a.PerSlot[slot] = Open(a.Address, slot);
+                if (a.Unrouted.Count > 0)
+                {
+                    a.Route(SteeringFailed); // steering is on: a new slot's socket gets nothing until it is in the route
+                }
             }
         }
         return sockets;
@@ -139,7 +147,92 @@ internal sealed class GroupListeners : IDisposable
     /// <summary>Every socket with its address, for queue-length metrics. Call on the supervisor loop.</summary>
     public IEnumerable<(ListenAddress Address, Socket Socket)> AllSockets() =>
         _addresses.Where(a => a is not null).SelectMany(a =>
-            a.Shared is not null ? [(a.Address, a.Shared)] : a.PerSlot.Values.Select(s => (a.Address, s)));
+            a.Shared is not null ? [(a.Address, a.Shared)] : a.PerSlot.Values.Concat(a.Unrouted).Select(s => (a.Address, s)));
+
+    /// <summary>
+    /// Sockets of its own for a rolling replacement of <paramref name="slot"/>, which get no connection until
+    /// <see cref="Promote"/> routes them (docs/adr/0004); shared ones are shared as ever. Null where new connections
+    /// cannot be steered (shared mode, no per-slot TCP address, no BPF here): the replacement then shares the slot's.
+    /// </summary>
+    public IReadOnlyList<Socket>? OpenForReplacement(int slot)
+    {
+        if (!_addresses.Any(a => a.CanSteer))
+        {
+            return null;
+        }
+        var sockets = new Socket[Count];
+        for (var i = 0; i < Count; i++)
+        {
+            var a = _addresses[i];
+            if (a.Shared is not null)
+            {
+                sockets[i] = a.Shared;
+                continue;
+            }
+            ForSlot(slot); // the routed one must exist before the group is steered to it
+            a.Route(SteeringFailed, extraUnrouted: 1); // steer first: the socket bound next joins the group unrouted
+            sockets[i] = Bind(a.Address, reusePort: true);
+            a.Unrouted.Add(sockets[i]);
+        }
+        return sockets;
+    }
+
+    /// <summary>
+    /// Routes the replacement's own sockets as <paramref name="slot"/>'s from now on, and stops routing the slot's
+    /// old ones, which are returned: their worker keeps what it has queued and accepted; <see cref="CloseUnrouted"/>
+    /// closes them once it is gone. The service manager's copies follow the slot.
+    /// </summary>
+    public IReadOnlyList<Socket> Promote(int slot, IReadOnlyList<Socket> replacement)
+    {
+        var retired = new List<Socket>();
+        for (var i = 0; i < Count; i++)
+        {
+            var a = _addresses[i];
+            if (a.Shared is not null || !a.Unrouted.Remove(replacement[i]))
+            {
+                continue;
+            }
+            if (a.PerSlot.Remove(slot, out var old))
+            {
+                a.Unrouted.Add(old);
+                retired.Add(old);
+                _source?.Closed(_group.Name, a.Address, slot);
+            }
+            a.PerSlot[slot] = replacement[i];
+            _source?.Opened(_group.Name, a.Address, slot, replacement[i]);
+            a.Route(SteeringFailed);
+        }
+        return retired;
+    }
+
+    /// <summary>
+    /// Closes unrouted sockets whose worker is gone (a retired worker's, a replacement's that never became ready).
+    /// The kernel moves connections still queued on them to a routed socket instead of resetting them.
+    /// </summary>
+    public void CloseUnrouted(IReadOnlyList<Socket> sockets)
+    {
+        foreach (var a in _addresses)
+        {
+            if (a is null || a.Unrouted.Count == 0)
+            {
+                continue;
+            }
+            var closed = false;
+            foreach (var socket in sockets)
+            {
+                if (a.Unrouted.Contains(socket))
+                {
+                    socket.Dispose(); // while the program that migrates its queue is still attached
+                    a.Unrouted.Remove(socket);
+                    closed = true;
+                }
+            }
+            if (closed)
+            {
+                a.Route(SteeringFailed);
+            }
+        }
+    }
 
     /// <summary>
     /// Closes a slot's own sockets (scale-down). Unless net.ipv4.tcp_migrate_req=1, Linux resets the connections
@@ -151,8 +244,15 @@ internal sealed class GroupListeners : IDisposable
         {
             if (a is not null && a.PerSlot.Remove(slot, out var socket))
             {
-                socket.Dispose();
                 _source?.Closed(_group.Name, a.Address, slot);
+                if (a.CanSteer)
+                {
+                    a.Unrouted.Add(socket); // steered away first, so that closing it hands its queue on
+                    a.Route(SteeringFailed);
+                    a.Unrouted.Remove(socket);
+                }
+                socket.Dispose();
+                a.Route(SteeringFailed);
             }
         }
     }
@@ -160,7 +260,12 @@ internal sealed class GroupListeners : IDisposable
     /// <summary>A passed socket if the source has one for this address and slot, else a freshly bound one.</summary>
     private Socket Open(ListenAddress address, int? slot)
     {
-        var socket = _source?.Adopt(_group.Name, address, slot, reusePort: slot is not null) ?? Bind(address, reusePort: slot is not null);
+        var adopted = _source?.Adopt(_group.Name, address, slot, reusePort: slot is not null);
+        if (adopted is not null && slot is not null && OperatingSystem.IsLinux())
+        {
+            ReuseportSteering.DetachAny(adopted); // a clusterd killed mid-rollout left its program on the group
+        }
+        var socket = adopted ?? Bind(address, reusePort: slot is not null);
         _source?.Opened(_group.Name, address, slot, socket);
         return socket;
     }
@@ -239,6 +344,15 @@ internal sealed class GroupListeners : IDisposable
             {
                 continue;
             }
+            if (a.Unrouted.Count > 0)
+            {
+                foreach (var socket in a.Unrouted)
+                {
+                    socket.Dispose(); // steering is still on: their queues move to the slots' sockets
+                }
+                a.Unrouted.Clear();
+                a.Route(SteeringFailed); // detaches: the group the service manager keeps goes back to the kernel's own choice
+            }
             foreach (var (slot, socket) in a.PerSlot)
             {
                 socket.Dispose();
@@ -271,6 +385,61 @@ internal sealed class GroupListeners : IDisposable
 
         public Socket? Shared { get; } = shared;
 
+        /// <summary>The routed sockets: each slot's, kept across that slot's restarts.</summary>
         public Dictionary<int, Socket> PerSlot { get; } = [];
+
+        /// <summary>Open, in the SO_REUSEPORT group, and given no new connection: a replacement's before it is ready, a retired worker's.</summary>
+        public HashSet<Socket> Unrouted { get; } = [];
+
+        /// <summary>Attached only while some socket is unrouted; otherwise the kernel picks by hash, as without it.</summary>
+        public ReuseportSteering? Steering { get; private set; }
+
+        [System.Runtime.Versioning.SupportedOSPlatformGuard("linux")]
+        public bool CanSteer => Shared is null && !_broken && OperatingSystem.IsLinux() && ReuseportSteering.Unavailable is null;
+
+        private bool _broken;
+
+        /// <summary>Steers new connections to the slots' sockets alone while any other is open (or about to be).</summary>
+        public void Route(Action<string>? failed, int extraUnrouted = 0)
+        {
+            if (!CanSteer)
+            {
+                return;
+            }
+            try
+            {
+                Steer(extraUnrouted);
+            }
+            catch (Exception e) when (e is IOException or SocketException)
+            {
+                // Never worth a crash: without steering clusterd works as it does where BPF is missing.
+                _broken = true;
+                foreach (var socket in PerSlot.Values.Concat(Unrouted).Take(1))
+                {
+                    ReuseportSteering.DetachAny(socket);
+                }
+                Steering?.Dispose();
+                failed?.Invoke($"{Address}: {e.Message}");
+            }
+        }
+
+        [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+        private void Steer(int extraUnrouted)
+        {
+            if (Unrouted.Count + extraUnrouted == 0 || PerSlot.Count == 0)
+            {
+                if (PerSlot.Count > 0)
+                {
+                    Steering?.Detach(PerSlot.Values.First());
+                }
+                else
+                {
+                    Steering?.Dispose();
+                }
+                return;
+            }
+            Steering ??= new ReuseportSteering();
+            Steering.Route(PerSlot.OrderBy(p => p.Key).Select(p => p.Value).ToArray());
+        }
     }
 }

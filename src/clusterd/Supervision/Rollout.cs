@@ -71,7 +71,7 @@ internal sealed class Rollout(GroupRuntime group, int maxSurge, int maxUnavailab
                 continue; // scaled away meanwhile
             }
             var old = Group.Workers[slot];
-            var replacement = new Worker(Group, slot) { IsSurge = true };
+            var replacement = new Worker(Group, slot) { IsSurge = true, OwnSockets = Group.Listeners.OpenForReplacement(slot) };
             Group.Surge.Add(replacement);
             _inFlight[slot] = (old, replacement);
             if (surging < maxSurge)
@@ -99,10 +99,22 @@ internal sealed class Rollout(GroupRuntime group, int maxSurge, int maxUnavailab
         {
             Group.Workers[slot] = replacement;
         }
+        if (replacement.OwnSockets is { } own)
+        {
+            // The slot's sockets become the replacement's; the old ones get no new connection from now on.
+            old.OwnSockets = Group.Listeners.Promote(slot, own);
+            replacement.OwnSockets = null;
+            if (!WorkerStateMachine.HasProcess(old.State))
+            {
+                Group.Listeners.CloseUnrouted(old.OwnSockets); // nobody left to accept what is queued there: move it on
+                old.OwnSockets = null;
+            }
+        }
         if (WorkerStateMachine.HasProcess(old.State) || old.State == WorkerState.Backoff)
         {
             Group.Retiring.Add(old);
-            WorkerStateMachine.Handle(host, old, WorkerInput.Stop);
+            // With its own sockets steered away it can finish what it has before the signal (drain_delay).
+            WorkerStateMachine.Handle(host, old, old.OwnSockets is null ? WorkerInput.Stop : WorkerInput.Drain);
         }
     }
 

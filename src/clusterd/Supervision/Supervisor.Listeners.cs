@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using Clusterd.Config;
+using Clusterd.Sockets;
 
 namespace Clusterd.Supervision;
 
@@ -22,4 +24,11 @@ internal sealed partial class Supervisor
         Volatile.Write(ref _listenerSockets, _groups.Values
             .SelectMany(g => g.Listeners.AllSockets().Select(s => new ListenerSocket(g.Name, s.Address.Text, s.Socket)))
             .ToArray());
+
+    private GroupListeners BindListeners(GroupConfig group)
+    {
+        var listeners = GroupListeners.Bind(group, _sockets);
+        listeners.SteeringFailed = why => LogSteeringFailed(group.Name, why);
+        return listeners;
+    }
 }

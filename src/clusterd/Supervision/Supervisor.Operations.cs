@@ -164,7 +164,7 @@ internal sealed partial class Supervisor
         {
             foreach (var config in plan.Added)
             {
-                added.Add(new GroupRuntime(config, GroupListeners.Bind(config, _sockets), generation: 1));
+                added.Add(new GroupRuntime(config, BindListeners(config), generation: 1));
             }
             foreach (var change in plan.Changed.Where(c => c.Rolls))
             {

@@ -102,7 +102,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             GroupListeners listeners;
             try
             {
-                listeners = GroupListeners.Bind(group, _sockets);
+                listeners = BindListeners(group);
             }
             catch
             {
@@ -163,6 +163,11 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 if (!WorkerStateMachine.Handle(this, we.Worker, we.Input, we.Arg, we.Text))
                 {
                     LogIgnoredInput(we.Worker.Group.Name, we.Worker.Slot, we.Input, we.Worker.State);
+                }
+                if (we.Worker.OwnSockets is { } own && !WorkerStateMachine.HasProcess(we.Worker.State))
+                {
+                    we.Worker.Group.Listeners.CloseUnrouted(own); // a retired worker is gone; or a replacement that never got ready
+                    we.Worker.OwnSockets = null;
                 }
                 if (we.Input == WorkerInput.Spawned)
                 {
@@ -285,7 +290,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     {
         var group = worker.Group;
         var config = worker.Config;
-        var listeners = group.Listeners.ForSlot(worker.Slot);
+        var listeners = worker.OwnSockets ?? group.Listeners.ForSlot(worker.Slot);
 
         var env = new Dictionary<string, string?>(_inheritedEnvironment, StringComparer.Ordinal);
         foreach (var (key, value) in config.Env)

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Clusterd.Config;
 
 namespace Clusterd.Supervision;
@@ -20,6 +21,12 @@ internal sealed class Worker(GroupRuntime group, int slot)
     /// not restarted: the rollout sees it stopped and aborts, leaving the old worker serving.
     /// </summary>
     public bool IsSurge { get; set; }
+
+    /// <summary>
+    /// Listeners of this process that are not (or no longer) its slot's: a replacement's own until it is promoted,
+    /// a retired worker's old ones while it drains. It is spawned with them; they close once it is gone (docs/adr/0004).
+    /// </summary>
+    public IReadOnlyList<Socket>? OwnSockets { get; set; }
 
     public WorkerState State { get; set; } = WorkerState.Stopped;
 

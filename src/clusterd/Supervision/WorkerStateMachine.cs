@@ -13,6 +13,7 @@ internal enum WorkerState
     Spawning,   // asked the launcher for a process; pid may not be known yet
     Starting,   // execve succeeded ("online"); waiting for READY=1 or min_uptime
     Ready,      // serving ("listening")
+    Draining,   // retired by a rollout: gets no new connection, finishes what it has; stop signal after drain_delay
     Stopping,   // stop signal sent; stop_timeout armed
     Killing,    // SIGKILL sent to the process group; waiting for the exit
     Backoff,    // between a death and the next spawn
@@ -30,6 +31,7 @@ internal enum WorkerInput
     NotifyWatchdog,
     Exited,         // Arg = waitpid's status word
     Stop,
+    Drain,          // a rollout retired it; its own sockets no longer get new connections
     StateTimer,
     WatchdogTimer,
 }
@@ -68,6 +70,7 @@ internal static class WorkerStateMachine
         WorkerState.Stopped => "stopped",
         WorkerState.Spawning or WorkerState.Starting => "starting",
         WorkerState.Ready => "ready",
+        WorkerState.Draining => "draining",
         WorkerState.Stopping or WorkerState.Killing => "stopping",
         WorkerState.Backoff => "backoff",
         WorkerState.Failed => "failed",
@@ -75,7 +78,7 @@ internal static class WorkerStateMachine
     };
 
     public static bool HasProcess(WorkerState state) =>
-        state is WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready or WorkerState.Stopping or WorkerState.Killing;
+        state is WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready or WorkerState.Draining or WorkerState.Stopping or WorkerState.Killing;
 
     /// <summary>Returns false when the input means nothing in the current state (it is then ignored).</summary>
     public static bool Handle(IWorkerHost host, Worker w, WorkerInput input, int arg = 0, string? text = null)
@@ -139,21 +142,35 @@ internal static class WorkerStateMachine
                 BeginStop(host, w, ExitReasons.ReadyTimeout, w.Config.StopSignal);
                 return true;
 
-            case (WorkerState.Ready, WorkerInput.NotifyWatchdog):
+            case (WorkerState.Ready or WorkerState.Draining, WorkerInput.NotifyWatchdog):
                 ArmWatchdog(host, w);
                 return true;
-            case (WorkerState.Ready, WorkerInput.WatchdogTimer):
+            case (WorkerState.Ready or WorkerState.Draining, WorkerInput.WatchdogTimer):
                 BeginStop(host, w, ExitReasons.Watchdog, SIGABRT); // as systemd does, so the worker can dump core
                 return true;
 
-            case (WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready, WorkerInput.Stop):
+            case (WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready or WorkerState.Draining, WorkerInput.Stop):
                 w.DesiredRunning = false;
+                BeginStop(host, w, ExitReasons.Stopped, w.Config.StopSignal);
+                return true;
+            case (WorkerState.Starting or WorkerState.Ready, WorkerInput.Drain) when w.Config.DrainDelay > TimeSpan.Zero:
+                w.DesiredRunning = false;
+                w.StopReason = ExitReasons.Stopped;
+                host.Record(w, LifecycleEventKinds.Disconnect, ExitReasons.Stopped);
+                SetState(host, w, WorkerState.Draining, $"no new connections; {w.Config.StopSignalName} in {w.Config.DrainDelay.TotalSeconds:0.###}s");
+                w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Config.DrainDelay);
+                return true;
+            case (WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready, WorkerInput.Drain):
+                w.DesiredRunning = false;
+                BeginStop(host, w, ExitReasons.Stopped, w.Config.StopSignal);
+                return true;
+            case (WorkerState.Draining, WorkerInput.StateTimer):
                 BeginStop(host, w, ExitReasons.Stopped, w.Config.StopSignal);
                 return true;
             case (WorkerState.Stopping or WorkerState.Killing, WorkerInput.Stop):
                 w.DesiredRunning = false; // already on its way down; only the outcome changes
                 return true;
-            case (WorkerState.Stopping or WorkerState.Killing, WorkerInput.Start):
+            case (WorkerState.Stopping or WorkerState.Killing or WorkerState.Draining, WorkerInput.Start):
                 w.DesiredRunning = true; // once it is down, the restart policy brings it back
                 return true;
             case (WorkerState.Backoff or WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready, WorkerInput.Start):
@@ -223,7 +240,10 @@ internal static class WorkerStateMachine
         {
             return; // Spawned will come back here once the pid is known
         }
-        host.Record(w, LifecycleEventKinds.Disconnect, reason);
+        if (w.State != WorkerState.Draining)
+        {
+            host.Record(w, LifecycleEventKinds.Disconnect, reason); // a draining worker disconnected when it began to drain
+        }
         host.Signal(w, signal);
         SetState(host, w, WorkerState.Stopping, reason);
         w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Config.StopTimeout);
@@ -333,7 +353,7 @@ internal static class WorkerStateMachine
     {
         w.StateTimer?.Dispose();
         w.StateTimer = null;
-        if (next != WorkerState.Ready)
+        if (next is not (WorkerState.Ready or WorkerState.Draining))
         {
             w.WatchdogTimer?.Dispose();
             w.WatchdogTimer = null;

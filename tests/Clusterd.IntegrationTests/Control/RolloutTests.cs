@@ -41,6 +41,41 @@ public class RolloutTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Restart_WorkersThatExitAtOnceOnSigterm_LoseNoRequestInFlight()
+    {
+        if (!OperatingSystem.IsLinux() || !Native.IsRoot)
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root on Linux: connection steering must be tested there");
+            return;
+        }
+        var port = Ports.Free();
+        // Each request takes 20 ms, so a worker signalled while it still gets connections always has some in flight.
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker("--exit-on-term"), 3, [$"127.0.0.1:{port}"], "reuseport"), output: null);
+        var before = await clusterd.WaitForEventAsync("listening", "web", count: 3);
+
+        OutcomeAndLoad result;
+        await using (var load = new Load(port, path: "/sleep?ms=20"))
+        {
+            await load.WaitForSuccessesAsync(100);
+            var restart = await clusterd.RequestAsync(new Request { Command = Commands.Restart, Group = "web" });
+            var afterRestart = load.Succeeded;
+            await load.WaitForSuccessesAsync(afterRestart + 100);
+            result = new OutcomeAndLoad(restart, load.Succeeded, load.Failures.ToArray(), load.ByGeneration.Keys.ToHashSet());
+        }
+
+        output.WriteLine($"{result.Succeeded} requests served during the test");
+        Assert.True(result.Restart.Ok, result.Restart.Error?.Message);
+        Assert.Empty(result.Failures);
+        Assert.Equal(new HashSet<string> { "1", "2" }, result.Generations);
+        Assert.All(before, b => Assert.False(Native.IsAlive(b.Pid)));
+        // Each old worker was disconnected (no new connections) before it was signalled, and exited as asked.
+        var events = clusterd.Events("web");
+        Assert.All(before, b => Assert.Contains(events, e => e.Event == "disconnect" && e.Pid == b.Pid));
+        Assert.All(events.Where(e => e.Event == "exit"), e => Assert.Equal("stopped", e.Reason));
+    }
+
+    [Fact]
     public async Task Restart_ReplacementCrashes_RolloutStopsAndOldWorkersKeepServing()
     {
         var port = Ports.Free();

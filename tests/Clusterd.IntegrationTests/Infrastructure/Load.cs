@@ -11,9 +11,9 @@ internal sealed class Load : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _loops;
 
-    public Load(int port, int concurrency = 4)
+    public Load(int port, int concurrency = 4, string path = "/")
     {
-        _loops = Enumerable.Range(0, concurrency).Select(_ => Task.Run(() => LoopAsync(port))).ToArray();
+        _loops = Enumerable.Range(0, concurrency).Select(_ => Task.Run(() => LoopAsync(port, path))).ToArray();
     }
 
     public long Succeeded => Interlocked.Read(ref _succeeded);
@@ -24,13 +24,13 @@ internal sealed class Load : IAsyncDisposable
 
     private long _succeeded;
 
-    private async Task LoopAsync(int port)
+    private async Task LoopAsync(int port, string path)
     {
         while (!_stop.IsCancellationRequested)
         {
             try
             {
-                var json = await Http.GetJsonAsync(port);
+                var json = await Http.GetJsonAsync(port, path);
                 Interlocked.Increment(ref _succeeded);
                 ByGeneration.AddOrUpdate(json.GetProperty("generation").GetString() ?? "?", 1, (_, n) => n + 1);
             }

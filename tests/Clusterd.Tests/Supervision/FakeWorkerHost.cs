@@ -71,7 +71,8 @@ internal sealed class FakeWorkerHost : IWorkerHost
             StopSignal: 15,
             StopSignalName: "SIGTERM",
             StopTimeout: TimeSpan.FromSeconds(10),
-            WatchdogTimeout: watchdog ?? TimeSpan.Zero);
+            WatchdogTimeout: watchdog ?? TimeSpan.Zero,
+            DrainDelay: TimeSpan.FromMilliseconds(100));
 
     public static Worker Worker(GroupConfig config) =>
         new GroupRuntime(config, GroupListeners.Bind(config), generation: 1).Workers[0];

@@ -148,6 +148,48 @@ public class WorkerStateMachineTests
     }
 
     [Fact]
+    public void Drain_SignalsOnlyAfterDrainDelay_ThenStopsWithoutRestart()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Drain);
+        Assert.Equal(WorkerState.Draining, w.State);
+        Assert.Empty(_host.Signals);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), _host.ArmedTimer(WorkerInput.StateTimer)!.Delay);
+        Assert.Single(_host.Events, e => e.Kind == LifecycleEventKinds.Disconnect);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+        Assert.Equal((WorkerState.Stopping, 15), (w.State, _host.Signals.Single()));
+        Assert.Single(_host.Events, e => e.Kind == LifecycleEventKinds.Disconnect); // once, when the draining began
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.ExitedWith(0));
+
+        Assert.Equal(WorkerState.Stopped, w.State);
+        Assert.Equal(1, _host.Spawns);
+        Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.Stopped);
+    }
+
+    [Fact]
+    public void Stop_WhileDraining_SignalsAtOnce()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Drain);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Stop);
+
+        Assert.Equal((WorkerState.Stopping, 15), (w.State, _host.Signals.Single()));
+    }
+
+    [Fact]
+    public void Drain_NoDrainDelay_IsAStop()
+    {
+        var w = StartReady(FakeWorkerHost.Group() with { DrainDelay = TimeSpan.Zero });
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Drain);
+
+        Assert.Equal((WorkerState.Stopping, 15), (w.State, _host.Signals.Single()));
+    }
+
+    [Fact]
     public void Stop_GracefulExit_RecordsStoppedAndDoesNotRestart()
     {
         var w = StartReady(FakeWorkerHost.Group());
