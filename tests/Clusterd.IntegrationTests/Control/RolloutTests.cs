@@ -17,15 +17,7 @@ public class RolloutTests(ITestOutputHelper output)
             Toml.Group("web", Toml.Worker(), 3, [$"127.0.0.1:{port}"], sharing), output: null);
         var before = await clusterd.WaitForEventAsync("listening", "web", count: 3);
 
-        OutcomeAndLoad result;
-        await using (var load = new Load(port))
-        {
-            await load.WaitForSuccessesAsync(200);
-            var restart = await clusterd.RequestAsync(new Request { Command = Commands.Restart, Group = "web" });
-            var afterRestart = load.Succeeded;
-            await load.WaitForSuccessesAsync(afterRestart + 200);
-            result = new OutcomeAndLoad(restart, load.Succeeded, load.Failures.ToArray(), load.ByGeneration.Keys.ToHashSet());
-        }
+        var result = await RestartUnderLoadAsync(clusterd, new Load(port), requestsEachSide: 200);
 
         output.WriteLine($"{result.Succeeded} requests served during the test");
         Assert.True(result.Restart.Ok, result.Restart.Error?.Message);
@@ -54,15 +46,7 @@ public class RolloutTests(ITestOutputHelper output)
             Toml.Group("web", Toml.Worker("--exit-on-term"), 3, [$"127.0.0.1:{port}"], "reuseport"), output: null);
         var before = await clusterd.WaitForEventAsync("listening", "web", count: 3);
 
-        OutcomeAndLoad result;
-        await using (var load = new Load(port, path: "/sleep?ms=20"))
-        {
-            await load.WaitForSuccessesAsync(100);
-            var restart = await clusterd.RequestAsync(new Request { Command = Commands.Restart, Group = "web" });
-            var afterRestart = load.Succeeded;
-            await load.WaitForSuccessesAsync(afterRestart + 100);
-            result = new OutcomeAndLoad(restart, load.Succeeded, load.Failures.ToArray(), load.ByGeneration.Keys.ToHashSet());
-        }
+        var result = await RestartUnderLoadAsync(clusterd, new Load(port, path: "/sleep?ms=20"), requestsEachSide: 100);
 
         output.WriteLine($"{result.Succeeded} requests served during the test");
         Assert.True(result.Restart.Ok, result.Restart.Error?.Message);
@@ -159,6 +143,18 @@ public class RolloutTests(ITestOutputHelper output)
         Assert.Equal(forksBeforeFirstStop, rollout.Take(firstStop).Count(e => e.Event == "fork"));
         Assert.Equal(4, clusterd.Events("web").Count(e => e.Event == "fork" && e["Generation"] == "2"));
         Assert.Equal(4, clusterd.Events("web").Count(e => e.Event == "exit" && e.Reason == "stopped"));
+    }
+
+    /// <summary>Runs <paramref name="load"/>, restarts "web" once that many requests went through, and stops it after as many more.</summary>
+    private static async Task<OutcomeAndLoad> RestartUnderLoadAsync(ClusterdProcess clusterd, Load load, int requestsEachSide)
+    {
+        await using (load)
+        {
+            await load.WaitForSuccessesAsync(requestsEachSide);
+            var restart = await clusterd.RequestAsync(new Request { Command = Commands.Restart, Group = "web" });
+            await load.WaitForSuccessesAsync(load.Succeeded + requestsEachSide);
+            return new OutcomeAndLoad(restart, load.Succeeded, load.Failures.ToArray(), load.ByGeneration.Keys.ToHashSet());
+        }
     }
 
     private sealed record OutcomeAndLoad(Response Restart, long Succeeded, string[] Failures, HashSet<string> Generations);
