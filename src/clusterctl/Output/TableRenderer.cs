@@ -21,6 +21,7 @@ internal sealed class TableRenderer(IReadOnlyList<string> headers)
     }
 
     /// <param name="painter">(column, text) → text with escape codes, or null for none.</param>
+    /// <remarks>The whole table is one write: stdout flushes after every call, and a table can be 1000 rows.</remarks>
     public void Write(TextWriter writer, string indent = "", Func<int, string, string>? painter = null)
     {
         var widths = new int[headers.Count];
@@ -28,27 +29,30 @@ internal sealed class TableRenderer(IReadOnlyList<string> headers)
         {
             widths[c] = Math.Max(headers[c].Length, _rows.Count == 0 ? 0 : _rows.Max(r => r[c].Length));
         }
-        WriteLine(writer, indent, [.. headers], widths, null);
+        var text = new System.Text.StringBuilder();
+        AppendLine(text, writer.NewLine, indent, [.. headers], widths, null);
         foreach (var row in _rows)
         {
-            WriteLine(writer, indent, row, widths, painter);
+            AppendLine(text, writer.NewLine, indent, row, widths, painter);
         }
+        writer.Write(text);
     }
 
-    private static void WriteLine(TextWriter writer, string indent, string[] cells, int[] widths, Func<int, string, string>? painter)
+    private static void AppendLine(System.Text.StringBuilder text, string newLine, string indent, string[] cells, int[] widths,
+        Func<int, string, string>? painter)
     {
-        var line = new System.Text.StringBuilder(indent);
+        text.Append(indent);
         for (var c = 0; c < cells.Length; c++)
         {
-            var text = cells[c];
+            var cell = cells[c];
             var last = c == cells.Length - 1;
-            line.Append(painter is null ? text : painter(c, text));
+            text.Append(painter is null ? cell : painter(c, cell));
             if (!last)
             {
                 // No padding after the last column: trailing spaces make golden files and copy-paste worse.
-                line.Append(' ', widths[c] - text.Length).Append(Gap);
+                text.Append(' ', widths[c] - cell.Length).Append(Gap);
             }
         }
-        writer.WriteLine(line.ToString());
+        text.Append(newLine);
     }
 }

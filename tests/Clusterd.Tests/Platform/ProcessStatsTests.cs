@@ -36,7 +36,7 @@ public class ProcessStatsTests
     public void TryParseStat_CommWithSpacesAndParens_CountsFieldsFromTheLastParen()
     {
         // Fields 14 (utime) = 250, 15 (stime) = 50, 24 (rss) = 1000 pages.
-        const string line = "1234 (a b) (c)) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 100 123456789 1000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
+        var line = "1234 (a b) (c)) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 100 123456789 1000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"u8;
 
         Assert.True(ProcessStats.TryParseStat(line, clockTicks: 100, pageSize: 4096, out var stat));
 
@@ -47,7 +47,7 @@ public class ProcessStatsTests
     [Fact]
     public void TryParseStat_Truncated_ReturnsFalse()
     {
-        Assert.False(ProcessStats.TryParseStat("1234 (x) S 1 2 3", 100, 4096, out _));
-        Assert.False(ProcessStats.TryParseStat("garbage", 100, 4096, out _));
+        Assert.False(ProcessStats.TryParseStat("1234 (x) S 1 2 3"u8, 100, 4096, out _));
+        Assert.False(ProcessStats.TryParseStat("garbage"u8, 100, 4096, out _));
     }
 }

@@ -12,6 +12,8 @@ namespace Clusterd.Control.Commands;
 /// </summary>
 internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : IControlCommand
 {
+    private static readonly ParallelOptions s_readStats = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+
     public string Name => Clusterd.Protocol.Messages.Commands.Status;
 
     public Task ExecuteAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
@@ -31,8 +33,19 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
             GroupState(g),
             g.Generation,
             g.Listen,
-            g.Workers.Select(w => ToWire(w, now)).ToArray())).ToArray());
+            ToWire(g.Workers, now))).ToArray());
         return connection.SendAsync(Response.Success(request.Id) with { Cluster = data }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Each worker's CPU and RSS is an open, read and close of /proc/PID/stat: ~10 µs of kernel time, so ~10 ms at 1000
+    /// workers even in C. Spread over the cores, the answer waits for a share of that instead of all of it.
+    /// </summary>
+    private static WorkerStatus[] ToWire(IReadOnlyList<WorkerSnapshot> workers, DateTimeOffset now)
+    {
+        var wire = new WorkerStatus[workers.Count];
+        Parallel.For(0, wire.Length, s_readStats, i => wire[i] = ToWire(workers[i], now));
+        return wire;
     }
 
     private static WorkerStatus ToWire(WorkerSnapshot w, DateTimeOffset now)
