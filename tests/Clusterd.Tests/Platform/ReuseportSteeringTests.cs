@@ -8,6 +8,7 @@ namespace Clusterd.Tests.Platform;
 public sealed class ReuseportSteeringTests : IDisposable
 {
     private readonly List<Socket> _sockets = [];
+    private readonly Dictionary<Socket, int> _accepted = [];
 
     public void Dispose()
     {
@@ -43,6 +44,11 @@ public sealed class ReuseportSteeringTests : IDisposable
 
         Assert.Equal(10, AcceptFrom([c], 10));
         Assert.False(left.Poll(0, SelectMode.SelectRead));
+
+        steering.Detach(c);            // the kernel's own choice again: by hash, among all of them
+        Connect(port, 40);
+        Assert.Equal(40, AcceptFrom([left, c], 40));
+        Assert.True(_accepted[left] > 0, "after Detach, every socket of the group gets connections again");
     }
 
     private Socket Listen(int port)
@@ -80,6 +86,7 @@ public sealed class ReuseportSteeringTests : IDisposable
             foreach (var l in ready)
             {
                 _sockets.Add(l.Accept());
+                _accepted[l] = _accepted.GetValueOrDefault(l) + 1;
                 accepted++;
             }
         }
