@@ -116,7 +116,7 @@ install: $(DIST)/clusterd $(DIST)/clusterctl $(DIST)/hello/hello
 deb: publish
 	packaging/deb/build-deb.sh "$(VERSION)" "$(DIST)" "$(DEB)"
 
-## bench: the whole benchmark harness (bench/), ~25 min; installs wrk/hyperfine/supervisor (apt) and PM2 (npm), writes BENCHMARKS.md
+## bench: the whole benchmark harness (bench/), ~30 min; installs wrk/hyperfine/supervisor (apt) and PM2 (npm), writes BENCHMARKS.md
 bench:
 	bench/run.sh
 

@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_all EXIT
 
-ROUNDS=${BENCH_ROUNDS:-5}
+ROUNDS=${BENCH_ROUNDS:-9}
 DURATION=${BENCH_DURATION:-6}
 CONNS=${BENCH_CONNS:-50}
 CONFIGS=(${BENCH_CONFIGS:-limit-reuseport limit-shared clusterd-reuseport clusterd-shared node-cluster pm2})
