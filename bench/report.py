@@ -271,7 +271,8 @@ if sc:
           f'its own plus **{per:.1f} per worker** with one listen address (the slot\'s `SO_REUSEPORT` socket and the '
           f'worker\'s stdout and stderr pipes) and one more per extra listen address in reuseport mode. So one clusterd can hold about **{(20000 - base) / per:,.0f} workers** '
           f'under 20000 (`workers` allows 4096 per group; two such groups would not fit). Transient: during a rolling '
-          f'restart each surge worker adds its pipes (the socket is the slot\'s own). The workers\' own limits are '
+          f'restart each surge worker adds its pipes and, where clusterd steers connections (reuseport, root: ADR 0004), '
+          f'its own socket per address until it is promoted; the retired worker\'s closes when it exits. The workers\' own limits are '
           f'theirs: each inherits clusterd\'s 20000 and holds its sockets and its connections.\n')
 
 # ---------------------------------------------------------------------------------------------------------------
