@@ -98,6 +98,14 @@ internal sealed partial class Supervisor
         Message = "the service manager passed a socket named '{Name}' that matches no group's listen address; closed it")]
     private partial void LogUnclaimedSocket(string name);
 
+    [LoggerMessage(EventId = 25, Level = LogLevel.Information,
+        Message = "rolling restarts of reuseport groups steer new connections away from the worker being replaced (BPF), which then has drain_delay to finish")]
+    private partial void LogSteeringAvailable();
+
+    [LoggerMessage(EventId = 26, Level = LogLevel.Information,
+        Message = "rolling restarts cannot steer new connections away from the worker being replaced ({Why}; it takes root, or CAP_BPF, on Linux >= 5.14): workers that do not drain on their stop signal may lose requests in flight")]
+    private partial void LogSteeringUnavailable(string why);
+
     [LoggerMessage(EventId = 24, Level = LogLevel.Warning,
         Message = "{Group}: cannot steer new connections away from retired workers any more ({Why}); rolling restarts now signal them as soon as their replacement is ready")]
     private partial void LogSteeringFailed(string group, string why);

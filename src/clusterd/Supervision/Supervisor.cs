@@ -124,6 +124,19 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         }
         var workerCount = _groups.Values.Sum(g => g.Workers.Count);
         LogStarting(config.Path, _groups.Count, workerCount);
+        if (config.Groups.Any(g => g.Sharing == SharingMode.ReusePort && g.Listen.Any(a => !a.IsUnix)))
+        {
+            // Said once, so an operator knows what a rolling restart will do with workers that do not drain.
+            var unavailable = OperatingSystem.IsLinux() ? ReuseportSteering.Unavailable : "Linux only";
+            if (unavailable is null)
+            {
+                LogSteeringAvailable();
+            }
+            else
+            {
+                LogSteeringUnavailable(unavailable);
+            }
+        }
         foreach (var worker in _groups.Values.SelectMany(g => g.Workers))
         {
             WorkerStateMachine.Handle(this, worker, WorkerInput.Start);
