@@ -42,9 +42,8 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
     public async Task PreNotify_TypeExecDropIn_ServesHelloAsNobody_ReloadScales_StopLeavesNothing()
     {
         await StartFreshAsync();
-        await _box.MustAsync("mkdir -p /etc/systemd/system/clusterd.service.d && " +
-            "printf '[Service]\\nType=exec\\nWatchdogSec=0\\n' > /etc/systemd/system/clusterd.service.d/50-pre-notify.conf && " +
-            "systemctl daemon-reload && systemctl enable --now clusterd");
+        await AddDropInAsync("50-pre-notify", "Type=exec", "WatchdogSec=0");
+        await _box.MustAsync("systemctl enable --now clusterd");
 
         await WaitForHelloWorkersAsync(2);
         await AssertHelloAnswersAsync();
@@ -111,9 +110,7 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
         await StartFreshAsync();
         // Docker 20.10 (Debian 12's) predates CAP_BPF and cannot grant it to the container, so the unit's CAP_BPF is
         // not there to keep; the kernel accepts CAP_SYS_ADMIN for the same bpf() calls. Bounding-set lines are ORed.
-        await _box.MustAsync("mkdir -p /etc/systemd/system/clusterd.service.d && " +
-            "printf '[Service]\\nCapabilityBoundingSet=CAP_SYS_ADMIN\\n' > /etc/systemd/system/clusterd.service.d/50-bpf.conf && " +
-            "systemctl daemon-reload");
+        await AddDropInAsync("50-bpf", "CapabilityBoundingSet=CAP_SYS_ADMIN");
         await StartShippedUnitAsync();
         await WaitForStatusAsync(ReadyCount(2));
         var journal = (await _box.MustAsync("journalctl -u clusterd --no-pager -o cat")).Trim();
@@ -152,6 +149,12 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
 
         await AssertStopLeavesNothingAsync();
     }
+
+    /// <summary>A [Service] drop-in for clusterd.service (ResetAsync removes them), then daemon-reload.</summary>
+    private async Task AddDropInAsync(string name, params string[] lines) =>
+        await _box.MustAsync("mkdir -p /etc/systemd/system/clusterd.service.d && " +
+            $"printf '[Service]\\n{string.Join("", lines.Select(l => l + "\\n"))}' > /etc/systemd/system/clusterd.service.d/{name}.conf && " +
+            "systemctl daemon-reload");
 
     private async Task StartFreshAsync()
     {
