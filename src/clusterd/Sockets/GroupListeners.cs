@@ -160,6 +160,7 @@ internal sealed class GroupListeners : IDisposable
         {
             return null;
         }
+        ForSlot(slot); // the slot's routed sockets must exist before their groups are steered to them
         var sockets = new Socket[Count];
         for (var i = 0; i < Count; i++)
         {
@@ -169,7 +170,6 @@ internal sealed class GroupListeners : IDisposable
                 sockets[i] = a.Shared;
                 continue;
             }
-            ForSlot(slot); // the routed one must exist before the group is steered to it
             a.Route(SteeringFailed, extraUnrouted: 1); // steer first: the socket bound next joins the group unrouted
             sockets[i] = Bind(a.Address, reusePort: true);
             a.Unrouted.Add(sockets[i]);
@@ -235,8 +235,9 @@ internal sealed class GroupListeners : IDisposable
     }
 
     /// <summary>
-    /// Closes a slot's own sockets (scale-down). Unless net.ipv4.tcp_migrate_req=1, Linux resets the connections
-    /// still queued on a closed SO_REUSEPORT socket.
+    /// Closes a slot's own sockets (scale-down). Where steering works they are steered away first, so the kernel moves
+    /// the connections still queued on them to the other slots; elsewhere, unless net.ipv4.tcp_migrate_req=1, Linux
+    /// resets them.
     /// </summary>
     public void ReleaseSlot(int slot)
     {
@@ -414,9 +415,9 @@ internal sealed class GroupListeners : IDisposable
             {
                 // Never worth a crash: without steering clusterd works as it does where BPF is missing.
                 _broken = true;
-                foreach (var socket in PerSlot.Values.Concat(Unrouted).Take(1))
+                if (PerSlot.Values.Concat(Unrouted).FirstOrDefault() is { } anyInGroup)
                 {
-                    ReuseportSteering.DetachAny(socket);
+                    ReuseportSteering.DetachAny(anyInGroup);
                 }
                 Steering?.Dispose();
                 failed?.Invoke($"{Address}: {e.Message}");

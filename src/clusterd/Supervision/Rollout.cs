@@ -104,11 +104,7 @@ internal sealed class Rollout(GroupRuntime group, int maxSurge, int maxUnavailab
             // The slot's sockets become the replacement's; the old ones get no new connection from now on.
             old.OwnSockets = Group.Listeners.Promote(slot, own);
             replacement.OwnSockets = null;
-            if (!WorkerStateMachine.HasProcess(old.State))
-            {
-                Group.Listeners.CloseUnrouted(old.OwnSockets); // nobody left to accept what is queued there: move it on
-                old.OwnSockets = null;
-            }
+            old.CloseOwnSocketsIfGone(); // if nobody is left to accept what is queued there, move it on
         }
         if (WorkerStateMachine.HasProcess(old.State) || old.State == WorkerState.Backoff)
         {

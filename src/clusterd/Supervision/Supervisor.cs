@@ -177,11 +177,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 {
                     LogIgnoredInput(we.Worker.Group.Name, we.Worker.Slot, we.Input, we.Worker.State);
                 }
-                if (we.Worker.OwnSockets is { } own && !WorkerStateMachine.HasProcess(we.Worker.State))
-                {
-                    we.Worker.Group.Listeners.CloseUnrouted(own); // a retired worker is gone; or a replacement that never got ready
-                    we.Worker.OwnSockets = null;
-                }
+                we.Worker.CloseOwnSocketsIfGone(); // a retired worker is gone, or a replacement that never got ready
                 if (we.Input == WorkerInput.Spawned)
                 {
                     _byPid[we.Worker.Pid] = we.Worker;

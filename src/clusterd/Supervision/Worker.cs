@@ -28,6 +28,16 @@ internal sealed class Worker(GroupRuntime group, int slot)
     /// </summary>
     public IReadOnlyList<Socket>? OwnSockets { get; set; }
 
+    /// <summary>Closes <see cref="OwnSockets"/> once no process of this worker can use them any more.</summary>
+    public void CloseOwnSocketsIfGone()
+    {
+        if (OwnSockets is { } own && !WorkerStateMachine.HasProcess(State))
+        {
+            Group.Listeners.CloseUnrouted(own);
+            OwnSockets = null;
+        }
+    }
+
     public WorkerState State { get; set; } = WorkerState.Stopped;
 
     public DateTimeOffset StateSince { get; set; }

@@ -149,10 +149,6 @@ internal static class WorkerStateMachine
                 BeginStop(host, w, ExitReasons.Watchdog, SIGABRT); // as systemd does, so the worker can dump core
                 return true;
 
-            case (WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready or WorkerState.Draining, WorkerInput.Stop):
-                w.DesiredRunning = false;
-                BeginStop(host, w, ExitReasons.Stopped, w.Config.StopSignal);
-                return true;
             case (WorkerState.Starting or WorkerState.Ready, WorkerInput.Drain) when w.Config.DrainDelay > TimeSpan.Zero:
                 w.DesiredRunning = false;
                 w.StopReason = ExitReasons.Stopped;
@@ -160,7 +156,8 @@ internal static class WorkerStateMachine
                 SetState(host, w, WorkerState.Draining, $"no new connections; {w.Config.StopSignalName} in {w.Config.DrainDelay.TotalSeconds:0.###}s");
                 w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Config.DrainDelay);
                 return true;
-            case (WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready, WorkerInput.Drain):
+            case (WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready or WorkerState.Draining, WorkerInput.Stop):
+            case (WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready, WorkerInput.Drain): // no drain_delay
                 w.DesiredRunning = false;
                 BeginStop(host, w, ExitReasons.Stopped, w.Config.StopSignal);
                 return true;
