@@ -6,6 +6,7 @@ internal static partial class Native
 {
     public const int SIGINT = 2;
     public const int SIGKILL = 9;
+    public const int SIGSTOP = 19;
     public const int SIGTERM = 15;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
@@ -16,18 +17,31 @@ internal static partial class Native
 
     public static bool IsRoot => GetEuid() == 0;
 
+    /// <summary>
+    /// Whether clusterd can steer connections here (root on Linux). A laptop without it skips the test; CI, root on
+    /// Linux, must not.
+    /// </summary>
+    public static bool SteeringTestable()
+    {
+        var testable = OperatingSystem.IsLinux() && IsRoot;
+        Assert.False(!testable && Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root on Linux: connection steering must be tested there");
+        return testable;
+    }
+
     /// <summary>True while a process with that pid exists and is not a zombie.</summary>
-    public static bool IsAlive(int pid)
+    public static bool IsAlive(int pid) => State(pid) is char state && state != 'Z';
+
+    /// <summary>The process's state letter from /proc (R, S, T for stopped, Z...), or null if it is gone.</summary>
+    public static char? State(int pid)
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var state = stat[(stat.LastIndexOf(')') + 2)..][0];
-            return state != 'Z';
+            return stat[(stat.LastIndexOf(')') + 2)..][0];
         }
         catch (IOException)
         {
-            return false;
+            return null;
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Clusterd.IntegrationTests.Infrastructure;
+using Clusterd.Protocol.Messages;
 using Xunit.Abstractions;
 
 namespace Clusterd.IntegrationTests.Supervision;
@@ -54,6 +55,65 @@ public class PortSharingTests(ITestOutputHelper output)
         var lines = await clusterd.WaitForAsync(e => e.EventId == LogEntry.WorkerOutput, count: 2);
 
         Assert.Equal(2, lines.Select(l => l["Line"]).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ScaleDown_ConnectionsQueuedOnTheRemovedSlot_AreServedByTheSlotLeft()
+    {
+        if (!Native.SteeringTestable())
+        {
+            return;
+        }
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker(), 2, [$"127.0.0.1:{port}"], "reuseport", "notify", "stop_timeout = \"1s\""), output);
+        var ready = await clusterd.WaitForEventAsync("listening", "web", count: 2);
+        var frozen = ready.Single(e => e.Slot == 1).Pid;
+        Native.Kill(frozen, Native.SIGSTOP); // slot 1 accepts nothing: what the kernel hashes to its socket stays queued there
+        await Wait.UntilAsync(() => Native.State(frozen) == 'T', "slot 1's worker stopped");
+
+        // 20 connections: about half land on slot 1's queue (all of them missing it has odds of 2^-20).
+        var clients = new List<Socket>();
+        for (var i = 0; i < 20; i++)
+        {
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            clients.Add(client);
+            await client.ConnectAsync(IPAddress.Loopback, port);
+            await client.SendAsync("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"u8.ToArray());
+        }
+        var scale = await clusterd.RequestAsync(new Request { Command = Commands.Scale, Group = "web", Count = 1 });
+        var answers = await Task.WhenAll(clients.Select(ReadToEndAsync));
+
+        Assert.True(scale.Ok, scale.Error?.Message);
+        Assert.All(answers, a => Assert.StartsWith("HTTP/1.1 200", a, StringComparison.Ordinal));
+        Assert.False(Native.IsAlive(frozen));
+        var survivor = ready.Single(e => e.Slot == 0).Pid;
+        Assert.All(answers, a => Assert.Contains($"\"pid\":{survivor}", a, StringComparison.Ordinal));
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+    }
+
+    /// <summary>Everything the server sends until it closes, or "" if it resets the connection.</summary>
+    private static async Task<string> ReadToEndAsync(Socket client)
+    {
+        using var cts = new CancellationTokenSource(Http.DefaultTimeout);
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        try
+        {
+            int n;
+            while ((n = await client.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
+            {
+                received.Write(buffer, 0, n);
+            }
+        }
+        catch (SocketException)
+        {
+            return "";
+        }
+        return System.Text.Encoding.ASCII.GetString(received.ToArray());
     }
 
     [Fact]
