@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
 
 namespace Clusterctl.Tests;
@@ -8,17 +9,17 @@ public sealed class StatusOutputTests
 {
     internal static readonly StatusData Snapshot = new(
     [
-        new GroupStatus("web", Desired: 3, Ready: 2, State: "degraded", Generation: 3, Listen: ["127.0.0.1:8080", "[::1]:8080"],
+        new GroupStatus("web", Desired: 3, Ready: 2, State: PublicGroupState.Degraded, Generation: 3, Listen: ["127.0.0.1:8080", "[::1]:8080"],
         [
-            new WorkerStatus(0, 41234, "ready", 3, 0, UptimeSeconds: 192.4, null, null, null, CpuSeconds: 1.254, RssBytes: 25_270_000, Status: "serving"),
-            new WorkerStatus(1, 41240, "ready", 3, 2, UptimeSeconds: 45, "crashed", null, 11, CpuSeconds: 0.1, RssBytes: 20_761_804, null),
-            new WorkerStatus(2, 0, "backoff", 3, 5, null, "exited", 1, null, null, null, null),
+            new WorkerStatus(0, 41234, PublicWorkerState.Ready, 3, 0, UptimeSeconds: 192.4, null, null, null, CpuSeconds: 1.254, RssBytes: 25_270_000, Status: "serving"),
+            new WorkerStatus(1, 41240, PublicWorkerState.Ready, 3, 2, UptimeSeconds: 45, "crashed", null, 11, CpuSeconds: 0.1, RssBytes: 20_761_804, null),
+            new WorkerStatus(2, 0, PublicWorkerState.Backoff, 3, 5, null, "exited", 1, null, null, null, null),
         ]),
-        new GroupStatus("jobs", Desired: 1, Ready: 1, State: "running", Generation: 1, Listen: [],
+        new GroupStatus("jobs", Desired: 1, Ready: 1, State: PublicGroupState.Running, Generation: 1, Listen: [],
         [
-            new WorkerStatus(0, 5120, "ready", 1, 0, UptimeSeconds: 93_784, null, null, null, CpuSeconds: 3600, RssBytes: 1_288_490_189, null),
+            new WorkerStatus(0, 5120, PublicWorkerState.Ready, 1, 0, UptimeSeconds: 93_784, null, null, null, CpuSeconds: 3600, RssBytes: 1_288_490_189, null),
         ]),
-        new GroupStatus("batch", Desired: 0, Ready: 0, State: "stopped", Generation: 2, Listen: [], []),
+        new GroupStatus("batch", Desired: 0, Ready: 0, State: PublicGroupState.Stopped, Generation: 2, Listen: [], []),
     ]);
 
     private static async Task<Cli.Result> StatusAsync(params string[] extra)

@@ -41,21 +41,19 @@ public sealed record VersionInfo(string Version, int Protocol, int Pid, DateTime
 
 public sealed record StatusData(IReadOnlyList<GroupStatus> Groups);
 
-/// <param name="State">running (all desired workers ready), degraded, starting, stopped, or failed.</param>
 public sealed record GroupStatus(
     string Name,
     int Desired,
     int Ready,
-    string State,
+    PublicGroupState State,
     int Generation,
     IReadOnlyList<string> Listen,
     IReadOnlyList<WorkerStatus> Workers);
 
-/// <param name="State">starting, ready, stopping, backoff, failed, stopped.</param>
 public sealed record WorkerStatus(
     int Slot,
     int Pid,
-    string State,
+    PublicWorkerState State,
     int Generation,
     int Restarts,
     double? UptimeSeconds,

@@ -1,3 +1,5 @@
+using Clusterd.Protocol;
+
 namespace Clusterctl.Output;
 
 /// <summary>SGR colours for states; applied after alignment so escape codes never count towards a column's width.</summary>
@@ -10,13 +12,20 @@ internal static class Ansi
     private const string Dim = "\u001b[2m";
     private const string Bold = "\u001b[1m";
 
-    public static string ForState(string state) => state switch
+    public static string ForState(PublicWorkerState state) => state switch
     {
-        "ready" or "running" => Green,
-        "starting" or "draining" or "stopping" or "degraded" or "backoff" => Yellow,
-        "failed" => Red,
-        "stopped" => Dim,
-        _ => "",
+        PublicWorkerState.Ready => Green,
+        PublicWorkerState.Failed => Red,
+        PublicWorkerState.Stopped => Dim,
+        _ => Yellow, // on its way somewhere: starting, draining, stopping, backoff
+    };
+
+    public static string ForState(PublicGroupState state) => state switch
+    {
+        PublicGroupState.Running => Green,
+        PublicGroupState.Failed => Red,
+        PublicGroupState.Stopped => Dim,
+        _ => Yellow,
     };
 
     public static string Paint(string text, string sgr, bool enabled) =>

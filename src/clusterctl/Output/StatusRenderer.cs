@@ -1,4 +1,5 @@
 using System.Globalization;
+using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
 
 namespace Clusterctl.Output;
@@ -36,7 +37,7 @@ internal static class StatusRenderer
 
     private static void WriteGroup(TextWriter writer, GroupStatus group, bool color)
     {
-        var header = $"{Ansi.Strong(group.Name, color)}  {Ansi.Paint(group.State, Ansi.ForState(group.State), color)}  "
+        var header = $"{Ansi.Strong(group.Name, color)}  {Ansi.Paint(group.State.Name(), Ansi.ForState(group.State), color)}  "
             + Formats.Invariant($"{group.Ready}/{group.Desired} ready  generation {group.Generation}");
         if (group.Listen.Count > 0)
         {
@@ -54,13 +55,13 @@ internal static class StatusRenderer
             table.AddRow(
                 w.Slot.ToString(CultureInfo.InvariantCulture),
                 w.Pid > 0 ? w.Pid.ToString(CultureInfo.InvariantCulture) : Formats.None,
-                w.State,
+                w.State.Name(),
                 Formats.Uptime(w.UptimeSeconds),
                 w.Restarts.ToString(CultureInfo.InvariantCulture),
                 Formats.LastExit(w.LastExit, w.LastExitCode, w.LastExitSignal),
                 Formats.CpuSeconds(w.CpuSeconds),
                 Formats.Bytes(w.RssBytes));
         }
-        table.Write(writer, "  ", color ? (column, text) => column == StateColumn ? Ansi.Paint(text, Ansi.ForState(text), true) : text : null);
+        table.Write(writer, "  ", color ? (column, text) => column == StateColumn ? Ansi.Paint(text, Ansi.ForState(PublicStates.Workers.First(s => s.Name() == text)), true) : text : null);
     }
 }

@@ -38,9 +38,6 @@ internal sealed class ClusterdMetrics : IDisposable, Clusterd.Hosting.IReloadLis
     public const string ConfigReloads = "clusterd_config_reloads";
     public const string BuildInfo = "clusterd_build_info";
 
-    /// <summary>The public worker states (WorkerStateMachine.PublicState); each is reported for every group, 0 or not.</summary>
-    public static readonly IReadOnlyList<string> States = ["starting", "ready", "draining", "stopping", "backoff", "failed", "stopped"];
-
     public static readonly IReadOnlyList<string> EventKinds =
     [
         LifecycleEventKinds.Fork, LifecycleEventKinds.Online, LifecycleEventKinds.Listening, LifecycleEventKinds.Disconnect,
@@ -227,7 +224,7 @@ internal sealed class ClusterdMetrics : IDisposable, Clusterd.Hosting.IReloadLis
 
     private List<Measurement<int>> ObserveWorkers() =>
         _snapshot().Groups
-            .SelectMany(g => States.Select(state => new Measurement<int>(g.Workers.Count(w => w.State == state), Group(g.Name), new("state", state))))
+            .SelectMany(g => PublicStates.Workers.Select(state => new Measurement<int>(g.Workers.Count(w => w.State == state), Group(g.Name), new("state", state.Name()))))
             .ToList();
 
     private List<Measurement<int>> ObserveGroups(Func<GroupSnapshot, int> value) =>

@@ -1,3 +1,5 @@
+using Clusterd.Protocol;
+
 namespace Clusterd.Supervision;
 
 /// <summary>
@@ -9,13 +11,15 @@ internal sealed record ClusterSnapshot(DateTimeOffset Taken, IReadOnlyList<Group
     public static readonly ClusterSnapshot Empty = new(DateTimeOffset.MinValue, []);
 }
 
-internal sealed record GroupSnapshot(string Name, int Desired, bool Stopped, int Ready, int Generation, IReadOnlyList<string> Listen, IReadOnlyList<WorkerSnapshot> Workers);
+internal sealed record GroupSnapshot(string Name, int Desired, bool Stopped, int Ready, int Generation, IReadOnlyList<string> Listen, IReadOnlyList<WorkerSnapshot> Workers)
+{
+    public PublicGroupState State => PublicStates.OfGroup(Stopped, Ready, Desired, Workers.Select(w => w.State));
+}
 
-/// <param name="State">The public state: starting, ready, stopping, backoff, failed, stopped.</param>
 internal sealed record WorkerSnapshot(
     int Slot,
     int Pid,
-    string State,
+    PublicWorkerState State,
     int Generation,
     int Restarts,
     DateTimeOffset? SpawnedAt,

@@ -244,7 +244,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 Interlocked.Read(ref w.DroppedOutputLines))).ToArray())).ToArray();
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
         Volatile.Write(ref _snapshot, snapshot);
-        if (!_started.Task.IsCompleted && snapshot.Groups.All(g => g.Stopped || g.Ready >= g.Desired || g.Workers.Any(w => w.State == "failed")))
+        if (!_started.Task.IsCompleted && snapshot.Groups.All(g => g.Stopped || g.Ready >= g.Desired || g.Workers.Any(w => w.State == PublicWorkerState.Failed)))
         {
             _started.TrySetResult();
         }

@@ -65,15 +65,15 @@ internal static class WorkerStateMachine
     // After SIGKILL a process can only linger in uninterruptible sleep; say so once, keep waiting.
     private static readonly TimeSpan s_killGrace = TimeSpan.FromSeconds(5);
 
-    public static string PublicState(WorkerState state) => state switch
+    public static PublicWorkerState PublicState(WorkerState state) => state switch
     {
-        WorkerState.Stopped => "stopped",
-        WorkerState.Spawning or WorkerState.Starting => "starting",
-        WorkerState.Ready => "ready",
-        WorkerState.Draining => "draining",
-        WorkerState.Stopping or WorkerState.Killing => "stopping",
-        WorkerState.Backoff => "backoff",
-        WorkerState.Failed => "failed",
+        WorkerState.Stopped => PublicWorkerState.Stopped,
+        WorkerState.Spawning or WorkerState.Starting => PublicWorkerState.Starting,
+        WorkerState.Ready => PublicWorkerState.Ready,
+        WorkerState.Draining => PublicWorkerState.Draining,
+        WorkerState.Stopping or WorkerState.Killing => PublicWorkerState.Stopping,
+        WorkerState.Backoff => PublicWorkerState.Backoff,
+        WorkerState.Failed => PublicWorkerState.Failed,
         _ => throw new ArgumentOutOfRangeException(nameof(state)),
     };
 

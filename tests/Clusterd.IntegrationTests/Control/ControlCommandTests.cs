@@ -23,9 +23,9 @@ public class ControlCommandTests(ITestOutputHelper output)
         Assert.Equal(clusterd.Pid, version.Version!.Pid);
         Assert.Equal(ProtocolVersion.Current, version.Version.Protocol);
         var web = Assert.Single(status.Cluster!.Groups);
-        Assert.Equal(("web", 2, 2, "running"), (web.Name, web.Desired, web.Ready, web.State));
+        Assert.Equal(("web", 2, 2, PublicGroupState.Running), (web.Name, web.Desired, web.Ready, web.State));
         Assert.Equal(ready.Select(r => r.Pid).Order(), web.Workers.Select(w => w.Pid).Order());
-        Assert.All(web.Workers, w => Assert.Equal("ready", w.State));
+        Assert.All(web.Workers, w => Assert.Equal(PublicWorkerState.Ready, w.State));
         Assert.All(web.Workers, w => Assert.True(w.RssBytes > 0 && w.UptimeSeconds >= 0 && w.CpuSeconds >= 0));
     }
 
@@ -75,10 +75,10 @@ public class ControlCommandTests(ITestOutputHelper output)
         var afterStart = await clusterd.RequestAsync(new Request { Command = Commands.Status });
 
         Assert.True(stop.Ok, stop.Error?.Message);
-        Assert.Equal("stopped", afterStop.Cluster!.Groups[0].State);
-        Assert.All(afterStop.Cluster.Groups[0].Workers, w => Assert.Equal("stopped", w.State));
+        Assert.Equal(PublicGroupState.Stopped, afterStop.Cluster!.Groups[0].State);
+        Assert.All(afterStop.Cluster.Groups[0].Workers, w => Assert.Equal(PublicWorkerState.Stopped, w.State));
         Assert.True(start.Ok, start.Error?.Message);
-        Assert.Equal("running", afterStart.Cluster!.Groups[0].State);
+        Assert.Equal(PublicGroupState.Running, afterStart.Cluster!.Groups[0].State);
         Assert.Equal(4, clusterd.Events("web").Count(e => e.Event == "fork"));
     }
 

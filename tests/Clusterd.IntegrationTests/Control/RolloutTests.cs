@@ -26,7 +26,7 @@ public class RolloutTests(ITestOutputHelper output)
         var status = await clusterd.RequestAsync(new Request { Command = Commands.Status });
         var web = status.Cluster!.Groups[0];
         Assert.Equal(3, web.Workers.Count);
-        Assert.All(web.Workers, w => Assert.Equal((2, "ready"), (w.Generation, w.State)));
+        Assert.All(web.Workers, w => Assert.Equal((2, PublicWorkerState.Ready), (w.Generation, w.State)));
         Assert.DoesNotContain(web.Workers, w => before.Any(b => b.Pid == w.Pid));
         Assert.All(before, b => Assert.False(Native.IsAlive(b.Pid)));
         Assert.All(clusterd.Events("web").Where(e => e.Event == "exit"), e => Assert.Equal("stopped", e.Reason));
@@ -76,7 +76,7 @@ public class RolloutTests(ITestOutputHelper output)
             Assert.Contains("slot 0", restart.Error.Message, StringComparison.Ordinal);
             var status = await clusterd.RequestAsync(new Request { Command = Commands.Status });
             var web = status.Cluster!.Groups[0];
-            Assert.Equal(before.Select(b => b.Pid).Order(), web.Workers.Where(w => w.State == "ready").Select(w => w.Pid).Order());
+            Assert.Equal(before.Select(b => b.Pid).Order(), web.Workers.Where(w => w.State == PublicWorkerState.Ready).Select(w => w.Pid).Order());
             Assert.Equal(1, web.Generation);
             Assert.Equal(200, (await Http.GetAsync(port)).Status);
             Assert.Equal(1, clusterd.Events("web").Count(e => e.Event == "exit")); // only the replacement died

@@ -30,11 +30,11 @@ public sealed class ClusterdMetricsTests : IDisposable
     private void Append(string kind, int slot = 0, string? reason = null, double atSeconds = 0, string group = "web") =>
         _journal.Append(seq => new LifecycleEvent(seq, s_t0.AddSeconds(atSeconds), kind, group, slot, 100 + slot, 1, reason));
 
-    private static WorkerSnapshot Worker(int slot, string state, int pid = 0) =>
+    private static WorkerSnapshot Worker(int slot, PublicWorkerState state, int pid = 0) =>
         new(slot, pid, state, 1, 0, null, null, null, null, null, null, 0);
 
     private static GroupSnapshot Group(string name, int desired, params WorkerSnapshot[] workers) =>
-        new(name, desired, false, workers.Count(w => w.State == "ready"), 1, [], workers);
+        new(name, desired, false, workers.Count(w => w.State == PublicWorkerState.Ready), 1, [], workers);
 
     /// <summary>Every measurement of one instrument of this test's meter, with its tags as "k=v,k=v" (sorted).</summary>
     private List<(string Tags, double Value)> Collect(string instrument)
@@ -96,11 +96,11 @@ public sealed class ClusterdMetricsTests : IDisposable
     [Fact]
     public void Workers_ReportEveryStateOfEveryGroup_ZeroIncluded()
     {
-        _snapshot = new ClusterSnapshot(s_t0, [Group("web", 3, Worker(0, "ready", 10), Worker(1, "ready", 11), Worker(2, "backoff"))]);
+        _snapshot = new ClusterSnapshot(s_t0, [Group("web", 3, Worker(0, PublicWorkerState.Ready, 10), Worker(1, PublicWorkerState.Ready, 11), Worker(2, PublicWorkerState.Backoff))]);
 
         var workers = Collect(ClusterdMetrics.Workers);
 
-        Assert.Equal(ClusterdMetrics.States.Count, workers.Count);
+        Assert.Equal(PublicStates.Workers.Count, workers.Count);
         Assert.Equal(2, Value(ClusterdMetrics.Workers, "group=web,state=ready"));
         Assert.Equal(1, Value(ClusterdMetrics.Workers, "group=web,state=backoff"));
         Assert.Equal(0, Value(ClusterdMetrics.Workers, "group=web,state=failed"));
@@ -134,7 +134,7 @@ public sealed class ClusterdMetricsTests : IDisposable
     [Fact]
     public void CpuAndMemory_ReadPerSlotFromTheWorkersPid()
     {
-        _snapshot = new ClusterSnapshot(s_t0, [Group("web", 2, Worker(0, "ready", Environment.ProcessId), Worker(1, "backoff"))]);
+        _snapshot = new ClusterSnapshot(s_t0, [Group("web", 2, Worker(0, PublicWorkerState.Ready, Environment.ProcessId), Worker(1, PublicWorkerState.Backoff))]);
 
         var memory = Collect(ClusterdMetrics.WorkerResidentMemory);
         var cpu = Collect(ClusterdMetrics.WorkerCpu);

@@ -30,7 +30,7 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
             g.Name,
             g.Desired,
             g.Ready,
-            GroupState(g),
+            g.State,
             g.Generation,
             g.Listen,
             ToWire(g.Workers, now))).ToArray());
@@ -61,12 +61,4 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
             w.SpawnedAt is { } spawned ? Math.Round((now - spawned).TotalSeconds, 3) : null,
             w.LastExitReason, w.LastExitCode, w.LastExitSignal, cpu, rss, w.Status);
     }
-
-    /// <summary>running: every desired worker ready; degraded: fewer; failed: a slot gave up; stopped: by an operator.</summary>
-    public static string GroupState(GroupSnapshot g) =>
-        g.Stopped ? "stopped"
-        : g.Workers.Any(w => w.State == "failed") ? "failed"
-        : g.Ready >= g.Desired ? "running"
-        : g.Workers.All(w => w.State is "starting") ? "starting"
-        : "degraded";
 }
