@@ -93,6 +93,9 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "getpwnam_r", StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial int getpwnam_r(string name, Passwd* pwd, byte* buf, nint buflen, Passwd** result);
 
+    [LibraryImport(Libc, EntryPoint = "getpwuid_r")]
+    internal static unsafe partial int getpwuid_r(uint uid, Passwd* pwd, byte* buf, nint buflen, Passwd** result);
+
     [LibraryImport(Libc, EntryPoint = "getgrnam_r", StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial int getgrnam_r(string name, Group* grp, byte* buf, nint buflen, Group** result);
 

@@ -13,7 +13,7 @@ namespace Clusterd.Supervision;
 /// Linux's parent-death signal fires when the *thread* that forked the child exits, so a thread-pool thread
 /// retiring would SIGKILL healthy workers.
 /// </summary>
-internal sealed class ProcessWorkerLauncher : IDisposable
+internal sealed class ProcessWorkerLauncher : IWorkerLauncher
 {
     private readonly BlockingCollection<LaunchSpec> _queue = new();
     private readonly Action<SupervisorEvent> _post;
@@ -50,15 +50,44 @@ internal sealed class ProcessWorkerLauncher : IDisposable
             {
                 Spawn(spec);
             }
-            catch (Exception e) when (e is IOException or SocketException or InvalidOperationException or ObjectDisposedException)
+            catch (SpawnRefusedException e)
             {
                 _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.SpawnFailed, Text: e.Message));
+            }
+            catch (Exception e)
+            {
+                // Whatever went wrong, this thread must live on: its end would SIGKILL every worker it started
+                // (the parent-death signal is per thread). A failure we cannot name is worth another try.
+                var transient = e is not ErrnoException errno || Errno.IsTransient(errno.Errno);
+                _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.SpawnFailed, Text: e.Message, Transient: transient));
             }
         }
     }
 
+    /// <summary>The user and group a worker runs as, resolved here (NSS may be slow) and only when clusterd can switch to them.</summary>
+    private static (UserIdentity? User, uint? Gid) ResolveIdentity(LaunchSpec spec)
+    {
+        if (!UserDatabase.IsRoot)
+        {
+            return (null, null); // the config was refused at start if it asked for a user; see ConfigPreflight
+        }
+        UserIdentity? user = null;
+        if (spec.User is not null)
+        {
+            user = UserDatabase.LookupUser(spec.User) ?? throw new SpawnRefusedException($"no such user '{spec.User}'");
+        }
+        var gid = user?.Gid;
+        if (spec.Group is not null)
+        {
+            gid = UserDatabase.LookupGroup(spec.Group) ?? throw new SpawnRefusedException($"no such group '{spec.Group}'");
+        }
+        return (user, gid);
+    }
+
     private void Spawn(LaunchSpec spec)
     {
+        var (user, gid) = ResolveIdentity(spec);
+        var environment = WorkerEnvironment.Build(WorkerEnvironment.Inherited, user, spec.Configured, spec.Contract);
         var (statusParent, statusChild) = Descriptors.CreateSocketPair();
         var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
         var (stderrRead, stderrWrite) = Descriptors.CreatePipe();
@@ -69,9 +98,9 @@ internal sealed class ProcessWorkerLauncher : IDisposable
                 Environment.ProcessId,
                 (int)statusChild.DangerousGetHandle(),
                 spec.Listeners.Select(s => (int)s.SafeHandle.DangerousGetHandle()).ToArray(),
-                spec.Uid, spec.Gid, spec.User, spec.Cwd, spec.Argv);
+                user?.Uid, gid, user?.Name, spec.Cwd, spec.Argv);
             string[] argv = [_self.Path, .. _self.Prefix, .. ExecShim.Format(options)];
-            var env = spec.Environment.Where(e => e.Value is not null).Select(e => $"{e.Key}={e.Value}").ToArray();
+            var env = environment.Select(e => $"{e.Key}={e.Value}").ToArray();
 
             // The inheritance window: only this thread spawns, so these fds reach this child and no other.
             foreach (var socket in spec.Listeners)
@@ -109,7 +138,7 @@ internal sealed class ProcessWorkerLauncher : IDisposable
 
         var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         _reaper.Watch(pid, status => exited.TrySetResult(status));
-        _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Spawned, pid));
+        _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Spawned, pid, Process: new ProcessGroup(pid)));
         _output.Capture(spec.Worker, pid, new AnonymousPipeClientStream(PipeDirection.In, stdoutRead), "stdout");
         _output.Capture(spec.Worker, pid, new AnonymousPipeClientStream(PipeDirection.In, stderrRead), "stderr");
         _ = WatchAsync(spec.Worker, spec.Incarnation, statusParent, exited.Task);
@@ -155,3 +184,6 @@ internal sealed class ProcessWorkerLauncher : IDisposable
         _reaper.Dispose();
     }
 }
+
+/// <summary>A spawn that cannot work as configured (no such user or group): the slot fails instead of retrying.</summary>
+internal sealed class SpawnRefusedException(string message) : Exception(message);

@@ -85,6 +85,18 @@ internal sealed partial class Supervisor
         Message = "{Group}/{Slot}: {Input} arrived in state {State}; this probably indicates a bug in clusterd")]
     private partial void LogIgnoredInput(string group, int slot, WorkerInput input, WorkerState state);
 
+    [LoggerMessage(EventId = 14, Level = LogLevel.Error,
+        Message = "handling {Event} failed; carrying on without it. This probably indicates a bug in clusterd")]
+    private partial void LogEventFailed(Exception e, string @event);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Error,
+        Message = "recovering from a failed event failed too; carrying on. This probably indicates a bug in clusterd")]
+    private partial void LogRecoveryFailed(Exception e);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning,
+        Message = "{Group}/{Slot}: a spawn completed after the slot had given up on it (ready_timeout); killing its process {Pid}")]
+    private partial void LogKillingStaleSpawn(string group, int slot, int pid);
+
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "{Group}/{Slot}: could not send signal {Signal} to pid {Pid}")]
     private partial void LogSignalFailed(string group, int slot, int pid, int signal);
 
