@@ -72,6 +72,9 @@ internal static partial class Interop
 
     internal const nint SIG_DFL = 0;
 
+    [LibraryImport(Libc, EntryPoint = "sigaction", SetLastError = true)]
+    internal static unsafe partial int sigaction(int signum, byte* action, byte* oldAction);
+
     [LibraryImport(Libc, EntryPoint = "sigprocmask", SetLastError = true)]
     internal static partial int sigprocmask(int how, ReadOnlySpan<byte> set, nint oldset);
 

@@ -10,6 +10,9 @@ namespace Clusterd.Supervision;
 /// </summary>
 internal interface IWorkerLauncher : IDisposable
 {
+    /// <summary>What contains a worker's processes here (a cgroup each, or the process group), for the start log.</summary>
+    string Containment { get; }
+
     void Launch(LaunchSpec spec);
 }
 

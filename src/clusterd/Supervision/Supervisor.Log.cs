@@ -8,6 +8,9 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "clusterd started on {ConfigPath}: {Groups} groups, {Workers} workers")]
     private partial void LogStarting(string configPath, int groups, int workers);
 
+    [LoggerMessage(EventId = 27, Level = LogLevel.Information, Message = "a worker and everything it starts are contained by {Containment}")]
+    private partial void LogContainment(string containment);
+
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "stopping: asking {Running} workers to stop")]
     private partial void LogStopping(int running);
 

@@ -45,7 +45,8 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         StartedAt = time.GetUtcNow();
         Logs = new WorkerLogBook(time);
         _output = new OutputCapture(loggers.CreateLogger("clusterd.worker"), Logs);
-        _launcher = (launcher ?? ((post, output) => new ProcessWorkerLauncher(post, output)))(Post, _output);
+        _launcher = (launcher ?? ((post, output) =>
+            new ProcessWorkerLauncher(post, output, loggers.CreateLogger("clusterd.launcher"), reapOrphans: true)))(Post, _output);
         if (OperatingSystem.IsLinux())
         {
             _notify = NotifySocket.Open((pid, message) => Post(new NotifyEvent(pid, message)));
@@ -117,6 +118,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         }
         var workerCount = _groups.Values.Sum(g => g.Workers.Count);
         LogStarting(config.Path, _groups.Count, workerCount);
+        LogContainment(_launcher.Containment);
         if (config.Groups.Any(g => g.Sharing == SharingMode.ReusePort && g.Listen.Any(a => !a.IsUnix)))
         {
             // Said once, so an operator knows what a rolling restart will do with workers that do not drain.

@@ -27,6 +27,8 @@ internal sealed class FakeLauncher(Action<SupervisorEvent> post) : IWorkerLaunch
         }
     }
 
+    public string Containment => "nothing: no process is started";
+
     public void Launch(LaunchSpec spec)
     {
         if (Fault?.Invoke(spec) is { } fault)
