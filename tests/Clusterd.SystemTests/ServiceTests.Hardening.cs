@@ -4,13 +4,15 @@ using System.Text.RegularExpressions;
 namespace Clusterd.SystemTests;
 
 /// <summary>
-/// What clusterd.service's hardening gives the running clusterd and its workers (docs/security.md, "Service unit").
+/// What clusterd.service's hardening gives the running clusterd and its workers (docs/security.md, "Service unit"),
+/// and what its cgroup delegation lets a process in the unit's sandbox do (per-worker cgroups, ADR 0005).
 /// </summary>
 public sealed partial class ServiceTests
 {
     // capability.h: CAP_CHOWN 0, CAP_KILL 5, CAP_SETGID 6, CAP_SETUID 7, CAP_NET_BIND_SERVICE 10; CAP_BPF 39.
     private const ulong UnitCapabilities = 1UL << 0 | 1UL << 5 | 1UL << 6 | 1UL << 7 | 1UL << 10;
     private const ulong CapBpf = 1UL << 39;
+    private const string CgroupProbe = "/usr/local/lib/clusterd-cgroup-probe.sh";
 
     [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
     public async Task ShippedUnit_Running_KeepsOnlyTheCapabilitiesLimitsAndPathsTheUnitNames()
@@ -40,6 +42,8 @@ public sealed partial class ServiceTests
         Assert.Equal((limit, limit), await OpenFilesLimitAsync("$(systemctl show -P MainPID clusterd)"));
         Assert.Equal((limit, limit), await OpenFilesLimitAsync("$(pgrep -n -x hello)"));
 
+        Assert.Equal("Delegate=yes\nDelegateControllers=memory pids\nOOMPolicy=continue",
+            (await _box.MustAsync("systemctl show -p Delegate -p DelegateControllers -p OOMPolicy clusterd | sort")).Trim());
         Assert.Equal("drwxr-x--x root clusterd", (await _box.MustAsync("stat -c '%A %U %G' /run/clusterd")).Trim());
         Assert.Equal("drwxr-x--- root clusterd", (await _box.MustAsync("stat -c '%A %U %G' /var/log/clusterd")).Trim());
         // In clusterd's mount namespace (ProtectSystem=strict, ProtectHome=read-only): its log directory and a private
@@ -67,8 +71,73 @@ public sealed partial class ServiceTests
 
         var level = ExposureLevel().Match(analysis);
         Assert.True(level.Success, analysis);
-        Assert.True(level.Groups["level"].Value == "3.0", analysis);
+        Assert.True(level.Groups["level"].Value == "3.2", analysis);
     }
+
+    /// <summary>
+    /// The unit's main process, in the unit's sandbox, does with its delegated cgroup what clusterd does: moves itself
+    /// into `supervisor`, makes `workers/probe`, puts a process in it, reads cgroup.events and cpu.stat (memory.max
+    /// where cgroup v2 has the controller), kills it with cgroup.kill and removes the cgroup. systemd runs
+    /// ExecReload= in `.control`, beside clusterd's cgroups, and removes the whole subtree when the unit stops.
+    /// </summary>
+    [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
+    public async Task DelegatedCgroup_ProbeAsTheUnitsMainProcess_MakesKillsAndRemovesAWorkerCgroup()
+    {
+        await StartFreshAsync();
+        await InstallCgroupProbeAsync();
+        var cursor = await JournalCursorAsync();
+
+        await _box.MustAsync("systemctl start clusterd");
+        var journal = await WaitForJournalAsync(cursor, "cgroup-probe: ok");
+        await _box.MustAsync("systemctl reload clusterd");
+        var reload = await WaitForJournalAsync(cursor, "cgroup-probe: reload in");
+
+        var probe = ProbeUnitCgroup().Match(journal);
+        Assert.True(probe.Success, journal);
+        var own = probe.Groups["own"].Value;
+        Assert.EndsWith("/clusterd.service", own, StringComparison.Ordinal);
+        Assert.Contains($"cgroup-probe: reload in {own}/.control\n", reload, StringComparison.Ordinal);
+        var cgroup = probe.Groups["root"].Value + own;
+
+        await _box.MustAsync("systemctl stop clusterd");
+        await _box.MustAsync($"for i in $(seq 50); do [ -e {cgroup} ] || exit 0; sleep 0.2; done; echo '{cgroup} outlived the unit'; exit 1");
+    }
+
+    /// <summary>Why the unit does not set ProtectControlGroups=: it makes the delegated subtree read-only too.</summary>
+    [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
+    public async Task DelegatedCgroup_WithProtectControlGroups_ProbeFindsItReadOnly()
+    {
+        await StartFreshAsync();
+        await InstallCgroupProbeAsync();
+        await AddDropInAsync("60-protect-control-groups", "ProtectControlGroups=yes", "Restart=no");
+        var cursor = await JournalCursorAsync();
+
+        await _box.MustAsync("systemctl start clusterd");
+        var journal = await WaitForJournalAsync(cursor, "Read-only file system");
+
+        Assert.DoesNotContain("cgroup-probe: ok", journal, StringComparison.Ordinal);
+    }
+
+    /// <summary>The probe as the unit's ExecStart= and ExecReload=, in place of clusterd (Type=exec: it sends no READY=1).</summary>
+    private async Task InstallCgroupProbeAsync()
+    {
+        await _box.Container.CopyAsync(await File.ReadAllBytesAsync(Repo.Path("tests", "Clusterd.SystemTests", "cgroup-probe.sh")), CgroupProbe);
+        await AddDropInAsync("50-cgroup-probe", "Type=exec", "WatchdogSec=0", "ExecStart=", $"ExecStart=/bin/sh {CgroupProbe}",
+            "ExecReload=", $"ExecReload=/bin/sh {CgroupProbe} reload");
+    }
+
+    private async Task<string> JournalCursorAsync() =>
+        (await _box.MustAsync("journalctl -n 1 -o export --no-pager | sed -n 's/^__CURSOR=//p'")).Trim();
+
+    /// <summary>Waits until clusterd.service's journal after CURSOR has a line containing TEXT; returns that journal.</summary>
+    private async Task<string> WaitForJournalAsync(string cursor, string text) => await _box.MustAsync($$"""
+        for i in $(seq 100); do
+          journal=$(journalctl -u clusterd --no-pager -o cat --after-cursor='{{cursor}}')
+          case "$journal" in *'{{text}}'*) printf '%s\n' "$journal"; exit 0 ;; esac
+          sleep 0.2
+        done
+        printf 'no "%s" in the journal:\n%s\n' '{{text}}' "$journal"; exit 1
+        """);
 
     /// <summary>/proc/PID/status as key/value pairs; PID may be a shell expression.</summary>
     private async Task<Dictionary<string, string>> ProcStatusAsync(string pid) =>
@@ -88,4 +157,7 @@ public sealed partial class ServiceTests
 
     [GeneratedRegex(@"Overall exposure level for clusterd\.service: (?<level>\d+\.\d)")]
     private static partial Regex ExposureLevel();
+
+    [GeneratedRegex(@"cgroup-probe: unit cgroup (?<own>/\S*) under (?<root>/sys/fs/cgroup\S*)")]
+    private static partial Regex ProbeUnitCgroup();
 }
