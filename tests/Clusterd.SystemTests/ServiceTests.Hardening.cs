@@ -46,16 +46,17 @@ public sealed partial class ServiceTests
             (await _box.MustAsync("systemctl show -p Delegate -p DelegateControllers -p OOMPolicy clusterd | sort")).Trim());
         Assert.Equal("drwxr-x--x root clusterd", (await _box.MustAsync("stat -c '%A %U %G' /run/clusterd")).Trim());
         Assert.Equal("drwxr-x--- root clusterd", (await _box.MustAsync("stat -c '%A %U %G' /var/log/clusterd")).Trim());
-        // In clusterd's mount namespace (ProtectSystem=strict, ProtectHome=read-only): its log directory and a private
-        // /tmp are writable, the rest is not.
+        // In clusterd's mount namespace (ProtectSystem=strict, ProtectHome=read-only): its runtime and log directories and
+        // a private /tmp are writable, the rest is not, /run included.
         var writes = await _box.MustAsync("""
             nsenter -t "$(systemctl show -P MainPID clusterd)" -m sh -c '
-              for dir in /var/log/clusterd /tmp /etc/clusterd /usr/lib /home /var/lib; do
+              for dir in /run/clusterd /var/log/clusterd /tmp /run /etc/clusterd /usr/lib /home /var/lib; do
                 if touch "$dir/.probe" 2>/dev/null; then rm "$dir/.probe"; echo "$dir writable"; else echo "$dir read-only"; fi
               done'
             """);
-        Assert.Equal(["/var/log/clusterd writable", "/tmp writable", "/etc/clusterd read-only", "/usr/lib read-only",
-            "/home read-only", "/var/lib read-only"], writes.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["/run/clusterd writable", "/var/log/clusterd writable", "/tmp writable", "/run read-only",
+            "/etc/clusterd read-only", "/usr/lib read-only", "/home read-only", "/var/lib read-only"],
+            writes.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     /// <summary>
