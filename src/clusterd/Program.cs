@@ -123,6 +123,7 @@ internal static class Program
         {
             builder.Services.AddSingleton(notifier);
             builder.Services.AddSingleton<ServiceManagerReporter>();
+            builder.Services.AddSingleton<IReloadListener>(s => s.GetRequiredService<ServiceManagerReporter>());
         }
         builder.Services.AddSingleton<Reloader>();
         builder.Services.AddSingleton<Supervisor>();
