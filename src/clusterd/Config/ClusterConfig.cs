@@ -22,7 +22,10 @@ internal enum ReadyMode { Notify, Started }
 
 internal enum RestartMode { Always, OnFailure, Never }
 
-internal sealed record BackoffConfig(TimeSpan Initial, TimeSpan Max, double Factor);
+internal sealed record BackoffConfig(TimeSpan Initial, TimeSpan Max, double Factor)
+{
+    public static readonly BackoffConfig Default = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), 2.0);
+}
 
 /// <summary>A listen address: TCP (IPv4/IPv6, host must be a literal address) or a Unix socket path.</summary>
 internal sealed record ListenAddress(string Text, System.Net.EndPoint EndPoint)
@@ -52,4 +55,18 @@ internal sealed record GroupConfig(
     string StopSignalName,
     TimeSpan StopTimeout,
     TimeSpan WatchdogTimeout,
-    TimeSpan DrainDelay);
+    TimeSpan DrainDelay)
+{
+    /// <summary>Per group, whether from the config or from <c>clusterctl scale</c>.</summary>
+    public const int MaxWorkers = 4096;
+
+    public const int DefaultMaxRestarts = 10;
+    public static readonly TimeSpan DefaultReadyTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultMinUptime = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DefaultRestartWindow = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan DefaultDrainDelay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>SO_REUSEPORT load-balances on Linux only; on macOS workers share one listener the daemon owns.</summary>
+    public static SharingMode DefaultSharing => OperatingSystem.IsMacOS() ? SharingMode.Shared : SharingMode.ReusePort;
+}

@@ -694,14 +694,6 @@ public class ConfigLoaderTests
             """,
             "clusterd.toml:2:12: group 'web': unknown key 'wrkers'; did you mean 'workers'?");
 
-    [Theory]
-    [InlineData("wokers", "workers")]
-    [InlineData("groupz", "groups")]
-    [InlineData("xyz", null)]
-    [InlineData("ab", null)]
-    public void Suggest_Typo_ReturnsClosestOrNothing(string key, string? expected) =>
-        Assert.Equal(expected, ConfigValidator.Suggest(key, ["workers", "groups", "cwd", "env"]));
-
     [Fact]
     public void ConfigError_ToString_IsFileLineColumnMessage() =>
         Assert.Equal("a.toml:12:5: boom; fix it", new ConfigError("a.toml", 12, 5, "boom; fix it").ToString());
