@@ -104,7 +104,7 @@ internal sealed class TomlReader
             case StringValueSyntax { Value: { } text }:
                 if (!Duration.TryParse(text, out value, out var error))
                 {
-                    Error(entry.ValuePosition, $"{prefix}'{name}' is not a valid duration: {error}; {Duration.Hint}");
+                    Error(entry.ValuePosition, $"{prefix}'{name}' is not a valid duration: {error}");
                     return defaultValue;
                 }
                 break;
