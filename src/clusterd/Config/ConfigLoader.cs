@@ -15,17 +15,44 @@ internal static partial class ConfigLoader
     /// <summary>Reads and validates the file at <paramref name="path"/>; "auto" workers resolve to this machine's CPU count.</summary>
     public static ConfigResult Load(string path)
     {
-        string text;
+        byte[] bytes;
         try
         {
-            text = File.ReadAllText(path);
+            bytes = ReadAtMost(path, ConfigText.MaxBytes + 1);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             var error = new ConfigError(path, 1, 1, $"cannot read config file '{path}': {ex.Message}; check the path and its permissions");
             return new ConfigResult(null, [error]);
         }
-        return Parse(text, path, Environment.ProcessorCount);
+        return Parse(bytes, path, Environment.ProcessorCount);
+    }
+
+    /// <summary>The first <paramref name="limit"/> bytes, so that a huge file (or /dev/zero) costs no more than that.</summary>
+    private static byte[] ReadAtMost(string path, int limit)
+    {
+        using var file = File.OpenRead(path);
+        var buffer = new byte[limit];
+        var length = 0;
+        int read;
+        while (length < limit && (read = file.Read(buffer, length, limit - length)) > 0)
+        {
+            length += read;
+        }
+        return buffer[..length];
+    }
+
+    /// <summary>
+    /// Validates the file's <paramref name="bytes"/> as if read from <paramref name="path"/>: the size limit and UTF-8
+    /// first, then the TOML. Pure, and total: every input gives a config or located errors, never an exception.
+    /// </summary>
+    public static ConfigResult Parse(ReadOnlySpan<byte> bytes, string path, int processorCount)
+    {
+        if (!ConfigText.TryDecode(bytes, out var text, out var position, out var error))
+        {
+            return new ConfigResult(null, [new ConfigError(path, position.Line, position.Column, error)]);
+        }
+        return Parse(text, path, processorCount);
     }
 
     /// <summary>Validates <paramref name="text"/> as if read from <paramref name="path"/>. Pure: no I/O, no environment.</summary>
