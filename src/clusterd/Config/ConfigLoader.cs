@@ -12,6 +12,12 @@ namespace Clusterd.Config;
 /// </summary>
 internal static partial class ConfigLoader
 {
+    /// <summary>Arrays and inline tables within one another: far more than any clusterd setting needs.</summary>
+    private const int MaxNesting = 16;
+
+    // Tomlyn's depth counts the value itself as one level.
+    private static readonly TomlSerializerOptions s_options = new() { MaxDepth = MaxNesting + 1 };
+
     /// <summary>Reads and validates the file at <paramref name="path"/>; "auto" workers resolve to this machine's CPU count.</summary>
     public static ConfigResult Load(string path)
     {
@@ -75,6 +81,18 @@ internal static partial class ConfigLoader
         {
             return Fail(errors);
         }
+        // Like syntax errors, a NUL stops here: no value holding one may reach the schema, where it would be used.
+        var withNul = NulStrings.Find(document, endOfFile);
+        if (withNul.Count > 0)
+        {
+            foreach (var (position, value) in withNul)
+            {
+                errors.Add(new ConfigError(path, position.Line, position.Column,
+                    $"\"{value}\" contains a NUL character; remove it (names, paths and arguments end at a NUL, so the rest would be lost)"));
+            }
+            return Fail(errors);
+        }
+
         var tomlErrors = errors.Count;
         var (root, builder) = TomlTreeBuilder.Build(document, endOfFile);
         if (tomlErrors == 0)
@@ -93,15 +111,25 @@ internal static partial class ConfigLoader
     {
         try
         {
-            var document = SyntaxParser.Parse(text, path, validate);
+            var document = SyntaxParser.Parse(text, s_options, path, validate);
             AddDiagnostics(document.Diagnostics, text, path, errors, endOfFile);
             return document;
         }
         catch (TomlException ex)
         {
-            // Tomlyn throws instead of collecting for a few limits (e.g. nesting depth).
+            // Tomlyn throws instead of collecting for a few limits, and says where for none of them: for nesting
+            // depth, find the place ourselves.
             AddDiagnostics(ex.Diagnostics, text, path, errors, endOfFile);
-            if (ex.Diagnostics.Count == 0)
+            if (ex.Diagnostics.Count > 0)
+            {
+                return null;
+            }
+            if (ConfigText.FindNestingDeeperThan(text, MaxNesting) is { } tooDeep)
+            {
+                errors.Add(new ConfigError(path, tooDeep.Line, tooDeep.Column,
+                    $"arrays and inline tables may nest at most {MaxNesting} deep; flatten this value"));
+            }
+            else
             {
                 errors.Add(new ConfigError(path, 1, 1, $"invalid TOML: {ex.Message}"));
             }

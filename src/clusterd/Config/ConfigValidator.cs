@@ -349,7 +349,7 @@ internal sealed class ConfigValidator
         foreach (var variable in entry.Table.Entries)
         {
             var name = variable.Key;
-            if (name.Length == 0 || name.Contains('=', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
+            if (name.Length == 0 || name.Contains('=', StringComparison.Ordinal))
             {
                 _toml.Error(variable.KeyPosition, $"{prefix}env name '{name}' is not a valid environment variable name; use a non-empty name without '='");
                 continue;

@@ -694,6 +694,88 @@ public class ConfigLoaderTests
             """,
             "clusterd.toml:2:12: group 'web': unknown key 'wrkers'; did you mean 'workers'?");
 
+    [Theory]
+    [InlineData("user = \"www\\u0000data\"", 3, 8, "www\\u0000data")]
+    [InlineData("command = [\"/bin/app\", \"--x\\u0000\"]", 2, 24, "--x\\u0000")]
+    [InlineData("env = { \"A\\u0000B\" = \"1\" }", 3, 9, "A\\u0000B")]
+    [InlineData("backoff = { initial = \"1s\\u0000\" }", 3, 23, "1s\\u0000")]
+    public void Parse_NulInKeyOrValue_IsReportedAtTheString(string line, int lineNumber, int column, string shown)
+    {
+        var toml = line.StartsWith("command", StringComparison.Ordinal)
+            ? $"[groups.web]\n{line}\n"
+            : $"[groups.web]\ncommand = [\"/bin/app\"]\n{line}\n";
+
+        AssertSingleError(toml,
+            $"clusterd.toml:{lineNumber}:{column}: \"{shown}\" contains a NUL character; remove it (names, paths and arguments end at a NUL, so the rest would be lost)");
+    }
+
+    [Fact]
+    public void Parse_NulInTableName_StopsBeforeTheSchema()
+    {
+        // Without the stop, the missing 'command' and the group name would be two more errors about a name nobody wrote.
+        var errors = Errors("""
+            [groups."w\u0000"]
+            workers = 2
+            [control]
+            socket = "/run/\u0000"
+            """);
+
+        Assert.Equal([
+            "clusterd.toml:1:9: \"w\\u0000\" contains a NUL character; remove it (names, paths and arguments end at a NUL, so the rest would be lost)",
+            "clusterd.toml:4:10: \"/run/\\u0000\" contains a NUL character; remove it (names, paths and arguments end at a NUL, so the rest would be lost)",
+        ], errors);
+    }
+
+    [Fact]
+    public void Parse_RawNulByte_IsATomlErrorOnOneLine()
+    {
+        var error = Assert.Single(Parse("[groups.web]\ncommand = [\"/bin/a\0pp\"]\n").Errors);
+
+        Assert.Equal((2, 12), (error.Line, error.Column));
+        Assert.StartsWith("invalid TOML: ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(error.Message, char.IsControl);
+    }
+
+    [Fact]
+    public void Parse_NewlineAndEscapeInAQuotedValue_AreEscapedSoTheErrorIsOneLine() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            stop_signal = "SIG\nTERM\u001b[2J"
+            """,
+            "clusterd.toml:3:15: group 'web': 'stop_signal' \"SIG\\nTERM\\u001B[2J\" is not a known signal; use one of SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGKILL, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGCONT, SIGSTOP, SIGTSTP, SIGWINCH");
+
+    [Fact]
+    public void Parse_ControlCharacterInAnUnknownKey_IsEscaped() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            "x\ty" = 1
+            """,
+            "clusterd.toml:3:1: group 'web': unknown key 'x\\ty'; remove it (valid keys: command, workers, listen, sharing, ready, ready_timeout, min_uptime, user, group, cwd, env, restart, backoff, max_restarts, restart_window, stop_signal, stop_timeout, watchdog_timeout, drain_delay)");
+
+    [Theory]
+    [InlineData("[", "]")]
+    [InlineData("{ a = ", "}")]
+    public void Parse_NestedDeeperThanTheLimit_IsReportedAtTheBracketThatGoesOver(string open, string close)
+    {
+        var value = string.Concat(Enumerable.Repeat(open, 17)) + "1" + string.Concat(Enumerable.Repeat(close, 17));
+        var column = "command = ".Length + (open.Length * 16) + 1;
+
+        AssertSingleError($"[groups.web]\ncommand = {value}\n",
+            $"clusterd.toml:2:{column}: arrays and inline tables may nest at most 16 deep; flatten this value");
+    }
+
+    [Fact]
+    public void Parse_NestedToTheLimit_IsReadAsToml()
+    {
+        var value = new string('[', 16) + "1" + new string(']', 16);
+
+        var error = Assert.Single(Errors($"[groups.web]\ncommand = {value}\n"));
+
+        Assert.Contains("'command' elements must be strings (got an array)", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ConfigError_ToString_IsFileLineColumnMessage() =>
         Assert.Equal("a.toml:12:5: boom; fix it", new ConfigError("a.toml", 12, 5, "boom; fix it").ToString());

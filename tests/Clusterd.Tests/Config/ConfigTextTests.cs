@@ -109,4 +109,22 @@ public class ConfigTextTests
         var error = Assert.Single(result.Errors);
         Assert.Equal((3, 11), (error.Line, error.Column));
     }
+
+    [Theory]
+    [InlineData("a = [[[1]]]\n", 3, null)]
+    [InlineData("a = [[[1]]]\n", 2, "1:7")]
+    [InlineData("a = [[[1]]]\n", 1, "1:6")]
+    [InlineData("a = [{ b = [1] }]\n", 2, "1:12")]
+    [InlineData("a = [\n  [\n    [1],\n  ],\n]\n", 2, "3:5")]
+    [InlineData("[[t]]\n[a.b]\nx = [[1]]\n", 1, "3:6")] // headers do not nest
+    [InlineData("x = \"[[[[\"\ny = '[[[['\n# [[[[\nz = [1]\n", 1, null)] // nor do strings and comments
+    [InlineData("x = \"\"\"\n[[[[\\\"\"\"\"\ny = [[1]]\n", 1, "3:6")] // a multi-line string, with an escaped quote
+    [InlineData("x = '''\n[[[[\\'''\ny = [[1]]\n", 1, "3:6")] // a literal one: no escapes, so \ ends nothing
+    [InlineData("x = \"😀\" ; y = [[1]]\n", 1, "1:16")] // an emoji is one column
+    public void FindNestingDeeperThan_Text_FindsTheFirstBracketOverTheLimit(string text, int max, string? expected)
+    {
+        var position = ConfigText.FindNestingDeeperThan(text, max);
+
+        Assert.Equal(expected, position is { } p ? $"{p.Line}:{p.Column}" : null);
+    }
 }
