@@ -5,7 +5,17 @@ internal sealed record ClusterConfig(
     string Path,
     ControlConfig Control,
     MetricsConfig Metrics,
-    IReadOnlyList<GroupConfig> Groups);
+    IReadOnlyList<GroupConfig> Groups)
+{
+    /// <summary>Each group is one program; 64 is more than one host runs under one supervisor (docs/config.md).</summary>
+    public const int MaxGroups = 64;
+
+    /// <summary>
+    /// Listening sockets for all groups together: in reuseport mode each worker has its own socket per TCP address.
+    /// The shipped unit's FileDescriptorStoreMax is 4096, so every listener survives <c>systemctl restart</c>.
+    /// </summary>
+    public const int MaxListeningSockets = 4096;
+}
 
 /// <param name="Socket">Null: the default path (/run/clusterd/clusterd.sock as root, else $XDG_RUNTIME_DIR/clusterd.sock).</param>
 /// <param name="Group">The group that owns the socket file (mode 0660).</param>
@@ -25,6 +35,9 @@ internal enum RestartMode { Always, OnFailure, Never }
 internal sealed record BackoffConfig(TimeSpan Initial, TimeSpan Max, double Factor)
 {
     public static readonly BackoffConfig Default = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), 2.0);
+
+    /// <summary>The shortest first delay: below it, a worker that dies at once is respawned in a tight loop.</summary>
+    public static readonly TimeSpan MinInitial = TimeSpan.FromMilliseconds(1);
 }
 
 /// <summary>A listen address: TCP (IPv4/IPv6, host must be a literal address) or a Unix socket path.</summary>
@@ -59,6 +72,12 @@ internal sealed record GroupConfig(
 {
     /// <summary>Per group, whether from the config or from <c>clusterctl scale</c>.</summary>
     public const int MaxWorkers = 4096;
+
+    /// <summary>A worker gets one fd per address (fds 3.., LISTEN_FDS); 16 covers every interface and port a program needs.</summary>
+    public const int MaxListen = 16;
+
+    /// <summary>More deaths than this within restart_window is a crash loop, and restarting it only burns CPU.</summary>
+    public const int MaxMaxRestarts = 1000;
 
     public const int DefaultMaxRestarts = 10;
     public static readonly TimeSpan DefaultReadyTimeout = TimeSpan.FromSeconds(30);

@@ -30,6 +30,7 @@ internal sealed class ConfigValidator
     private readonly int _processorCount;
     private readonly TomlReader _toml;
     private readonly Dictionary<string, (string Group, SourcePosition Position)> _listenOwners = new(StringComparer.Ordinal);
+    private int _listeningSockets;
 
     public ConfigValidator(string file, int processorCount, List<ConfigError> errors)
     {
@@ -147,8 +148,14 @@ internal sealed class ConfigValidator
         {
             return;
         }
+        var index = 0;
         foreach (var groupEntry in table.Entries)
         {
+            if (index++ == ClusterConfig.MaxGroups)
+            {
+                _toml.Error(groupEntry.KeyPosition, $"group '{groupEntry.Key}' is one more than the {ClusterConfig.MaxGroups} groups clusterd supervises; " +
+                    "merge groups that run the same program, or give the rest a clusterd of their own");
+            }
             var group = ValidateGroup(groupEntry);
             if (group is not null)
             {
@@ -178,6 +185,7 @@ internal sealed class ConfigValidator
         var listen = GetListen(table, name, prefix);
         var sharing = _toml.GetEnum(table, "sharing", prefix, GroupConfig.DefaultSharing,
             ("reuseport", SharingMode.ReusePort), ("shared", SharingMode.Shared));
+        CountListeningSockets(table, workers, listen, sharing, prefix);
         var ready = _toml.GetEnum(table, "ready", prefix, ReadyMode.Started,
             ("notify", ReadyMode.Notify), ("started", ReadyMode.Started));
         var readyTimeout = _toml.GetDuration(table, "ready_timeout", prefix, GroupConfig.DefaultReadyTimeout, allowZero: false);
@@ -189,7 +197,7 @@ internal sealed class ConfigValidator
         var restart = _toml.GetEnum(table, "restart", prefix, RestartMode.Always,
             ("always", RestartMode.Always), ("on-failure", RestartMode.OnFailure), ("never", RestartMode.Never));
         var backoff = GetBackoff(table, prefix);
-        var maxRestarts = _toml.GetInteger(table, "max_restarts", prefix, GroupConfig.DefaultMaxRestarts, 0, int.MaxValue,
+        var maxRestarts = _toml.GetInteger(table, "max_restarts", prefix, GroupConfig.DefaultMaxRestarts, 0, GroupConfig.MaxMaxRestarts,
             $"e.g. max_restarts = {GroupConfig.DefaultMaxRestarts}");
         var restartWindow = _toml.GetDuration(table, "restart_window", prefix, GroupConfig.DefaultRestartWindow, allowZero: false);
         var (stopSignal, stopSignalName) = GetSignal(table, prefix);
@@ -288,6 +296,7 @@ internal sealed class ConfigValidator
             return result;
         }
         var seen = new Dictionary<string, SourcePosition>(StringComparer.Ordinal);
+        var count = 0;
         foreach (var item in array.Items)
         {
             if (item.Value is null)
@@ -295,6 +304,11 @@ internal sealed class ConfigValidator
                 continue;
             }
             var position = TomlReader.Position(item.Value);
+            if (++count == GroupConfig.MaxListen + 1)
+            {
+                _toml.Error(position, $"{prefix}'listen' has {array.Items.Count(i => i.Value is not null)} addresses, more than {GroupConfig.MaxListen}; " +
+                    "each is one more fd in every worker, so listen on fewer (\"0.0.0.0:PORT\" takes every IPv4 interface)");
+            }
             if (item.Value is not StringValueSyntax { Value: { } text })
             {
                 _toml.Error(position, $"{prefix}'listen' entries must be strings (got {TomlReader.Describe(item.Value)}); write e.g. {Example}");
@@ -321,6 +335,27 @@ internal sealed class ConfigValidator
             result.Add(address!);
         }
         return result;
+    }
+
+    /// <summary>
+    /// Keeps the listening sockets of all groups within <see cref="ClusterConfig.MaxListeningSockets"/>: in reuseport
+    /// mode every worker has its own socket per TCP address (a unix: path is bound once whatever the mode).
+    /// </summary>
+    private void CountListeningSockets(TomlTable table, int workers, List<ListenAddress> listen, SharingMode sharing, string prefix)
+    {
+        var tcp = listen.Count(a => !a.IsUnix);
+        var perWorker = sharing == SharingMode.ReusePort ? tcp : 0;
+        var sockets = (perWorker * workers) + (listen.Count - perWorker);
+        if (_listeningSockets + sockets > ClusterConfig.MaxListeningSockets && table.TryGet("listen", out var entry))
+        {
+            var (why, fix) = perWorker > 0
+                ? ($"{workers} workers × {tcp} TCP addresses: each worker has its own socket in reuseport mode",
+                    "set sharing = \"shared\" for one socket per address, or use fewer workers or addresses")
+                : ("one per address", "use fewer addresses here or in the groups above");
+            _toml.Error(entry.ValuePosition, $"{prefix}'listen' needs {sockets} listening sockets ({why}), and all groups together may open " +
+                $"at most {ClusterConfig.MaxListeningSockets} ({_listeningSockets} taken by the groups above); {fix}");
+        }
+        _listeningSockets += sockets;
     }
 
     private string? GetCwd(TomlTable table, string prefix)
@@ -385,11 +420,17 @@ internal sealed class ConfigValidator
         }
         _toml.CheckUnknownKeys(backoff, s_backoffKeys, prefix, "backoff.");
         var initial = _toml.GetDuration(backoff, "initial", prefix, BackoffConfig.Default.Initial, allowZero: false, "backoff.");
+        if (initial < BackoffConfig.MinInitial && backoff.TryGet("initial", out var initialEntry))
+        {
+            _toml.Error(initialEntry.ValuePosition, $"{prefix}'backoff.initial' must be at least {Duration.Format(BackoffConfig.MinInitial)} " +
+                $"(got \"{TomlReader.ValueText(initialEntry.Value)}\"): a shorter delay respawns a worker that dies at once in a tight loop; use e.g. initial = \"100ms\"");
+            initial = BackoffConfig.Default.Initial;
+        }
         var max = _toml.GetDuration(backoff, "max", prefix, BackoffConfig.Default.Max, allowZero: false, "backoff.");
         if (max < initial)
         {
             var position = backoff.TryGet("max", out var maxEntry) ? maxEntry.ValuePosition
-                : backoff.TryGet("initial", out var initialEntry) ? initialEntry.ValuePosition
+                : backoff.TryGet("initial", out var givenInitial) ? givenInitial.ValuePosition
                 : entry.ValuePosition;
             _toml.Error(position, $"{prefix}'backoff.max' ({Duration.Format(max)}) must be >= 'backoff.initial' ({Duration.Format(initial)}); raise max or lower initial");
         }

@@ -776,6 +776,94 @@ public class ConfigLoaderTests
         Assert.Contains("'command' elements must be strings (got an array)", error, StringComparison.Ordinal);
     }
 
+    private static string Groups(int count) =>
+        string.Concat(Enumerable.Range(1, count).Select(i => $"[groups.g{i}]\ncommand = [\"/bin/app\"]\n"));
+
+    [Fact]
+    public void Parse_MaxGroups_IsValid() =>
+        Assert.Equal(ClusterConfig.MaxGroups, Parse(Groups(ClusterConfig.MaxGroups)).Config?.Groups.Count);
+
+    [Fact]
+    public void Parse_OneGroupMoreThanTheMax_IsReportedAtThatGroupOnly() =>
+        AssertSingleError(Groups(ClusterConfig.MaxGroups + 2),
+            "clusterd.toml:129:9: group 'g65' is one more than the 64 groups clusterd supervises; merge groups that run the same program, or give the rest a clusterd of their own");
+
+    private static string Listen(int count) =>
+        string.Join(", ", Enumerable.Range(1, count).Select(i => $"\"127.0.0.1:{8000 + i}\""));
+
+    [Fact]
+    public void Parse_MaxListenAddresses_IsValid() =>
+        Assert.Equal(GroupConfig.MaxListen, SingleGroup($"[groups.web]\ncommand = [\"/bin/app\"]\nlisten = [{Listen(GroupConfig.MaxListen)}]\n").Listen.Count);
+
+    [Fact]
+    public void Parse_MoreListenAddressesThanTheMax_IsReportedAtTheFirstOneOver() =>
+        AssertSingleError($"[groups.web]\ncommand = [\"/bin/app\"]\nlisten = [{Listen(18)}]\n",
+            "clusterd.toml:3:299: group 'web': 'listen' has 18 addresses, more than 16; each is one more fd in every worker, so listen on fewer (\"0.0.0.0:PORT\" takes every IPv4 interface)");
+
+    [Fact]
+    public void Parse_ReusePortSocketsOverTheBudget_NamesTheCountAndTheFix() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            workers = 4096
+            sharing = "reuseport"
+            listen = ["127.0.0.1:8080", "unix:/run/web.sock", "[::1]:8080"]
+            """,
+            "clusterd.toml:5:10: group 'web': 'listen' needs 8193 listening sockets (4096 workers × 2 TCP addresses: each worker has its own socket in reuseport mode), " +
+            "and all groups together may open at most 4096 (0 taken by the groups above); set sharing = \"shared\" for one socket per address, or use fewer workers or addresses");
+
+    [Theory]
+    [InlineData("workers = 4096\nsharing = \"shared\"\nlisten = [\"127.0.0.1:8080\", \"[::1]:8080\"]")]
+    [InlineData("workers = 4095\nsharing = \"reuseport\"\nlisten = [\"127.0.0.1:8080\", \"unix:/run/web.sock\"]")]
+    public void Parse_SocketsWithinTheBudget_AreValid(string settings) =>
+        SingleGroup($"[groups.web]\ncommand = [\"/bin/app\"]\n{settings}\n");
+
+    [Fact]
+    public void Parse_SocketBudget_IsSharedByAllGroups() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            workers = 3000
+            sharing = "reuseport"
+            listen = ["127.0.0.1:8080"]
+
+            [groups.api]
+            command = ["/bin/api"]
+            workers = 2000
+            sharing = "reuseport"
+            listen = ["127.0.0.1:9090"]
+            """,
+            "clusterd.toml:11:10: group 'api': 'listen' needs 2000 listening sockets (2000 workers × 1 TCP addresses: each worker has its own socket in reuseport mode), " +
+            "and all groups together may open at most 4096 (3000 taken by the groups above); set sharing = \"shared\" for one socket per address, or use fewer workers or addresses");
+
+    [Theory]
+    [InlineData("0.5ms")]
+    [InlineData("0.999ms")]
+    public void Parse_BackoffInitialBelowTheFloor_IsRefused(string initial) =>
+        AssertSingleError($"[groups.web]\ncommand = [\"/bin/app\"]\nbackoff = {{ initial = \"{initial}\" }}\n",
+            $"clusterd.toml:3:23: group 'web': 'backoff.initial' must be at least 1ms (got \"{initial}\"): a shorter delay respawns a worker that dies at once in a tight loop; use e.g. initial = \"100ms\"");
+
+    [Fact]
+    public void Parse_BackoffInitialAtTheFloor_IsValid() =>
+        Assert.Equal(TimeSpan.FromMilliseconds(1), SingleGroup("[groups.web]\ncommand = [\"/bin/app\"]\nbackoff = { initial = \"1ms\" }\n").Backoff.Initial);
+
+    [Fact]
+    public void Parse_MaxRestartsOverTheMax_IsRefused() =>
+        AssertSingleError("[groups.web]\ncommand = [\"/bin/app\"]\nmax_restarts = 2147483647\n",
+            "clusterd.toml:3:16: group 'web': 'max_restarts' must be <= 1000 (got 2147483647); write e.g. max_restarts = 10");
+
+    [Fact]
+    public void Parse_MaxRestartsAtTheMax_IsValid() =>
+        Assert.Equal(1000, SingleGroup("[groups.web]\ncommand = [\"/bin/app\"]\nmax_restarts = 1000\n").MaxRestarts);
+
+    [Theory]
+    [InlineData("workers = 9223372036854775807", "clusterd.toml:3:11: group 'web': 'workers' must be <= 4096 (got 9223372036854775807); use a smaller count or \"auto\"")]
+    [InlineData("workers = -9223372036854775808", "clusterd.toml:3:11: group 'web': 'workers' must be >= 1 or \"auto\" (got -9223372036854775808); set workers = \"auto\" or a positive count")]
+    [InlineData("max_restarts = -9223372036854775808", "clusterd.toml:3:16: group 'web': 'max_restarts' must be >= 0 (got -9223372036854775808); write e.g. max_restarts = 10")]
+    [InlineData("workers = 9223372036854775808", "clusterd.toml:3:11: invalid TOML: Unable to parse integer `9223372036854775808`")]
+    public void Parse_IntegerAtTheEdgeOfInt64_IsALocatedError(string line, string expected) =>
+        AssertSingleError($"[groups.web]\ncommand = [\"/bin/app\"]\n{line}\n", expected);
+
     [Fact]
     public void ConfigError_ToString_IsFileLineColumnMessage() =>
         Assert.Equal("a.toml:12:5: boom; fix it", new ConfigError("a.toml", 12, 5, "boom; fix it").ToString());
