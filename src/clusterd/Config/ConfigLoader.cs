@@ -111,7 +111,10 @@ internal static partial class ConfigLoader
     {
         try
         {
-            var document = SyntaxParser.Parse(text, s_options, path, validate);
+            // Tomlyn throws ArgumentOutOfRangeException, not a diagnostic, when the text ends inside an escape
+            // (a "\" or "\u12" at end of file): it formats end-of-file as a character (found by make fuzz). A final
+            // newline changes the meaning of no TOML text, and turns that into a newline in a string, which it reports.
+            var document = SyntaxParser.Parse(text.EndsWith('\n') ? text : text + "\n", s_options, path, validate);
             AddDiagnostics(document.Diagnostics, text, path, errors, endOfFile);
             return document;
         }
@@ -147,7 +150,9 @@ internal static partial class ConfigLoader
             }
             var position = SourcePosition.From(diagnostic.Span.Start, endOfFile);
             // Tomlyn places "unexpected <eof>" for an unclosed array or inline table at offset 0; the problem is at the end.
-            if (diagnostic.Span.Start.Offset == 0 && text.Length > 0 && diagnostic.Message.Contains("`<eof>`", StringComparison.Ordinal))
+            // Past the end is the final newline TryParse adds, or the end of file after it: both are the file's end.
+            if ((diagnostic.Span.Start.Offset == 0 && text.Length > 0 && diagnostic.Message.Contains("`<eof>`", StringComparison.Ordinal))
+                || position.Line > endOfFile.Line || (position.Line == endOfFile.Line && position.Column > endOfFile.Column))
             {
                 position = endOfFile;
             }

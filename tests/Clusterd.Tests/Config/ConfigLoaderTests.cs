@@ -864,6 +864,19 @@ public class ConfigLoaderTests
     public void Parse_IntegerAtTheEdgeOfInt64_IsALocatedError(string line, string expected) =>
         AssertSingleError($"[groups.web]\ncommand = [\"/bin/app\"]\n{line}\n", expected);
 
+    [Theory]
+    [InlineData("a = \"\\")]
+    [InlineData("a = \"x\\u12")]
+    [InlineData("a = \"\"\"\\U0001")]
+    [InlineData("[\"\\")]
+    public void Parse_TextEndingInsideAnEscape_IsATomlErrorNotAnException(string text)
+    {
+        var errors = Parse(text).Errors;
+
+        Assert.NotEmpty(errors);
+        Assert.All(errors, e => Assert.StartsWith("invalid TOML: ", e.Message, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void ConfigError_ToString_IsFileLineColumnMessage() =>
         Assert.Equal("a.toml:12:5: boom; fix it", new ConfigError("a.toml", 12, 5, "boom; fix it").ToString());
