@@ -49,9 +49,9 @@ status=${PIPESTATUS[0]}
 set -e
 
 executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$run/log")
-corpus=$(find "$work/corpus" -type f | wc -l)
+corpus=$(grep -o 'corp: [0-9]*' "$run/log" | tail -n 1 | cut -d' ' -f2)   # libFuzzer's own count: the files include replaced ones
 crashes=$(find "$run" -type f ! -name log | wc -l)
-echo "fuzz $target: ${executions:-0} executions in ${seconds}s, corpus $corpus inputs, $crashes crashes (libFuzzer exit $status; log and artifacts in $run)"
+echo "fuzz $target: ${executions:-0} executions in ${seconds}s, corpus ${corpus:-0} inputs, $crashes crashes (libFuzzer exit $status; log and artifacts in $run)"
 if [[ $status -ne 0 || $crashes -ne 0 ]]; then
   echo "fuzz $target: FAILED; replay an input (after make build) with: dotnet tests/Clusterd.Fuzz/bin/Release/net10.0/Clusterd.Fuzz.dll $target FILE" >&2
   exit 1
