@@ -39,6 +39,25 @@ for assembly in clusterd.dll Clusterd.Protocol.dll Tomlyn.dll; do
   (cd "$here" && dotnet tool run sharpfuzz "$out/$assembly")
 done
 "$clang" -O2 -g -fsanitize=fuzzer -Wall -Werror -o "$out/libfuzzer-dotnet" "$here/driver/libfuzzer-dotnet.c"
+"$clang" -O2 -Wall -Werror -o "$out/fake-target" "$here/driver/fake-target.c"
+
+# First the driver itself: a target that hangs, dies or throws on its 5th input must be a finding (libFuzzer exits
+# 70 for a timeout, 77 for a crash, and saves the input), and one that never fails must not be.
+check=$out/driver-check
+for expected in hang:70:timeout- die:77:crash- throw:77:crash- ok:0:; do
+  IFS=: read -r mode code artifact <<<"$expected"
+  rm -rf "$check" && mkdir -p "$check"
+  set +e
+  "$out/libfuzzer-dotnet" --dotnet="$out/fake-target" --dotnet_arg="$mode" -runs=20 -timeout=1 \
+    -artifact_prefix="$check/" >"$check/log" 2>&1
+  actual=$?
+  set -e
+  if [[ $actual -ne $code || ( -n $artifact && -z $(find "$check" -name "$artifact*") ) ]]; then
+    echo "fuzz.sh: the driver missed a target that does '$mode' (exit $actual, expected $code); see $check/log" >&2
+    exit 1
+  fi
+done
+echo "fuzz.sh: the driver reports a hang, a dead target and an exception"
 
 mkdir -p "$work/corpus" "$run"
 set +e
