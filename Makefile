@@ -124,6 +124,15 @@ bench:
 bench-quick:
 	bench/run.sh --quick
 
+## fuzz: coverage-guided fuzzing (libFuzzer + SharpFuzz) of FUZZ_TARGET (default config: the config loader) for
+## FUZZ_SECONDS (default 60) from tests/fuzz/corpus/; fails on any crash, hang or exception (docs/security.md).
+## Needs clang-14 (or clang) and libclang-rt-14-dev; installs nothing.
+FUZZ_TARGET ?= config
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	tests/Clusterd.Fuzz/fuzz.sh $(FUZZ_TARGET) $(FUZZ_SECONDS)
+
 clean:
 	$(DOTNET) clean clusterd.sln -c $(CONFIGURATION) >/dev/null
 	rm -rf bin dist TestResults

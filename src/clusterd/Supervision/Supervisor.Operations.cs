@@ -13,17 +13,15 @@ namespace Clusterd.Supervision;
 /// </summary>
 internal sealed partial class Supervisor
 {
-    public const int MaxWorkers = 4096;
-
     public Task<OperationResult> ScaleAsync(string name, int count) => Submit((s, done) =>
     {
         if (s.Mutable(name, done) is not { } group)
         {
             return;
         }
-        if (count is < 0 or > MaxWorkers)
+        if (count is < 0 or > GroupConfig.MaxWorkers)
         {
-            done.TrySetResult(OperationResult.Error(ErrorCodes.BadRequest, $"worker count must be 0..{MaxWorkers} (got {count})"));
+            done.TrySetResult(OperationResult.Error(ErrorCodes.BadRequest, $"worker count must be 0..{GroupConfig.MaxWorkers} (got {count})"));
             return;
         }
         var from = group.Desired;
