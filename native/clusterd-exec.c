@@ -52,6 +52,7 @@ enum {
     EXIT_CHDIR = 200,
     EXIT_FDS = 202,
     EXIT_EXEC = 203,
+    EXIT_SIGNAL_MASK = 207,
     EXIT_SETUP = 214, /* the request, or the tie to clusterd */
     EXIT_GROUP = 216,
     EXIT_USER = 217,
@@ -361,6 +362,20 @@ static void tie_to_parent(pid_t parent)
         fail(EXIT_SETUP, ESRCH, "clusterd (pid %d) exited before the worker was tied to it", (int)parent);
 }
 
+/* posix_spawn's POSIX_SPAWN_SETSIGDEF resets every signal but glibc's internal two (32 and 33, for cancellation and
+ * setuid across threads), which its spawn child sets to SIG_IGN because it shares the parent's memory; execve keeps
+ * SIG_IGN. glibc's sigaction refuses those numbers, so the kernel is asked directly. An all-zero kernel sigaction is
+ * SIG_DFL, no flags and an empty mask on every architecture, whatever the struct's layout. */
+static void reset_signals(void)
+{
+#ifdef __linux__
+    static const unsigned long dfl[8];
+    for (int sig = 1; sig < _NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP && syscall(SYS_rt_sigaction, sig, dfl, NULL, _NSIG / 8) != 0)
+            fail(EXIT_SIGNAL_MASK, errno, "cannot reset signal %d: %s", sig, strerror(errno));
+#endif
+}
+
 static void set_pid_variables(struct request *r)
 {
     /* systemd's contract: these name the process meant to use the fds and the notify socket, which is this one. */
@@ -433,6 +448,7 @@ int main(int argc, char **argv)
     place_fds(&r);                     /* 6 */
     if (r.cwd != NULL && chdir(r.cwd) != 0) /* 7: as the worker's user */
         fail(EXIT_CHDIR, errno, "cannot change directory to '%s': %s", r.cwd, strerror(errno));
-    set_pid_variables(&r);             /* 8 */
+    reset_signals();                   /* 8 */
+    set_pid_variables(&r);
     exec_worker(&r);
 }
