@@ -332,13 +332,22 @@ static void join_cgroup(int dir)
     while (n < 0 && errno == EINTR);
     if (n != 1)
         fail(EXIT_CGROUP, errno, "cannot join the worker's cgroup: %s", strerror(errno));
-    close(procs);
+    (void)close(procs); /* the write has taken effect: nothing left to learn from close */
+}
+
+static int init_groups(const char *user, gid_t gid)
+{
+#ifdef __APPLE__
+    return initgroups(user, (int)gid); /* Darwin's takes an int */
+#else
+    return initgroups(user, gid);
+#endif
 }
 
 static void drop_privileges(const struct request *r)
 {
     if (r->has_gid) {
-        int groups = r->user != NULL ? initgroups(r->user, r->gid) : setgroups(0, NULL);
+        int groups = r->user != NULL ? init_groups(r->user, r->gid) : setgroups(0, NULL);
         if (groups != 0 || setgid(r->gid) != 0)
             fail(EXIT_GROUP, errno, "cannot switch to group %u: %s", (unsigned)r->gid, strerror(errno));
     }
@@ -433,8 +442,10 @@ int main(int argc, char **argv)
     if (argc != 2 || (status_fd = parse_fd(argv[1])) < 0)
         fail(EXIT_SETUP, EINVAL, "usage: clusterd-exec STATUS-FD (it is started by clusterd, not by hand)");
 #if defined(SO_NOSIGPIPE)
-    int on = 1; /* no MSG_NOSIGNAL here: a failure line to a clusterd that is gone must not kill us by SIGPIPE */
-    setsockopt(status_fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+    /* No MSG_NOSIGNAL here: a failure line to a clusterd that is gone must not kill us by SIGPIPE. If this fails,
+     * the status fd is no socket and reading the request fails next, saying so. */
+    int on = 1;
+    (void)setsockopt(status_fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
 #endif
 
     struct request r = {0};
