@@ -448,7 +448,7 @@ public sealed class ExecHelperTests : IDisposable
     }
 
     [Fact]
-    public void Start_RequestThatNamesDescriptors_IsRefusedBeforeAnySpawn()
+    public void Start_RequestWithDescriptorNumbersOrANul_ThrowsArgumentException()
     {
         var (_, write) = Descriptors.CreatePipe();
         using (write)
@@ -591,7 +591,7 @@ public sealed class ExecHelperTests : IDisposable
         using (errWrite)
         {
             pid = PosixSpawn.Start("/bin/sh", ["sh", "-c", "exec gcc -shared -fPIC -o \"$0\" \"$1\"", library, source],
-                [$"PATH={Environment.GetEnvironmentVariable("PATH")}"], errWrite, errWrite);
+                [$"PATH={RequiresAttribute.ToolPath}"], errWrite, errWrite);
         }
         var output = await Children.ReadAllAsync(errRead).WaitAsync(Children.Timeout);
         Assert.True(WaitStatus.Decode(await Children.WaitAsync(pid).WaitAsync(Children.Timeout)) == (0, null), $"gcc failed: {output}");

@@ -13,6 +13,9 @@ public sealed class RequiresAttribute : FactAttribute
     public const string Gcc = "gcc";
     public const string Cgroup2 = "a writable cgroup2 hierarchy";
 
+    /// <summary>Where the tests look for tools: a fixed list, not the PATH the test runner happens to have.</summary>
+    public const string ToolPath = "/usr/local/bin:/usr/bin:/bin";
+
     public RequiresAttribute(params string[] needs)
     {
         var missing = needs.Where(need => !Available(need)).ToList();
@@ -25,7 +28,7 @@ public sealed class RequiresAttribute : FactAttribute
     private static bool Available(string need) => need switch
     {
         Root => UserDatabase.IsRoot,
-        Gcc => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, "gcc"))),
+        Gcc => ToolPath.Split(':').Any(dir => File.Exists(Path.Combine(dir, "gcc"))),
         Cgroup2 => UserDatabase.IsRoot && Cgroups.Own() is not null,
         _ => throw new ArgumentException($"unknown requirement '{need}'", nameof(need)),
     };
