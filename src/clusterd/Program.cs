@@ -24,12 +24,6 @@ internal static class Program
 
     public static int Main(string[] args)
     {
-        // Checked before anything else is touched: this mode must exec the worker as fast as it can.
-        if (args.Length > 0 && args[0] == ExecShim.Verb)
-        {
-            return ExecShim.Run(args);
-        }
-
         SignalDispositions.RestoreIgnored(); // before anything registers for them
 
         var configOption = new Option<string>("--config", "-c")
