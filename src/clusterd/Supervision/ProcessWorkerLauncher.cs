@@ -91,7 +91,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
     {
         if (!UserDatabase.IsRoot)
         {
-            return (null, null); // the config was refused at start if it asked for a user; see ConfigPreflight
+            return (null, null); // a config that names a user is refused unless clusterd is root (ConfigValidator)
         }
         UserIdentity? user = null;
         if (spec.User is not null)
