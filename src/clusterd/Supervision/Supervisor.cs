@@ -398,6 +398,10 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
     void IWorkerHost.Record(Worker worker, string kind, string? reason, int? exitCode, int? signal, TimeSpan? delay)
     {
+        if (kind is LifecycleEventKinds.Fork or LifecycleEventKinds.Exit)
+        {
+            CountChurn();
+        }
         var e = Journal.Append(seq => new LifecycleEvent(seq, Time.GetUtcNow(), kind, worker.Group.Name, worker.Slot,
             worker.Pid, worker.Generation, reason, exitCode, signal, delay?.TotalSeconds));
         var level = kind switch
