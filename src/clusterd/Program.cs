@@ -74,6 +74,17 @@ internal static class Program
         if (checkOnly)
         {
             var config = result.Config;
+            // What start would refuse about the control socket's path, found without touching it.
+            var socketProblems = ControlServer.Check(config.Control);
+            foreach (var problem in socketProblems)
+            {
+                Console.Error.WriteLine($"{configPath}: {problem}");
+            }
+            if (socketProblems.Count > 0)
+            {
+                Console.Error.WriteLine($"{configPath}: {socketProblems.Count} error(s); nothing was started.");
+                return ExitInvalid;
+            }
             Console.WriteLine($"{configPath}: configuration OK ({config.Groups.Count} groups, {config.Groups.Sum(g => g.Workers)} workers)");
             return 0;
         }

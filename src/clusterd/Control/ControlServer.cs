@@ -24,6 +24,17 @@ internal sealed partial class ControlServer : IAsyncDisposable
     /// <summary>How long one frame may take to arrive once it has started.</summary>
     public static readonly TimeSpan FrameTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>Others may pass through the directory to their own sockets in it (notify sockets), but not list it.</summary>
+    public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
+    /// <summary>Owner and <c>[control] group</c> may connect; the file mode is the first gate, peer credentials the second.</summary>
+    public const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+
+    private const int Backlog = 128;
+    private const string SocketWhat = "[control] socket";
+    private const string DirectoryWhat = "[control] socket directory";
+
     private readonly Socket _listener;
     private readonly CommandDispatcher _dispatcher;
     private readonly ControlAccess _access;
@@ -50,32 +61,29 @@ internal sealed partial class ControlServer : IAsyncDisposable
     public string Path { get; }
 
     /// <summary>
-    /// Creates the socket: its directory 0750 if clusterd makes it, the socket 0660 and owned by <c>[control] group</c>.
-    /// A socket file left by a crashed clusterd is replaced; a live one means another clusterd runs, and we refuse.
+    /// Creates the socket: its directory <see cref="DirectoryMode"/> if clusterd makes it (an existing one must be safe:
+    /// <see cref="RuntimeDirectory"/>), the socket <see cref="SocketMode"/>, owned by <c>[control] group</c>. A socket file
+    /// left by a crashed clusterd is replaced; anything else at the path, a live socket included, is refused and left alone.
     /// </summary>
     public static ControlServer Start(ControlConfig config, CommandDispatcher dispatcher, ILogger logger)
     {
-        var path = config.Socket ?? SocketPaths.Default();
+        var path = PathOf(config);
         var access = ControlAccess.From(config);
-        var directory = System.IO.Path.GetDirectoryName(path)!;
-        if (!Directory.Exists(directory))
-        {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
-        }
-        ClaimPath(path);
+        var gid = config.Group is null ? (uint?)null
+            : UserDatabase.LookupGroup(config.Group) ?? throw new IOException($"[control] group = \"{config.Group}\": no such group; create it or remove the key");
+        RuntimeDirectory.Ensure(System.IO.Path.GetDirectoryName(path)!, DirectoryMode, DirectoryWhat);
+        SocketFile.Claim(path, SocketWhat);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             listener.Bind(new UnixDomainSocketEndPoint(path));
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-            if (config.Group is not null)
+            // Nobody can connect before listen(), so nobody gets in between the bind and these.
+            FileStatus.ChangeMode(path, SocketMode);
+            if (gid is { } group)
             {
-                var gid = UserDatabase.LookupGroup(config.Group)
-                    ?? throw new IOException($"[control] group = \"{config.Group}\": no such group; create it or remove the key");
-                UserDatabase.ChangeGroup(path, gid);
+                FileStatus.ChangeOwner(path, uint.MaxValue, group);
             }
-            listener.Listen(128);
+            listener.Listen(Backlog);
         }
         catch
         {
@@ -85,25 +93,15 @@ internal sealed partial class ControlServer : IAsyncDisposable
         return new ControlServer(path, listener, dispatcher, access, logger);
     }
 
-    private static void ClaimPath(string path)
+    /// <summary>What <see cref="Start"/> would refuse about the socket's path and directory, found without changing anything.</summary>
+    public static IReadOnlyList<string> Check(ControlConfig config)
     {
-        if (!File.Exists(path))
-        {
-            return;
-        }
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-        }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable)
-        {
-            File.Delete(path); // nobody accepts on it: left behind by a clusterd that crashed
-            return;
-        }
-        var holder = PeerCredentials.Of(probe).Pid;
-        throw new IOException($"another clusterd (pid {holder}) is already serving the control socket {path}; stop it first, or give this one another [control] socket");
+        var path = PathOf(config);
+        string?[] problems = [RuntimeDirectory.Check(System.IO.Path.GetDirectoryName(path)!, DirectoryWhat), SocketFile.Check(path, SocketWhat)];
+        return [.. problems.OfType<string>()];
     }
+
+    private static string PathOf(ControlConfig config) => config.Socket ?? SocketPaths.Default();
 
     private async Task AcceptLoopAsync()
     {
@@ -262,15 +260,8 @@ internal sealed partial class ControlServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _listener.Dispose();
+        _listener.Dispose(); // and .NET removes the socket file it bound
         await _acceptLoop;
-        try
-        {
-            File.Delete(Path);
-        }
-        catch (IOException)
-        {
-        }
         _stop.Dispose();
     }
 

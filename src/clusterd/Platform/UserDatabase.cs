@@ -49,8 +49,4 @@ internal static class UserDatabase
     }
 
     public static uint EffectiveUid => Interop.geteuid();
-
-    /// <summary>Gives <paramref name="path"/> to <paramref name="gid"/>, keeping its owner (uint.MaxValue = unchanged).</summary>
-    public static void ChangeGroup(string path, uint gid) =>
-        ErrnoException.ThrowIfFailed(Interop.chown(path, uint.MaxValue, gid), $"chown {path}");
 }

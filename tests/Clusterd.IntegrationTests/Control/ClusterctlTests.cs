@@ -72,7 +72,6 @@ public class ClusterctlTests(ITestOutputHelper output)
         await using var clusterd = ClusterdProcess.Start(
             $"[control]\nsocket = \"{dir}/ctl.sock\"\ngroup = \"nogroup\"\n\n" + Toml.Group("web", Toml.Worker(), 1, []), output);
         await clusterd.WaitForAsync(e => e.EventId == 4, what: "the control socket");
-        File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
 
         var (code, _, stderr) = await Clusterctl.RunAsync($"{dir}/ctl.sock", "nobody", "status");
 
@@ -95,7 +94,6 @@ public class ClusterctlTests(ITestOutputHelper output)
             $"[control]\nsocket = \"{dir}/ctl.sock\"\ngroup = \"nogroup\"\nread_group = \"nogroup\"\n\n" + Toml.Group("web", Toml.Worker(), 1, []), output);
         await clusterd.WaitForEventAsync("listening", "web");
         await clusterd.WaitForAsync(e => e.EventId == 4, what: "the control socket");
-        File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
 
         var status = await Clusterctl.RunAsync($"{dir}/ctl.sock", "nobody", "status");
         var scale = await Clusterctl.RunAsync($"{dir}/ctl.sock", "nobody", "scale", "web", "2");
