@@ -18,12 +18,16 @@ public sealed class ControlClient : IAsyncDisposable
         _stream = new NetworkStream(socket, ownsSocket: true);
     }
 
+    /// <summary>Connects, once <see cref="SocketTrust"/> has found the socket and its listener to be root's or this user's.</summary>
+    /// <exception cref="UntrustedSocketException">Someone else's socket, or a link, is at the path.</exception>
     public static async Task<ControlClient> ConnectAsync(string path, CancellationToken cancellationToken)
     {
+        SocketTrust.CheckFile(path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
+            SocketTrust.CheckPeer(socket);
             return new ControlClient(socket);
         }
         catch

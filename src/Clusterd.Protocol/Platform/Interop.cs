@@ -19,4 +19,8 @@ internal static partial class Interop
     [SupportedOSPlatform("macos")]
     [LibraryImport(Libc, EntryPoint = "lstat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static unsafe partial int lstat(string path, byte* buffer);
+
+    /// <summary>The real uid: the user clusterctl acts for, and whom clusterd sees at the other end of the socket.</summary>
+    [LibraryImport(Libc, EntryPoint = "getuid")]
+    internal static partial uint getuid();
 }

@@ -114,9 +114,11 @@ internal static class GroupArguments
     {
         try
         {
+            SocketTrust.CheckFile(socketPath);
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             socket.SendTimeout = socket.ReceiveTimeout = (int)s_completionTimeout.TotalMilliseconds;
             socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            SocketTrust.CheckPeer(socket);
             var request = JsonSerializer.SerializeToUtf8Bytes(new Request { Id = 1, Command = ProtocolCommands.Status }, ProtocolJsonContext.Default.Request);
             socket.Send(Framing.Encode(request));
             var header = ReceiveExactly(socket, Framing.HeaderSize);

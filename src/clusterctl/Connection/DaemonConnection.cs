@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
-using Clusterctl.Platform;
 
 namespace Clusterctl.Connection;
 
@@ -42,6 +41,10 @@ internal sealed class DaemonConnection : IAsyncDisposable
         catch (SocketException ex)
         {
             throw new CliException(ExitCodes.System, ConnectFailure(socketPath, ex), ex);
+        }
+        catch (UntrustedSocketException ex)
+        {
+            throw new CliException(ExitCodes.System, $"not talking to {socketPath}: {ex.Message}", ex);
         }
     }
 
@@ -149,8 +152,7 @@ internal sealed class DaemonConnection : IAsyncDisposable
         return new CliException(ExitCodes.No, message);
     }
 
-    private static string CurrentUid() =>
-        OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? Interop.getuid().ToString(System.Globalization.CultureInfo.InvariantCulture) : "?";
+    private static string CurrentUid() => SocketTrust.OwnUid.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 }

@@ -108,4 +108,35 @@ public class ClusterctlTests(ITestOutputHelper output)
         Assert.Contains("count=2", audit["Arguments"], StringComparison.Ordinal);
         Directory.Delete(dir, recursive: true);
     }
+
+    [Fact]
+    public async Task SocketOfAnotherUser_IsRefusedBeforeAnythingIsSent()
+    {
+        RequireRoot();
+        if (!Native.IsRoot)
+        {
+            return;
+        }
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 1, []), output);
+        await clusterd.WaitForEventAsync("listening", "web");
+        await (await clusterd.ConnectAsync()).DisposeAsync();
+        await ChownAsync("65534", clusterd.ControlSocket);
+
+        var foreign = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "scale", "web", "2");
+        await ChownAsync("0", clusterd.ControlSocket);
+        var own = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "scale", "web", "3");
+
+        Assert.Equal(111, foreign.ExitCode);
+        Assert.Contains($"not talking to {clusterd.ControlSocket}: the socket belongs to uid 65534, not to root or to you (uid 0)", foreign.Stderr, StringComparison.Ordinal);
+        Assert.True(own.ExitCode == 0, own.Stderr);
+        var audit = Assert.Single(clusterd.Entries, e => e.EventId == 310); // the refused scale never reached clusterd
+        Assert.Contains("count=3", audit["Arguments"], StringComparison.Ordinal);
+    }
+
+    private static async Task ChownAsync(string owner, string path)
+    {
+        using var chown = System.Diagnostics.Process.Start("chown", [owner, path]);
+        await chown.WaitForExitAsync();
+        Assert.Equal(0, chown.ExitCode);
+    }
 }
