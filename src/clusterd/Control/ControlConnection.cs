@@ -7,7 +7,7 @@ using Clusterd.Protocol.Messages;
 namespace Clusterd.Control;
 
 /// <summary>One client connection: who it is, and a way to send it response frames (serialised, with a deadline).</summary>
-internal sealed class ControlConnection(Socket socket) : IDisposable
+internal sealed class ControlConnection(Socket socket, TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _sendLock = new(1, 1);
 
@@ -21,12 +21,11 @@ internal sealed class ControlConnection(Socket socket) : IDisposable
     public async Task SendAsync(Response response, CancellationToken cancellationToken)
     {
         var payload = JsonSerializer.SerializeToUtf8Bytes(response, ProtocolJsonContext.Default.Response);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ControlServer.FrameTimeout);
         await _sendLock.WaitAsync(cancellationToken);
         try
         {
-            await Framing.WriteAsync(Stream, payload, timeout.Token);
+            using var deadline = new Deadline(ControlServer.FrameTimeout, time, cancellationToken);
+            await Framing.WriteAsync(Stream, payload, deadline.Token);
         }
         finally
         {

@@ -38,17 +38,19 @@ internal sealed partial class ControlServer : IAsyncDisposable
     private readonly Socket _listener;
     private readonly CommandDispatcher _dispatcher;
     private readonly ControlAccess _access;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Task _acceptLoop = Task.CompletedTask;
     private int _connections;
 
-    private ControlServer(string path, Socket listener, CommandDispatcher dispatcher, ControlAccess access, ILogger logger)
+    private ControlServer(string path, Socket listener, CommandDispatcher dispatcher, ControlAccess access, TimeProvider time, ILogger logger)
     {
         Path = path;
         _listener = listener;
         _dispatcher = dispatcher;
         _access = access;
+        _time = time;
         _logger = logger;
     }
 
@@ -65,7 +67,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
     /// <see cref="RuntimeDirectory"/>), the socket <see cref="SocketMode"/>, owned by <c>[control] group</c>. A socket file
     /// left by a crashed clusterd is replaced; anything else at the path, a live socket included, is refused and left alone.
     /// </summary>
-    public static ControlServer Start(ControlConfig config, CommandDispatcher dispatcher, ILogger logger)
+    public static ControlServer Start(ControlConfig config, CommandDispatcher dispatcher, TimeProvider time, ILogger logger)
     {
         var path = PathOf(config);
         var access = ControlAccess.From(config);
@@ -90,7 +92,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
             listener.Dispose();
             throw;
         }
-        return new ControlServer(path, listener, dispatcher, access, logger);
+        return new ControlServer(path, listener, dispatcher, access, time, logger);
     }
 
     /// <summary>What <see cref="Start"/> would refuse about the socket's path and directory, found without changing anything.</summary>
@@ -142,7 +144,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
 
     private async Task ServeAsync(Socket client)
     {
-        using var connection = new ControlConnection(client);
+        using var connection = new ControlConnection(client, _time);
         try
         {
             var peer = PeerCredentials.Of(client);
@@ -150,7 +152,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
             connection.Access = _access.LevelOf(peer);
             while (!_stop.IsCancellationRequested)
             {
-                var payload = await ReadFrameAsync(connection.Stream);
+                var payload = await ReadRequestAsync(connection);
                 if (payload is null)
                 {
                     return; // clean close between requests
@@ -191,42 +193,25 @@ internal sealed partial class ControlServer : IAsyncDisposable
         }
     }
 
-    /// <summary>One frame, with an idle deadline for its first byte and a tighter one for the rest.</summary>
-    private async Task<byte[]?> ReadFrameAsync(NetworkStream stream)
+    /// <summary>One request frame: clusterd waits <see cref="IdleTimeout"/> for it to begin, then <see cref="FrameTimeout"/> for the rest.</summary>
+    private async Task<byte[]?> ReadRequestAsync(ControlConnection connection)
     {
-        var header = new byte[Framing.HeaderSize];
-        using (var idle = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
-        {
-            idle.CancelAfter(IdleTimeout);
-            try
-            {
-                if (await stream.ReadAsync(header.AsMemory(0, 1), idle.Token) == 0)
-                {
-                    return null;
-                }
-            }
-            catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
-            {
-                throw new TimeoutException($"no request for {IdleTimeout.TotalSeconds:0}s; closing the idle connection");
-            }
-        }
-        using var frame = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        frame.CancelAfter(FrameTimeout);
+        using var idle = new Deadline(IdleTimeout, _time, _stop.Token);
+        Deadline? frame = null;
         try
         {
-            await stream.ReadExactlyAsync(header.AsMemory(1), frame.Token);
-            var length = Framing.ParseHeader(header);
-            var payload = new byte[length];
-            await stream.ReadExactlyAsync(payload, frame.Token);
-            return payload;
-        }
-        catch (EndOfStreamException)
-        {
-            throw new ProtocolException(ErrorCodes.BadFrame, "connection closed inside a frame");
+            return await Framing.ReadAsync(connection.Stream, Framing.MaxRequestPayload,
+                () => (frame = new Deadline(FrameTimeout, _time, _stop.Token)).Token, idle.Token);
         }
         catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
         {
-            throw new TimeoutException($"a frame did not arrive within {FrameTimeout.TotalSeconds:0}s of its first byte");
+            throw new TimeoutException(frame is null
+                ? $"no request for {IdleTimeout.TotalSeconds:0}s; closing the idle connection"
+                : $"a frame did not arrive within {FrameTimeout.TotalSeconds:0}s of its first byte");
+        }
+        finally
+        {
+            frame?.Dispose();
         }
     }
 
