@@ -147,7 +147,9 @@ internal static class Program
         builder.Services.AddSingleton<IControlCommand, EventsCommand>();
         builder.Services.AddSingleton<IControlCommand, LogsCommand>();
         builder.Services.AddSingleton(s => new CommandDispatcher(
-            s.GetServices<IControlCommand>(), s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.control")));
+            s.GetServices<IControlCommand>(),
+            s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.control"),
+            new ControlAudit(s.GetRequiredService<ILoggerFactory>().CreateLogger(ControlAudit.Category))));
         builder.Services.AddHostedService<SupervisorService>();
         // [metrics] (docs/metrics.md): the endpoint starts before the supervisor, so startup events are counted.
         var metricsListen = result.Config.Metrics.Listen;

@@ -11,11 +11,14 @@ internal sealed partial class CommandDispatcher
     private readonly Dictionary<string, IControlCommand> _commands;
     private readonly ILogger _logger;
 
-    public CommandDispatcher(IEnumerable<IControlCommand> commands, ILogger logger)
+    public CommandDispatcher(IEnumerable<IControlCommand> commands, ILogger logger, ControlAudit audit)
     {
         _commands = commands.ToDictionary(c => c.Name, StringComparer.Ordinal);
         _logger = logger;
+        Audit = audit;
     }
+
+    public ControlAudit Audit { get; }
 
     public async Task DispatchAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
     {
@@ -29,7 +32,7 @@ internal sealed partial class CommandDispatcher
         var allowed = connection.Access == AccessLevel.Admin || (connection.Access == AccessLevel.Read && !mutating);
         if (!allowed)
         {
-            LogDenied(connection.Peer.Uid, connection.Peer.Pid, request.Command);
+            Audit.Denied(connection.Peer.Uid, connection.Peer.Pid, request.Command);
             var need = mutating ? "[control] admin_group" : "[control] read_group or admin_group";
             await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.PermissionDenied,
                 $"permission denied: uid {connection.Peer.Uid} may not run '{request.Command}'; ask an administrator to add you to {need}"), cancellationToken);
@@ -38,7 +41,7 @@ internal sealed partial class CommandDispatcher
         if (mutating)
         {
             var arguments = Describe(request);
-            LogAudit(connection.Peer.Uid, connection.Peer.Pid, request.Command, arguments);
+            Audit.Ran(connection.Peer.Uid, connection.Peer.Pid, request.Command, arguments);
         }
         try
         {
@@ -64,12 +67,6 @@ internal sealed partial class CommandDispatcher
         if (r.MaxUnavailable is not null) parts.Add($"max_unavailable={r.MaxUnavailable}");
         return string.Join(' ', parts);
     }
-
-    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "control: uid {Uid} (pid {Pid}) runs {Command} {Arguments}")]
-    private partial void LogAudit(uint uid, int pid, string command, string arguments);
-
-    [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "control: uid {Uid} (pid {Pid}) was refused {Command}: permission denied")]
-    private partial void LogDenied(uint uid, int pid, string command);
 
     [LoggerMessage(EventId = 312, Level = LogLevel.Error, Message = "control: {Command} failed unexpectedly; this probably indicates a bug in clusterd")]
     private partial void LogCommandCrashed(Exception e, string command);

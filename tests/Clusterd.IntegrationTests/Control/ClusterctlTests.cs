@@ -106,6 +106,7 @@ public class ClusterctlTests(ITestOutputHelper output)
         var audit = Assert.Single(clusterd.Entries, e => e.EventId == 310);
         Assert.Equal(("0", "scale"), (audit["Uid"], audit["Command"]));
         Assert.Contains("count=2", audit["Arguments"], StringComparison.Ordinal);
+        Assert.All(clusterd.Entries.Where(e => e.EventId is 310 or 311), e => Assert.Equal("clusterd.audit", Category(e)));
         Directory.Delete(dir, recursive: true);
     }
 
@@ -132,6 +133,9 @@ public class ClusterctlTests(ITestOutputHelper output)
         var audit = Assert.Single(clusterd.Entries, e => e.EventId == 310); // the refused scale never reached clusterd
         Assert.Contains("count=3", audit["Arguments"], StringComparison.Ordinal);
     }
+
+    private static string? Category(LogEntry entry) =>
+        System.Text.Json.JsonDocument.Parse(entry.Raw).RootElement.GetProperty("Category").GetString();
 
     private static async Task ChownAsync(string owner, string path)
     {
