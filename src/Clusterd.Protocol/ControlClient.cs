@@ -52,11 +52,36 @@ public sealed class ControlClient : IAsyncDisposable
     {
         var id = ++_nextId;
         var payload = JsonSerializer.SerializeToUtf8Bytes(request with { Id = id }, ProtocolJsonContext.Default.Request);
-        await Framing.WriteAsync(_stream, payload, cancellationToken);
+        IOException? unsent = null;
+        try
+        {
+            await Framing.WriteAsync(_stream, payload, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            // clusterd refuses a connection (too many, or a stranger's) with an error frame and closes it at once, so
+            // the request can meet a closed socket; the answer that says why is waiting to be read all the same.
+            unsent = e;
+        }
         while (true)
         {
-            var frame = await Framing.ReadAsync(_stream, cancellationToken)
-                ?? throw new ProtocolException(ErrorCodes.BadFrame, "clusterd closed the connection before the response ended");
+            byte[]? frame;
+            try
+            {
+                frame = await Framing.ReadAsync(_stream, cancellationToken);
+            }
+            catch (IOException) when (unsent is not null)
+            {
+                throw unsent;
+            }
+            if (frame is null && unsent is not null)
+            {
+                throw unsent;
+            }
+            if (frame is null)
+            {
+                throw new ProtocolException(ErrorCodes.BadFrame, "clusterd closed the connection before the response ended");
+            }
             var response = JsonSerializer.Deserialize(frame, ProtocolJsonContext.Default.Response)
                 ?? throw new ProtocolException(ErrorCodes.BadFrame, "empty response");
             yield return response;

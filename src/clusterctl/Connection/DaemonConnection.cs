@@ -115,17 +115,14 @@ internal sealed class DaemonConnection : IAsyncDisposable
                 {
                     throw new CliException(ExitCodes.System, $"talking to clusterd at {SocketPath}: {ex.Message}", ex);
                 }
-                if (!response.Ok && !allowError)
-                {
-                    if (!response.More)
-                    {
-                        Healthy = true;
-                    }
-                    throw DaemonError(response);
-                }
                 if (!response.More)
                 {
-                    Healthy = true;
+                    // clusterd closes the connection after some errors (a refused command among them): reconnect then.
+                    Healthy = response.Ok || !ErrorCodes.ClosesConnection(response.Error?.Code ?? ErrorCodes.Internal);
+                }
+                if (!response.Ok && !allowError)
+                {
+                    throw DaemonError(response);
                 }
                 yield return response;
             }

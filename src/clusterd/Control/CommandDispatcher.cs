@@ -20,13 +20,14 @@ internal sealed partial class CommandDispatcher
 
     public ControlAudit Audit { get; }
 
-    public async Task DispatchAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
+    /// <returns>False when the connection is to be closed: its peer was refused the command.</returns>
+    public async Task<bool> DispatchAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
     {
         if (!_commands.TryGetValue(request.Command, out var command))
         {
             await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.UnknownCommand,
                 $"unknown command '{request.Command}'; commands are: {string.Join(", ", _commands.Keys.Order(StringComparer.Ordinal))}"), cancellationToken);
-            return;
+            return true;
         }
         var mutating = !ProtocolCommands.ReadOnly.Contains(command.Name);
         var allowed = connection.Access == AccessLevel.Admin || (connection.Access == AccessLevel.Read && !mutating);
@@ -36,7 +37,7 @@ internal sealed partial class CommandDispatcher
             var need = mutating ? "[control] admin_group" : "[control] read_group or admin_group";
             await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.PermissionDenied,
                 $"permission denied: uid {connection.Peer.Uid} may not run '{request.Command}'; ask an administrator to add you to {need}"), cancellationToken);
-            return;
+            return false;
         }
         if (mutating)
         {
@@ -53,6 +54,7 @@ internal sealed partial class CommandDispatcher
             await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.Internal,
                 $"internal error running '{request.Command}': {e.Message}; this probably indicates a bug in clusterd"), cancellationToken);
         }
+        return true;
     }
 
     private static string Describe(Request r)

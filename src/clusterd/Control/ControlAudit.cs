@@ -15,4 +15,8 @@ internal sealed partial class ControlAudit(ILogger logger)
 
     [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "control: uid {Uid} (pid {Pid}) was refused {Command}: permission denied")]
     public partial void Denied(uint uid, int pid, string command);
+
+    [LoggerMessage(EventId = 313, Level = LogLevel.Warning,
+        Message = "control: uid {Uid} (pid {Pid}) is in neither [control] read_group nor admin_group; its connection was refused")]
+    public partial void ConnectionDenied(uint uid, int pid);
 }

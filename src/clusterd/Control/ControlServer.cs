@@ -9,19 +9,17 @@ using Microsoft.Extensions.Logging;
 namespace Clusterd.Control;
 
 /// <summary>
-/// The control socket. Every connection is checked by peer credentials, reads frames with a deadline, and is
-/// answered by <see cref="CommandDispatcher"/>. Misbehaving clients (garbage, oversized or half frames, too many at
-/// once) get an error frame and are disconnected; nothing they do reaches the supervisor loop except valid commands.
+/// The control socket. Every connection is checked by peer credentials and counted against <see cref="ConnectionLimits"/>
+/// when it is accepted, reads frames with deadlines, and is answered by <see cref="CommandDispatcher"/>. Misbehaving
+/// clients (garbage, oversized or half frames, too many at once, no access) get an error frame and are disconnected;
+/// nothing they do reaches the supervisor loop except valid commands. docs/security.md has the threat model.
 /// </summary>
 internal sealed partial class ControlServer : IAsyncDisposable
 {
-    /// <summary>Connections served at once; more are told "too many connections" and closed.</summary>
-    public const int MaxConnections = 256;
-
-    /// <summary>How long a connection may sit idle between requests.</summary>
+    /// <summary>How long a connection may sit idle between requests. A follow stream is not idle: see <see cref="ConnectionLimits"/>.</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long one frame may take to arrive once it has started.</summary>
+    /// <summary>How long one frame may take to arrive once it has started, and a client may take to read one.</summary>
     public static readonly TimeSpan FrameTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Others may pass through the directory to their own sockets in it (notify sockets), but not list it.</summary>
@@ -38,11 +36,11 @@ internal sealed partial class ControlServer : IAsyncDisposable
     private readonly Socket _listener;
     private readonly CommandDispatcher _dispatcher;
     private readonly ControlAccess _access;
+    private readonly ConnectionLimits _limits = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Task _acceptLoop = Task.CompletedTask;
-    private int _connections;
 
     private ControlServer(string path, Socket listener, CommandDispatcher dispatcher, ControlAccess access, TimeProvider time, ILogger logger)
     {
@@ -109,10 +107,9 @@ internal sealed partial class ControlServer : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            Socket client;
             try
             {
-                client = await _listener.AcceptAsync(_stop.Token);
+                await AcceptOneAsync(_stop.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
@@ -121,67 +118,85 @@ internal sealed partial class ControlServer : IAsyncDisposable
             catch (SocketException e)
             {
                 LogAcceptFailed(e.Message); // EMFILE and the like: keep serving the connections we have
-                continue;
             }
-            if (Interlocked.Increment(ref _connections) > MaxConnections)
-            {
-                Interlocked.Decrement(ref _connections);
-                _ = RefuseAsync(client);
-                continue;
-            }
-            _ = ServeAsync(client);
         }
     }
 
-    private static async Task RefuseAsync(Socket client)
+    private async ValueTask AcceptOneAsync(CancellationToken cancellationToken)
+    {
+        var client = await _listener.AcceptAsync(cancellationToken);
+        PeerCredentials peer;
+        try
+        {
+            peer = PeerCredentials.Of(client);
+        }
+        catch (Exception e) when (e is SocketException or IOException) // getsockopt or getpeereid: the client is gone already
+        {
+            client.Dispose();
+            return;
+        }
+        var access = _access.LevelOf(peer);
+        if (access == AccessLevel.None)
+        {
+            _dispatcher.Audit.ConnectionDenied(peer.Uid, peer.Pid);
+            Refuse(client, Response.Failure(0, ErrorCodes.PermissionDenied,
+                $"permission denied: uid {peer.Uid} may not use clusterd's control socket; ask an administrator to add you to [control] read_group or admin_group"));
+            return;
+        }
+        if (_limits.TryAdmit(peer.Uid, access) is { } refusal)
+        {
+            if (refusal.FirstInARow)
+            {
+                LogRefused(peer.Uid, peer.Pid, refusal.Message);
+            }
+            Refuse(client, Response.Failure(0, ErrorCodes.TooManyConnections, refusal.Message));
+            return;
+        }
+        _ = ServeAsync(client, peer, access);
+    }
+
+    /// <summary>
+    /// The error frame, then the close, at once: a refused connection costs no descriptor beyond this call. A new
+    /// socket's send buffer takes the small frame whole, and the client reads it even if its own request then met the
+    /// closed socket (it is queued on the client's side).
+    /// </summary>
+    private static void Refuse(Socket client, Response refusal)
     {
         using (client)
         {
-            await TrySendAsync(client, Response.Failure(0, ErrorCodes.TooManyConnections,
-                $"clusterd serves at most {MaxConnections} control connections at once; try again"), CancellationToken.None);
+            try
+            {
+                client.Blocking = false;
+                client.Send(Framing.Encode(JsonSerializer.SerializeToUtf8Bytes(refusal, ProtocolJsonContext.Default.Response)));
+                ControlConnection.DropUnread(client);
+            }
+            catch (SocketException)
+            {
+                // The client is gone already; the close says the rest.
+            }
         }
     }
 
-    private async Task ServeAsync(Socket client)
+    private async Task ServeAsync(Socket client, PeerCredentials peer, AccessLevel access)
     {
-        using var connection = new ControlConnection(client, _time);
+        using var connection = new ControlConnection(client, peer, access, _time);
         try
         {
-            var peer = PeerCredentials.Of(client);
-            connection.Peer = peer;
-            connection.Access = _access.LevelOf(peer);
-            while (!_stop.IsCancellationRequested)
+            while (await ReadRequestAsync(connection) is { } payload)
             {
-                var payload = await ReadRequestAsync(connection);
-                if (payload is null)
+                if (!await HandleAsync(connection, payload))
                 {
-                    return; // clean close between requests
-                }
-                Request? request;
-                try
-                {
-                    request = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Request);
-                }
-                catch (JsonException e)
-                {
-                    await connection.SendAsync(Response.Failure(0, ErrorCodes.BadRequest, $"the request is not valid JSON: {e.Message}"), _stop.Token);
                     return;
                 }
-                if (request is null)
-                {
-                    await connection.SendAsync(Response.Failure(0, ErrorCodes.BadRequest, "empty request"), _stop.Token);
-                    return;
-                }
-                await _dispatcher.DispatchAsync(request, connection, _stop.Token);
             }
         }
         catch (ProtocolException e)
         {
-            await TrySendAsync(client, Response.Failure(0, e.Code, e.Message), CancellationToken.None);
+            await TrySendLastAsync(connection, Response.Failure(0, e.Code, e.Message));
         }
         catch (TimeoutException e)
         {
-            await TrySendAsync(client, Response.Failure(0, ErrorCodes.Timeout, e.Message), CancellationToken.None);
+            await TrySendLastAsync(connection, Response.Failure(0, ErrorCodes.Timeout, e.Message));
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -189,8 +204,30 @@ internal sealed partial class ControlServer : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _connections);
+            _limits.Release(peer.Uid, access);
         }
+    }
+
+    /// <returns>False when the connection is to be closed (its request was refused).</returns>
+    private async Task<bool> HandleAsync(ControlConnection connection, byte[] payload)
+    {
+        Request? request;
+        try
+        {
+            request = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Request);
+        }
+        catch (JsonException e)
+        {
+            // The frame was whole, so the next one can still be read: answer and go on.
+            await connection.SendAsync(Response.Failure(0, ErrorCodes.BadRequest, $"the request is not valid JSON: {e.Message}"), _stop.Token);
+            return true;
+        }
+        if (request is null)
+        {
+            await connection.SendAsync(Response.Failure(0, ErrorCodes.BadRequest, "the request is null; send an object such as {\"id\":1,\"command\":\"ping\"}"), _stop.Token);
+            return true;
+        }
+        return await _dispatcher.DispatchAsync(request, connection, _stop.Token);
     }
 
     /// <summary>One request frame: clusterd waits <see cref="IdleTimeout"/> for it to begin, then <see cref="FrameTimeout"/> for the rest.</summary>
@@ -215,29 +252,14 @@ internal sealed partial class ControlServer : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Sends a last error frame, then closes without resetting: input the client sent after its bad frame is read
-    /// and dropped first (briefly), because closing with unread input makes the kernel send RST, which can destroy
-    /// the error frame before the client reads it (nginx's lingering close).
-    /// </summary>
-    private static async Task TrySendAsync(Socket client, Response response, CancellationToken cancellationToken)
+    /// <summary>A last error frame before the close; if the client does not take it, the close alone must do.</summary>
+    private static async Task TrySendLastAsync(ControlConnection connection, Response response)
     {
         try
         {
-            var payload = JsonSerializer.SerializeToUtf8Bytes(response, ProtocolJsonContext.Default.Response);
-            using var timeout = new CancellationTokenSource(FrameTimeout);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
-            await client.SendAsync(Framing.Encode(payload), SocketFlags.None, linked.Token);
-            client.Shutdown(SocketShutdown.Send);
-            using var linger = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            var sink = new byte[4096];
-            var drained = 0;
-            while (drained < 1 << 20 && await client.ReceiveAsync(sink, SocketFlags.None, linger.Token) is var n and > 0)
-            {
-                drained += n;
-            }
+            await connection.SendAsync(response, CancellationToken.None);
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
         }
     }
@@ -252,4 +274,8 @@ internal sealed partial class ControlServer : IAsyncDisposable
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "control socket: accept failed: {Reason}")]
     private partial void LogAcceptFailed(string reason);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning,
+        Message = "control socket: refused a connection of uid {Uid} (pid {Pid}): {Reason} (further refusals of this uid are not logged until one of its connections closes)")]
+    private partial void LogRefused(uint uid, int pid, string reason);
 }

@@ -77,7 +77,7 @@ public class ClusterctlTests(ITestOutputHelper output)
 
         Assert.Equal(1, code);
         Assert.Contains("permission denied", stderr, StringComparison.Ordinal);
-        Assert.Contains(clusterd.Entries, e => e.EventId == 311 && e["Uid"] == "65534");
+        Assert.Contains(clusterd.Entries, e => e.EventId == 313 && e["Uid"] == "65534");
         Directory.Delete(dir, recursive: true);
     }
 
