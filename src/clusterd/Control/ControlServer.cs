@@ -56,7 +56,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
     /// Starts answering. Until then connections wait in the listen backlog: the socket is claimed early (so a second
     /// clusterd refuses to start), but answered only once the supervisor has its groups, so no client sees an empty status.
     /// </summary>
-    public void Accept() => _acceptLoop = AcceptLoopAsync();
+    public void Accept() => _acceptLoop = AcceptLoop.RunAsync(AcceptOneAsync, _time, _logger, _stop.Token);
 
     public string Path { get; }
 
@@ -102,25 +102,6 @@ internal sealed partial class ControlServer : IAsyncDisposable
     }
 
     private static string PathOf(ControlConfig config) => config.Socket ?? SocketPaths.Default();
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            try
-            {
-                await AcceptOneAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                LogAcceptFailed(e.Message); // EMFILE and the like: keep serving the connections we have
-            }
-        }
-    }
 
     private async ValueTask AcceptOneAsync(CancellationToken cancellationToken)
     {
@@ -271,9 +252,6 @@ internal sealed partial class ControlServer : IAsyncDisposable
         await _acceptLoop;
         _stop.Dispose();
     }
-
-    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "control socket: accept failed: {Reason}")]
-    private partial void LogAcceptFailed(string reason);
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Warning,
         Message = "control socket: refused a connection of uid {Uid} (pid {Pid}): {Reason} (further refusals of this uid are not logged until one of its connections closes)")]

@@ -1,13 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 using Clusterd.IntegrationTests.Infrastructure;
+using Clusterd.Protocol.Messages;
 using Xunit.Abstractions;
 
 namespace Clusterd.IntegrationTests.Control;
 
 /// <summary>
 /// Nobody who may merely read can lock the administrators out: a reader holds at most 32 connections, idle or
-/// following, and the last 16 of the 256 are kept for admins; refused and denied connections are answered and closed at once.
+/// following, and the last 16 of the 256 are kept for admins; refused and denied connections are answered and closed
+/// at once; and when clusterd runs out of descriptors, its accept loop waits instead of spinning and serves again.
 /// </summary>
 public sealed class ConnectionLimitTests(ITestOutputHelper output) : IDisposable
 {
@@ -121,5 +124,77 @@ public sealed class ConnectionLimitTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal("held=0 refused=3 closed=3 codes=permission_denied:3", await holder.OutcomeAsync());
         Assert.Equal(3, clusterd.Entries.Count(e => e.EventId == 313 && e["Uid"] == "65534"));
+    }
+
+    [Fact]
+    public async Task OutOfDescriptors_TheAcceptLoopBacksOff_AndAnswersOnceTheyAreBack()
+    {
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 1, []), output);
+        await clusterd.WaitForEventAsync("listening", "web");
+        await (await clusterd.ConnectAsync()).DisposeAsync();
+        var (soft, hard) = OpenFilesLimit(clusterd.Pid);
+        var highest = Directory.GetFiles($"/proc/{clusterd.Pid}/fd").Max(f => int.Parse(Path.GetFileName(f), CultureInfo.InvariantCulture));
+        var clients = new List<Socket>();
+        try
+        {
+            // A few connections take the last descriptors below the limit; the rest wait in the listen backlog until
+            // it is full and connect() is refused.
+            await PrlimitAsync(clusterd.Pid, highest + 3, hard);
+            while (clients.Count < 1000 && await TryConnectAsync(clusterd.ControlSocket) is { } client)
+            {
+                clients.Add(client);
+            }
+            await clusterd.WaitForAsync(e => e.EventId == 300, what: "the accept loop's warning");
+        }
+        finally
+        {
+            await PrlimitAsync(clusterd.Pid, soft, hard);
+        }
+
+        var ping = await clusterd.RequestAsync(new Request { Command = Commands.Ping });
+
+        Assert.Equal("pong", ping.Message);
+        await clusterd.WaitForAsync(e => e.EventId == 301, what: "accepting again");
+        Assert.Single(clusterd.Entries, e => e.EventId == 300);
+        Assert.True(clients.Count > 3, $"only {clients.Count} connections: the backlog was never used");
+        clients.ForEach(c => c.Dispose());
+    }
+
+    private static async Task<Socket?> TryConnectAsync(string path)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cts.Token);
+            return socket;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            socket.Dispose();
+            return null;
+        }
+    }
+
+    /// <summary>The soft and hard RLIMIT_NOFILE of a process, from /proc/PID/limits ("Max open files  1024  524288  files").</summary>
+    private static (string Soft, string Hard) OpenFilesLimit(int pid)
+    {
+        var fields = File.ReadLines($"/proc/{pid}/limits").First(l => l.StartsWith("Max open files", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (fields[3], fields[4]);
+    }
+
+    private static Task PrlimitAsync(int pid, int soft, string hard) => PrlimitAsync(pid, soft.ToString(CultureInfo.InvariantCulture), hard);
+
+    private static async Task PrlimitAsync(int pid, string soft, string hard)
+    {
+        var psi = new ProcessStartInfo("prlimit") { RedirectStandardError = true };
+        foreach (var a in new[] { "--pid", pid.ToString(CultureInfo.InvariantCulture), $"--nofile={soft}:{hard}" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(psi)!;
+        await p.WaitForExitAsync();
+        Assert.True(p.ExitCode == 0, await p.StandardError.ReadToEndAsync());
     }
 }
