@@ -12,7 +12,10 @@ public static class Framing
 {
     public const int HeaderSize = 10;
 
-    /// <summary>1 MiB: the most either side reads in one frame; clusterd reads requests of at most <see cref="MaxRequestPayload"/>.</summary>
+    /// <summary>
+    /// 1 MiB: the most either side reads in one frame. clusterd sends long answers (status, logs, events) as pages far
+    /// below it (docs/protocol.md), and reads requests of at most <see cref="MaxRequestPayload"/>.
+    /// </summary>
     public const int MaxPayload = 1 << 20;
 
     /// <summary>64 KiB: requests are a few hundred bytes, and clusterd reads no more per connection than this.</summary>

@@ -78,6 +78,17 @@ public sealed class FramingTests
     }
 
     [Fact]
+    public async Task ReadAsync_ProtocolVersion1_IsAVersionMismatchNamingBoth()
+    {
+        var stream = new TrickleStream([.. Header(2, version: 1), .. "{}"u8.ToArray()], chunk: 4096);
+
+        var e = await Assert.ThrowsAsync<ProtocolException>(() => Framing.ReadAsync(stream, CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.VersionMismatch, e.Code);
+        Assert.Contains($"protocol version 1 is not supported (this side speaks {ProtocolVersion.Current})", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ReadAsync_FrameStarted_IsAskedOnceTheFirstByteIsInAndItsTokenRulesTheRest()
     {
         var stream = new TrickleStream(Framing.Encode("{}"u8), chunk: 1);

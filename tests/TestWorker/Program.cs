@@ -20,6 +20,7 @@ internal sealed class Options
     public bool Flood { get; set; }
     public int FloodLines { get; set; }
     public string? Say { get; set; }
+    public int SayTimes { get; set; } = 1;
     public string? SayErr { get; set; }
     public bool NoReady { get; set; }
     public int ReadyDelayMs { get; set; }
@@ -36,7 +37,7 @@ internal static class Program
     private const string Usage =
         "usage: testworker [--no-ready] [--ready-delay MS] [--status TEXT] [--crash-after MS] [--exit-code N]\n" +
         "                  [--crash-signal] [--crash-if-file PATH] [--ignore-term] [--exit-on-term] [--drain-ms MS] [--hang] [--serial] [--flood] [--flood-lines N]\n" +
-        "                  [--say TEXT] [--say-err TEXT] [--watchdog-ms MS] [--stop-watchdog-after MS]\n" +
+        "                  [--say TEXT] [--say-times N] [--say-err TEXT] [--watchdog-ms MS] [--stop-watchdog-after MS]\n" +
         "       testworker --hold-connections N --control-socket PATH [--control-request JSON]";
 
     private static readonly TaskCompletionSource s_termRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -55,7 +56,7 @@ internal static class Program
             return await ControlConnections.HoldAsync(options.ControlSocket!, options.HoldConnections, options.ControlRequest);
         }
 
-        if (options.Say is not null)
+        for (var i = 0; options.Say is not null && i < options.SayTimes; i++)
         {
             Console.Out.WriteLine(options.Say);
         }
@@ -290,9 +291,10 @@ internal static class Program
                 case "--flood-lines" when Int(out v): options.FloodLines = v; break;
                 case "--watchdog-ms" when Int(out v): options.WatchdogMs = v; break;
                 case "--stop-watchdog-after" when Int(out v): options.StopWatchdogAfterMs = v; break;
+                case "--say-times" when Int(out v): options.SayTimes = v; break;
                 case "--hold-connections" when Int(out v): options.HoldConnections = v; break;
                 case "--ready-delay" or "--crash-after" or "--exit-code" or "--drain-ms" or "--flood-lines"
-                    or "--watchdog-ms" or "--stop-watchdog-after" or "--hold-connections":
+                    or "--watchdog-ms" or "--stop-watchdog-after" or "--say-times" or "--hold-connections":
                     error = $"{flag} needs a non-negative integer";
                     return false;
                 case "--crash-if-file":

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Clusterd.Platform;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
@@ -7,8 +8,8 @@ using Clusterd.Protocol.Messages;
 namespace Clusterd.Control;
 
 /// <summary>
-/// One client connection: who it is, and a way to send it response frames (serialised, each with a deadline).
-/// Requests on one connection are served one at a time.
+/// One client connection: who it is, and a way to send it response frames (serialised, each with a deadline), long
+/// lists as <see cref="Pages"/>. Requests on one connection are served one at a time.
 /// </summary>
 internal sealed class ControlConnection : IDisposable
 {
@@ -18,6 +19,7 @@ internal sealed class ControlConnection : IDisposable
     private readonly Socket _socket;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly JsonSize _sizes = new();
 
     public ControlConnection(Socket socket, PeerCredentials peer, AccessLevel access, TimeProvider time)
     {
@@ -50,11 +52,36 @@ internal sealed class ControlConnection : IDisposable
         }
     }
 
+    /// <inheritdoc cref="SendPagesAsync{T}(IEnumerable{ValueTuple{T, int}}, Func{IReadOnlyList{T}, Response}, bool, CancellationToken)"/>
+    public Task SendPagesAsync<T>(IEnumerable<T> items, JsonTypeInfo<T> type, Func<IReadOnlyList<T>, Response> page, bool moreAfter,
+        CancellationToken cancellationToken) =>
+        SendPagesAsync(items.Select(item => (item, _sizes.Of(item, type))), page, moreAfter, cancellationToken);
+
+    /// <summary>
+    /// Sends a list as pages (<see cref="Pages"/>), each frame made by <paramref name="page"/>; every frame but the last
+    /// has <c>more</c>, and the last too when <paramref name="moreAfter"/> (a stream goes on after it).
+    /// </summary>
+    public async Task SendPagesAsync<T>(IEnumerable<(T Item, int Size)> items, Func<IReadOnlyList<T>, Response> page, bool moreAfter,
+        CancellationToken cancellationToken)
+    {
+        List<T>? previous = null;
+        foreach (var next in Pages.Split(items))
+        {
+            if (previous is not null)
+            {
+                await SendAsync(page(previous) with { More = true }, cancellationToken);
+            }
+            previous = next;
+        }
+        await SendAsync(page(previous!) with { More = moreAfter }, cancellationToken);
+    }
+
     public void Dispose()
     {
         DropUnread(_socket);
         Stream.Dispose();
         _sendLock.Dispose();
+        _sizes.Dispose();
     }
 
     /// <summary>

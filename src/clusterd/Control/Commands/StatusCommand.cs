@@ -7,7 +7,8 @@ namespace Clusterd.Control.Commands;
 /// <summary>
 /// Request <c>{"command":"status","group":"web"}</c> (group optional); response
 /// <c>{"cluster":{"groups":[{"name","desired","ready","state","generation","listen","workers":[{"slot","pid","state",
-/// "restarts","uptime_seconds","last_exit","cpu_seconds","rss_bytes",...}]}]}}</c>.
+/// "restarts","uptime_seconds","last_exit","cpu_seconds","rss_bytes",...}]}]}}</c>, in pages: a long answer spans several
+/// frames (<c>more</c>), and a group that does not fit one goes on in the next (<see cref="StatusData.Join"/>).
 /// <c>clusterctl status [GROUP] [--json]</c>. Read from the supervisor's snapshot: never waits for the loop.
 /// </summary>
 internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : IControlCommand
@@ -16,25 +17,48 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
 
     public string Name => Clusterd.Protocol.Messages.Commands.Status;
 
-    public Task ExecuteAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
+    public async Task ExecuteAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
     {
         var snapshot = supervisor.Snapshot;
         var groups = snapshot.Groups.Where(g => request.Group is null || g.Name == request.Group).ToArray();
         if (request.Group is not null && groups.Length == 0)
         {
-            return connection.SendAsync(Response.Failure(request.Id, ErrorCodes.NotFound,
+            await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.NotFound,
                 $"no group '{request.Group}'; groups are: {string.Join(", ", snapshot.Groups.Select(g => g.Name))}"), cancellationToken);
+            return;
         }
         var now = time.GetUtcNow();
-        var data = new StatusData(groups.Select(g => new GroupStatus(
-            g.Name,
-            g.Desired,
-            g.Ready,
-            g.State,
-            g.Generation,
-            g.Listen,
-            ToWire(g.Workers, now))).ToArray());
-        return connection.SendAsync(Response.Success(request.Id) with { Cluster = data }, cancellationToken);
+        var wire = groups.Select(g => new GroupStatus(g.Name, g.Desired, g.Ready, g.State, g.Generation, g.Listen, ToWire(g.Workers, now)));
+        using var sizes = new JsonSize();
+        await connection.SendPagesAsync(Fragments(wire, sizes),
+            fragments => Response.Success(request.Id) with { Cluster = new StatusData(fragments) }, moreAfter: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Each group as one or more pieces, with their sizes in JSON: a group whose workers (with STATUS= texts of up to
+    /// 4 KiB each) do not fit one page is split between workers, each piece carrying the group's own fields.
+    /// </summary>
+    internal static IEnumerable<(GroupStatus Piece, int Size)> Fragments(IEnumerable<GroupStatus> groups, JsonSize sizes)
+    {
+        foreach (var group in groups)
+        {
+            var header = sizes.Of(group with { Workers = [] }, ProtocolJsonContext.Default.GroupStatus);
+            var workers = new List<WorkerStatus>();
+            var size = header;
+            foreach (var worker in group.Workers)
+            {
+                var added = sizes.Of(worker, ProtocolJsonContext.Default.WorkerStatus) + 1;
+                if (workers.Count > 0 && size + added > Pages.Bytes)
+                {
+                    yield return (group with { Workers = workers }, size);
+                    workers = [];
+                    size = header;
+                }
+                workers.Add(worker);
+                size += added;
+            }
+            yield return (group with { Workers = workers }, size);
+        }
     }
 
     /// <summary>
