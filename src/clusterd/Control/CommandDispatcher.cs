@@ -5,9 +5,15 @@ using Microsoft.Extensions.Logging;
 
 namespace Clusterd.Control;
 
-/// <summary>Checks access, audits mutating commands, and hands each request to its command.</summary>
+/// <summary>Checks requests and access, audits mutating commands, and hands each request to its command.</summary>
 internal sealed partial class CommandDispatcher
 {
+    /// <summary>
+    /// The longest text field (command, group, signal) a request may carry. Names are short; a long one would only
+    /// come back inside error messages and make them long.
+    /// </summary>
+    public const int MaxFieldLength = 256;
+
     private readonly Dictionary<string, IControlCommand> _commands;
     private readonly ILogger _logger;
 
@@ -23,6 +29,12 @@ internal sealed partial class CommandDispatcher
     /// <returns>False when the connection is to be closed: its peer was refused the command.</returns>
     public async Task<bool> DispatchAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
     {
+        if (TooLong(request) is { } field)
+        {
+            await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.BadRequest,
+                $"'{field}' is longer than {MaxFieldLength} characters; no command, group or signal name is that long"), cancellationToken);
+            return true;
+        }
         if (!_commands.TryGetValue(request.Command, out var command))
         {
             await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.UnknownCommand,
@@ -56,6 +68,12 @@ internal sealed partial class CommandDispatcher
         }
         return true;
     }
+
+    private static string? TooLong(Request r) =>
+        r.Command.Length > MaxFieldLength ? "command"
+        : r.Group?.Length > MaxFieldLength ? "group"
+        : r.Signal?.Length > MaxFieldLength ? "signal"
+        : null;
 
     private static string Describe(Request r)
     {
