@@ -37,7 +37,7 @@ internal static class StatusCommand
             }
             else
             {
-                StatusRenderer.Write(cli.Out, status, cli.Color);
+                StatusRenderer.Write(cli.Out, status, cli.Color, cli.StdoutIsTerminal);
             }
             return ExitCodes.Ok;
         }, cancellationToken));
