@@ -1,3 +1,4 @@
+using Clusterd.Platform;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
 using Clusterd.Supervision;
@@ -9,11 +10,12 @@ namespace Clusterd.Control.Commands;
 /// <c>{"cluster":{"groups":[{"name","desired","ready","state","generation","listen","workers":[{"slot","pid","state",
 /// "restarts","uptime_seconds","last_exit","cpu_seconds","rss_bytes",...}]}]}}</c>, in pages: a long answer spans several
 /// frames (<c>more</c>), and a group that does not fit one goes on in the next (<see cref="StatusData.Join"/>).
-/// <c>clusterctl status [GROUP] [--json]</c>. Read from the supervisor's snapshot: never waits for the loop.
+/// <c>clusterctl status [GROUP] [--json]</c>. Read from the supervisor's snapshot: never waits for the loop. CPU and
+/// RSS are at most <see cref="ProcessReadings.MaxAge"/> old.
 /// </summary>
 internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : IControlCommand
 {
-    private static readonly ParallelOptions s_readStats = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+    private readonly ProcessReadings _readings = new(time);
 
     public string Name => Clusterd.Protocol.Messages.Commands.Status;
 
@@ -28,7 +30,7 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
             return;
         }
         var now = time.GetUtcNow();
-        var wire = groups.Select(g => new GroupStatus(g.Name, g.Desired, g.Ready, g.State, g.Generation, g.Listen, ToWire(g.Workers, now)));
+        var wire = groups.Select(g => new GroupStatus(g.Name, g.Desired, g.Ready, g.State, g.Generation, g.Listen, ToWire(g.Workers, _readings.Of(g.Workers), now)));
         using var sizes = new JsonSize();
         await connection.SendPagesAsync(Fragments(wire, sizes),
             fragments => Response.Success(request.Id) with { Cluster = new StatusData(fragments) }, moreAfter: false, cancellationToken);
@@ -61,28 +63,8 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
         }
     }
 
-    /// <summary>
-    /// Each worker's CPU and RSS is an open, read and close of /proc/PID/stat: ~10 µs of kernel time, so ~10 ms at 1000
-    /// workers even in C. Spread over the cores, the answer waits for a share of that instead of all of it.
-    /// </summary>
-    private static WorkerStatus[] ToWire(IReadOnlyList<WorkerSnapshot> workers, DateTimeOffset now)
-    {
-        var wire = new WorkerStatus[workers.Count];
-        Parallel.For(0, wire.Length, s_readStats, i => wire[i] = ToWire(workers[i], now));
-        return wire;
-    }
-
-    private static WorkerStatus ToWire(WorkerSnapshot w, DateTimeOffset now)
-    {
-        double? cpu = null;
-        long? rss = null;
-        if (w.Pid > 0 && Platform.ProcessStats.TryRead(w.Pid, out var stat))
-        {
-            cpu = stat.CpuSeconds;
-            rss = stat.ResidentBytes;
-        }
-        return new WorkerStatus(w.Slot, w.Pid, w.State, w.Generation, w.Restarts,
+    private static WorkerStatus[] ToWire(IReadOnlyList<WorkerSnapshot> workers, ProcessStat?[] readings, DateTimeOffset now) =>
+        [.. workers.Select((w, i) => new WorkerStatus(w.Slot, w.Pid, w.State, w.Generation, w.Restarts,
             w.SpawnedAt is { } spawned ? Math.Round((now - spawned).TotalSeconds, 3) : null,
-            w.LastExitReason, w.LastExitCode, w.LastExitSignal, cpu, rss, w.Status);
-    }
+            w.LastExitReason, w.LastExitCode, w.LastExitSignal, readings[i]?.CpuSeconds, readings[i]?.ResidentBytes, w.Status))];
 }
