@@ -21,7 +21,7 @@ internal static class Cli
     {
         using var stdout = new StringWriter { NewLine = "\n" };
         using var stderr = new StringWriter { NewLine = "\n" };
-        await using var cli = new CliContext(stdout, stderr, TextReader.Null, stdoutIsTerminal: true, stdinIsTerminal: false);
+        await using var cli = new CliContext(stdout, stderr, () => TextReader.Null, stdoutIsTerminal: true, stdinIsTerminal: false);
         var code = await Program.RunAsync(args, cli, CancellationToken.None);
         return new Result(code, stdout.ToString(), stderr.ToString());
     }

@@ -81,7 +81,7 @@ public sealed class ShellTests
     public void Complete_CommandNamesAndCachedGroups()
     {
         using var stdout = new StringWriter();
-        var cli = new CliContext(stdout, stdout, TextReader.Null, false, false) { KeepConnection = true, CachedGroups = ["web", "worker", "jobs"] };
+        var cli = new CliContext(stdout, stdout, () => TextReader.Null, false, false) { KeepConnection = true, CachedGroups = ["web", "worker", "jobs"] };
         var root = Program.BuildRootCommand(cli, includeShell: false);
         Assert.Equal(["scale"], InteractiveShell.Complete(root, "sc", 2));
         Assert.Equal(["web", "worker"], InteractiveShell.Complete(root, "status w", 8));

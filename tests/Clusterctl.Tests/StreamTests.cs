@@ -131,7 +131,7 @@ public sealed class StreamTests
         Assert.EndsWith("reason=bad\\x1b[8m\n", result.Out, StringComparison.Ordinal);
     }
 
-    private static async IAsyncEnumerable<Response> Forever(Response frame, [EnumeratorCancellation] CancellationToken ct = default)
+    internal static async IAsyncEnumerable<Response> Forever(Response frame, [EnumeratorCancellation] CancellationToken ct = default)
     {
         while (true)
         {

@@ -27,11 +27,15 @@ internal sealed class DaemonConnection : IAsyncDisposable
     public static async Task<DaemonConnection> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
         try
         {
-            var client = await ControlClient.ConnectAsync(socketPath, deadline.Token);
-            return new DaemonConnection(socketPath, client);
+            var connecting = ControlClient.ConnectAsync(socketPath, deadline.Token);
+            if (!connecting.IsCompleted)
+            {
+                // A Unix socket almost always connects (or fails) at once; only a wait needs the deadline and its timer.
+                deadline.CancelAfter(timeout);
+            }
+            return new DaemonConnection(socketPath, await connecting);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
