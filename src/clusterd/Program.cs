@@ -24,11 +24,7 @@ internal static class Program
 
     public static int Main(string[] args)
     {
-        // Checked before anything else is touched: this mode must exec the worker as fast as it can.
-        if (args.Length > 0 && args[0] == ExecShim.Verb)
-        {
-            return ExecShim.Run(args);
-        }
+        SignalDispositions.RestoreIgnored(); // before anything registers for them
 
         var configOption = new Option<string>("--config", "-c")
         {
@@ -61,7 +57,7 @@ internal static class Program
 
     private static int Run(string configPath, bool checkOnly, string logFormat, bool verbose)
     {
-        var result = ConfigLoader.Load(configPath);
+        var result = ConfigLoader.Load(configPath, SystemHost.Facts());
         if (result.Config is null)
         {
             foreach (var error in result.Errors)
@@ -132,6 +128,7 @@ internal static class Program
         {
             builder.Services.AddSingleton(notifier);
             builder.Services.AddSingleton<ServiceManagerReporter>();
+            builder.Services.AddSingleton<IReloadListener>(s => s.GetRequiredService<ServiceManagerReporter>());
         }
         builder.Services.AddSingleton<Reloader>();
         builder.Services.AddSingleton<Supervisor>();

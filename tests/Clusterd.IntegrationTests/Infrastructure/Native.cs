@@ -7,10 +7,17 @@ internal static partial class Native
     public const int SIGINT = 2;
     public const int SIGKILL = 9;
     public const int SIGSTOP = 19;
+    public const int SIGCONT = 18;
     public const int SIGTERM = 15;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int ChownNative(string path, uint uid, uint gid);
+
+    public static void Chown(string path, uint uid, uint gid) =>
+        Assert.True(ChownNative(path, uid, gid) == 0, $"chown {path}: errno {Marshal.GetLastPInvokeError()}");
 
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint GetEuid();
