@@ -13,6 +13,9 @@ internal sealed class ConfigValidator
     private static readonly string[] s_controlKeys = ["socket", "group", "admin_group", "read_group"];
     private static readonly string[] s_metricsKeys = ["listen"];
     private static readonly string[] s_backoffKeys = ["initial", "max", "factor"];
+    /// <summary>A group's notify socket is RUNTIME_DIR/notify/NAME, and a Unix socket path holds at most 107 bytes.</summary>
+    private const int MaxGroupName = 64;
+
     private static readonly string[] s_healthKeys = ["http", "tcp", "command", "interval", "timeout", "failures", "start_period"];
     private static readonly string[] s_groupKeys =
     [
@@ -168,6 +171,10 @@ internal sealed class ConfigValidator
         if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
         {
             _toml.Error(entry.KeyPosition, $"group name '{name}' is invalid: use only letters, digits, '_' and '-', e.g. [groups.{Sanitize(name)}]");
+        }
+        else if (name.Length > MaxGroupName)
+        {
+            _toml.Error(entry.KeyPosition, $"group name '{name[..16]}...' is {name.Length} characters long; use at most {MaxGroupName} (it names a socket path, a cgroup and a journal field)");
         }
         var table = entry.Table;
         if (table is null)

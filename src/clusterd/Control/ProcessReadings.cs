@@ -10,7 +10,7 @@ namespace Clusterd.Control;
 /// previous process's numbers; it is at most <see cref="MaxAge"/> old, which a status shows as CPU and RSS that much
 /// behind. Readings older than that are dropped, so what is kept is at most one per worker.
 /// </summary>
-internal sealed class ProcessReadings(TimeProvider time, Func<int, ProcessStat?> read)
+internal sealed class ProcessReadings(TimeProvider time, Func<WorkerSnapshot, ProcessStat?> read)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromMilliseconds(250);
 
@@ -20,7 +20,7 @@ internal sealed class ProcessReadings(TimeProvider time, Func<int, ProcessStat?>
     private readonly Lock _lock = new();
 
     public ProcessReadings(TimeProvider time)
-        : this(time, pid => ProcessStats.TryRead(pid, out var stat) ? stat : null)
+        : this(time, worker => ProcessStats.TryReadWorker(worker.Pid, worker.Cgroup, out var stat) ? stat : null)
     {
     }
 
@@ -51,7 +51,7 @@ internal sealed class ProcessReadings(TimeProvider time, Func<int, ProcessStat?>
                 }
             }
         }
-        Parallel.ForEach(stale, s_parallel, i => readings[i] = read(workers[i].Pid));
+        Parallel.ForEach(stale, s_parallel, i => readings[i] = read(workers[i]));
         lock (_lock)
         {
             foreach (var i in stale)

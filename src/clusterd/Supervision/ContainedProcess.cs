@@ -51,6 +51,8 @@ internal sealed class ContainedProcess : ITrackedProcess
 
     public int Pid { get; }
 
+    public string? Cgroup => _cgroup?.Path;
+
     public Task<int> MainExited => _mainExited.Task;
 
     public Task TreeGone => _treeGone.Task;

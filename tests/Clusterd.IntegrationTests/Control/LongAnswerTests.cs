@@ -7,8 +7,8 @@ namespace Clusterd.IntegrationTests.Control;
 /// <summary>Answers of any size come back whole, and what workers write reaches a terminal only with its control characters shown.</summary>
 public sealed class LongAnswerTests(ITestOutputHelper output)
 {
-    /// <summary>The log book keeps the last 1000 lines of each group (Supervision/WorkerLogBook.cs).</summary>
-    private const int LinesKept = 1000;
+    /// <summary>The log book keeps the last 2000 lines of each group (Supervision/WorkerLogBook.cs).</summary>
+    private const int LinesKept = 2000;
 
     [Fact]
     public async Task Logs_2000LinesOf4000LessThanSigns_ComeBackWholeThroughClusterctl()

@@ -946,4 +946,14 @@ public class ConfigLoaderTests
         Assert.Equal((HealthCheckKind.Command, 5), (check.Kind, check.Failures));
         Assert.Equal(["/bin/check", "-q"], check.Command);
     }
+
+    [Fact]
+    public void Parse_GroupNameLongerThan64_IsRefused()
+    {
+        var name = new string('g', 65);
+
+        var error = Assert.Single(Errors($"[groups.{name}]\ncommand = [\"/bin/web\"]\n"));
+
+        Assert.Contains("is 65 characters long; use at most 64", error, StringComparison.Ordinal);
+    }
 }

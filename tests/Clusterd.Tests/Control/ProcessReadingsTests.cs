@@ -16,8 +16,9 @@ public sealed class ProcessReadingsTests
 
     public ProcessReadingsTests()
     {
-        _readings = new ProcessReadings(_time, pid =>
+        _readings = new ProcessReadings(_time, worker =>
         {
+            var pid = worker.Pid;
             lock (_reads)
             {
                 _reads.Add(pid);
