@@ -18,12 +18,16 @@ public sealed class ControlClient : IAsyncDisposable
         _stream = new NetworkStream(socket, ownsSocket: true);
     }
 
+    /// <summary>Connects, once <see cref="SocketTrust"/> has found the socket and its listener to be root's or this user's.</summary>
+    /// <exception cref="UntrustedSocketException">Someone else's socket, or a link, is at the path.</exception>
     public static async Task<ControlClient> ConnectAsync(string path, CancellationToken cancellationToken)
     {
+        SocketTrust.CheckFile(path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
+            SocketTrust.CheckPeer(socket);
             return new ControlClient(socket);
         }
         catch
@@ -48,11 +52,36 @@ public sealed class ControlClient : IAsyncDisposable
     {
         var id = ++_nextId;
         var payload = JsonSerializer.SerializeToUtf8Bytes(request with { Id = id }, ProtocolJsonContext.Default.Request);
-        await Framing.WriteAsync(_stream, payload, cancellationToken);
+        IOException? unsent = null;
+        try
+        {
+            await Framing.WriteAsync(_stream, payload, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            // clusterd refuses a connection (too many, or a stranger's) with an error frame and closes it at once, so
+            // the request can meet a closed socket; the answer that says why is waiting to be read all the same.
+            unsent = e;
+        }
         while (true)
         {
-            var frame = await Framing.ReadAsync(_stream, cancellationToken)
-                ?? throw new ProtocolException(ErrorCodes.BadFrame, "clusterd closed the connection before the response ended");
+            byte[]? frame;
+            try
+            {
+                frame = await Framing.ReadAsync(_stream, cancellationToken);
+            }
+            catch (IOException) when (unsent is not null)
+            {
+                throw unsent;
+            }
+            if (frame is null && unsent is not null)
+            {
+                throw unsent;
+            }
+            if (frame is null)
+            {
+                throw new ProtocolException(ErrorCodes.BadFrame, "clusterd closed the connection before the response ended");
+            }
             var response = JsonSerializer.Deserialize(frame, ProtocolJsonContext.Default.Response)
                 ?? throw new ProtocolException(ErrorCodes.BadFrame, "empty response");
             yield return response;

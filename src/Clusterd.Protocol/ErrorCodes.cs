@@ -17,4 +17,12 @@ public static class ErrorCodes
     public const string Timeout = "timeout";
     public const string ShuttingDown = "shutting_down";
     public const string Internal = "internal";
+
+    /// <summary>
+    /// The errors after which clusterd closes the connection: the frames are out of step (a bad, oversized or late
+    /// frame, another version), or the peer may not go on (refused its connection or a command). A client that keeps
+    /// its connection for the next request (the shell) opens a new one.
+    /// </summary>
+    public static bool ClosesConnection(string code) =>
+        code is BadFrame or FrameTooLarge or VersionMismatch or Timeout or PermissionDenied or TooManyConnections;
 }

@@ -11,6 +11,8 @@ namespace Clusterd.Protocol;
 [JsonSerializable(typeof(Request))]
 [JsonSerializable(typeof(Response))]
 [JsonSerializable(typeof(StatusData))]
+[JsonSerializable(typeof(GroupStatus))]
+[JsonSerializable(typeof(WorkerStatus))]
 [JsonSerializable(typeof(LifecycleEvent))]
 [JsonSerializable(typeof(LogLine))]
 [JsonSerializable(typeof(ReloadPlan))]

@@ -9,9 +9,10 @@ namespace Clusterctl;
 /// terminal, and, in the shell, the open connection to clusterd. Commands never touch <see cref="Console"/> directly,
 /// which is what lets the tests drive them in-process.
 /// </summary>
-internal sealed class CliContext(TextWriter stdout, TextWriter stderr, TextReader stdin, bool stdoutIsTerminal, bool stdinIsTerminal)
+internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<TextReader> stdin, bool stdoutIsTerminal, bool stdinIsTerminal)
     : IAsyncDisposable
 {
+    private readonly Lazy<TextReader> _in = new(stdin);
     private DaemonConnection? _connection;
     private CancellationTokenSource? _interruptible;
 
@@ -19,7 +20,8 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, TextReade
 
     public TextWriter Err { get; } = stderr;
 
-    public TextReader In { get; } = stdin;
+    /// <summary>stdin, made on first use: only the shell reads it.</summary>
+    public TextReader In => _in.Value;
 
     public bool StdoutIsTerminal { get; } = stdoutIsTerminal;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using System.Runtime.InteropServices;
 using Clusterctl.Commands;
 using Clusterctl.Shell;
 
@@ -18,20 +19,25 @@ internal static class Program
     {
         // Console.Out goes through a 256-char buffer: a status of 1000 workers (~100 KB) was ~500 write(2)s. This writer
         // flushes at the end of every call just as Console.Out does, so the order against stderr and the shell's prompt
-        // is unchanged; only one call's text now leaves in one piece.
-        await using var stdout = new StreamWriter(Console.OpenStandardOutput(), Console.OutputEncoding, StdoutBufferSize) { AutoFlush = true };
-        await using var cli = new CliContext(stdout, Console.Error, Console.In,
+        // is unchanged; only one call's text now leaves in one piece. Synchronized, as Console.Out is, so that its async
+        // methods write at once on the caller's thread: the console stream has no async writes of its own, and the
+        // default ones start thread-pool threads for every line (and clusterctl's startup paid for two of them).
+        using var stdout = TextWriter.Synchronized(
+            new StreamWriter(Console.OpenStandardOutput(), Console.OutputEncoding, StdoutBufferSize) { AutoFlush = true });
+        // Console.In only when the shell reads it: at a terminal, making it sets the terminal up (terminfo, keypad mode).
+        await using var cli = new CliContext(stdout, Console.Error, () => Console.In,
             stdoutIsTerminal: !Console.IsOutputRedirected, stdinIsTerminal: !Console.IsInputRedirected);
         // Ctrl-C stops the running command (a --follow, a long restart) and lets it exit 0; with nothing running
-        // (at a piped shell's read) it keeps its default meaning and ends the process.
-        Console.CancelKeyPress += (_, e) => e.Cancel = cli.Interrupt();
+        // (at a piped shell's read) it keeps its default meaning and ends the process. A signal registration rather
+        // than Console.CancelKeyPress, which would set the terminal up for this too.
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = cli.Interrupt());
         return await RunAsync(args, cli, CancellationToken.None);
     }
 
     /// <summary>The test seam: runs one command line with its output captured, never touching the real console.</summary>
     internal static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin, CancellationToken cancellationToken)
     {
-        await using var cli = new CliContext(stdout, stderr, stdin, stdoutIsTerminal: false, stdinIsTerminal: false);
+        await using var cli = new CliContext(stdout, stderr, () => stdin, stdoutIsTerminal: false, stdinIsTerminal: false);
         return await RunAsync(args, cli, cancellationToken);
     }
 

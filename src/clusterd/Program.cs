@@ -70,6 +70,17 @@ internal static class Program
         if (checkOnly)
         {
             var config = result.Config;
+            // What start would refuse about the control socket's path, found without touching it.
+            var socketProblems = ControlServer.Check(config.Control);
+            foreach (var problem in socketProblems)
+            {
+                Console.Error.WriteLine($"{configPath}: {problem}");
+            }
+            if (socketProblems.Count > 0)
+            {
+                Console.Error.WriteLine($"{configPath}: {socketProblems.Count} error(s); nothing was started.");
+                return ExitInvalid;
+            }
             Console.WriteLine($"{configPath}: configuration OK ({config.Groups.Count} groups, {config.Groups.Sum(g => g.Workers)} workers)");
             return 0;
         }
@@ -133,7 +144,9 @@ internal static class Program
         builder.Services.AddSingleton<IControlCommand, EventsCommand>();
         builder.Services.AddSingleton<IControlCommand, LogsCommand>();
         builder.Services.AddSingleton(s => new CommandDispatcher(
-            s.GetServices<IControlCommand>(), s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.control")));
+            s.GetServices<IControlCommand>(),
+            s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.control"),
+            new ControlAudit(s.GetRequiredService<ILoggerFactory>().CreateLogger(ControlAudit.Category))));
         builder.Services.AddHostedService<SupervisorService>();
         // [metrics] (docs/metrics.md): the endpoint starts before the supervisor, so startup events are counted.
         var metricsListen = result.Config.Metrics.Listen;

@@ -83,6 +83,29 @@ public sealed class BinaryTests
         Assert.DoesNotContain("web", suggestions);
     }
 
+    [Fact]
+    public async Task EventsFollow_CtrlC_StopsItAndExitsZero()
+    {
+        await using var daemon = new FakeDaemon(_ => StreamTests.Forever(new Clusterd.Protocol.Messages.Response
+        {
+            Ok = true,
+            More = true,
+            Events = [new Clusterd.Protocol.LifecycleEvent(1, DateTimeOffset.UnixEpoch, "fork", "web", 0, 42, 1)],
+        }));
+        using var process = Process.Start(StartInfo("events", "--follow", "--socket", daemon.SocketPath))!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var first = await process.StandardOutput.ReadLineAsync(timeout.Token);
+
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync(timeout.Token);
+        }
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.StartsWith("1 ", first, StringComparison.Ordinal);
+        Assert.Equal(0, process.ExitCode);
+    }
+
     [Theory]
     [InlineData("bash", "[suggest:")]
     [InlineData("zsh", "compdef")]

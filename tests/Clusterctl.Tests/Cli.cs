@@ -15,4 +15,14 @@ internal static class Cli
         var code = await Program.RunAsync(args, stdout, stderr, input, cancellationToken);
         return new Result(code, stdout.ToString(), stderr.ToString());
     }
+
+    /// <summary>As if stdout were a terminal: what an operator at a prompt sees.</summary>
+    public static async Task<Result> RunAtTerminalAsync(params string[] args)
+    {
+        using var stdout = new StringWriter { NewLine = "\n" };
+        using var stderr = new StringWriter { NewLine = "\n" };
+        await using var cli = new CliContext(stdout, stderr, () => TextReader.Null, stdoutIsTerminal: true, stdinIsTerminal: false);
+        var code = await Program.RunAsync(args, cli, CancellationToken.None);
+        return new Result(code, stdout.ToString(), stderr.ToString());
+    }
 }

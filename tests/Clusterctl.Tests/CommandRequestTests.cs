@@ -1,3 +1,4 @@
+using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
 
 namespace Clusterctl.Tests;
@@ -118,11 +119,11 @@ public sealed class CommandRequestTests
     public async Task Version_PrintsClientAndDaemon()
     {
         var started = new DateTimeOffset(2025, 5, 1, 12, 0, 0, TimeSpan.Zero);
-        await using var daemon = new FakeDaemon(_ => new Response { Ok = true, Version = new VersionInfo("0.1.0", 1, 4242, started) });
+        await using var daemon = new FakeDaemon(_ => new Response { Ok = true, Version = new VersionInfo("0.1.0", ProtocolVersion.Current, 4242, started) });
         var result = await Cli.RunAsync("version", "--socket", daemon.SocketPath);
         Assert.Equal(0, result.ExitCode);
-        Assert.Contains("clusterctl 0.1.0 (protocol 1)", result.Out, StringComparison.Ordinal);
-        Assert.Contains("clusterd   0.1.0 (protocol 1, pid 4242, started 2025-05-01T12:00:00.000Z)", result.Out, StringComparison.Ordinal);
+        Assert.Contains($"clusterctl 0.1.0 (protocol {ProtocolVersion.Current})", result.Out, StringComparison.Ordinal);
+        Assert.Contains($"clusterd   0.1.0 (protocol {ProtocolVersion.Current}, pid 4242, started 2025-05-01T12:00:00.000Z)", result.Out, StringComparison.Ordinal);
     }
 
     [Fact]

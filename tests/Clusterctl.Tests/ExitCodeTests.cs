@@ -66,6 +66,18 @@ public sealed class ExitCodeTests
     }
 
     [Fact]
+    public async Task SymlinkToTheSocket_ExitsSystemWithoutConnecting()
+    {
+        await using var daemon = new FakeDaemon(_ => Response.Success(0, "pong"));
+        var link = daemon.SocketPath + ".link";
+        File.CreateSymbolicLink(link, daemon.SocketPath);
+        var result = await Cli.RunAsync("ping", "--socket", link);
+        Assert.Equal(ExitCodes.System, result.ExitCode);
+        Assert.Contains($"not talking to {link}: it is a symbolic link", result.Err, StringComparison.Ordinal);
+        Assert.Equal(0, daemon.Connections);
+    }
+
+    [Fact]
     public async Task SocketFromEnvironment_IsUsedWithoutFlag()
     {
         await using var daemon = new FakeDaemon(_ => Response.Success(0, "pong"));

@@ -59,6 +59,18 @@ public sealed class ShellTests
         Assert.Equal(2, daemon.Connections);
     }
 
+    [Fact]
+    public async Task Shell_RefusedACommand_ReconnectsForTheNextBecauseClusterdClosedTheConnection()
+    {
+        await using var daemon = new FakeDaemon(r => r.Command == "scale"
+            ? Response.Failure(r.Id, "permission_denied", "uid 1000 may not run 'scale'")
+            : Response.Success(r.Id, "pong"));
+        var result = await Cli.RunWithInputAsync("scale web 2\nping\n", CancellationToken.None, "shell", "--socket", daemon.SocketPath);
+        Assert.Contains("permission denied", result.Err, StringComparison.Ordinal);
+        Assert.Contains("pong", result.Out, StringComparison.Ordinal);
+        Assert.Equal(2, daemon.Connections);
+    }
+
     private static async IAsyncEnumerable<Response> One(Response response)
     {
         await Task.Yield();
@@ -69,7 +81,7 @@ public sealed class ShellTests
     public void Complete_CommandNamesAndCachedGroups()
     {
         using var stdout = new StringWriter();
-        var cli = new CliContext(stdout, stdout, TextReader.Null, false, false) { KeepConnection = true, CachedGroups = ["web", "worker", "jobs"] };
+        var cli = new CliContext(stdout, stdout, () => TextReader.Null, false, false) { KeepConnection = true, CachedGroups = ["web", "worker", "jobs"] };
         var root = Program.BuildRootCommand(cli, includeShell: false);
         Assert.Equal(["scale"], InteractiveShell.Complete(root, "sc", 2));
         Assert.Equal(["web", "worker"], InteractiveShell.Complete(root, "status w", 8));

@@ -53,6 +53,30 @@ public sealed class StatusOutputTests
     }
 
     [Fact]
+    public async Task Status_InPages_IsPrintedAsOneAnswer()
+    {
+        var web = Snapshot.Groups[0];
+        await using var daemon = new FakeDaemon(ExitCodeTests.Frames(
+            new Response { Ok = true, More = true, Cluster = new StatusData([web with { Workers = web.Workers.Take(2).ToArray() }]) },
+            new Response { Ok = true, Cluster = new StatusData([web with { Workers = web.Workers.Skip(2).ToArray() }, .. Snapshot.Groups.Skip(1)]) }));
+        var paged = await Cli.RunAsync("status", "--socket", daemon.SocketPath);
+        var whole = await StatusAsync();
+        Assert.Equal(0, paged.ExitCode);
+        Assert.Equal(whole.Out, paged.Out);
+    }
+
+    [Fact]
+    public async Task Status_AtATerminal_EscapesTheDaemonsText()
+    {
+        var hostile = Snapshot with { Groups = [Snapshot.Groups[0] with { Listen = ["unix:/run/\u001b]0;x\u0007.sock"] }] };
+        await using var daemon = new FakeDaemon(_ => new Response { Ok = true, Cluster = hostile });
+        var result = await Cli.RunAtTerminalAsync("status", "--socket", daemon.SocketPath);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("listen unix:/run/\\x1b]0;x\\x07.sock", result.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u0007", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StatusJson_HasSnakeCaseFieldsOfStatusData()
     {
         var result = await StatusAsync("--json");

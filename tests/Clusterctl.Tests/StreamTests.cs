@@ -92,7 +92,46 @@ public sealed class StreamTests
         throw new IOException("daemon stopped");
     }
 
-    private static async IAsyncEnumerable<Response> Forever(Response frame, [EnumeratorCancellation] CancellationToken ct = default)
+    private const string Hostile = "\u001b]0;owned\u0007\u001b[2Jgone \u009b31m \u202eevil\ttab\\n";
+
+    private static FakeDaemon HostileLogs() =>
+        new(_ => new Response { Ok = true, Logs = [new LogLine(1, s_t0, "web", 0, 41234, "stdout", Hostile)] });
+
+    [Fact]
+    public async Task Logs_AtATerminal_ShowsControlCharactersEscaped()
+    {
+        await using var daemon = HostileLogs();
+        var result = await Cli.RunAtTerminalAsync("logs", "web", "--socket", daemon.SocketPath);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("2025-05-01T12:00:00.000Z web/0 41234 stdout: \\x1b]0;owned\\x07\\x1b[2Jgone \\x9b31m \\u202eevil\ttab\\n\n", result.Out);
+    }
+
+    [Fact]
+    public async Task Logs_Redirected_KeepsTheWorkersBytes()
+    {
+        await using var daemon = HostileLogs();
+        var result = await Cli.RunAsync("logs", "web", "--socket", daemon.SocketPath);
+        Assert.Equal($"2025-05-01T12:00:00.000Z web/0 41234 stdout: {Hostile}\n", result.Out);
+    }
+
+    [Fact]
+    public async Task LogsJson_AtATerminal_IsTheExactTextInJson()
+    {
+        await using var daemon = HostileLogs();
+        var result = await Cli.RunAtTerminalAsync("logs", "web", "--json", "--socket", daemon.SocketPath);
+        Assert.DoesNotContain('\u001b', result.Out);
+        Assert.Equal(Hostile, JsonSerializer.Deserialize(result.Out, ProtocolJsonContext.Default.LogLine)!.Text);
+    }
+
+    [Fact]
+    public async Task Events_AtATerminal_EscapesTheReason()
+    {
+        await using var daemon = new FakeDaemon(_ => new Response { Ok = true, Events = [Event(1, "exit", 7, reason: "bad\u001b[8m")] });
+        var result = await Cli.RunAtTerminalAsync("events", "--socket", daemon.SocketPath);
+        Assert.EndsWith("reason=bad\\x1b[8m\n", result.Out, StringComparison.Ordinal);
+    }
+
+    internal static async IAsyncEnumerable<Response> Forever(Response frame, [EnumeratorCancellation] CancellationToken ct = default)
     {
         while (true)
         {

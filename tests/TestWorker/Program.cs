@@ -20,12 +20,16 @@ internal sealed class Options
     public bool Flood { get; set; }
     public int FloodLines { get; set; }
     public string? Say { get; set; }
+    public int SayTimes { get; set; } = 1;
     public string? SayErr { get; set; }
     public bool NoReady { get; set; }
     public int ReadyDelayMs { get; set; }
     public string? Status { get; set; }
     public int WatchdogMs { get; set; }
     public int? StopWatchdogAfterMs { get; set; }
+    public int HoldConnections { get; set; }
+    public string? ControlSocket { get; set; }
+    public string ControlRequest { get; set; } = "{\"id\":1,\"command\":\"ping\"}";
 }
 
 internal static class Program
@@ -33,7 +37,8 @@ internal static class Program
     private const string Usage =
         "usage: testworker [--no-ready] [--ready-delay MS] [--status TEXT] [--crash-after MS] [--exit-code N]\n" +
         "                  [--crash-signal] [--crash-if-file PATH] [--ignore-term] [--exit-on-term] [--drain-ms MS] [--hang] [--serial] [--flood] [--flood-lines N]\n" +
-        "                  [--say TEXT] [--say-err TEXT] [--watchdog-ms MS] [--stop-watchdog-after MS]";
+        "                  [--say TEXT] [--say-times N] [--say-err TEXT] [--watchdog-ms MS] [--stop-watchdog-after MS]\n" +
+        "       testworker --hold-connections N --control-socket PATH [--control-request JSON]";
 
     private static readonly TaskCompletionSource s_termRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -46,7 +51,12 @@ internal static class Program
             return 2;
         }
 
-        if (options.Say is not null)
+        if (options.HoldConnections > 0)
+        {
+            return await ControlConnections.HoldAsync(options.ControlSocket!, options.HoldConnections, options.ControlRequest);
+        }
+
+        for (var i = 0; options.Say is not null && i < options.SayTimes; i++)
         {
             Console.Out.WriteLine(options.Say);
         }
@@ -281,8 +291,10 @@ internal static class Program
                 case "--flood-lines" when Int(out v): options.FloodLines = v; break;
                 case "--watchdog-ms" when Int(out v): options.WatchdogMs = v; break;
                 case "--stop-watchdog-after" when Int(out v): options.StopWatchdogAfterMs = v; break;
+                case "--say-times" when Int(out v): options.SayTimes = v; break;
+                case "--hold-connections" when Int(out v): options.HoldConnections = v; break;
                 case "--ready-delay" or "--crash-after" or "--exit-code" or "--drain-ms" or "--flood-lines"
-                    or "--watchdog-ms" or "--stop-watchdog-after":
+                    or "--watchdog-ms" or "--stop-watchdog-after" or "--say-times" or "--hold-connections":
                     error = $"{flag} needs a non-negative integer";
                     return false;
                 case "--crash-if-file":
@@ -294,7 +306,7 @@ internal static class Program
                     }
 
                     break;
-                case "--status" or "--say" or "--say-err":
+                case "--status" or "--say" or "--say-err" or "--control-socket" or "--control-request":
                     var text = Value();
                     if (text is null)
                     {
@@ -310,6 +322,14 @@ internal static class Program
                     {
                         options.Say = text;
                     }
+                    else if (flag == "--control-socket")
+                    {
+                        options.ControlSocket = text;
+                    }
+                    else if (flag == "--control-request")
+                    {
+                        options.ControlRequest = text;
+                    }
                     else
                     {
                         options.SayErr = text;
@@ -320,6 +340,12 @@ internal static class Program
                     error = $"unknown flag '{flag}'";
                     return false;
             }
+        }
+
+        if (options.HoldConnections > 0 && options.ControlSocket is null)
+        {
+            error = "--hold-connections needs --control-socket PATH";
+            return false;
         }
 
         return true;

@@ -2,7 +2,8 @@ namespace Clusterd.Protocol.Messages;
 
 /// <summary>
 /// One response frame: <c>{"id":1,"ok":true,...}</c> or <c>{"id":1,"ok":false,"error":{"code":"not_found","message":"..."}}</c>.
-/// Streaming commands (events/logs with follow) send several frames for one request; all but the last have <c>more</c>.
+/// Long answers (status, logs, events) and streams (events/logs with follow) send several frames for one request, each
+/// a page of the list it carries; all but the last have <c>more</c>.
 /// </summary>
 public sealed record Response
 {
@@ -39,7 +40,29 @@ public sealed record ErrorInfo(string Code, string Message);
 
 public sealed record VersionInfo(string Version, int Protocol, int Pid, DateTimeOffset StartedAt);
 
-public sealed record StatusData(IReadOnlyList<GroupStatus> Groups);
+public sealed record StatusData(IReadOnlyList<GroupStatus> Groups)
+{
+    /// <summary>
+    /// Puts the pages of one status answer back together. A group whose workers did not fit one frame goes on at the
+    /// start of the next under the same name; group names are unique, so equal neighbours are always one group.
+    /// </summary>
+    public static StatusData Join(IEnumerable<StatusData> pages)
+    {
+        var groups = new List<GroupStatus>();
+        foreach (var group in pages.SelectMany(p => p.Groups))
+        {
+            if (groups.Count > 0 && groups[^1].Name == group.Name)
+            {
+                groups[^1] = groups[^1] with { Workers = [.. groups[^1].Workers, .. group.Workers] };
+            }
+            else
+            {
+                groups.Add(group);
+            }
+        }
+        return new StatusData(groups);
+    }
+}
 
 public sealed record GroupStatus(
     string Name,

@@ -114,15 +114,24 @@ internal static class GroupArguments
     {
         try
         {
+            SocketTrust.CheckFile(socketPath);
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             socket.SendTimeout = socket.ReceiveTimeout = (int)s_completionTimeout.TotalMilliseconds;
             socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            SocketTrust.CheckPeer(socket);
             var request = JsonSerializer.SerializeToUtf8Bytes(new Request { Id = 1, Command = ProtocolCommands.Status }, ProtocolJsonContext.Default.Request);
             socket.Send(Framing.Encode(request));
-            var header = ReceiveExactly(socket, Framing.HeaderSize);
-            var payload = ReceiveExactly(socket, Framing.ParseHeader(header));
-            var response = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Response);
-            return response?.Cluster?.Groups.Select(g => g.Name).ToList() ?? [];
+            var names = new List<string>();
+            Response? response;
+            do
+            {
+                var header = ReceiveExactly(socket, Framing.HeaderSize);
+                var payload = ReceiveExactly(socket, Framing.ParseHeader(header));
+                response = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Response);
+                names.AddRange(response?.Cluster?.Groups.Select(g => g.Name) ?? []);
+            }
+            while (response?.More == true);
+            return [.. names.Distinct(StringComparer.Ordinal)]; // a group split between pages is named in both
         }
 #pragma warning disable CA1031 // Completion is best effort: a missing daemon must not print a stack trace into the user's shell.
         catch (Exception)

@@ -8,7 +8,10 @@ using ProtocolCommands = Clusterd.Protocol.Messages.Commands;
 
 namespace Clusterctl.Commands;
 
-/// <summary><c>clusterctl status [GROUP]</c> → <c>{"command":"status","group":...}</c> → <see cref="Response.Cluster"/>.</summary>
+/// <summary>
+/// <c>clusterctl status [GROUP]</c> → <c>{"command":"status","group":...}</c> → <see cref="Response.Cluster"/>, in one or
+/// more pages that <see cref="StatusData.Join"/> puts together.
+/// </summary>
 internal static class StatusCommand
 {
     public static Command Create(CliContext cli)
@@ -18,8 +21,12 @@ internal static class StatusCommand
         command.SetAction((parseResult, cancellationToken) => cli.RunAsync(parseResult, async (connection, ct) =>
         {
             var groupName = parseResult.GetValue(group);
-            var response = await connection.RequestAsync(new Request { Command = ProtocolCommands.Status, Group = groupName }, ct);
-            var status = response.Cluster ?? throw Missing("cluster");
+            var pages = new List<StatusData>();
+            await foreach (var page in connection.StreamAsync(new Request { Command = ProtocolCommands.Status, Group = groupName }, ct))
+            {
+                pages.Add(page.Cluster ?? throw Missing("cluster"));
+            }
+            var status = StatusData.Join(pages);
             if (groupName is null)
             {
                 cli.Remember(status);
@@ -30,7 +37,7 @@ internal static class StatusCommand
             }
             else
             {
-                StatusRenderer.Write(cli.Out, status, cli.Color);
+                StatusRenderer.Write(cli.Out, status, cli.Color, cli.StdoutIsTerminal);
             }
             return ExitCodes.Ok;
         }, cancellationToken));

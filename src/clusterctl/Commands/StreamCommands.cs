@@ -34,7 +34,7 @@ internal static class StreamCommands
             {
                 foreach (var e in frame.Events ?? [])
                 {
-                    await cli.Out.WriteLineAsync(json ? StreamRenderer.EventJson(e) : StreamRenderer.Event(e));
+                    await cli.Out.WriteLineAsync(json ? StreamRenderer.EventJson(e) : StreamRenderer.Event(e, cli.StdoutIsTerminal));
                 }
             }, ct);
         }, cancellationToken));
@@ -72,7 +72,7 @@ internal static class StreamCommands
             {
                 foreach (var line in frame.Logs ?? [])
                 {
-                    await cli.Out.WriteLineAsync(json ? StreamRenderer.LogJson(line) : StreamRenderer.Log(line));
+                    await cli.Out.WriteLineAsync(json ? StreamRenderer.LogJson(line) : StreamRenderer.Log(line, cli.StdoutIsTerminal));
                 }
             }, ct);
         }, cancellationToken));

@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
-using Clusterctl.Platform;
 
 namespace Clusterctl.Connection;
 
@@ -28,11 +27,15 @@ internal sealed class DaemonConnection : IAsyncDisposable
     public static async Task<DaemonConnection> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
         try
         {
-            var client = await ControlClient.ConnectAsync(socketPath, deadline.Token);
-            return new DaemonConnection(socketPath, client);
+            var connecting = ControlClient.ConnectAsync(socketPath, deadline.Token);
+            if (!connecting.IsCompleted)
+            {
+                // A Unix socket almost always connects (or fails) at once; only a wait needs the deadline and its timer.
+                deadline.CancelAfter(timeout);
+            }
+            return new DaemonConnection(socketPath, await connecting);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -42,6 +45,10 @@ internal sealed class DaemonConnection : IAsyncDisposable
         catch (SocketException ex)
         {
             throw new CliException(ExitCodes.System, ConnectFailure(socketPath, ex), ex);
+        }
+        catch (UntrustedSocketException ex)
+        {
+            throw new CliException(ExitCodes.System, $"not talking to {socketPath}: {ex.Message}", ex);
         }
     }
 
@@ -112,17 +119,14 @@ internal sealed class DaemonConnection : IAsyncDisposable
                 {
                     throw new CliException(ExitCodes.System, $"talking to clusterd at {SocketPath}: {ex.Message}", ex);
                 }
-                if (!response.Ok && !allowError)
-                {
-                    if (!response.More)
-                    {
-                        Healthy = true;
-                    }
-                    throw DaemonError(response);
-                }
                 if (!response.More)
                 {
-                    Healthy = true;
+                    // clusterd closes the connection after some errors (a refused command among them): reconnect then.
+                    Healthy = response.Ok || !ErrorCodes.ClosesConnection(response.Error?.Code ?? ErrorCodes.Internal);
+                }
+                if (!response.Ok && !allowError)
+                {
+                    throw DaemonError(response);
                 }
                 yield return response;
             }
@@ -149,8 +153,7 @@ internal sealed class DaemonConnection : IAsyncDisposable
         return new CliException(ExitCodes.No, message);
     }
 
-    private static string CurrentUid() =>
-        OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? Interop.getuid().ToString(System.Globalization.CultureInfo.InvariantCulture) : "?";
+    private static string CurrentUid() => SocketTrust.OwnUid.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 }

@@ -18,7 +18,8 @@ internal static class StatusRenderer
     private static readonly string[] s_headers = ["SLOT", "PID", "STATE", "UPTIME", "RESTARTS", "LAST-EXIT", "CPU", "RSS"];
     private const int StateColumn = 2;
 
-    public static void Write(TextWriter writer, StatusData status, bool color)
+    /// <param name="terminal">Escape the daemon's text for a terminal (<see cref="TerminalText"/>).</param>
+    public static void Write(TextWriter writer, StatusData status, bool color, bool terminal)
     {
         if (status.Groups.Count == 0)
         {
@@ -31,17 +32,17 @@ internal static class StatusRenderer
             {
                 writer.WriteLine();
             }
-            WriteGroup(writer, status.Groups[i], color);
+            WriteGroup(writer, status.Groups[i], color, terminal);
         }
     }
 
-    private static void WriteGroup(TextWriter writer, GroupStatus group, bool color)
+    private static void WriteGroup(TextWriter writer, GroupStatus group, bool color, bool terminal)
     {
-        var header = $"{Ansi.Strong(group.Name, color)}  {Ansi.Paint(group.State.Name(), Ansi.ForState(group.State), color)}  "
+        var header = $"{Ansi.Strong(TerminalText.Shown(group.Name, terminal), color)}  {Ansi.Paint(group.State.Name(), Ansi.ForState(group.State), color)}  "
             + Formats.Invariant($"{group.Ready}/{group.Desired} ready  generation {group.Generation}");
         if (group.Listen.Count > 0)
         {
-            header += "  listen " + string.Join(", ", group.Listen);
+            header += "  listen " + TerminalText.Shown(string.Join(", ", group.Listen), terminal);
         }
         writer.WriteLine(header);
         if (group.Workers.Count == 0)
@@ -58,7 +59,7 @@ internal static class StatusRenderer
                 w.State.Name(),
                 Formats.Uptime(w.UptimeSeconds),
                 w.Restarts.ToString(CultureInfo.InvariantCulture),
-                Formats.LastExit(w.LastExit, w.LastExitCode, w.LastExitSignal),
+                TerminalText.Shown(Formats.LastExit(w.LastExit, w.LastExitCode, w.LastExitSignal), terminal),
                 Formats.CpuSeconds(w.CpuSeconds),
                 Formats.Bytes(w.RssBytes));
         }

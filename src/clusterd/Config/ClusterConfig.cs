@@ -28,7 +28,7 @@ internal sealed record MetricsConfig(string? Listen);
 
 internal enum SharingMode { ReusePort, Shared }
 
-internal enum ReadyMode { Notify, Started }
+internal enum ReadyMode { Notify, Started, Health }
 
 internal enum RestartMode { Always, OnFailure, Never }
 
@@ -68,7 +68,8 @@ internal sealed record GroupConfig(
     string StopSignalName,
     TimeSpan StopTimeout,
     TimeSpan WatchdogTimeout,
-    TimeSpan DrainDelay)
+    TimeSpan DrainDelay,
+    WorkerHealthConfig Health)
 {
     /// <summary>Per group, whether from the config or from <c>clusterctl scale</c>.</summary>
     public const int MaxWorkers = 4096;
@@ -88,4 +89,40 @@ internal sealed record GroupConfig(
 
     /// <summary>SO_REUSEPORT load-balances on Linux only; on macOS workers share one listener the daemon owns.</summary>
     public static SharingMode DefaultSharing => OperatingSystem.IsMacOS() ? SharingMode.Shared : SharingMode.ReusePort;
+}
+
+/// <summary>
+/// What keeps a running worker healthy besides its exit (docs/config.md): each of these replaces a worker the way a
+/// rolling restart does (readiness-gated, steered, drained), one at a time per group.
+/// </summary>
+/// <param name="MaxMemory">Bytes the worker's tree may use (sampled every second) before it is replaced; null: off.</param>
+/// <param name="MemoryMax">The kernel's hard limit for the worker's cgroup (memory.max); null: none.</param>
+/// <param name="MaxLifetime">Replace a worker this long after it started (plus up to 10 % jitter); zero: never.</param>
+/// <param name="Check">An active health check, or null.</param>
+internal sealed record WorkerHealthConfig(long? MaxMemory, long? MemoryMax, TimeSpan MaxLifetime, HealthCheckConfig? Check)
+{
+    public static readonly WorkerHealthConfig None = new(null, null, TimeSpan.Zero, null);
+}
+
+internal enum HealthCheckKind { Http, Tcp, Command }
+
+/// <summary>
+/// <c>[groups.NAME.health]</c>: one probe every <paramref name="Interval"/>, each given <paramref name="Timeout"/>;
+/// <paramref name="Failures"/> in a row make the worker unhealthy, except within <paramref name="StartPeriod"/> of its start.
+/// </summary>
+/// <param name="Path">For <see cref="HealthCheckKind.Http"/>: the path to GET.</param>
+/// <param name="Command">For <see cref="HealthCheckKind.Command"/>: the argv to run (exit 0 is healthy).</param>
+internal sealed record HealthCheckConfig(
+    HealthCheckKind Kind,
+    string? Path,
+    IReadOnlyList<string>? Command,
+    TimeSpan Interval,
+    TimeSpan Timeout,
+    int Failures,
+    TimeSpan StartPeriod)
+{
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
+    public const int DefaultFailures = 3;
+    public const int MaxFailures = 100;
 }

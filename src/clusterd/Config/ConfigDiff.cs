@@ -48,6 +48,13 @@ internal static class ConfigDiff
         return new ConfigPlan(added, removed, changed, unchanged, notes);
     }
 
+    private static string Describe(HealthCheckConfig? check) => check is null ? "(none)" : check.Kind switch
+    {
+        HealthCheckKind.Http => $"http \"{check.Path}\"",
+        HealthCheckKind.Tcp => "tcp",
+        _ => $"command [{string.Join(", ", check.Command!.Select(a => $"\"{a}\""))}]",
+    } + $" every {Duration.Format(check.Interval)} (timeout {Duration.Format(check.Timeout)}, {check.Failures} failures, start_period {Duration.Format(check.StartPeriod)})";
+
     /// <summary>The differences, and whether any of them needs new processes (what a process is started with).</summary>
     public static (List<string> Changes, bool Rolls) Compare(GroupConfig a, GroupConfig b)
     {
@@ -104,6 +111,12 @@ internal static class ConfigDiff
         // Workers were told WATCHDOG_USEC when they started: a new value needs new workers, in either direction.
         Check("watchdog_timeout", a.WatchdogTimeout, b.WatchdogTimeout, true, Dur);
         Check("drain_delay", a.DrainDelay, b.DrainDelay, false, Dur);
+        static string Size(long? bytes) => bytes is long b ? ByteSize.Format(b) : "(none)";
+        Check("max_memory", a.Health.MaxMemory, b.Health.MaxMemory, false, Size);
+        // memory.max is set when a worker's cgroup is made: running workers keep the old limit until they are replaced.
+        Check("memory_max", a.Health.MemoryMax, b.Health.MemoryMax, true, Size);
+        Check("max_lifetime", a.Health.MaxLifetime, b.Health.MaxLifetime, false, Dur);
+        Check("health", Describe(a.Health.Check), Describe(b.Health.Check), false, d => d); // by text: the argv is a list
         return (changes, rolls);
     }
 }

@@ -13,10 +13,15 @@ internal sealed class ConfigValidator
     private static readonly string[] s_controlKeys = ["socket", "group", "admin_group", "read_group"];
     private static readonly string[] s_metricsKeys = ["listen"];
     private static readonly string[] s_backoffKeys = ["initial", "max", "factor"];
+    /// <summary>A group's notify socket is RUNTIME_DIR/notify/NAME, and a Unix socket path holds at most 107 bytes.</summary>
+    private const int MaxGroupName = 64;
+
+    private static readonly string[] s_healthKeys = ["http", "tcp", "command", "interval", "timeout", "failures", "start_period"];
     private static readonly string[] s_groupKeys =
     [
         "command", "workers", "listen", "sharing", "ready", "ready_timeout", "min_uptime", "user", "group", "cwd", "env",
         "restart", "backoff", "max_restarts", "restart_window", "stop_signal", "stop_timeout", "watchdog_timeout", "drain_delay",
+        "max_memory", "memory_max", "max_lifetime", "health",
     ];
 
     private readonly string _file;
@@ -167,6 +172,10 @@ internal sealed class ConfigValidator
         {
             _toml.Error(entry.KeyPosition, $"group name '{name}' is invalid: use only letters, digits, '_' and '-', e.g. [groups.{Sanitize(name)}]");
         }
+        else if (name.Length > MaxGroupName)
+        {
+            _toml.Error(entry.KeyPosition, $"group name '{name[..16]}...' is {name.Length} characters long; use at most {MaxGroupName} (it names a socket path, a cgroup and a journal field)");
+        }
         var table = entry.Table;
         if (table is null)
         {
@@ -182,7 +191,7 @@ internal sealed class ConfigValidator
             ("reuseport", SharingMode.ReusePort), ("shared", SharingMode.Shared));
         CountListeningSockets(table, workers, listen, sharing, prefix);
         var ready = _toml.GetEnum(table, "ready", prefix, ReadyMode.Started,
-            ("notify", ReadyMode.Notify), ("started", ReadyMode.Started));
+            ("notify", ReadyMode.Notify), ("started", ReadyMode.Started), ("health", ReadyMode.Health));
         var readyTimeout = _toml.GetDuration(table, "ready_timeout", prefix, GroupConfig.DefaultReadyTimeout, allowZero: false);
         var minUptime = _toml.GetDuration(table, "min_uptime", prefix, GroupConfig.DefaultMinUptime, allowZero: true);
         var user = _toml.GetString(table, "user", prefix, "e.g. user = \"www-data\"");
@@ -201,9 +210,87 @@ internal sealed class ConfigValidator
         var stopTimeout = _toml.GetDuration(table, "stop_timeout", prefix, GroupConfig.DefaultStopTimeout, allowZero: false);
         var watchdogTimeout = _toml.GetDuration(table, "watchdog_timeout", prefix, TimeSpan.Zero, allowZero: true);
         var drainDelay = _toml.GetDuration(table, "drain_delay", prefix, GroupConfig.DefaultDrainDelay, allowZero: true);
+        var health = GetWorkerHealth(table, name, prefix, ready);
 
         return new GroupConfig(name, command, workers, listen, sharing, ready, readyTimeout, minUptime, user, group, cwd, env,
-            restart, backoff, maxRestarts, restartWindow, stopSignal, stopSignalName, stopTimeout, watchdogTimeout, drainDelay);
+            restart, backoff, maxRestarts, restartWindow, stopSignal, stopSignalName, stopTimeout, watchdogTimeout, drainDelay, health);
+    }
+
+    private WorkerHealthConfig GetWorkerHealth(TomlTable table, string name, string prefix, ReadyMode ready)
+    {
+        var maxMemory = _toml.GetSize(table, "max_memory", prefix);
+        var memoryMax = _toml.GetSize(table, "memory_max", prefix);
+        if (maxMemory >= memoryMax && table.TryGet("max_memory", out var maxMemoryEntry))
+        {
+            _toml.Error(maxMemoryEntry.ValuePosition, $"{prefix}'max_memory' ({ByteSize.Format(maxMemory!.Value)}) must be below 'memory_max' ({ByteSize.Format(memoryMax!.Value)}): the kernel would kill the worker before clusterd could replace it; lower max_memory or raise memory_max");
+        }
+        var maxLifetime = _toml.GetDuration(table, "max_lifetime", prefix, TimeSpan.Zero, allowZero: true);
+        var check = GetHealthCheck(table, name, prefix);
+        if (ready == ReadyMode.Health && check is null && table.TryGet("ready", out var readyEntry))
+        {
+            _toml.Error(readyEntry.ValuePosition, $"{prefix}ready = \"health\" needs a health check to pass; add one, e.g. [groups.{name}.health] http = \"/healthz\"");
+        }
+        return new WorkerHealthConfig(maxMemory, memoryMax, maxLifetime, check);
+    }
+
+    /// <summary>[groups.NAME.health]: exactly one of http, tcp, command; then its timings.</summary>
+    private HealthCheckConfig? GetHealthCheck(TomlTable group, string name, string prefix)
+    {
+        if (!group.TryGet("health", out var entry))
+        {
+            return null;
+        }
+        var example = $"write it as a [groups.{name}.health] table, e.g. http = \"/healthz\"";
+        var table = _toml.RequireTable(entry, prefix, example, "health");
+        if (table is null)
+        {
+            return null;
+        }
+        _toml.CheckUnknownKeys(table, s_healthKeys, prefix, "health.");
+        var kinds = s_healthKeys[..3].Where(k => table.TryGet(k, out _)).ToArray(); // http, tcp, command
+        if (kinds.Length != 1)
+        {
+            var at = kinds.Length > 1 && table.TryGet(kinds[1], out var second) ? second.KeyPosition : entry.KeyPosition;
+            _toml.Error(at, kinds.Length == 0
+                ? $"{prefix}'health' needs one check: http = \"/path\", tcp = true or command = [\"argv\", ...]"
+                : $"{prefix}'health' has both '{kinds[0]}' and '{kinds[1]}'; keep exactly one check");
+            return null;
+        }
+        string? path = null;
+        IReadOnlyList<string>? command = null;
+        HealthCheckKind kind;
+        switch (kinds[0])
+        {
+            case "http":
+                kind = HealthCheckKind.Http;
+                path = _toml.GetString(table, "http", prefix, "e.g. http = \"/healthz\"", "health.");
+                if (path is not null && (!path.StartsWith('/') || path.Any(c => char.IsControl(c) || c == ' ')) && table.TryGet("http", out var httpEntry))
+                {
+                    _toml.Error(httpEntry.ValuePosition, $"{prefix}'health.http' must be a path starting with '/' without spaces (got \"{path}\"); e.g. http = \"/healthz\"");
+                }
+                break;
+            case "tcp":
+                kind = HealthCheckKind.Tcp;
+                if (table.TryGet("tcp", out var tcpEntry) && tcpEntry.Value is not Tomlyn.Syntax.BooleanValueSyntax { Value: true })
+                {
+                    _toml.Error(tcpEntry.ValuePosition, $"{prefix}'health.tcp' must be true (a connect that succeeds is healthy); to check nothing, remove the health table");
+                }
+                break;
+            default:
+                kind = HealthCheckKind.Command;
+                command = GetArgv(table, "command", "health.command", entry, prefix, "command = [\"/usr/local/bin/check\", \"--quick\"]");
+                break;
+        }
+        var interval = _toml.GetDuration(table, "interval", prefix, HealthCheckConfig.DefaultInterval, allowZero: false, "health.");
+        var timeout = _toml.GetDuration(table, "timeout", prefix, HealthCheckConfig.DefaultTimeout, allowZero: false, "health.");
+        if (timeout >= interval && table.TryGet("timeout", out var timeoutEntry))
+        {
+            _toml.Error(timeoutEntry.ValuePosition, $"{prefix}'health.timeout' ({Duration.Format(timeout)}) must be shorter than 'health.interval' ({Duration.Format(interval)}), or checks would overlap");
+        }
+        var failures = _toml.GetInteger(table, "failures", prefix, HealthCheckConfig.DefaultFailures, 1, HealthCheckConfig.MaxFailures,
+            $"e.g. failures = {HealthCheckConfig.DefaultFailures}", "health.");
+        var startPeriod = _toml.GetDuration(table, "start_period", prefix, TimeSpan.Zero, allowZero: true, "health.");
+        return new HealthCheckConfig(kind, path, command, interval, timeout, failures, startPeriod);
     }
 
     /// <summary>A user or group the workers are to run as must exist, and clusterd must be able to switch to it.</summary>
@@ -223,25 +310,29 @@ internal sealed class ConfigValidator
         }
     }
 
-    private List<string> GetCommand(TomlTable table, TomlEntry groupEntry, string prefix)
+    private List<string> GetCommand(TomlTable table, TomlEntry groupEntry, string prefix) =>
+        GetArgv(table, "command", "command", groupEntry, prefix, "command = [\"/usr/bin/node\", \"server.js\"]");
+
+    /// <summary>A required argv: a non-empty array of strings whose first (the program) is not empty.</summary>
+    /// <param name="name">How messages name the key, e.g. "command" or "health.command".</param>
+    private List<string> GetArgv(TomlTable table, string key, string name, TomlEntry owner, string prefix, string example)
     {
-        const string Example = "command = [\"/usr/bin/node\", \"server.js\"]";
-        if (!table.TryGet("command", out var entry))
+        if (!table.TryGet(key, out var entry))
         {
-            _toml.Error(groupEntry.KeyPosition, $"{prefix}'command' is required; add e.g. {Example}");
+            _toml.Error(owner.KeyPosition, $"{prefix}'{name}' is required; add e.g. {example}");
             return [];
         }
         if (entry.Value is StringValueSyntax)
         {
-            _toml.Error(entry.ValuePosition, $"{prefix}'command' must be an array of strings, not a string (no shell is involved); use an array, e.g. {Example}");
+            _toml.Error(entry.ValuePosition, $"{prefix}'{name}' must be an array of strings, not a string (no shell is involved); use an array, e.g. {example}");
             return [];
         }
         if (entry.Value is not ArraySyntax array)
         {
-            _toml.Error(entry.ValuePosition, $"{prefix}'command' must be an array of strings (got {TomlReader.Describe(entry)}); use an array, e.g. {Example}");
+            _toml.Error(entry.ValuePosition, $"{prefix}'{name}' must be an array of strings (got {TomlReader.Describe(entry)}); use an array, e.g. {example}");
             return [];
         }
-        var command = new List<string>();
+        var argv = new List<string>();
         var index = 0;
         foreach (var item in array.Items)
         {
@@ -249,21 +340,21 @@ internal sealed class ConfigValidator
             {
                 if (index == 0 && s.Value.Length == 0)
                 {
-                    _toml.Error(TomlReader.Position(item.Value), $"{prefix}'command' program (the first element) is empty; name the program to run, e.g. {Example}");
+                    _toml.Error(TomlReader.Position(item.Value), $"{prefix}'{name}' program (the first element) is empty; name the program to run, e.g. {example}");
                 }
-                command.Add(s.Value);
+                argv.Add(s.Value);
             }
             else if (item.Value is not null)
             {
-                _toml.Error(TomlReader.Position(item.Value), $"{prefix}'command' elements must be strings (got {TomlReader.Describe(item.Value)}); quote it");
+                _toml.Error(TomlReader.Position(item.Value), $"{prefix}'{name}' elements must be strings (got {TomlReader.Describe(item.Value)}); quote it");
             }
             index++;
         }
         if (index == 0)
         {
-            _toml.Error(entry.ValuePosition, $"{prefix}'command' must not be empty; name the program to run, e.g. {Example}");
+            _toml.Error(entry.ValuePosition, $"{prefix}'{name}' must not be empty; name the program to run, e.g. {example}");
         }
-        return command;
+        return argv;
     }
 
     private int GetWorkers(TomlTable table, string prefix)

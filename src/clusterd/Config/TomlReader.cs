@@ -48,44 +48,46 @@ internal sealed class TomlReader
         }
     }
 
-    public string? GetString(TomlTable table, string key, string prefix, string example)
+    public string? GetString(TomlTable table, string key, string prefix, string example, string keyPrefix = "")
     {
+        var name = keyPrefix + key;
         if (!table.TryGet(key, out var entry))
         {
             return null;
         }
         if (entry.Value is not StringValueSyntax { Value: { } text })
         {
-            Error(entry.ValuePosition, $"{prefix}'{key}' must be a string (got {Describe(entry)}); {example}");
+            Error(entry.ValuePosition, $"{prefix}'{name}' must be a string (got {Describe(entry)}); {example}");
             return null;
         }
         if (text.Length == 0)
         {
-            Error(entry.ValuePosition, $"{prefix}'{key}' must not be empty; remove the line to use the default, or {example}");
+            Error(entry.ValuePosition, $"{prefix}'{name}' must not be empty; remove the line to use the default, or {example}");
             return null;
         }
         return text;
     }
 
-    public int GetInteger(TomlTable table, string key, string prefix, int defaultValue, int min, int max, string example)
+    public int GetInteger(TomlTable table, string key, string prefix, int defaultValue, int min, int max, string example, string keyPrefix = "")
     {
+        var name = keyPrefix + key;
         if (!table.TryGet(key, out var entry))
         {
             return defaultValue;
         }
         if (entry.Value is not IntegerValueSyntax i)
         {
-            Error(entry.ValuePosition, $"{prefix}'{key}' must be an integer (got {Describe(entry)}); write {example}");
+            Error(entry.ValuePosition, $"{prefix}'{name}' must be an integer (got {Describe(entry)}); write {example}");
             return defaultValue;
         }
         if (i.Value < min)
         {
-            Error(entry.ValuePosition, $"{prefix}'{key}' must be >= {min} (got {i.Value}); write {example}");
+            Error(entry.ValuePosition, $"{prefix}'{name}' must be >= {min} (got {i.Value}); write {example}");
             return defaultValue;
         }
         if (i.Value > max)
         {
-            Error(entry.ValuePosition, $"{prefix}'{key}' must be <= {max} (got {i.Value}); write {example}");
+            Error(entry.ValuePosition, $"{prefix}'{name}' must be <= {max} (got {i.Value}); write {example}");
             return defaultValue;
         }
         return (int)i.Value;
@@ -124,6 +126,31 @@ internal sealed class TomlReader
             return defaultValue;
         }
         return value;
+    }
+
+    /// <summary>A size like "512MiB" (<see cref="ByteSize"/>), or null when the key is absent.</summary>
+    public long? GetSize(TomlTable table, string key, string prefix)
+    {
+        if (!table.TryGet(key, out var entry))
+        {
+            return null;
+        }
+        if (entry.Value is not StringValueSyntax { Value: { } text })
+        {
+            Error(entry.ValuePosition, $"{prefix}'{key}' must be a size string (got {Describe(entry)}); {ByteSize.Hint}");
+            return null;
+        }
+        if (!ByteSize.TryParse(text, out var bytes, out var error))
+        {
+            Error(entry.ValuePosition, $"{prefix}'{key}' is not a valid size: {error}");
+            return null;
+        }
+        if (bytes < 1L << 20)
+        {
+            Error(entry.ValuePosition, $"{prefix}'{key}' must be at least 1MiB (got \"{text}\"); no worker runs in less");
+            return null;
+        }
+        return bytes;
     }
 
     public T GetEnum<T>(TomlTable table, string key, string prefix, T defaultValue, params (string Name, T Value)[] choices)

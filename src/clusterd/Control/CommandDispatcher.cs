@@ -5,40 +5,56 @@ using Microsoft.Extensions.Logging;
 
 namespace Clusterd.Control;
 
-/// <summary>Checks access, audits mutating commands, and hands each request to its command.</summary>
+/// <summary>Checks requests and access, audits mutating commands, and hands each request to its command.</summary>
 internal sealed partial class CommandDispatcher
 {
+    /// <summary>
+    /// The longest text field (command, group, signal) a request may carry. Names are short; a long one would only
+    /// come back inside error messages and make them long.
+    /// </summary>
+    public const int MaxFieldLength = 256;
+
     private readonly Dictionary<string, IControlCommand> _commands;
     private readonly ILogger _logger;
 
-    public CommandDispatcher(IEnumerable<IControlCommand> commands, ILogger logger)
+    public CommandDispatcher(IEnumerable<IControlCommand> commands, ILogger logger, ControlAudit audit)
     {
         _commands = commands.ToDictionary(c => c.Name, StringComparer.Ordinal);
         _logger = logger;
+        Audit = audit;
     }
 
-    public async Task DispatchAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
+    public ControlAudit Audit { get; }
+
+    /// <returns>False when the connection is to be closed: its peer was refused the command.</returns>
+    public async Task<bool> DispatchAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
     {
+        if (TooLong(request) is { } field)
+        {
+            await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.BadRequest,
+                $"'{field}' is longer than {MaxFieldLength} characters; no command, group or signal name is that long"), cancellationToken);
+            return true;
+        }
         if (!_commands.TryGetValue(request.Command, out var command))
         {
             await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.UnknownCommand,
                 $"unknown command '{request.Command}'; commands are: {string.Join(", ", _commands.Keys.Order(StringComparer.Ordinal))}"), cancellationToken);
-            return;
+            return true;
         }
         var mutating = !ProtocolCommands.ReadOnly.Contains(command.Name);
         var allowed = connection.Access == AccessLevel.Admin || (connection.Access == AccessLevel.Read && !mutating);
         if (!allowed)
         {
-            LogDenied(connection.Peer.Uid, connection.Peer.Pid, request.Command);
+            Audit.Denied(connection.Peer.Uid, connection.Peer.Pid, request.Command);
             var need = mutating ? "[control] admin_group" : "[control] read_group or admin_group";
             await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.PermissionDenied,
                 $"permission denied: uid {connection.Peer.Uid} may not run '{request.Command}'; ask an administrator to add you to {need}"), cancellationToken);
-            return;
+            return false;
         }
         if (mutating)
         {
             var arguments = Describe(request);
-            LogAudit(connection.Peer.Uid, connection.Peer.Pid, request.Command, arguments);
+            Audit.Ran(connection.Peer.Uid, connection.Peer.Pid, request.Command, arguments);
         }
         try
         {
@@ -50,7 +66,14 @@ internal sealed partial class CommandDispatcher
             await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.Internal,
                 $"internal error running '{request.Command}': {e.Message}; this probably indicates a bug in clusterd"), cancellationToken);
         }
+        return true;
     }
+
+    private static string? TooLong(Request r) =>
+        r.Command.Length > MaxFieldLength ? "command"
+        : r.Group?.Length > MaxFieldLength ? "group"
+        : r.Signal?.Length > MaxFieldLength ? "signal"
+        : null;
 
     private static string Describe(Request r)
     {
@@ -64,12 +87,6 @@ internal sealed partial class CommandDispatcher
         if (r.MaxUnavailable is not null) parts.Add($"max_unavailable={r.MaxUnavailable}");
         return string.Join(' ', parts);
     }
-
-    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "control: uid {Uid} (pid {Pid}) runs {Command} {Arguments}")]
-    private partial void LogAudit(uint uid, int pid, string command, string arguments);
-
-    [LoggerMessage(EventId = 311, Level = LogLevel.Warning, Message = "control: uid {Uid} (pid {Pid}) was refused {Command}: permission denied")]
-    private partial void LogDenied(uint uid, int pid, string command);
 
     [LoggerMessage(EventId = 312, Level = LogLevel.Error, Message = "control: {Command} failed unexpectedly; this probably indicates a bug in clusterd")]
     private partial void LogCommandCrashed(Exception e, string command);

@@ -9,35 +9,46 @@ using Microsoft.Extensions.Logging;
 namespace Clusterd.Control;
 
 /// <summary>
-/// The control socket. Every connection is checked by peer credentials, reads frames with a deadline, and is
-/// answered by <see cref="CommandDispatcher"/>. Misbehaving clients (garbage, oversized or half frames, too many at
-/// once) get an error frame and are disconnected; nothing they do reaches the supervisor loop except valid commands.
+/// The control socket. Every connection is checked by peer credentials and counted against <see cref="ConnectionLimits"/>
+/// when it is accepted, reads frames with deadlines, and is answered by <see cref="CommandDispatcher"/>. Misbehaving
+/// clients (garbage, oversized or half frames, too many at once, no access) get an error frame and are disconnected;
+/// nothing they do reaches the supervisor loop except valid commands. docs/security.md has the threat model.
 /// </summary>
 internal sealed partial class ControlServer : IAsyncDisposable
 {
-    /// <summary>Connections served at once; more are told "too many connections" and closed.</summary>
-    public const int MaxConnections = 256;
-
-    /// <summary>How long a connection may sit idle between requests.</summary>
+    /// <summary>How long a connection may sit idle between requests. A follow stream is not idle: see <see cref="ConnectionLimits"/>.</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long one frame may take to arrive once it has started.</summary>
+    /// <summary>How long one frame may take to arrive once it has started, and a client may take to read one.</summary>
     public static readonly TimeSpan FrameTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Others may pass through the directory to their own sockets in it (notify sockets), but not list it.</summary>
+    public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
+    /// <summary>Owner and <c>[control] group</c> may connect; the file mode is the first gate, peer credentials the second.</summary>
+    public const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+
+    private const int Backlog = 128;
+    private const string SocketWhat = "[control] socket";
+    private const string DirectoryWhat = "[control] socket directory";
 
     private readonly Socket _listener;
     private readonly CommandDispatcher _dispatcher;
     private readonly ControlAccess _access;
+    private readonly ConnectionLimits _limits = new();
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Task _acceptLoop = Task.CompletedTask;
-    private int _connections;
 
-    private ControlServer(string path, Socket listener, CommandDispatcher dispatcher, ControlAccess access, ILogger logger)
+    private ControlServer(string path, Socket listener, CommandDispatcher dispatcher, ControlAccess access, TimeProvider time, ILogger logger)
     {
         Path = path;
         _listener = listener;
         _dispatcher = dispatcher;
         _access = access;
+        _time = time;
         _logger = logger;
     }
 
@@ -45,143 +56,128 @@ internal sealed partial class ControlServer : IAsyncDisposable
     /// Starts answering. Until then connections wait in the listen backlog: the socket is claimed early (so a second
     /// clusterd refuses to start), but answered only once the supervisor has its groups, so no client sees an empty status.
     /// </summary>
-    public void Accept() => _acceptLoop = AcceptLoopAsync();
+    public void Accept() => _acceptLoop = AcceptLoop.RunAsync(AcceptOneAsync, _time, _logger, _stop.Token);
 
     public string Path { get; }
 
     /// <summary>
-    /// Creates the socket: its directory 0750 if clusterd makes it, the socket 0660 and owned by <c>[control] group</c>.
-    /// A socket file left by a crashed clusterd is replaced; a live one means another clusterd runs, and we refuse.
+    /// Creates the socket: its directory <see cref="DirectoryMode"/> if clusterd makes it (an existing one must be safe:
+    /// <see cref="RuntimeDirectory"/>), the socket <see cref="SocketMode"/>, owned by <c>[control] group</c>. A socket file
+    /// left by a crashed clusterd is replaced; anything else at the path, a live socket included, is refused and left alone.
     /// </summary>
-    public static ControlServer Start(ControlConfig config, CommandDispatcher dispatcher, ILogger logger)
+    public static ControlServer Start(ControlConfig config, CommandDispatcher dispatcher, TimeProvider time, ILogger logger)
     {
-        var path = config.Socket ?? SocketPaths.Default();
+        var path = PathOf(config);
         var access = ControlAccess.From(config);
-        var directory = System.IO.Path.GetDirectoryName(path)!;
-        if (!Directory.Exists(directory))
-        {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
-        }
-        ClaimPath(path);
+        var gid = config.Group is null ? (uint?)null
+            : UserDatabase.LookupGroup(config.Group) ?? throw new IOException($"[control] group = \"{config.Group}\": no such group; create it or remove the key");
+        RuntimeDirectory.Ensure(System.IO.Path.GetDirectoryName(path)!, DirectoryMode, DirectoryWhat);
+        SocketFile.Claim(path, SocketWhat);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             listener.Bind(new UnixDomainSocketEndPoint(path));
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-            if (config.Group is not null)
+            // Nobody can connect before listen(), so nobody gets in between the bind and these.
+            FileStatus.ChangeMode(path, SocketMode);
+            if (gid is { } group)
             {
-                var gid = UserDatabase.LookupGroup(config.Group)
-                    ?? throw new IOException($"[control] group = \"{config.Group}\": no such group; create it or remove the key");
-                UserDatabase.ChangeGroup(path, gid);
+                FileStatus.ChangeOwner(path, uint.MaxValue, group);
             }
-            listener.Listen(128);
+            listener.Listen(Backlog);
         }
         catch
         {
             listener.Dispose();
             throw;
         }
-        return new ControlServer(path, listener, dispatcher, access, logger);
+        return new ControlServer(path, listener, dispatcher, access, time, logger);
     }
 
-    private static void ClaimPath(string path)
+    /// <summary>What <see cref="Start"/> would refuse about the socket's path and directory, found without changing anything.</summary>
+    public static IReadOnlyList<string> Check(ControlConfig config)
     {
-        if (!File.Exists(path))
-        {
-            return;
-        }
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var path = PathOf(config);
+        string?[] problems = [RuntimeDirectory.Check(System.IO.Path.GetDirectoryName(path)!, DirectoryWhat), SocketFile.Check(path, SocketWhat)];
+        return [.. problems.OfType<string>()];
+    }
+
+    private static string PathOf(ControlConfig config) => config.Socket ?? SocketPaths.Default();
+
+    private async ValueTask AcceptOneAsync(CancellationToken cancellationToken)
+    {
+        var client = await _listener.AcceptAsync(cancellationToken);
+        PeerCredentials peer;
         try
         {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
+            peer = PeerCredentials.Of(client);
         }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.AddressNotAvailable)
+        catch (Exception e) when (e is SocketException or IOException) // getsockopt or getpeereid: the client is gone already
         {
-            File.Delete(path); // nobody accepts on it: left behind by a clusterd that crashed
+            client.Dispose();
             return;
         }
-        var holder = PeerCredentials.Of(probe).Pid;
-        throw new IOException($"another clusterd (pid {holder}) is already serving the control socket {path}; stop it first, or give this one another [control] socket");
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
+        var access = _access.LevelOf(peer);
+        if (access == AccessLevel.None)
         {
-            Socket client;
-            try
-            {
-                client = await _listener.AcceptAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                LogAcceptFailed(e.Message); // EMFILE and the like: keep serving the connections we have
-                continue;
-            }
-            if (Interlocked.Increment(ref _connections) > MaxConnections)
-            {
-                Interlocked.Decrement(ref _connections);
-                _ = RefuseAsync(client);
-                continue;
-            }
-            _ = ServeAsync(client);
+            _dispatcher.Audit.ConnectionDenied(peer.Uid, peer.Pid);
+            Refuse(client, Response.Failure(0, ErrorCodes.PermissionDenied,
+                $"permission denied: uid {peer.Uid} may not use clusterd's control socket; ask an administrator to add you to [control] read_group or admin_group"));
+            return;
         }
+        if (_limits.TryAdmit(peer.Uid, access) is { } refusal)
+        {
+            if (refusal.FirstInARow)
+            {
+                LogRefused(peer.Uid, peer.Pid, refusal.Message);
+            }
+            Refuse(client, Response.Failure(0, ErrorCodes.TooManyConnections, refusal.Message));
+            return;
+        }
+        _ = ServeAsync(client, peer, access);
     }
 
-    private static async Task RefuseAsync(Socket client)
+    /// <summary>
+    /// The error frame, then the close, at once: a refused connection costs no descriptor beyond this call. A new
+    /// socket's send buffer takes the small frame whole, and the client reads it even if its own request then met the
+    /// closed socket (it is queued on the client's side).
+    /// </summary>
+    private static void Refuse(Socket client, Response refusal)
     {
         using (client)
         {
-            await TrySendAsync(client, Response.Failure(0, ErrorCodes.TooManyConnections,
-                $"clusterd serves at most {MaxConnections} control connections at once; try again"), CancellationToken.None);
+            try
+            {
+                client.Blocking = false;
+                client.Send(Framing.Encode(JsonSerializer.SerializeToUtf8Bytes(refusal, ProtocolJsonContext.Default.Response)));
+                ControlConnection.DropUnread(client);
+            }
+            catch (SocketException)
+            {
+                // The client is gone already; the close says the rest.
+            }
         }
     }
 
-    private async Task ServeAsync(Socket client)
+    private async Task ServeAsync(Socket client, PeerCredentials peer, AccessLevel access)
     {
-        using var connection = new ControlConnection(client);
+        using var connection = new ControlConnection(client, peer, access, _time);
         try
         {
-            var peer = PeerCredentials.Of(client);
-            connection.Peer = peer;
-            connection.Access = _access.LevelOf(peer);
-            while (!_stop.IsCancellationRequested)
+            while (await ReadRequestAsync(connection) is { } payload)
             {
-                var payload = await ReadFrameAsync(connection.Stream);
-                if (payload is null)
+                if (!await HandleAsync(connection, payload))
                 {
-                    return; // clean close between requests
-                }
-                Request? request;
-                try
-                {
-                    request = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Request);
-                }
-                catch (JsonException e)
-                {
-                    await connection.SendAsync(Response.Failure(0, ErrorCodes.BadRequest, $"the request is not valid JSON: {e.Message}"), _stop.Token);
                     return;
                 }
-                if (request is null)
-                {
-                    await connection.SendAsync(Response.Failure(0, ErrorCodes.BadRequest, "empty request"), _stop.Token);
-                    return;
-                }
-                await _dispatcher.DispatchAsync(request, connection, _stop.Token);
             }
         }
         catch (ProtocolException e)
         {
-            await TrySendAsync(client, Response.Failure(0, e.Code, e.Message), CancellationToken.None);
+            await TrySendLastAsync(connection, Response.Failure(0, e.Code, e.Message));
         }
         catch (TimeoutException e)
         {
-            await TrySendAsync(client, Response.Failure(0, ErrorCodes.Timeout, e.Message), CancellationToken.None);
+            await TrySendLastAsync(connection, Response.Failure(0, ErrorCodes.Timeout, e.Message));
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -189,72 +185,62 @@ internal sealed partial class ControlServer : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _connections);
+            _limits.Release(peer.Uid, access);
         }
     }
 
-    /// <summary>One frame, with an idle deadline for its first byte and a tighter one for the rest.</summary>
-    private async Task<byte[]?> ReadFrameAsync(NetworkStream stream)
+    /// <returns>False when the connection is to be closed (its request was refused).</returns>
+    private async Task<bool> HandleAsync(ControlConnection connection, byte[] payload)
     {
-        var header = new byte[Framing.HeaderSize];
-        using (var idle = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
-        {
-            idle.CancelAfter(IdleTimeout);
-            try
-            {
-                if (await stream.ReadAsync(header.AsMemory(0, 1), idle.Token) == 0)
-                {
-                    return null;
-                }
-            }
-            catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
-            {
-                throw new TimeoutException($"no request for {IdleTimeout.TotalSeconds:0}s; closing the idle connection");
-            }
-        }
-        using var frame = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        frame.CancelAfter(FrameTimeout);
+        Request? request;
         try
         {
-            await stream.ReadExactlyAsync(header.AsMemory(1), frame.Token);
-            var length = Framing.ParseHeader(header);
-            var payload = new byte[length];
-            await stream.ReadExactlyAsync(payload, frame.Token);
-            return payload;
+            request = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Request);
         }
-        catch (EndOfStreamException)
+        catch (JsonException e)
         {
-            throw new ProtocolException(ErrorCodes.BadFrame, "connection closed inside a frame");
+            // The frame was whole, so the next one can still be read: answer and go on.
+            await connection.SendAsync(Response.Failure(0, ErrorCodes.BadRequest, $"the request is not valid JSON: {e.Message}"), _stop.Token);
+            return true;
+        }
+        if (request is null)
+        {
+            await connection.SendAsync(Response.Failure(0, ErrorCodes.BadRequest, "the request is null; send an object such as {\"id\":1,\"command\":\"ping\"}"), _stop.Token);
+            return true;
+        }
+        return await _dispatcher.DispatchAsync(request, connection, _stop.Token);
+    }
+
+    /// <summary>One request frame: clusterd waits <see cref="IdleTimeout"/> for it to begin, then <see cref="FrameTimeout"/> for the rest.</summary>
+    private async Task<byte[]?> ReadRequestAsync(ControlConnection connection)
+    {
+        using var idle = new Deadline(IdleTimeout, _time, _stop.Token);
+        Deadline? frame = null;
+        try
+        {
+            return await Framing.ReadAsync(connection.Stream, Framing.MaxRequestPayload,
+                () => (frame = new Deadline(FrameTimeout, _time, _stop.Token)).Token, idle.Token);
         }
         catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
         {
-            throw new TimeoutException($"a frame did not arrive within {FrameTimeout.TotalSeconds:0}s of its first byte");
+            throw new TimeoutException(frame is null
+                ? $"no request for {IdleTimeout.TotalSeconds:0}s; closing the idle connection"
+                : $"a frame did not arrive within {FrameTimeout.TotalSeconds:0}s of its first byte");
+        }
+        finally
+        {
+            frame?.Dispose();
         }
     }
 
-    /// <summary>
-    /// Sends a last error frame, then closes without resetting: input the client sent after its bad frame is read
-    /// and dropped first (briefly), because closing with unread input makes the kernel send RST, which can destroy
-    /// the error frame before the client reads it (nginx's lingering close).
-    /// </summary>
-    private static async Task TrySendAsync(Socket client, Response response, CancellationToken cancellationToken)
+    /// <summary>A last error frame before the close; if the client does not take it, the close alone must do.</summary>
+    private static async Task TrySendLastAsync(ControlConnection connection, Response response)
     {
         try
         {
-            var payload = JsonSerializer.SerializeToUtf8Bytes(response, ProtocolJsonContext.Default.Response);
-            using var timeout = new CancellationTokenSource(FrameTimeout);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
-            await client.SendAsync(Framing.Encode(payload), SocketFlags.None, linked.Token);
-            client.Shutdown(SocketShutdown.Send);
-            using var linger = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            var sink = new byte[4096];
-            var drained = 0;
-            while (drained < 1 << 20 && await client.ReceiveAsync(sink, SocketFlags.None, linger.Token) is var n and > 0)
-            {
-                drained += n;
-            }
+            await connection.SendAsync(response, CancellationToken.None);
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
         }
     }
@@ -262,18 +248,12 @@ internal sealed partial class ControlServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _listener.Dispose();
+        _listener.Dispose(); // and .NET removes the socket file it bound
         await _acceptLoop;
-        try
-        {
-            File.Delete(Path);
-        }
-        catch (IOException)
-        {
-        }
         _stop.Dispose();
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "control socket: accept failed: {Reason}")]
-    private partial void LogAcceptFailed(string reason);
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning,
+        Message = "control socket: refused a connection of uid {Uid} (pid {Pid}): {Reason} (further refusals of this uid are not logged until one of its connections closes)")]
+    private partial void LogRefused(uint uid, int pid, string reason);
 }

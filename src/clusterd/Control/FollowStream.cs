@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
@@ -7,23 +8,22 @@ namespace Clusterd.Control;
 /// <summary>
 /// Streams items to a following client. Items arrive on the producer's thread (the supervisor loop, the output
 /// writer) and go into a bounded queue, so a slow client can never hold the producer up: if it falls
-/// <see cref="Capacity"/> items behind, the stream ends with an error telling it so.
+/// <c>capacity</c> items behind, the stream ends with an error telling it so. What has queued up goes out in pages.
+/// A follow is not idle, so the idle timeout does not end it; the per-uid connection limits bound how many there are.
 /// </summary>
 internal static class FollowStream
 {
-    public const int Capacity = 10_000;
-
-    private const int MaxBatch = 500;
-
     public static async Task RunAsync<T>(
         ControlConnection connection,
         long requestId,
+        int capacity,
+        JsonTypeInfo<T> type,
         Action<Action<T>> subscribe,
         Action<Action<T>> unsubscribe,
         Func<IReadOnlyList<T>, Response> frame,
         CancellationToken cancellationToken)
     {
-        var queue = Channel.CreateBounded<T>(new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+        var queue = Channel.CreateBounded<T>(new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         var overflowed = false;
         void OnItem(T item)
         {
@@ -39,20 +39,20 @@ internal static class FollowStream
             // The client sends nothing while following; a read that completes means it hung up.
             using var hangup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             _ = WatchForHangupAsync(connection, hangup);
-            var batch = new List<T>(MaxBatch);
+            var batch = new List<T>();
             while (await queue.Reader.WaitToReadAsync(hangup.Token))
             {
                 batch.Clear();
-                while (batch.Count < MaxBatch && queue.Reader.TryRead(out var item))
+                while (batch.Count < capacity && queue.Reader.TryRead(out var item))
                 {
                     batch.Add(item);
                 }
-                await connection.SendAsync(frame(batch) with { More = true }, cancellationToken);
+                await connection.SendPagesAsync(batch, type, frame, moreAfter: true, cancellationToken);
             }
             if (overflowed)
             {
                 await connection.SendAsync(Response.Failure(requestId, ErrorCodes.Failed,
-                    $"the client fell {Capacity} items behind; reconnect with a resume point to continue"), cancellationToken);
+                    $"the client fell {capacity} items behind; reconnect with a resume point to continue"), cancellationToken);
             }
         }
         finally

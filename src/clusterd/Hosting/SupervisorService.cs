@@ -18,6 +18,7 @@ internal sealed partial class SupervisorService(
     CommandDispatcher dispatcher,
     Reloader reloader,
     IHostApplicationLifetime lifetime,
+    TimeProvider time,
     ILogger<SupervisorService> logger,
     ServiceManagerReporter? reporter = null) : BackgroundService
 {
@@ -29,7 +30,7 @@ internal sealed partial class SupervisorService(
     {
         try
         {
-            _control = ControlServer.Start(config.Control, dispatcher, logger);
+            _control = ControlServer.Start(config.Control, dispatcher, time, logger);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {

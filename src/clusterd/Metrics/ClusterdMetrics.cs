@@ -252,7 +252,7 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
         {
             foreach (var worker in group.Workers)
             {
-                if (worker.Pid > 0 && ProcessStats.TryRead(worker.Pid, out var stat))
+                if (worker.Pid > 0 && ProcessStats.TryReadWorker(worker.Pid, worker.Cgroup, out var stat))
                 {
                     workers.Add((group.Name, worker.Slot, stat));
                 }

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Clusterd.Protocol.Platform;
 
 namespace Clusterd.Platform;
 
@@ -10,52 +10,27 @@ internal enum FileKind { Missing, Regular, Directory, Symlink, Socket, Other }
 /// </summary>
 internal readonly record struct FileStatus(FileKind Kind, uint Uid, uint Gid, uint Mode)
 {
-    private const uint TypeMask = 0xF000; // S_IFMT
     private const int ENOENT = 2;
     private const int ENOTDIR = 20;
 
     public static FileStatus Missing => new(FileKind.Missing, 0, 0, 0);
 
-    public static unsafe FileStatus Of(string path)
+    public static FileStatus Of(string path)
     {
-        var buffer = stackalloc byte[256];
-        new Span<byte>(buffer, 256).Clear();
-        uint uid, gid, mode;
-        int rc;
-        if (OperatingSystem.IsLinux())
+        var errno = PathStatus.Read(path, out var status);
+        if (errno != 0)
         {
-            const int AtFdCwd = -100, AtSymlinkNoFollow = 0x100;
-            const uint StatxBasicStats = 0x7ff;
-            rc = Interop.statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, buffer);
-            uid = *(uint*)(buffer + 20);  // struct statx: stx_uid
-            gid = *(uint*)(buffer + 24);  // stx_gid
-            mode = *(ushort*)(buffer + 28); // stx_mode
-        }
-        else if (OperatingSystem.IsMacOS())
-        {
-            rc = Interop.lstat(path, buffer);
-            mode = *(ushort*)(buffer + 4);  // struct stat (64-bit inodes): st_dev, st_mode
-            uid = *(uint*)(buffer + 16);
-            gid = *(uint*)(buffer + 20);
-        }
-        else
-        {
-            throw new PlatformNotSupportedException();
-        }
-        if (rc != 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
             return errno is ENOENT or ENOTDIR ? Missing : throw new ErrnoException($"lstat {path}", errno);
         }
-        var kind = (mode & TypeMask) switch
+        var kind = status.Type switch
         {
-            0x8000 => FileKind.Regular,
-            0x4000 => FileKind.Directory,
-            0xA000 => FileKind.Symlink,
-            0xC000 => FileKind.Socket,
+            PathStatus.Regular => FileKind.Regular,
+            PathStatus.Directory => FileKind.Directory,
+            PathStatus.Symlink => FileKind.Symlink,
+            PathStatus.Socket => FileKind.Socket,
             _ => FileKind.Other,
         };
-        return new FileStatus(kind, uid, gid, mode & 0xFFF);
+        return new FileStatus(kind, status.Uid, status.Gid, status.Mode & 0xFFF);
     }
 
     /// <summary>"a regular file", "a symbolic link", ...: for messages.</summary>

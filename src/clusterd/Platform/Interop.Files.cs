@@ -1,18 +1,10 @@
 using System.Runtime.InteropServices;
-using System.Runtime.Versioning;
 
 namespace Clusterd.Platform;
 
+/// <remarks>lstat itself is in Clusterd.Protocol (<see cref="Clusterd.Protocol.Platform.PathStatus"/>): clusterctl reads it too.</remarks>
 internal static partial class Interop
 {
-    [SupportedOSPlatform("linux")]
-    [LibraryImport(Libc, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
-
-    [SupportedOSPlatform("macos")]
-    [LibraryImport(Libc, EntryPoint = "lstat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static unsafe partial int lstat(string path, byte* buffer);
-
     [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int open(string path, int flags, uint mode);
 

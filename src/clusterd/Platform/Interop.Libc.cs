@@ -56,9 +56,6 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "chdir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int chdir(string path);
 
-    [LibraryImport(Libc, EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int chown(string path, uint owner, uint group);
-
     [LibraryImport(Libc, EntryPoint = "getpeereid", SetLastError = true)]
     internal static partial int getpeereid(int socket, out uint euid, out uint egid);
 

@@ -98,4 +98,30 @@ internal static partial class ProcessStats
         var ticks = Interop.sysconf(Interop.SC_CLK_TCK);
         return ticks > 0 ? ticks : 100;
     }
+
+    /// <summary>A cgroup's CPU time and memory; false once it is gone (its worker's tree emptied meanwhile).</summary>
+    [SupportedOSPlatform("linux")]
+    private static bool TryReadCgroup(string cgroup, out ProcessStat stat)
+    {
+        stat = default;
+        try
+        {
+            var usage = File.ReadLines(Path.Combine(cgroup, "cpu.stat")).FirstOrDefault(l => l.StartsWith("usage_usec ", StringComparison.Ordinal));
+            if (usage is null || !long.TryParse(usage.AsSpan("usage_usec ".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var micros))
+            {
+                return false;
+            }
+            var current = Path.Combine(cgroup, "memory.current");
+            var memory = File.Exists(current)
+                ? long.Parse(File.ReadAllText(current).Trim(), NumberStyles.None, CultureInfo.InvariantCulture)
+                : File.ReadLines(Path.Combine(cgroup, "cgroup.procs"))
+                    .Sum(line => int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && TryReadLinux(pid, out var one) ? one.ResidentBytes : 0);
+            stat = new ProcessStat(micros / 1e6, memory);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return false;
+        }
+    }
 }

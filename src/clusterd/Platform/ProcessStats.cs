@@ -27,4 +27,11 @@ internal static partial class ProcessStats
         }
         return false;
     }
+
+    /// <summary>
+    /// A worker's use across its whole tree where it has a cgroup of its own (cpu.stat's usage; memory.current, or
+    /// without the memory controller the resident memory of each process in it), else its main process's.
+    /// </summary>
+    public static bool TryReadWorker(int pid, string? cgroup, out ProcessStat stat) =>
+        (cgroup is not null && OperatingSystem.IsLinux() && TryReadCgroup(cgroup, out stat)) || TryRead(pid, out stat);
 }

@@ -57,10 +57,6 @@ internal static class UserDatabase
         });
     }
 
-    /// <summary>Gives <paramref name="path"/> to <paramref name="gid"/>, keeping its owner (uint.MaxValue = unchanged).</summary>
-    public static void ChangeGroup(string path, uint gid) =>
-        ErrnoException.ThrowIfFailed(Interop.chown(path, uint.MaxValue, gid), $"chown {path}");
-
     private unsafe delegate (int Rc, T Result) Lookup<T>(byte* buffer, nint length);
 
     /// <summary>Runs a *_r lookup with a buffer that grows on ERANGE, as the man pages ask.</summary>

@@ -28,4 +28,5 @@ internal sealed record WorkerSnapshot(
     int? LastExitCode,
     int? LastExitSignal,
     string? Status,
-    long DroppedOutputLines);
+    long DroppedOutputLines,
+    string? Cgroup = null);

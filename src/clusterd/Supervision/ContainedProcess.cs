@@ -43,10 +43,15 @@ internal sealed class ContainedProcess : ITrackedProcess
         _cgroup = cgroup;
         _watcher = watcher;
         _gone = gone;
-        _exitWatch = watcher.Add(pidfd, Interop.EPOLLIN, OnMainExit); // readable once the process has exited
+        lock (_lock) // the exit may be seen at once, on the watcher thread: it waits for the token to be known
+        {
+            _exitWatch = watcher.Add(pidfd, Interop.EPOLLIN, OnMainExit); // readable once the process has exited
+        }
     }
 
     public int Pid { get; }
+
+    public string? Cgroup => _cgroup?.Path;
 
     public Task<int> MainExited => _mainExited.Task;
 

@@ -54,6 +54,10 @@ internal sealed class LinuxProcessTracker : IDisposable
         {
             var process = new ContainedProcess(pid, pidfd, cgroup, _watcher, gone => _live.TryRemove(gone.Pid, out _));
             _live[pid] = process;
+            if (process.TreeGone.IsCompleted)
+            {
+                _live.TryRemove(pid, out _); // it was gone before it was listed
+            }
             return process;
         }
         catch

@@ -19,6 +19,8 @@ internal sealed class ProcessGroup : ITrackedProcess
 
     public int Pid { get; }
 
+    public string? Cgroup => null;
+
     public Task<int> MainExited => _exited.Task;
 
     /// <summary>Nothing beyond the main process is tracked here.</summary>

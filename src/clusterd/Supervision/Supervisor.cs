@@ -280,7 +280,8 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 w.LastExit?.Code,
                 w.LastExit?.Signal,
                 w.Status,
-                Interlocked.Read(ref w.DroppedOutputLines))).ToArray())).ToArray();
+                Interlocked.Read(ref w.DroppedOutputLines),
+                w.Process?.Cgroup)).ToArray())).ToArray();
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
         Volatile.Write(ref _snapshot, snapshot);
         if (!_started.Task.IsCompleted && snapshot.Groups.All(g => g.Stopped || g.Ready >= g.Desired || g.Workers.Any(w => w.State == PublicWorkerState.Failed)))
@@ -398,6 +399,10 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
     void IWorkerHost.Record(Worker worker, string kind, string? reason, int? exitCode, int? signal, TimeSpan? delay)
     {
+        if (kind is LifecycleEventKinds.Fork or LifecycleEventKinds.Exit)
+        {
+            CountChurn();
+        }
         var e = Journal.Append(seq => new LifecycleEvent(seq, Time.GetUtcNow(), kind, worker.Group.Name, worker.Slot,
             worker.Pid, worker.Generation, reason, exitCode, signal, delay?.TotalSeconds));
         var level = kind switch

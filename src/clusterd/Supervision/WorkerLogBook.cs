@@ -6,7 +6,7 @@ namespace Clusterd.Supervision;
 /// The most recent captured output lines of each group (for `clusterctl logs`), bounded per group so that a chatty
 /// group cannot push out a quiet one's lines or grow clusterd's memory. One writer (the output capture), many readers.
 /// </summary>
-internal sealed class WorkerLogBook(TimeProvider time, int linesPerGroup = 1000)
+internal sealed class WorkerLogBook(TimeProvider time, int linesPerGroup = 2000)
 {
     private readonly Dictionary<string, Queue<LogLine>> _groups = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();

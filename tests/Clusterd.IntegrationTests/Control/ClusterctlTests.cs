@@ -72,13 +72,12 @@ public class ClusterctlTests(ITestOutputHelper output)
         await using var clusterd = ClusterdProcess.Start(
             $"[control]\nsocket = \"{dir}/ctl.sock\"\ngroup = \"nogroup\"\n\n" + Toml.Group("web", Toml.Worker(), 1, []), output);
         await clusterd.WaitForAsync(e => e.EventId == 4, what: "the control socket");
-        File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
 
         var (code, _, stderr) = await Clusterctl.RunAsync($"{dir}/ctl.sock", "nobody", "status");
 
         Assert.Equal(1, code);
         Assert.Contains("permission denied", stderr, StringComparison.Ordinal);
-        Assert.Contains(clusterd.Entries, e => e.EventId == 311 && e["Uid"] == "65534");
+        Assert.Contains(clusterd.Entries, e => e.EventId == 313 && e["Uid"] == "65534");
         Directory.Delete(dir, recursive: true);
     }
 
@@ -95,7 +94,6 @@ public class ClusterctlTests(ITestOutputHelper output)
             $"[control]\nsocket = \"{dir}/ctl.sock\"\ngroup = \"nogroup\"\nread_group = \"nogroup\"\n\n" + Toml.Group("web", Toml.Worker(), 1, []), output);
         await clusterd.WaitForEventAsync("listening", "web");
         await clusterd.WaitForAsync(e => e.EventId == 4, what: "the control socket");
-        File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
 
         var status = await Clusterctl.RunAsync($"{dir}/ctl.sock", "nobody", "status");
         var scale = await Clusterctl.RunAsync($"{dir}/ctl.sock", "nobody", "scale", "web", "2");
@@ -108,6 +106,41 @@ public class ClusterctlTests(ITestOutputHelper output)
         var audit = Assert.Single(clusterd.Entries, e => e.EventId == 310);
         Assert.Equal(("0", "scale"), (audit["Uid"], audit["Command"]));
         Assert.Contains("count=2", audit["Arguments"], StringComparison.Ordinal);
+        Assert.All(clusterd.Entries.Where(e => e.EventId is 310 or 311), e => Assert.Equal("clusterd.audit", Category(e)));
         Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task SocketOfAnotherUser_IsRefusedBeforeAnythingIsSent()
+    {
+        RequireRoot();
+        if (!Native.IsRoot)
+        {
+            return;
+        }
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 1, []), output);
+        await clusterd.WaitForEventAsync("listening", "web");
+        await (await clusterd.ConnectAsync()).DisposeAsync();
+        await ChownAsync("65534", clusterd.ControlSocket);
+
+        var foreign = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "scale", "web", "2");
+        await ChownAsync("0", clusterd.ControlSocket);
+        var own = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "scale", "web", "3");
+
+        Assert.Equal(111, foreign.ExitCode);
+        Assert.Contains($"not talking to {clusterd.ControlSocket}: the socket belongs to uid 65534, not to root or to you (uid 0)", foreign.Stderr, StringComparison.Ordinal);
+        Assert.True(own.ExitCode == 0, own.Stderr);
+        var audit = Assert.Single(clusterd.Entries, e => e.EventId == 310); // the refused scale never reached clusterd
+        Assert.Contains("count=3", audit["Arguments"], StringComparison.Ordinal);
+    }
+
+    private static string? Category(LogEntry entry) =>
+        System.Text.Json.JsonDocument.Parse(entry.Raw).RootElement.GetProperty("Category").GetString();
+
+    private static async Task ChownAsync(string owner, string path)
+    {
+        using var chown = System.Diagnostics.Process.Start("chown", [owner, path]);
+        await chown.WaitForExitAsync();
+        Assert.Equal(0, chown.ExitCode);
     }
 }

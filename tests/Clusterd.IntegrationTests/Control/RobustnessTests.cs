@@ -99,6 +99,21 @@ public class RobustnessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task OverlongName_IsABadRequest_AndTheConnectionGoesOn()
+    {
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 1, []), output);
+        await using var client = await clusterd.ConnectAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var overlong = await client.RequestAsync(new Request { Command = Commands.Status, Group = new string('x', 1000) }, cts.Token);
+        var ping = await client.RequestAsync(new Request { Command = Commands.Ping }, cts.Token);
+
+        Assert.Equal(ErrorCodes.BadRequest, overlong.Error!.Code);
+        Assert.Contains("'group' is longer than 256 characters", overlong.Error.Message, StringComparison.Ordinal);
+        Assert.Equal("pong", ping.Message);
+    }
+
+    [Fact]
     public async Task HalfAFrameThenSilence_TimesOutWithoutStallingOthers()
     {
         await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 1, []), output);

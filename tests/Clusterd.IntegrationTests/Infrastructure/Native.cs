@@ -51,4 +51,8 @@ internal static partial class Native
             return null;
         }
     }
+
+    /// <summary>A process's resident memory from /proc/PID/statm (pages × page size).</summary>
+    public static long ResidentBytes(int pid) =>
+        long.Parse(File.ReadAllText($"/proc/{pid}/statm").Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) * Environment.SystemPageSize;
 }

@@ -65,6 +65,26 @@ public class ContainmentTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Status_OfAPreForkServer_CountsTheMemoryOfItsWholeTree()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(Group(port, "2"), output);
+        var tree = await TreeAsync(clusterd);
+        await clusterd.WaitForEventAsync("listening", "pre");
+        if (!Native.IsRoot)
+        {
+            return; // without a cgroup of its own, a worker's figures are its main process's alone
+        }
+
+        var status = await clusterd.RequestAsync(new Clusterd.Protocol.Messages.Request { Command = "status" });
+
+        var rss = status.Cluster!.Groups.Single().Workers.Single().RssBytes!.Value;
+        var mainAlone = Native.ResidentBytes(tree[0]);
+        // Four python processes of about the same size: the tree is well over twice the arbiter's own.
+        Assert.True(rss > 2 * mainAlone, $"status says {rss} bytes for a tree whose main process alone has {mainAlone}");
+    }
+
+    [Fact]
     public async Task StopOfAGroup_StopsEveryProcessOfTheTree_EvenOneThatLeftTheProcessGroup()
     {
         var port = Ports.Free();

@@ -406,7 +406,7 @@ public class ConfigLoaderTests
             command = ["/bin/app"]
             ready = true
             """,
-            "clusterd.toml:3:9: group 'web': 'ready' must be \"notify\" or \"started\" (got a boolean true); write e.g. ready = \"notify\"");
+            "clusterd.toml:3:9: group 'web': 'ready' must be \"notify\", \"started\" or \"health\" (got a boolean true); write e.g. ready = \"notify\"");
 
     [Fact]
     public void Parse_ReadyTimeoutZero_MustBePositive() =>
@@ -752,7 +752,7 @@ public class ConfigLoaderTests
             command = ["/bin/app"]
             "x\ty" = 1
             """,
-            "clusterd.toml:3:1: group 'web': unknown key 'x\\ty'; remove it (valid keys: command, workers, listen, sharing, ready, ready_timeout, min_uptime, user, group, cwd, env, restart, backoff, max_restarts, restart_window, stop_signal, stop_timeout, watchdog_timeout, drain_delay)");
+            "clusterd.toml:3:1: group 'web': unknown key 'x\\ty'; remove it (valid keys: command, workers, listen, sharing, ready, ready_timeout, min_uptime, user, group, cwd, env, restart, backoff, max_restarts, restart_window, stop_signal, stop_timeout, watchdog_timeout, drain_delay, max_memory, memory_max, max_lifetime, health)");
 
     [Theory]
     [InlineData("[", "]")]
@@ -920,5 +920,40 @@ public class ConfigLoaderTests
 
         Assert.Equal(2, errors.Length);
         Assert.All(errors, e => Assert.Contains("is set by clusterd for every worker", e, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_WorkerHealth_IsReadWithItsDefaults()
+    {
+        var group = SingleGroup("[groups.web]\ncommand = [\"/bin/web\"]\nready = \"health\"\nmax_memory = \"512MiB\"\nmax_lifetime = \"6h\"\n" +
+            "[groups.web.health]\nhttp = \"/healthz\"\nstart_period = \"5s\"\n");
+
+        Assert.Equal(ReadyMode.Health, group.Ready);
+        Assert.Equal((512L << 20, (long?)null, TimeSpan.FromHours(6)), (group.Health.MaxMemory, group.Health.MemoryMax, group.Health.MaxLifetime));
+        Assert.Equal(new HealthCheckConfig(HealthCheckKind.Http, "/healthz", null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), 3, TimeSpan.FromSeconds(5)),
+            group.Health.Check);
+    }
+
+    [Fact]
+    public void Parse_NoHealthKeys_IsNone() =>
+        Assert.Equal(WorkerHealthConfig.None, SingleGroup("[groups.web]\ncommand = [\"/bin/web\"]\n").Health);
+
+    [Fact]
+    public void Parse_HealthCommand_KeepsTheArgv()
+    {
+        var check = SingleGroup("[groups.web]\ncommand = [\"/bin/web\"]\nhealth = { command = [\"/bin/check\", \"-q\"], failures = 5 }\n").Health.Check!;
+
+        Assert.Equal((HealthCheckKind.Command, 5), (check.Kind, check.Failures));
+        Assert.Equal(["/bin/check", "-q"], check.Command);
+    }
+
+    [Fact]
+    public void Parse_GroupNameLongerThan64_IsRefused()
+    {
+        var name = new string('g', 65);
+
+        var error = Assert.Single(Errors($"[groups.{name}]\ncommand = [\"/bin/web\"]\n"));
+
+        Assert.Contains("is 65 characters long; use at most 64", error, StringComparison.Ordinal);
     }
 }

@@ -37,6 +37,34 @@ public sealed class RuntimeDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void Ensure_StickyAndWorldWritable_IsRefusedAskingForADirectoryOfItsOwn()
+    {
+        var path = Path.Combine(_dir, "tmp");
+        Directory.CreateDirectory(path);
+        File.SetUnixFileMode(path, (UnixFileMode)0b1_111_111_111); // 1777, like /tmp
+
+        var e = Assert.Throws<IOException>(() => RuntimeDirectory.Ensure(path, Mode, "runtime directory"));
+
+        Assert.Contains("shared by every user", e.Message, StringComparison.Ordinal);
+        Assert.Contains("a directory of its own", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_UnsafeDirectory_SaysWhatEnsureWouldAndChangesNothing()
+    {
+        var path = Path.Combine(_dir, "run");
+        Directory.CreateDirectory(path);
+        File.SetUnixFileMode(path, Mode | UnixFileMode.GroupWrite);
+
+        var problem = RuntimeDirectory.Check(path, "runtime directory");
+
+        Assert.Contains("writable by its group", problem, StringComparison.Ordinal);
+        Assert.Equal(Mode | UnixFileMode.GroupWrite, File.GetUnixFileMode(path));
+        Assert.Null(RuntimeDirectory.Check(Path.Combine(_dir, "missing"), "runtime directory"));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "missing")));
+    }
+
+    [Fact]
     public void Ensure_Symlink_IsRefused()
     {
         var real = Path.Combine(_dir, "real");

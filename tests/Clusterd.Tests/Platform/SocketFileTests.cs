@@ -86,6 +86,37 @@ public sealed class SocketFileTests : IDisposable
     }
 
     [Fact]
+    public void Check_RegularFileOrSymlink_NamesItAndChangesNothing()
+    {
+        File.WriteAllText(PathOf("precious"), "precious");
+        File.CreateSymbolicLink(PathOf("link.sock"), PathOf("precious"));
+
+        var file = SocketFile.Check(PathOf("precious"), "[control] socket");
+        var link = SocketFile.Check(PathOf("link.sock"), "[control] socket");
+
+        Assert.Contains($"[control] socket {PathOf("precious")} exists and is a regular file", file, StringComparison.Ordinal);
+        Assert.Contains($"[control] socket {PathOf("link.sock")} is a symbolic link", link, StringComparison.Ordinal);
+        Assert.Equal("precious", File.ReadAllText(PathOf("precious")));
+        Assert.Equal(FileKind.Symlink, FileStatus.Of(PathOf("link.sock")).Kind);
+    }
+
+    [Fact]
+    public void Check_NothingStaleOrLiveSocket_IsNoProblemAndStays()
+    {
+        var stale = PathOf("stale.sock");
+        MakeStaleSocket(stale);
+        var livePath = PathOf("live.sock");
+        using var live = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        live.Bind(new UnixDomainSocketEndPoint(livePath));
+        live.Listen();
+
+        Assert.Null(SocketFile.Check(PathOf("none.sock"), "test socket"));
+        Assert.Null(SocketFile.Check(stale, "test socket"));
+        Assert.Null(SocketFile.Check(livePath, "test socket"));
+        Assert.Equal(FileKind.Socket, FileStatus.Of(stale).Kind);
+    }
+
+    [Fact]
     public void ChangeMode_OnASymlink_FailsAndLeavesTheTargetAlone()
     {
         File.WriteAllText(PathOf("target"), "x");

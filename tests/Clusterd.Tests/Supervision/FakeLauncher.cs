@@ -65,6 +65,8 @@ internal sealed class FakeProcess(int pid) : IWorkerProcess
 
     public int Pid { get; } = pid;
 
+    public string? Cgroup => null;
+
     public IReadOnlyList<int> Signals
     {
         get

@@ -69,6 +69,42 @@ public sealed class SupervisorTests
         Assert.Equal(["web"], h.Supervisor.Snapshot.Groups.Select(g => g.Name));
     }
 
+    [Fact]
+    public async Task Burst_OfForksAndExits_IsFollowedByOneCompaction_OnceTheWorkersHaveSettled()
+    {
+        await using var h = new SupervisorHarness(SupervisorHarness.Group(workers: 0));
+        var compactions = 0;
+        h.Supervisor.CompactMemory = () => compactions++;
+        await h.SettleAsync();
+
+        Assert.True((await h.Supervisor.ScaleAsync("web", 100)).Ok);
+        await h.StartAllAsync();
+        h.Time.Advance(TimeSpan.FromSeconds(1)); // still within the settle time after the last fork
+        await h.SettleAsync();
+        Assert.Equal(0, compactions);
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+        await h.SettleAsync();
+        Assert.Equal(1, compactions);
+
+        h.Time.Advance(TimeSpan.FromSeconds(10)); // idle: nothing more to give back
+        await h.SettleAsync();
+        Assert.Equal(1, compactions);
+    }
+
+    [Fact]
+    public async Task FewForks_AreNotABurst()
+    {
+        await using var h = new SupervisorHarness(SupervisorHarness.Group(workers: 3));
+        var compactions = 0;
+        h.Supervisor.CompactMemory = () => compactions++;
+        await h.StartAllAsync();
+
+        h.Time.Advance(TimeSpan.FromSeconds(10));
+        await h.SettleAsync();
+
+        Assert.Equal(0, compactions);
+    }
+
     /// <summary>A service manager's socket store with a bug in it.</summary>
     private sealed class ThrowingSocketSource : ISocketSource
     {

@@ -6,18 +6,20 @@ namespace Clusterd.Control.Commands;
 
 /// <summary>
 /// Request <c>{"command":"events","since":120,"follow":true}</c>. Answers the journal's events with <c>seq &gt; since</c>
-/// (all it still holds when since is absent); with follow, further frames as events happen, until the client hangs up.
-/// <c>clusterctl events [--since SEQ] [--follow] [--json]</c>.
+/// (all it still holds when since is absent), in pages; with follow, further frames as events happen, until the client
+/// hangs up. <c>clusterctl events [--since SEQ] [--follow] [--json]</c>.
 /// </summary>
 internal sealed class EventsCommand(Supervisor supervisor) : IControlCommand
 {
-    private const int MaxPerFrame = 2000;
+    /// <summary>Twice the journal: a follower starting from the whole backlog still has room for as many new events.</summary>
+    public const int FollowCapacity = 20_000;
 
     public string Name => Clusterd.Protocol.Messages.Commands.Events;
 
     public async Task ExecuteAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
     {
         var journal = supervisor.Journal;
+        var type = ProtocolJsonContext.Default.LifecycleEvent;
         var since = request.Since ?? 0;
         // Subscribe before reading the backlog, and drop duplicates by seq, so no event falls in between.
         var last = since;
@@ -32,32 +34,22 @@ internal sealed class EventsCommand(Supervisor supervisor) : IControlCommand
         }
         if (!request.Follow)
         {
-            var all = journal.Since(since);
-            for (var i = 0; i < all.Count; i += MaxPerFrame)
-            {
-                var chunk = all.Skip(i).Take(MaxPerFrame).ToArray();
-                await connection.SendAsync(Frame(chunk) with { More = i + MaxPerFrame < all.Count }, cancellationToken);
-            }
-            if (all.Count == 0)
-            {
-                await connection.SendAsync(Frame([]), cancellationToken);
-            }
+            await connection.SendPagesAsync(journal.Since(since), type, Frame, moreAfter: false, cancellationToken);
             return;
         }
         Action<LifecycleEvent>? forward = null;
         await FollowStream.RunAsync<LifecycleEvent>(
             connection,
             request.Id,
+            FollowCapacity,
+            type,
             onItem =>
             {
                 forward = onItem;
                 journal.Appended += forward;
-                foreach (var chunk in journal.Since(since).Chunk(MaxPerFrame))
+                foreach (var e in journal.Since(since))
                 {
-                    foreach (var e in chunk)
-                    {
-                        onItem(e);
-                    }
+                    onItem(e);
                 }
             },
             _ => journal.Appended -= forward,

@@ -6,12 +6,18 @@ namespace Clusterd.Control.Commands;
 
 /// <summary>
 /// Request <c>{"command":"logs","group":"web","slot":1,"lines":100,"follow":true}</c> (slot optional). Answers the last
-/// lines of captured worker output, oldest first; with follow, further frames as workers write.
-/// <c>clusterctl logs GROUP[/SLOT] [-n N] [--follow]</c>.
+/// lines of captured worker output, oldest first, in pages (<c>more</c> on all but the last); with follow, further
+/// frames as workers write. <c>clusterctl logs GROUP[/SLOT] [-n N] [--follow]</c>.
 /// </summary>
 internal sealed class LogsCommand(Supervisor supervisor) : IControlCommand
 {
     public const int DefaultLines = 100;
+
+    /// <summary>
+    /// A follower this many lines behind is cut off. Queued lines may be ones the log book has let go; at 4 KiB a line,
+    /// the most a follower can keep alive is ~16 MiB of text.
+    /// </summary>
+    public const int FollowCapacity = 2000;
 
     public string Name => Clusterd.Protocol.Messages.Commands.Logs;
 
@@ -28,19 +34,22 @@ internal sealed class LogsCommand(Supervisor supervisor) : IControlCommand
             return;
         }
         var book = supervisor.Logs;
+        var type = ProtocolJsonContext.Default.LogLine;
+        Response Page(IReadOnlyList<LogLine> lines) => Response.Success(request.Id) with { Logs = lines };
         bool Wanted(LogLine l) => l.Group == request.Group && (request.Slot is null || l.Slot == request.Slot);
         var tail = book.Tail(request.Group, request.Slot, Math.Clamp(request.Lines ?? DefaultLines, 0, 10_000));
+        await connection.SendPagesAsync(tail, type, Page, moreAfter: request.Follow, cancellationToken);
         if (!request.Follow)
         {
-            await connection.SendAsync(Response.Success(request.Id) with { Logs = tail }, cancellationToken);
             return;
         }
         var last = tail.Count > 0 ? tail[^1].Seq : 0;
-        await connection.SendAsync(Response.Success(request.Id) with { Logs = tail, More = true }, cancellationToken);
         Action<LogLine>? forward = null;
         await FollowStream.RunAsync<LogLine>(
             connection,
             request.Id,
+            FollowCapacity,
+            type,
             onItem =>
             {
                 forward = l =>
@@ -53,7 +62,7 @@ internal sealed class LogsCommand(Supervisor supervisor) : IControlCommand
                 book.Appended += forward;
             },
             _ => book.Appended -= forward,
-            lines => Response.Success(request.Id) with { Logs = lines },
+            Page,
             cancellationToken);
     }
 }

@@ -6,7 +6,7 @@ namespace Clusterd.Control.Commands;
 
 /// <summary>
 /// Request <c>{"command":"reload","dry_run":false}</c>. Re-reads the configuration file. If it has errors, the response is
-/// <c>invalid_config</c> with every error in <c>config_errors</c> and nothing changes. Otherwise a first frame carries the
+/// <c>invalid_config</c> with the errors in <c>config_errors</c> (as many as fit a page) and nothing changes. Otherwise a first frame carries the
 /// plan (<c>more</c>: true), and the last one the outcome once every changed group has rolled. With <c>dry_run</c>, only the plan.
 /// <c>clusterctl reload [--dry-run]</c>; SIGHUP to clusterd does the same.
 /// </summary>
@@ -20,8 +20,13 @@ internal sealed class ReloadCommand(Supervisor supervisor, Reloader reloader) : 
             connection.SendAsync(Responses.From(request.Id, plan) with { More = true, Message = "applying" }, cancellationToken));
         if (outcome.Result is null)
         {
+            // The errors of a large broken file could outgrow a frame; the answer lists the first page of them.
+            var errors = outcome.ConfigErrors;
+            using var sizes = new JsonSize();
+            var listed = Pages.Split(errors.Select(e => (e, sizes.Of(e, ProtocolJsonContext.Default.String)))).First();
+            var more = listed.Count < errors.Count ? $"; the first {listed.Count} are listed here, `clusterd --check-config` lists them all" : "";
             await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.InvalidConfig,
-                $"{outcome.ConfigErrors.Count} error(s) in {supervisor.Config?.Path}; nothing was changed") with { ConfigErrors = outcome.ConfigErrors }, cancellationToken);
+                $"{errors.Count} error(s) in {supervisor.Config?.Path}; nothing was changed{more}") with { ConfigErrors = listed }, cancellationToken);
             return;
         }
         await connection.SendAsync(Responses.From(request.Id, outcome.Result), cancellationToken);

@@ -1,3 +1,4 @@
+using Clusterd.Platform;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
 using Clusterd.Supervision;
@@ -7,58 +8,63 @@ namespace Clusterd.Control.Commands;
 /// <summary>
 /// Request <c>{"command":"status","group":"web"}</c> (group optional); response
 /// <c>{"cluster":{"groups":[{"name","desired","ready","state","generation","listen","workers":[{"slot","pid","state",
-/// "restarts","uptime_seconds","last_exit","cpu_seconds","rss_bytes",...}]}]}}</c>.
-/// <c>clusterctl status [GROUP] [--json]</c>. Read from the supervisor's snapshot: never waits for the loop.
+/// "restarts","uptime_seconds","last_exit","cpu_seconds","rss_bytes",...}]}]}}</c>, in pages: a long answer spans several
+/// frames (<c>more</c>), and a group that does not fit one goes on in the next (<see cref="StatusData.Join"/>).
+/// <c>clusterctl status [GROUP] [--json]</c>. Read from the supervisor's snapshot: never waits for the loop. CPU and
+/// RSS are at most <see cref="ProcessReadings.MaxAge"/> old.
 /// </summary>
 internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : IControlCommand
 {
-    private static readonly ParallelOptions s_readStats = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+    private readonly ProcessReadings _readings = new(time);
 
     public string Name => Clusterd.Protocol.Messages.Commands.Status;
 
-    public Task ExecuteAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
+    public async Task ExecuteAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
     {
         var snapshot = supervisor.Snapshot;
         var groups = snapshot.Groups.Where(g => request.Group is null || g.Name == request.Group).ToArray();
         if (request.Group is not null && groups.Length == 0)
         {
-            return connection.SendAsync(Response.Failure(request.Id, ErrorCodes.NotFound,
+            await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.NotFound,
                 $"no group '{request.Group}'; groups are: {string.Join(", ", snapshot.Groups.Select(g => g.Name))}"), cancellationToken);
+            return;
         }
         var now = time.GetUtcNow();
-        var data = new StatusData(groups.Select(g => new GroupStatus(
-            g.Name,
-            g.Desired,
-            g.Ready,
-            g.State,
-            g.Generation,
-            g.Listen,
-            ToWire(g.Workers, now))).ToArray());
-        return connection.SendAsync(Response.Success(request.Id) with { Cluster = data }, cancellationToken);
+        var wire = groups.Select(g => new GroupStatus(g.Name, g.Desired, g.Ready, g.State, g.Generation, g.Listen, ToWire(g.Workers, _readings.Of(g.Workers), now)));
+        using var sizes = new JsonSize();
+        await connection.SendPagesAsync(Fragments(wire, sizes),
+            fragments => Response.Success(request.Id) with { Cluster = new StatusData(fragments) }, moreAfter: false, cancellationToken);
     }
 
     /// <summary>
-    /// Each worker's CPU and RSS is an open, read and close of /proc/PID/stat: ~10 µs of kernel time, so ~10 ms at 1000
-    /// workers even in C. Spread over the cores, the answer waits for a share of that instead of all of it.
+    /// Each group as one or more pieces, with their sizes in JSON: a group whose workers (with STATUS= texts of up to
+    /// 4 KiB each) do not fit one page is split between workers, each piece carrying the group's own fields.
     /// </summary>
-    private static WorkerStatus[] ToWire(IReadOnlyList<WorkerSnapshot> workers, DateTimeOffset now)
+    internal static IEnumerable<(GroupStatus Piece, int Size)> Fragments(IEnumerable<GroupStatus> groups, JsonSize sizes)
     {
-        var wire = new WorkerStatus[workers.Count];
-        Parallel.For(0, wire.Length, s_readStats, i => wire[i] = ToWire(workers[i], now));
-        return wire;
+        foreach (var group in groups)
+        {
+            var header = sizes.Of(group with { Workers = [] }, ProtocolJsonContext.Default.GroupStatus);
+            var workers = new List<WorkerStatus>();
+            var size = header;
+            foreach (var worker in group.Workers)
+            {
+                var added = sizes.Of(worker, ProtocolJsonContext.Default.WorkerStatus) + 1;
+                if (workers.Count > 0 && size + added > Pages.Bytes)
+                {
+                    yield return (group with { Workers = workers }, size);
+                    workers = [];
+                    size = header;
+                }
+                workers.Add(worker);
+                size += added;
+            }
+            yield return (group with { Workers = workers }, size);
+        }
     }
 
-    private static WorkerStatus ToWire(WorkerSnapshot w, DateTimeOffset now)
-    {
-        double? cpu = null;
-        long? rss = null;
-        if (w.Pid > 0 && Platform.ProcessStats.TryRead(w.Pid, out var stat))
-        {
-            cpu = stat.CpuSeconds;
-            rss = stat.ResidentBytes;
-        }
-        return new WorkerStatus(w.Slot, w.Pid, w.State, w.Generation, w.Restarts,
+    private static WorkerStatus[] ToWire(IReadOnlyList<WorkerSnapshot> workers, ProcessStat?[] readings, DateTimeOffset now) =>
+        [.. workers.Select((w, i) => new WorkerStatus(w.Slot, w.Pid, w.State, w.Generation, w.Restarts,
             w.SpawnedAt is { } spawned ? Math.Round((now - spawned).TotalSeconds, 3) : null,
-            w.LastExitReason, w.LastExitCode, w.LastExitSignal, cpu, rss, w.Status);
-    }
+            w.LastExitReason, w.LastExitCode, w.LastExitSignal, readings[i]?.CpuSeconds, readings[i]?.ResidentBytes, w.Status))];
 }
