@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using Clusterd.Config;
 using Clusterd.Platform;
 using Clusterd.Protocol;
-using Clusterd.Readiness;
 using Clusterd.Sockets;
 using Microsoft.Extensions.Logging;
 
@@ -29,7 +28,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly OutputCapture _output;
     private readonly ProcessWorkerLauncher _launcher;
-    private readonly NotifySocket? _notify;
+    private readonly ILoggerFactory _loggers;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<GroupRuntime> _removing = [];
     private readonly List<(Func<OperationResult?> Check, TaskCompletionSource<OperationResult> Done)> _waiters = [];
@@ -53,10 +52,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         Logs = new WorkerLogBook(time);
         _output = new OutputCapture(loggers.CreateLogger("clusterd.worker"), Logs);
         _launcher = new ProcessWorkerLauncher(Post, _output);
-        if (OperatingSystem.IsLinux())
-        {
-            _notify = NotifySocket.Open((pid, message) => Post(new NotifyEvent(pid, message)));
-        }
+        _loggers = loggers;
     }
 
     public TimeProvider Time { get; }
@@ -99,10 +95,10 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         Volatile.Write(ref _config, config);
         foreach (var group in config.Groups)
         {
-            GroupListeners listeners;
+            GroupRuntime runtime;
             try
             {
-                listeners = BindListeners(group);
+                runtime = NewGroup(group);
             }
             catch
             {
@@ -116,7 +112,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 _running.TrySetResult();
                 throw;
             }
-            _groups.Add(group.Name, new GroupRuntime(group, listeners, generation: 1));
+            _groups.Add(group.Name, runtime);
         }
         foreach (var name in _sockets?.CloseUnclaimed() ?? [])
         {
@@ -181,11 +177,12 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 if (we.Input == WorkerInput.Spawned)
                 {
                     _byPid[we.Worker.Pid] = we.Worker;
+                    we.Worker.Group.Notify?.Inbox.RetryHeld(); // messages that overtook this news may be its own
                 }
                 CheckStopped();
                 break;
             case NotifyEvent ne:
-                OnNotify(ne.Pid, ne.Message);
+                OnNotify(ne.Socket);
                 break;
             case CallbackEvent callback:
                 callback.Run();
@@ -252,39 +249,6 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         PublishListenerSockets(); // metrics: see Supervisor.Listeners.cs
     }
 
-    private void OnNotify(int pid, string message)
-    {
-        if (!_byPid.TryGetValue(pid, out var worker))
-        {
-            LogNotifyFromStranger(pid, message.Length > 80 ? message[..80] : message);
-            return;
-        }
-        foreach (var line in message.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var eq = line.IndexOf('=', StringComparison.Ordinal);
-            var (key, value) = eq < 0 ? (line, "") : (line[..eq], line[(eq + 1)..]);
-            switch (key)
-            {
-                case "READY" when value == "1":
-                    WorkerStateMachine.Handle(this, worker, WorkerInput.NotifyReady);
-                    break;
-                case "WATCHDOG" when value == "1":
-                    WorkerStateMachine.Handle(this, worker, WorkerInput.NotifyWatchdog);
-                    break;
-                case "WATCHDOG" when value == "trigger":
-                    WorkerStateMachine.Handle(this, worker, WorkerInput.WatchdogTimer);
-                    break;
-                case "STATUS":
-                    worker.Status = value;
-                    LogWorkerStatus(worker.Group.Name, worker.Slot, pid, value);
-                    break;
-                case "STOPPING" when value == "1":
-                    LogWorkerStopping(worker.Group.Name, worker.Slot, pid);
-                    break;
-            }
-        }
-    }
-
     private IEnumerable<GroupRuntime> AllGroups => _groups.Values.Concat(_removing);
 
     private void CheckStopped()
@@ -311,9 +275,9 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             env["LISTEN_FDS"] = listeners.Count.ToString(CultureInfo.InvariantCulture);
             env["LISTEN_FDNAMES"] = group.Listeners.FdNames;
         }
-        if (_notify is not null)
+        if (group.Notify is not null)
         {
-            env["NOTIFY_SOCKET"] = _notify.Address;
+            env["NOTIFY_SOCKET"] = group.Notify.Path;
         }
         if (config.WatchdogTimeout > TimeSpan.Zero)
         {
@@ -398,7 +362,6 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _notify?.Dispose();
         foreach (var group in _groups.Values)
         {
             group.Dispose();
