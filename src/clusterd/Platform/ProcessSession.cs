@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Globalization;
 using System.Runtime.Versioning;
 
 namespace Clusterd.Platform;
@@ -22,17 +21,8 @@ internal static class ProcessSession
     public static int Of(int pid)
     {
         Span<byte> stat = stackalloc byte[StatPrefixSize];
-        int length;
-        try
-        {
-            using var file = File.OpenHandle(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/stat"));
-            length = RandomAccess.Read(file, stat, fileOffset: 0);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return 0;
-        }
-        return TryParseSession(stat[..length], out var session) ? session : 0;
+        var length = ProcStatFile.Read(pid, stat);
+        return length > 0 && TryParseSession(stat[..length], out var session) ? session : 0;
     }
 
     /// <summary>
