@@ -12,8 +12,8 @@ ROUNDS=${BENCH_NOTIFY_ROUNDS:-3}
 FLOOD_SECONDS=${BENCH_NOTIFY_FLOOD_SECONDS:-10}
 mkdir -p "$RAW/notify"
 
-measure() { # measure OUT [STOPFILE]: round trips for FLOOD_SECONDS, or until STOPFILE exists
-  python3 "$BENCH/roundtrip.py" "$1" "$FLOOD_SECONDS" "${2:-/nonexistent}" "$CLUSTERCTL" "$RUN/clusterd.sock"
+measure() { # measure OUT STARTFILE STOPFILE SECONDS: round trips from when STARTFILE exists until STOPFILE does
+  python3 "$BENCH/roundtrip.py" "$1" "$2" "$3" "$4" "$CLUSTERCTL" "$RUN/clusterd.sock"
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -39,13 +39,16 @@ TOML
   MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID")
   wait_clusterd_ready
   sleep 1
-  measure "$base-idle.json"
+  measure "$base-idle.json" "$RUN/clusterd.toml" /nonexistent "$FLOOD_SECONDS"
   rss_idle=$(rss_kib "$MANAGER_PID")
 
+  measure "$base-flood.json" "$RUN/flood.started" "$RUN/flood.done" $((FLOOD_SECONDS + 60)) &   # ready before the flood
+  sampler=$!
+  until [[ -e $base-flood.json.ready ]]; do sleep 0.01; done
   touch "$RUN/flood.go"
   until [[ -e $RUN/flood.started ]]; do sleep 0.01; done
   c0=$(cpu_ticks "$MANAGER_PID"); t0=$(date +%s%N)
-  measure "$base-flood.json" "$RUN/flood.done"
+  wait "$sampler"
   t1=$(date +%s%N); c1=$(cpu_ticks "$MANAGER_PID"); rss_flood=$(rss_kib "$MANAGER_PID")
   until [[ -e $RUN/flood.done ]]; do sleep 0.05; done
   read -r datagrams flood_seconds < "$RUN/flood.done"
