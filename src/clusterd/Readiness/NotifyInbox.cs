@@ -283,7 +283,7 @@ internal sealed partial class NotifyInbox
     }
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Warning,
-        Message = "{Group}: ignored notify messages from pid {Pid} (session {Session}), which is neither a worker of this group nor in a worker's session: {Message}; a worker's descendant must not leave its session (setsid) to notify ({HeldBack} more such lines held back)")]
+        Message = "{Group}: ignored notify messages from pid {Pid} (session {Session}), which is neither a worker of this group nor in the session of one: {Message}; a worker's descendant must not leave its session (setsid) to notify ({HeldBack} more such lines held back)")]
     private partial void LogStranger(string group, int pid, int session, string message, long heldBack);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning,

@@ -89,7 +89,7 @@ internal sealed partial class NotifySocket : IDisposable
         var notify = new NotifySocket(path, owner, new KernelSource(socket), s => new NotifyInbox(group, logger, time, ProcessSession.Of, () => wake(s)), logger, time);
         if (owner is { } other && other != UserDatabase.EffectiveUid)
         {
-            notify.WarnIfUnreachable(System.IO.Path.GetDirectoryName(directory)!, other);
+            notify.WarnIfUnreachable([System.IO.Path.GetDirectoryName(directory)!, directory], other);
         }
         return notify;
     }
@@ -116,12 +116,17 @@ internal sealed partial class NotifySocket : IDisposable
         }
     }
 
-    private void WarnIfUnreachable(string runtimeDirectory, uint uid)
+    /// <summary>Says so when a directory on the way to the socket does not let other users through (a 0750 runtime directory).</summary>
+    private void WarnIfUnreachable(string[] directories, uint uid)
     {
-        var status = FileStatus.Of(runtimeDirectory);
-        if (status.Kind == FileKind.Directory && status.Uid != uid && (status.Mode & 0x1) == 0) // S_IXOTH
+        foreach (var directory in directories)
         {
-            LogUnreachable(Inbox.Group, uid, runtimeDirectory, Convert.ToString(status.Mode, 8));
+            var status = FileStatus.Of(directory);
+            if (status.Kind == FileKind.Directory && status.Uid != uid && (status.Mode & 0x1) == 0) // S_IXOTH
+            {
+                LogUnreachable(Inbox.Group, uid, directory, Convert.ToString(status.Mode, 8));
+                return;
+            }
         }
     }
 

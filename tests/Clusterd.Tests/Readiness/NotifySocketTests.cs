@@ -275,6 +275,36 @@ public sealed class NotifySocketTests : IDisposable
         Assert.Equal<(object?, object?)>((_dir, "750"), (warning["Directory"], warning["Mode"]));
     }
 
+    [Fact]
+    public void Open_ForAnotherUserWithANotifyDirectoryClosedToOthers_WarnsAboutThatDirectory()
+    {
+        if (!RequireRoot())
+        {
+            return;
+        }
+        File.SetUnixFileMode(_dir, (UnixFileMode)0x1ED); // 0755
+        Directory.CreateDirectory(NotifyDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        OpenReal(owner: 65534);
+
+        var warning = Assert.Single(_log.WithId(405));
+        Assert.Equal<(object?, object?)>((NotifyDirectory, "700"), (warning["Directory"], warning["Mode"]));
+    }
+
+    [Fact]
+    public void Open_ForAnotherUserWithEveryDirectoryOpenToThem_DoesNotWarn()
+    {
+        if (!RequireRoot())
+        {
+            return;
+        }
+        File.SetUnixFileMode(_dir, (UnixFileMode)0x1E9); // 0751
+
+        OpenReal(owner: 65534);
+
+        Assert.Empty(_log.WithId(405));
+    }
+
     private static bool RequireRoot()
     {
         Assert.False(!UserDatabase.IsRoot && Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root: this test must not be skipped there");
