@@ -146,6 +146,67 @@ public sealed class NotifyAccessTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task AsRoot_ReloadChangingTheUser_GivesTheSocketToTheNewUserBeforeTheReplacementsStart()
+    {
+        if (!RequireRoot())
+        {
+            return;
+        }
+        var runtime = NewRuntimeDirectory();
+        var worker = new[] { NotifyClients.Python, _clients.PathOnlyWorker };
+        await using var clusterd = ClusterdProcess.Start($"[control]\nsocket = \"{runtime}/ctl.sock\"\n\n"
+            + Toml.Group("web", worker, 1, [], "reuseport", "notify", "user = \"daemon\""), output);
+        await clusterd.WaitForEventAsync("listening", "web");
+        await File.WriteAllTextAsync(clusterd.ConfigPath, $"[control]\nsocket = \"{runtime}/ctl.sock\"\n\n"
+            + Toml.Group("web", worker, 1, [], "reuseport", "notify", "user = \"nobody\""));
+
+        // The rollout waits for the replacement's READY=1: it succeeds only if nobody may send by then.
+        var reload = await Clusterctl.RunAsync($"{runtime}/ctl.sock", null, "reload");
+
+        Assert.True(reload.ExitCode == 0, reload.Stdout + reload.Stderr);
+        Assert.Equal(2, (await clusterd.WaitForEventAsync("listening", "web", count: 2)).Count);
+        Assert.Equal("65534", await NotifyClients.RunAsync("stat", "-c", "%u", NotifyPath(runtime, "web")));
+    }
+
+    [Fact]
+    public async Task Reload_GroupAddedBackWhileItsOldWorkerStillStops_GetsASocketAndStarts()
+    {
+        var web = Toml.Group("web", Toml.Worker("--ignore-term"), 1, [], "reuseport", "notify", "stop_timeout = \"5m\"");
+        await using var clusterd = ClusterdProcess.Start(web + Toml.Group("other", Toml.Worker(), 1, []), output);
+        var first = await clusterd.WaitForEventAsync("listening", "web");
+        var text = await File.ReadAllTextAsync(clusterd.ConfigPath);
+        var control = text[..text.IndexOf("[groups.", StringComparison.Ordinal)];
+        await File.WriteAllTextAsync(clusterd.ConfigPath, control + Toml.Group("other", Toml.Worker(), 1, []));
+        var removed = await clusterd.RequestAsync(new Request { Command = Commands.Reload });
+        await clusterd.WaitForEventAsync("disconnect", "web"); // signalled; it ignores SIGTERM and stays for stop_timeout
+
+        await File.WriteAllTextAsync(clusterd.ConfigPath, control + web + Toml.Group("other", Toml.Worker(), 1, []));
+        var added = await clusterd.RequestAsync(new Request { Command = Commands.Reload });
+        var ready = await clusterd.WaitForEventAsync("listening", "web", count: 2);
+
+        Assert.True(removed.Ok, removed.Error?.Message);
+        Assert.True(added.Ok, added.Error?.Message);
+        Assert.NotEqual(first[0].Pid, ready[1].Pid);
+        Assert.True(Native.IsAlive(first[0].Pid)); // the old one still stopping: its socket made way, not its process
+    }
+
+    [Fact]
+    public async Task Start_ListenAddressCannotBeBound_LeavesNoNotifySocketBehind()
+    {
+        using var taken = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        taken.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        taken.Listen(); // without SO_REUSEPORT: clusterd's bind of the same port fails
+        var port = ((System.Net.IPEndPoint)taken.LocalEndPoint!).Port;
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 1, [$"127.0.0.1:{port}"]), output);
+
+        var code = await clusterd.WaitForExitAsync();
+
+        Assert.Equal(1, code);
+        Assert.Contains(clusterd.Entries, e => e.EventId == 3);
+        Assert.False(File.Exists(NotifyPath(clusterd.Directory, "web")), "the notify socket of a group that never started must go");
+    }
+
+    [Fact]
     public async Task Start_SomethingElseAtAGroupsNotifyPath_RefusesToStartAndLeavesItAlone()
     {
         var runtime = NewRuntimeDirectory();

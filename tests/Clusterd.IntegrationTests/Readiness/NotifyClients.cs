@@ -71,14 +71,12 @@ internal sealed class NotifyClients : IDisposable
     public string Swarm => System.IO.Path.Combine(Directory, "swarm.py");
 
     /// <summary>Sends one datagram from a new process, as <paramref name="asUid"/> if given (setpriv, util-linux); returns what send.py printed.</summary>
-    public async Task<string> SendAsync(string socket, string message, int? asUid = null)
+    public Task<string> SendAsync(string socket, string message, int? asUid = null) =>
+        RunAsync([.. asUid is { } uid ? new[] { "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--" } : [], Python, Send, socket, message]);
+
+    /// <summary>Runs a program to its end; returns its stdout and stderr, trimmed.</summary>
+    public static async Task<string> RunAsync(params string[] argv)
     {
-        var argv = new List<string>();
-        if (asUid is { } uid)
-        {
-            argv.AddRange(["setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--"]);
-        }
-        argv.AddRange([Python, Send, socket, message]);
         var psi = new ProcessStartInfo(argv[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in argv.Skip(1))
         {

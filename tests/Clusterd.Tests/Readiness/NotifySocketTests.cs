@@ -242,6 +242,19 @@ public sealed class NotifySocketTests : IDisposable
     }
 
     [Fact]
+    public void GiveTo_SocketFileGone_SaysItCouldNotAndCarriesOn()
+    {
+        var socket = OpenReal();
+        File.Delete(socket.Path);
+
+        socket.GiveTo(65534);
+
+        var error = Assert.Single(_log.WithId(406));
+        Assert.Contains("chown", (string)error["Reason"]!, StringComparison.Ordinal);
+        Assert.False(socket.Receiving.IsCompleted);
+    }
+
+    [Fact]
     public void Open_AsRootForAWorkerUser_GivesTheSocketToThatUserAndGiveToMovesIt()
     {
         if (!RequireRoot())
