@@ -30,6 +30,8 @@ internal static class Program
             return ExecShim.Run(args);
         }
 
+        SignalDispositions.RestoreIgnored(); // before anything registers for them
+
         var configOption = new Option<string>("--config", "-c")
         {
             Description = "The configuration file.",

@@ -27,7 +27,7 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
         Assert.StartsWith("clusterd:", await _box.MustAsync("getent group clusterd"), StringComparison.Ordinal);
         // As at boot (postinst did the same; a stopped clusterd.service has since removed its RuntimeDirectory).
         await _box.MustAsync("systemd-tmpfiles --create /usr/lib/tmpfiles.d/clusterd.conf");
-        Assert.Equal("drwxr-x--- root clusterd", (await _box.MustAsync("stat -c '%A %U %G' /run/clusterd")).Trim());
+        Assert.Equal("drwxr-x--x root clusterd", (await _box.MustAsync("stat -c '%A %U %G' /run/clusterd")).Trim());
         Assert.Equal("disabled", (await _box.ExecAsync("systemctl is-enabled clusterd.service")).Stdout.Trim());
         Assert.Equal("inactive", (await _box.ExecAsync("systemctl is-active clusterd.service")).Stdout.Trim());
         // The machine has no .NET: the binaries and the hello worker are NativeAOT.
@@ -48,8 +48,9 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
         await WaitForHelloWorkersAsync(2);
         await AssertHelloAnswersAsync();
         Assert.Equal(["nobody"], (await _box.MustAsync("ps -o user= -C hello")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Distinct());
-        // The control socket is reachable by the clusterd group only: RuntimeDirectory 0750 with Group=clusterd, socket 0660.
-        Assert.Equal("drwxr-x--- root clusterd", (await _box.MustAsync("stat -c '%A %U %G' /run/clusterd")).Trim());
+        // The control socket is reachable by the clusterd group only: RuntimeDirectory 0751 with Group=clusterd (others may
+        // pass through, to their notify socket, but not list it), socket 0660.
+        Assert.Equal("drwxr-x--x root clusterd", (await _box.MustAsync("stat -c '%A %U %G' /run/clusterd")).Trim());
         Assert.Equal("srw-rw---- root clusterd", (await _box.MustAsync("stat -c '%A %U %G' /run/clusterd/clusterd.sock")).Trim());
 
         await ScaleConfigAsync(3);

@@ -45,11 +45,21 @@ internal sealed partial class SupervisorService(
         _running = true;
         reporter?.Start();
         await base.StartAsync(cancellationToken);
-        await supervisor.Running.WaitAsync(cancellationToken);
-        _control.Accept();
-        // Hold the host's start (and so SystemdLifetime's READY=1) until the workers are ready: Type=notify then
-        // means "serving", and `systemctl start` returns when it is true.
-        await supervisor.Started.WaitAsync(cancellationToken);
+        try
+        {
+            await supervisor.Running.WaitAsync(cancellationToken);
+            _control.Accept();
+            // Hold the host's start (and so SystemdLifetime's READY=1) until the workers are ready: Type=notify then
+            // means "serving", and `systemctl start` returns when it is true.
+            await supervisor.Started.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Asked to stop (SIGTERM, Ctrl-C) before the workers were ready. A start that threw would make the host skip
+            // StopAsync, and every worker would die with clusterd instead of getting its stop signal: finish the start,
+            // and the host goes straight on to stopping.
+            return;
+        }
         // Spawning every worker was the biggest allocation burst clusterd will see; an idle daemon runs no GC
         // that would give back the regions it left committed, so compact and decommit once, now (BENCHMARKS.md).
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);

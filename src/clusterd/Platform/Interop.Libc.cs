@@ -72,6 +72,9 @@ internal static partial class Interop
 
     internal const nint SIG_DFL = 0;
 
+    [LibraryImport(Libc, EntryPoint = "sigaction", SetLastError = true)]
+    internal static unsafe partial int sigaction(int signum, byte* action, byte* oldAction);
+
     [LibraryImport(Libc, EntryPoint = "sigprocmask", SetLastError = true)]
     internal static partial int sigprocmask(int how, ReadOnlySpan<byte> set, nint oldset);
 
@@ -92,6 +95,9 @@ internal static partial class Interop
 
     [LibraryImport(Libc, EntryPoint = "getpwnam_r", StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial int getpwnam_r(string name, Passwd* pwd, byte* buf, nint buflen, Passwd** result);
+
+    [LibraryImport(Libc, EntryPoint = "getpwuid_r")]
+    internal static unsafe partial int getpwuid_r(uint uid, Passwd* pwd, byte* buf, nint buflen, Passwd** result);
 
     [LibraryImport(Libc, EntryPoint = "getgrnam_r", StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial int getgrnam_r(string name, Group* grp, byte* buf, nint buflen, Group** result);

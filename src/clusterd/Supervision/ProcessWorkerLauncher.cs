@@ -1,35 +1,62 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.IO.Pipes;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using Clusterd.Platform;
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 
 namespace Clusterd.Supervision;
 
 /// <summary>
-/// Starts workers through the <c>clusterd exec-worker</c> shim (docs/adr/0001) with <c>posix_spawn</c>, and reaps
-/// them itself (docs/adr/0003). All spawns happen on one dedicated thread that lives as long as clusterd, for two
-/// reasons: the listeners are made inheritable only for the span of one spawn, which must not overlap another; and
-/// Linux's parent-death signal fires when the *thread* that forked the child exits, so a thread-pool thread
-/// retiring would SIGKILL healthy workers.
+/// Starts workers through the <c>clusterd exec-worker</c> shim (docs/adr/0001) with <c>posix_spawn</c> and sees them
+/// through to their end (docs/adr/0003, 0005). All spawns happen on one dedicated thread that lives as long as
+/// clusterd, for two reasons: the listeners are made inheritable only for the span of one spawn, which must not overlap
+/// another; and Linux's parent-death signal fires when the *thread* that forked the child exits, so a thread-pool
+/// thread retiring would SIGKILL healthy workers.
+/// On Linux each worker gets a pidfd and, where clusterd may create cgroups, a cgroup of its own; clusterd is the
+/// subreaper of everything its workers start, and reaps a worker's main process only once its whole tree is gone.
 /// </summary>
-internal sealed class ProcessWorkerLauncher : IDisposable
+internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
 {
     private readonly BlockingCollection<LaunchSpec> _queue = new();
     private readonly Action<SupervisorEvent> _post;
     private readonly OutputCapture _output;
-    private readonly ChildReaper _reaper = new();
+    private readonly ILogger _logger;
     private readonly Thread _thread;
     private readonly (string Path, string[] Prefix) _self;
+    private readonly LinuxProcessTracker? _linux;
+    private readonly ChildReaper? _reaper;
+    private long _spawns;
 
-    public ProcessWorkerLauncher(Action<SupervisorEvent> post, OutputCapture output)
+    /// <param name="reapOrphans">
+    /// Become the subreaper of every worker's descendants and reap them (Linux). Only for the daemon: it would take the
+    /// exits of children that something else in the process (a test host's <c>Process</c>) started.
+    /// </param>
+    public ProcessWorkerLauncher(Action<SupervisorEvent> post, OutputCapture output, ILogger logger, bool reapOrphans)
     {
         _post = post;
         _output = output;
+        _logger = logger;
         _self = SelfCommand();
+        if (OperatingSystem.IsLinux())
+        {
+            _linux = new LinuxProcessTracker(reapOrphans, e => LogWatcherFailed(e));
+            Containment = _linux.Containment;
+        }
+        else
+        {
+            _reaper = new ChildReaper();
+            Containment = "each worker's process group";
+        }
         _thread = new Thread(SpawnLoop) { IsBackground = true, Name = "clusterd spawner" };
         _thread.Start();
     }
+
+    /// <summary>What stands for a worker's tree here, for the start log.</summary>
+    public string Containment { get; }
 
     public void Launch(LaunchSpec spec) => _queue.Add(spec);
 
@@ -44,34 +71,77 @@ internal sealed class ProcessWorkerLauncher : IDisposable
 
     private void SpawnLoop()
     {
+        if (OperatingSystem.IsLinux())
+        {
+            _linux!.SpawnerStarted();
+        }
         foreach (var spec in _queue.GetConsumingEnumerable())
         {
             try
             {
                 Spawn(spec);
             }
-            catch (Exception e) when (e is IOException or SocketException or InvalidOperationException or ObjectDisposedException)
+            catch (SpawnRefusedException e)
             {
                 _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.SpawnFailed, Text: e.Message));
+            }
+            catch (Exception e)
+            {
+                // Whatever went wrong, this thread must live on: its end would SIGKILL every worker it started
+                // (the parent-death signal is per thread). A failure we cannot name is worth another try.
+                var transient = e is not ErrnoException errno || Errno.IsTransient(errno.Errno);
+                _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.SpawnFailed, Text: e.Message, Transient: transient));
             }
         }
     }
 
+    /// <summary>The user and group a worker runs as, resolved here (NSS may be slow) and only when clusterd can switch to them.</summary>
+    private static (UserIdentity? User, uint? Gid) ResolveIdentity(LaunchSpec spec)
+    {
+        if (!UserDatabase.IsRoot)
+        {
+            return (null, null); // the config was refused at start if it asked for a user; see ConfigPreflight
+        }
+        UserIdentity? user = null;
+        if (spec.User is not null)
+        {
+            user = UserDatabase.LookupUser(spec.User) ?? throw new SpawnRefusedException($"no such user '{spec.User}'");
+        }
+        var gid = user?.Gid;
+        if (spec.Group is not null)
+        {
+            gid = UserDatabase.LookupGroup(spec.Group) ?? throw new SpawnRefusedException($"no such group '{spec.Group}'");
+        }
+        return (user, gid);
+    }
+
     private void Spawn(LaunchSpec spec)
     {
-        var (statusParent, statusChild) = Descriptors.CreateSocketPair();
-        var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
-        var (stderrRead, stderrWrite) = Descriptors.CreatePipe();
+        var (user, gid) = ResolveIdentity(spec);
+        var environment = WorkerEnvironment.Build(WorkerEnvironment.Inherited, user, spec.Configured, spec.Contract);
+        Socket? statusParent = null;
+        SafeSocketHandle? statusChild = null;
+        SafePipeHandle? stdoutRead = null, stdoutWrite = null, stderrRead = null, stderrWrite = null;
+        WorkerCgroup? cgroup = null;
         int pid;
         try
         {
+            (statusParent, statusChild) = Descriptors.CreateSocketPair();
+            (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
+            (stderrRead, stderrWrite) = Descriptors.CreatePipe();
+            if (OperatingSystem.IsLinux())
+            {
+                var worker = spec.Worker;
+                cgroup = _linux!.CreateCgroup(worker.Group.Name,
+                    string.Create(CultureInfo.InvariantCulture, $"{worker.Slot}-g{worker.Generation}-{Interlocked.Increment(ref _spawns)}"));
+            }
             var options = new ExecShim.Options(
                 Environment.ProcessId,
                 (int)statusChild.DangerousGetHandle(),
                 spec.Listeners.Select(s => (int)s.SafeHandle.DangerousGetHandle()).ToArray(),
-                spec.Uid, spec.Gid, spec.User, spec.Cwd, spec.Argv);
+                user?.Uid, gid, user?.Name, spec.Cwd, spec.Argv);
             string[] argv = [_self.Path, .. _self.Prefix, .. ExecShim.Format(options)];
-            var env = spec.Environment.Where(e => e.Value is not null).Select(e => $"{e.Key}={e.Value}").ToArray();
+            var env = environment.Select(e => $"{e.Key}={e.Value}").ToArray();
 
             // The inheritance window: only this thread spawns, so these fds reach this child and no other.
             foreach (var socket in spec.Listeners)
@@ -93,30 +163,47 @@ internal sealed class ProcessWorkerLauncher : IDisposable
         }
         catch
         {
-            statusParent.Dispose();
-            stdoutRead.Dispose();
-            stderrRead.Dispose();
+            statusParent?.Dispose();
+            stdoutRead?.Dispose();
+            stderrRead?.Dispose();
+            cgroup?.Dispose();
             throw;
         }
         finally
         {
             // Our copies: from now on EOF on statusParent means execve happened or the shim died, and EOF on
             // the output pipes means the worker (and anything it forked) closed them.
-            statusChild.Dispose();
-            stdoutWrite.Dispose();
-            stderrWrite.Dispose();
+            statusChild?.Dispose();
+            stdoutWrite?.Dispose();
+            stderrWrite?.Dispose();
         }
 
-        var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _reaper.Watch(pid, status => exited.TrySetResult(status));
-        _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Spawned, pid));
+        var process = Track(pid, cgroup);
+        _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Spawned, pid, Process: process));
         _output.Capture(spec.Worker, pid, new AnonymousPipeClientStream(PipeDirection.In, stdoutRead), "stdout");
         _output.Capture(spec.Worker, pid, new AnonymousPipeClientStream(PipeDirection.In, stderrRead), "stderr");
-        _ = WatchAsync(spec.Worker, spec.Incarnation, statusParent, exited.Task);
+        _ = WatchAsync(spec.Worker, spec.Incarnation, statusParent, process);
+    }
+
+    private ITrackedProcess Track(int pid, WorkerCgroup? cgroup)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return new ProcessGroup(pid, _reaper!);
+        }
+        try
+        {
+            return _linux!.Track(pid, cgroup);
+        }
+        catch
+        {
+            cgroup?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Reports the exec outcome, then the exit, in that order, whatever order they really happen in.</summary>
-    private async Task WatchAsync(Worker worker, int incarnation, Socket status, Task<int> exited)
+    private async Task WatchAsync(Worker worker, int incarnation, Socket status, ITrackedProcess process)
     {
         string? error;
         using (status)
@@ -126,8 +213,17 @@ internal sealed class ProcessWorkerLauncher : IDisposable
         _post(error is null
             ? new WorkerEvent(worker, incarnation, WorkerInput.ExecSucceeded)
             : new WorkerEvent(worker, incarnation, WorkerInput.ExecFailed, Text: error));
-        _post(new WorkerEvent(worker, incarnation, WorkerInput.Exited, await exited));
+        var exit = await process.MainExited;
+        if (process.TreeGone.IsCompleted)
+        {
+            _post(new WorkerEvent(worker, incarnation, WorkerInput.Exited, exit));
+            return;
+        }
+        _post(new WorkerEvent(worker, incarnation, WorkerInput.MainExited, exit));
+        await process.TreeGone;
+        _post(new WorkerEvent(worker, incarnation, WorkerInput.TreeGone));
     }
+
 
     private static async Task<string?> ReadExecStatusAsync(Socket status)
     {
@@ -152,6 +248,17 @@ internal sealed class ProcessWorkerLauncher : IDisposable
     public void Dispose()
     {
         _queue.CompleteAdding();
-        _reaper.Dispose();
+        if (OperatingSystem.IsLinux())
+        {
+            _linux!.Dispose();
+        }
+        _reaper?.Dispose();
     }
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Error,
+        Message = "watching worker exits failed; carrying on. This probably indicates a bug in clusterd")]
+    private partial void LogWatcherFailed(Exception e);
 }
+
+/// <summary>A spawn that cannot work as configured (no such user or group): the slot fails instead of retrying.</summary>
+internal sealed class SpawnRefusedException(string message) : Exception(message);

@@ -8,6 +8,9 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "clusterd started on {ConfigPath}: {Groups} groups, {Workers} workers")]
     private partial void LogStarting(string configPath, int groups, int workers);
 
+    [LoggerMessage(EventId = 27, Level = LogLevel.Information, Message = "a worker and everything it starts are contained by {Containment}")]
+    private partial void LogContainment(string containment);
+
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "stopping: asking {Running} workers to stop")]
     private partial void LogStopping(int running);
 
@@ -84,6 +87,18 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 12, Level = LogLevel.Error,
         Message = "{Group}/{Slot}: {Input} arrived in state {State}; this probably indicates a bug in clusterd")]
     private partial void LogIgnoredInput(string group, int slot, WorkerInput input, WorkerState state);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Error,
+        Message = "handling {Event} failed; carrying on without it. This probably indicates a bug in clusterd")]
+    private partial void LogEventFailed(Exception e, string @event);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Error,
+        Message = "recovering from a failed event failed too; carrying on. This probably indicates a bug in clusterd")]
+    private partial void LogRecoveryFailed(Exception e);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning,
+        Message = "{Group}/{Slot}: a spawn completed after the slot had given up on it (ready_timeout); killing its process {Pid}")]
+    private partial void LogKillingStaleSpawn(string group, int slot, int pid);
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "{Group}/{Slot}: could not send signal {Signal} to pid {Pid}")]
     private partial void LogSignalFailed(string group, int slot, int pid, int signal);

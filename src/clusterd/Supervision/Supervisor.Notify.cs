@@ -15,10 +15,14 @@ internal sealed partial class Supervisor
     /// <summary>RUNTIME/notify, RUNTIME being the control socket's directory; fixed at start, as the control socket is.</summary>
     private string? _notifyDirectory;
 
-    /// <summary>A group about to run: its notify socket (Linux) first, then its listeners; if either fails, neither stays.</summary>
+    /// <summary>A group about to run: its notify socket first, then its listeners; if either fails, neither stays.</summary>
     private GroupRuntime NewGroup(GroupConfig config)
     {
-        var notify = OperatingSystem.IsLinux() ? OpenNotify(config) : null;
+        foreach (var old in _removing.Where(g => g.Name == config.Name))
+        {
+            old.CloseNotify(); // a removed group of the same name still stopping: its socket has the path; its workers are on their way out
+        }
+        var notify = _openNotify(config, socket => Post(new NotifyEvent(socket)));
         try
         {
             return new GroupRuntime(config, BindListeners(config), generation: 1) { Notify = notify };
@@ -31,15 +35,10 @@ internal sealed partial class Supervisor
     }
 
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private NotifySocket OpenNotify(GroupConfig config)
+    private NotifySocket OpenNotify(GroupConfig config, Action<NotifySocket> wake, ILogger logger)
     {
         _notifyDirectory ??= Path.Combine(Path.GetDirectoryName(Path.GetFullPath(_config!.Control.Socket ?? SocketPaths.Default()))!, "notify");
-        foreach (var old in _removing.Where(g => g.Name == config.Name))
-        {
-            old.CloseNotify(); // a removed group of the same name still stopping: its socket has the path; its workers are on their way out
-        }
-        return NotifySocket.Open(_notifyDirectory, config.Name, NotifyOwner(config), socket => Post(new NotifyEvent(socket)),
-            _loggers.CreateLogger("clusterd.notify"), Time);
+        return NotifySocket.Open(_notifyDirectory, config.Name, NotifyOwner(config), wake, logger, Time);
     }
 
     /// <summary>Who may send to the group's socket: the user its workers run as; null for clusterd's own (not root, or no <c>user</c>).</summary>

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Clusterd.Config;
 using Clusterd.Platform;
 using Clusterd.Protocol;
+using Clusterd.Readiness;
 using Clusterd.Sockets;
 using Microsoft.Extensions.Logging;
 
@@ -15,20 +16,13 @@ namespace Clusterd.Supervision;
 /// </summary>
 internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 {
-    // Environment that describes clusterd's own service-manager contract, not the workers'.
-    private static readonly string[] s_inheritedButNotForWorkers =
-    [
-        "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
-        "SYSTEMD_EXEC_PID", "JOURNAL_STREAM", "INVOCATION_ID", "MANAGERPID",
-    ];
-
     private readonly Channel<SupervisorEvent> _events = Channel.CreateUnbounded<SupervisorEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, GroupRuntime> _groups = new(StringComparer.Ordinal);
     private readonly Dictionary<int, Worker> _byPid = [];
     private readonly ILogger _logger;
     private readonly OutputCapture _output;
-    private readonly ProcessWorkerLauncher _launcher;
-    private readonly ILoggerFactory _loggers;
+    private readonly IWorkerLauncher _launcher;
+    private readonly Func<GroupConfig, Action<NotifySocket>, NotifySocket?> _openNotify;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<GroupRuntime> _removing = [];
     private readonly List<(Func<OperationResult?> Check, TaskCompletionSource<OperationResult> Done)> _waiters = [];
@@ -38,21 +32,28 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private ClusterSnapshot _snapshot = ClusterSnapshot.Empty;
 
     private readonly ISocketSource? _sockets;
-
-    /// <summary>clusterd's own environment less the service manager's variables, read once: what every worker starts from.</summary>
-    private readonly Dictionary<string, string?> _inheritedEnvironment = InheritedEnvironment();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Supervisor(ILoggerFactory loggers, TimeProvider time, ISocketSource? sockets = null)
+    /// <param name="launcher">How workers are started: the real <see cref="ProcessWorkerLauncher"/> unless a test fakes it.</param>
+    /// <param name="notify">
+    /// Opens a group's NOTIFY_SOCKET, given how to wake the loop for it (null: the group has none): a socket in
+    /// RUNTIME/notify on Linux (Supervisor.Notify.cs) unless a test gives another.
+    /// </param>
+    public Supervisor(ILoggerFactory loggers, TimeProvider time, ISocketSource? sockets = null,
+        Func<Action<SupervisorEvent>, OutputCapture, IWorkerLauncher>? launcher = null,
+        Func<GroupConfig, Action<NotifySocket>, NotifySocket?>? notify = null)
     {
         _sockets = sockets;
         _logger = loggers.CreateLogger("clusterd.supervisor");
         Time = time;
+        StartedAt = time.GetUtcNow();
         Logs = new WorkerLogBook(time);
         _output = new OutputCapture(loggers.CreateLogger("clusterd.worker"), Logs);
-        _launcher = new ProcessWorkerLauncher(Post, _output);
-        _loggers = loggers;
+        _launcher = (launcher ?? ((post, output) =>
+            new ProcessWorkerLauncher(post, output, loggers.CreateLogger("clusterd.launcher"), reapOrphans: true)))(Post, _output);
+        _openNotify = notify ?? ((config, wake) =>
+            OperatingSystem.IsLinux() ? OpenNotify(config, wake, loggers.CreateLogger("clusterd.notify")) : null);
     }
 
     public TimeProvider Time { get; }
@@ -62,7 +63,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     /// <summary>Recent worker output, per group.</summary>
     public WorkerLogBook Logs { get; }
 
-    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset StartedAt { get; }
 
     /// <summary>The configuration in force (the last one loaded or reloaded).</summary>
     public ClusterConfig? Config => Volatile.Read(ref _config);
@@ -120,6 +121,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         }
         var workerCount = _groups.Values.Sum(g => g.Workers.Count);
         LogStarting(config.Path, _groups.Count, workerCount);
+        LogContainment(_launcher.Containment);
         if (config.Groups.Any(g => g.Sharing == SharingMode.ReusePort && g.Listen.Any(a => !a.IsUnix)))
         {
             // Said once, so an operator knows what a rolling restart will do with workers that do not drain.
@@ -143,16 +145,50 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
         await foreach (var e in _events.Reader.ReadAllAsync(cancellationToken))
         {
-            Dispatch(e);
-            Reconcile();
-            if (!_events.Reader.TryPeek(out _))
+            try
             {
-                Publish(); // once per burst, not per event: a storm of 1000 exits builds one snapshot
+                Dispatch(e);
+                Reconcile();
+                if (!_events.Reader.TryPeek(out _))
+                {
+                    Publish(); // once per burst, not per event: a storm of 1000 exits builds one snapshot
+                }
+            }
+            catch (Exception failure)
+            {
+                // Nothing one event does may end the loop: the loop's end would take every worker with it.
+                LogEventFailed(failure, e.ToString());
+                Recover(e, failure);
             }
             if (_stopped.Task.IsCompleted)
             {
                 break;
             }
+        }
+    }
+
+    /// <summary>After an event's handling threw: put what it was about into a state the loop can carry on from.</summary>
+    private void Recover(SupervisorEvent e, Exception failure)
+    {
+        try
+        {
+            switch (e)
+            {
+                case OperationEvent op:
+                    op.Done.TrySetResult(OperationResult.Error(ErrorCodes.Internal,
+                        $"the operation failed: {failure.Message}; this probably indicates a bug in clusterd (its log has the details)"));
+                    break;
+                case WorkerEvent { Worker: { State: WorkerState.Spawning, Pid: 0 } worker }:
+                    // It threw before any process existed: a spawn that failed, to be retried with backoff.
+                    WorkerStateMachine.Handle(this, worker, WorkerInput.SpawnFailed, text: failure.Message, transient: true);
+                    break;
+            }
+            CheckStopped();
+            Publish();
+        }
+        catch (Exception again)
+        {
+            LogRecoveryFailed(again);
         }
     }
 
@@ -162,16 +198,26 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         {
             case WorkerEvent { Timer.Disposed: true }:
                 break; // fired before it was cancelled; the state it was for is gone
-            case WorkerEvent we when we.Incarnation != we.Worker.Incarnation:
-                break; // from a process this slot has already buried
             case WorkerEvent we:
-                if (we.Input == WorkerInput.Exited)
+                var current = we.Incarnation == we.Worker.Incarnation; // else from a process the slot has buried
+                if (current && we.Input is WorkerInput.Exited or WorkerInput.MainExited)
                 {
                     _byPid.Remove(we.Worker.Pid);
                 }
-                if (!WorkerStateMachine.Handle(this, we.Worker, we.Input, we.Arg, we.Text))
+                if (!current || !WorkerStateMachine.Handle(this, we.Worker, we.Input, we.Arg, we.Text, we.Process, we.Transient))
                 {
-                    LogIgnoredInput(we.Worker.Group.Name, we.Worker.Slot, we.Input, we.Worker.State);
+                    if (we is { Input: WorkerInput.Spawned, Process: { } unwanted })
+                    {
+                        // A spawn so slow that the slot gave up on it and moved on: nobody would watch this process.
+                        LogKillingStaleSpawn(we.Worker.Group.Name, we.Worker.Slot, unwanted.Pid);
+                        unwanted.Signal(Signals.SIGKILL);
+                        break;
+                    }
+                    if (current)
+                    {
+                        LogIgnoredInput(we.Worker.Group.Name, we.Worker.Slot, we.Input, we.Worker.State);
+                    }
+                    break;
                 }
                 we.Worker.CloseOwnSocketsIfGone(); // a retired worker is gone, or a replacement that never got ready
                 if (we.Input == WorkerInput.Spawned)
@@ -263,73 +309,51 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     {
         var group = worker.Group;
         var config = worker.Config;
-        var listeners = worker.OwnSockets ?? group.Listeners.ForSlot(worker.Slot);
-
-        var env = new Dictionary<string, string?>(_inheritedEnvironment, StringComparer.Ordinal);
-        foreach (var (key, value) in config.Env)
+        IReadOnlyList<System.Net.Sockets.Socket> listeners;
+        try
         {
-            env[key] = value;
+            listeners = worker.OwnSockets ?? group.Listeners.ForSlot(worker.Slot);
         }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        {
+            // A new slot's socket could not be bound (EMFILE, or the port taken by someone else): no process yet.
+            Post(new WorkerEvent(worker, worker.Incarnation, WorkerInput.SpawnFailed, Text: e.Message, Transient: true));
+            return;
+        }
+
+        var contract = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [ReservedEnvironment.Group] = config.Name,
+            [ReservedEnvironment.Worker] = worker.Slot.ToString(CultureInfo.InvariantCulture),
+            [ReservedEnvironment.Generation] = worker.Generation.ToString(CultureInfo.InvariantCulture),
+        };
         if (listeners.Count > 0)
         {
-            env["LISTEN_FDS"] = listeners.Count.ToString(CultureInfo.InvariantCulture);
-            env["LISTEN_FDNAMES"] = group.Listeners.FdNames;
+            contract[ReservedEnvironment.ListenFds] = listeners.Count.ToString(CultureInfo.InvariantCulture);
+            contract[ReservedEnvironment.ListenFdNames] = group.Listeners.FdNames;
         }
         if (group.Notify is not null)
         {
-            env["NOTIFY_SOCKET"] = group.Notify.Path;
+            contract[ReservedEnvironment.NotifySocket] = group.Notify.Path;
         }
         if (config.WatchdogTimeout > TimeSpan.Zero)
         {
-            env["WATCHDOG_USEC"] = ((long)config.WatchdogTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture);
+            contract[ReservedEnvironment.WatchdogUsec] = ((long)config.WatchdogTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture);
         }
-        env["CLUSTERD_GROUP"] = config.Name;
-        env["CLUSTERD_WORKER"] = worker.Slot.ToString(CultureInfo.InvariantCulture);
-        env["CLUSTERD_GENERATION"] = worker.Generation.ToString(CultureInfo.InvariantCulture);
-
-        (uint Uid, uint Gid)? user = null;
-        uint? gid = null;
-        if (UserDatabase.IsRoot && config.User is not null)
+        try
         {
-            user = UserDatabase.LookupUser(config.User);
-            if (user is null)
-            {
-                Post(new WorkerEvent(worker, worker.Incarnation, WorkerInput.SpawnFailed, Text: $"no such user '{config.User}'"));
-                return;
-            }
-            gid = user.Value.Gid;
+            _launcher.Launch(new LaunchSpec(worker, worker.Incarnation, config.Command, config.Env, contract, config.Cwd,
+                config.User, config.Group, listeners));
         }
-        if (UserDatabase.IsRoot && config.Group is not null)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            gid = UserDatabase.LookupGroup(config.Group);
-            if (gid is null)
-            {
-                Post(new WorkerEvent(worker, worker.Incarnation, WorkerInput.SpawnFailed, Text: $"no such group '{config.Group}'"));
-                return;
-            }
+            Post(new WorkerEvent(worker, worker.Incarnation, WorkerInput.SpawnFailed, Text: e.Message, Transient: true));
         }
-
-        _launcher.Launch(new LaunchSpec(worker, worker.Incarnation, config.Command, env, config.Cwd,
-            user?.Uid, gid, config.User, listeners));
-    }
-
-    private static Dictionary<string, string?> InheritedEnvironment()
-    {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
-        {
-            env[(string)entry.Key] = (string?)entry.Value;
-        }
-        foreach (var key in s_inheritedButNotForWorkers)
-        {
-            env.Remove(key);
-        }
-        return env;
     }
 
     void IWorkerHost.Signal(Worker worker, int signal)
     {
-        if (worker.Pid > 0 && !Signals.SignalGroup(worker.Pid, signal))
+        if (worker.Process is { } process && !process.Signal(signal))
         {
             LogSignalFailed(worker.Group.Name, worker.Slot, worker.Pid, signal);
         }

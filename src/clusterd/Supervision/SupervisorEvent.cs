@@ -6,8 +6,19 @@ namespace Clusterd.Supervision;
 internal abstract record SupervisorEvent;
 
 /// <summary>An input for one worker. <paramref name="Incarnation"/> ties it to one process of the slot; <paramref name="Timer"/> to one arming.</summary>
-internal sealed record WorkerEvent(Worker Worker, int Incarnation, WorkerInput Input, int Arg = 0, string? Text = null, WorkerTimer? Timer = null)
-    : SupervisorEvent;
+/// <param name="Arg">Exited and MainExited: waitpid's status word.</param>
+/// <param name="Text">SpawnFailed and ExecFailed: why.</param>
+/// <param name="Process">Spawned: the new process.</param>
+/// <param name="Transient">SpawnFailed and ExecFailed: the cause can pass (EAGAIN, EMFILE, ENOMEM...): back off and retry.</param>
+internal sealed record WorkerEvent(
+    Worker Worker,
+    int Incarnation,
+    WorkerInput Input,
+    int Arg = 0,
+    string? Text = null,
+    WorkerTimer? Timer = null,
+    IWorkerProcess? Process = null,
+    bool Transient = false) : SupervisorEvent;
 
 /// <summary>A group's notify socket has messages waiting (one wake-up for many datagrams; the loop drains them in turns).</summary>
 internal sealed record NotifyEvent(NotifySocket Socket) : SupervisorEvent;

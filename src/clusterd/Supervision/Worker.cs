@@ -5,7 +5,8 @@ namespace Clusterd.Supervision;
 
 /// <summary>
 /// One worker slot of a group: a stable index (einhorn's "index"), the process currently filling it, and
-/// the history that drives its backoff. Mutated only by <see cref="WorkerStateMachine"/> on the supervisor loop.
+/// the history that drives its backoff. Touched only on the supervisor loop: its state and process only by
+/// <see cref="WorkerStateMachine"/>; its place in the group (surge, sockets) by <see cref="Rollout"/> and the supervisor.
 /// </summary>
 internal sealed class Worker(GroupRuntime group, int slot)
 {
@@ -40,8 +41,6 @@ internal sealed class Worker(GroupRuntime group, int slot)
 
     public WorkerState State { get; set; } = WorkerState.Stopped;
 
-    public DateTimeOffset StateSince { get; set; }
-
     /// <summary>The group generation the current process was started with (CLUSTERD_GENERATION).</summary>
     public int Generation { get; set; }
 
@@ -49,6 +48,12 @@ internal sealed class Worker(GroupRuntime group, int slot)
     public int Incarnation { get; set; }
 
     public int Pid { get; set; }
+
+    /// <summary>The current process and its tree; signals go through it, never to a bare pid.</summary>
+    public IWorkerProcess? Process { get; set; }
+
+    /// <summary>Set when the main process exited but left others running: the exit, acted on once they are gone.</summary>
+    public ExitInfo? PendingExit { get; set; }
 
     public DateTimeOffset? SpawnedAt { get; set; }
 
@@ -63,6 +68,8 @@ internal sealed class Worker(GroupRuntime group, int slot)
     public bool Killed { get; set; }
 
     public string? ExecError { get; set; }
+
+    public bool ExecErrorTransient { get; set; }
 
     /// <summary>READY=1 arrived before the exec outcome did; honoured once the worker is online.</summary>
     public bool ReadyBeforeOnline { get; set; }

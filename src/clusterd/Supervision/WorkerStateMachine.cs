@@ -23,13 +23,15 @@ internal enum WorkerState
 internal enum WorkerInput
 {
     Start,
-    Spawned,        // Arg = pid
-    SpawnFailed,    // Text = why the shim could not even start
+    Spawned,        // Arg = pid, Process = the new process
+    SpawnFailed,    // Text = why no process could be started; Transient = worth another try
     ExecSucceeded,
-    ExecFailed,     // Text = the shim's message
+    ExecFailed,     // Text = clusterd-exec's message; Transient = worth another try
     NotifyReady,
     NotifyWatchdog,
-    Exited,         // Arg = waitpid's status word
+    Exited,         // Arg = waitpid's status word; the main process and everything it started are gone
+    MainExited,     // Arg = waitpid's status word; processes it started remain: TreeGone follows
+    TreeGone,       // the last process of a worker whose main process had exited is gone
     Stop,
     Drain,          // a rollout retired it; its own sockets no longer get new connections
     StateTimer,
@@ -41,9 +43,10 @@ internal interface IWorkerHost
 {
     TimeProvider Time { get; }
 
-    /// <summary>Starts a process for the worker; the outcome arrives later as Spawned/SpawnFailed, then Exec*, then Exited.</summary>
+    /// <summary>Starts a process for the worker; the outcome arrives later (see <see cref="IWorkerLauncher"/>).</summary>
     void Spawn(Worker worker);
 
+    /// <summary>Signals every process of the worker (its cgroup or process group).</summary>
     void Signal(Worker worker, int signal);
 
     /// <summary>Delivers <paramref name="input"/> to the worker through the supervisor loop after <paramref name="delay"/>.</summary>
@@ -81,7 +84,8 @@ internal static class WorkerStateMachine
         state is WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready or WorkerState.Draining or WorkerState.Stopping or WorkerState.Killing;
 
     /// <summary>Returns false when the input means nothing in the current state (it is then ignored).</summary>
-    public static bool Handle(IWorkerHost host, Worker w, WorkerInput input, int arg = 0, string? text = null)
+    public static bool Handle(IWorkerHost host, Worker w, WorkerInput input, int arg = 0, string? text = null,
+        IWorkerProcess? process = null, bool transient = false)
     {
         switch (w.State, input)
         {
@@ -98,6 +102,7 @@ internal static class WorkerStateMachine
 
             case (WorkerState.Spawning, WorkerInput.Spawned):
                 w.Pid = arg;
+                w.Process = process;
                 w.SpawnedAt = host.Time.GetUtcNow();
                 host.Record(w, LifecycleEventKinds.Fork);
                 if (w.StopReason is not null)
@@ -106,9 +111,20 @@ internal static class WorkerStateMachine
                 }
                 return true;
             case (WorkerState.Spawning, WorkerInput.SpawnFailed):
-                w.LastExit = new ExitInfo(ExitReasons.ExecFailed, null, null, text);
+                w.LastExit = new ExitInfo(ExitReasons.ExecFailed, null, null, text, transient);
                 host.Record(w, LifecycleEventKinds.Exit, ExitReasons.ExecFailed);
-                Fail(host, w, $"cannot start the worker: {text}");
+                Died(host, w, w.LastExit); // EAGAIN, EMFILE...: backs off like any other death; the rest fail the slot
+                return true;
+            case (WorkerState.Spawning, WorkerInput.StateTimer) when w.Pid == 0:
+                // Not even a process within ready_timeout: the spawner is stuck (a slow NSS lookup?). Try again later;
+                // if the stuck spawn ever completes, its process belongs to a past incarnation and is killed.
+                w.LastExit = new ExitInfo(ExitReasons.ReadyTimeout, null, null, "no process was started within ready_timeout", Transient: true);
+                host.Record(w, LifecycleEventKinds.Exit, ExitReasons.ReadyTimeout);
+                Died(host, w, w.LastExit);
+                return true;
+            case (WorkerState.Spawning, WorkerInput.StateTimer):
+                // The exec outcome did not come within ready_timeout: clusterd-exec hangs (NSS? a dead NFS cwd?).
+                BeginStop(host, w, ExitReasons.ReadyTimeout, w.Config.StopSignal);
                 return true;
             case (WorkerState.Spawning, WorkerInput.ExecSucceeded):
                 host.Record(w, LifecycleEventKinds.Online);
@@ -129,6 +145,7 @@ internal static class WorkerStateMachine
                 return true;
             case (WorkerState.Spawning or WorkerState.Stopping or WorkerState.Killing, WorkerInput.ExecFailed):
                 w.ExecError = text; // the exit follows; it decides
+                w.ExecErrorTransient = transient;
                 return true;
             case (WorkerState.Stopping or WorkerState.Killing, WorkerInput.ExecSucceeded):
                 host.Record(w, LifecycleEventKinds.Online); // stopped before it got going; still, it did start
@@ -183,7 +200,21 @@ internal static class WorkerStateMachine
                 return true;
 
             case (_, WorkerInput.Exited) when HasProcess(w.State):
-                OnExit(host, w, arg);
+                Died(host, w, MainExit(host, w, arg));
+                return true;
+            case (_, WorkerInput.MainExited) when HasProcess(w.State):
+                var exit = MainExit(host, w, arg);
+                w.PendingExit = exit;
+                if (w.State is not (WorkerState.Stopping or WorkerState.Killing))
+                {
+                    // As systemd's KillMode=control-group: what the main process left behind is stopped, then killed.
+                    host.Signal(w, w.Config.StopSignal);
+                    SetState(host, w, WorkerState.Stopping, $"main process {Describe(exit)}; stopping the processes it left");
+                    w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Config.StopTimeout);
+                }
+                return true;
+            case (WorkerState.Stopping or WorkerState.Killing, WorkerInput.TreeGone) when w.PendingExit is { } pending:
+                Died(host, w, pending);
                 return true;
 
             default:
@@ -198,7 +229,10 @@ internal static class WorkerStateMachine
         w.Generation = w.Group.Generation;
         w.Incarnation++;
         w.Pid = 0;
+        w.Process = null;
+        w.PendingExit = null;
         w.ExecError = null;
+        w.ExecErrorTransient = false;
         w.ReadyBeforeOnline = false;
         w.StopReason = null;
         w.Killed = false;
@@ -209,6 +243,7 @@ internal static class WorkerStateMachine
             host.Record(w, LifecycleEventKinds.Restart);
         }
         SetState(host, w, WorkerState.Spawning, restart ? "backoff elapsed" : "start");
+        w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Config.ReadyTimeout); // for the exec outcome
         host.Spawn(w);
     }
 
@@ -246,14 +281,23 @@ internal static class WorkerStateMachine
         w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Config.StopTimeout);
     }
 
-    private static void OnExit(IWorkerHost host, Worker w, int waitStatus)
+    /// <summary>The main process ended: what it means, recorded as the exit event.</summary>
+    private static ExitInfo MainExit(IWorkerHost host, Worker w, int waitStatus)
     {
         var exit = Classify(w, waitStatus);
         w.LastExit = exit;
         host.Record(w, LifecycleEventKinds.Exit, exit.Reason, exit.Code, exit.Signal);
-        w.Pid = 0;
+        return exit;
+    }
 
-        if (exit.Reason == ExitReasons.ExecFailed)
+    /// <summary>Nothing of the worker runs any more: restart it, back off, or let it rest.</summary>
+    private static void Died(IWorkerHost host, Worker w, ExitInfo exit)
+    {
+        w.Pid = 0;
+        w.Process = null;
+        w.PendingExit = null;
+
+        if (exit.Reason == ExitReasons.ExecFailed && !exit.Transient)
         {
             Fail(host, w, $"cannot start the worker: {exit.Detail}; fix the command and start the group again");
             return;
@@ -307,7 +351,7 @@ internal static class WorkerStateMachine
         var (code, signal) = Platform.WaitStatus.Decode(waitStatus);
         if (w.ExecError is not null)
         {
-            return new ExitInfo(ExitReasons.ExecFailed, code, signal, w.ExecError);
+            return new ExitInfo(ExitReasons.ExecFailed, code, signal, w.ExecError, w.ExecErrorTransient);
         }
         // A watchdog or ready timeout is the cause even when the stop then needed SIGKILL.
         if (w.StopReason is ExitReasons.Watchdog or ExitReasons.ReadyTimeout)
@@ -357,9 +401,9 @@ internal static class WorkerStateMachine
         }
         var old = w.State;
         w.State = next;
-        w.StateSince = host.Time.GetUtcNow();
         host.StateChanged(w, old, next, why);
     }
 }
 
-internal sealed record ExitInfo(string Reason, int? Code, int? Signal, string? Detail);
+/// <param name="Transient">An exec failure whose cause can pass (EAGAIN, EMFILE, ENOMEM...): retried with backoff.</param>
+internal sealed record ExitInfo(string Reason, int? Code, int? Signal, string? Detail, bool Transient = false);

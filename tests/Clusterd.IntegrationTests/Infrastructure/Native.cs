@@ -12,6 +12,12 @@ internal static partial class Native
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 
+    [LibraryImport("libc", EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int ChownNative(string path, uint uid, uint gid);
+
+    public static void Chown(string path, uint uid, uint gid) =>
+        Assert.True(ChownNative(path, uid, gid) == 0, $"chown {path}: errno {Marshal.GetLastPInvokeError()}");
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 

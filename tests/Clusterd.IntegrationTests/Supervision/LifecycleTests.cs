@@ -64,6 +64,44 @@ public class LifecycleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Signals_InheritedAsIgnored_AreHeardAnyway()
+    {
+        // A job a script starts in the background inherits SIGINT ignored; nohup ignores SIGHUP; some shells SIGCHLD.
+        string[] ignoring = ["/bin/sh", "-c", "trap '' INT HUP CHLD; exec \"$@\"", "sh"];
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 1, []), output, environment: null, launcher: ignoring);
+        var ready = (await clusterd.WaitForEventAsync("listening", "web"))[0];
+
+        Native.Kill(ready.Pid, Native.SIGKILL);
+        var crash = (await clusterd.WaitForEventAsync("exit", "web"))[0];
+        await clusterd.WaitForEventAsync("listening", "web", count: 2);
+        clusterd.Signal(Native.SIGINT);
+        var code = await clusterd.WaitForExitAsync();
+
+        Assert.Equal(("crashed", "9"), (crash.Reason, crash["Signal"])); // the kernel did not reap it before clusterd could look
+        Assert.Equal(0, code);
+        Assert.Equal("stopped", clusterd.Events("web").Where(e => e.Event == "exit").Last().Reason);
+    }
+
+    [Fact]
+    public async Task Sigterm_BeforeTheWorkersAreReady_StopsThemGracefully()
+    {
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker("--no-ready"), 2, [], "reuseport", "notify", "ready_timeout = \"60s\""), output);
+        var started = await clusterd.WaitForEventAsync("online", "web", count: 2);
+
+        clusterd.Signal(Native.SIGTERM);
+        var code = await clusterd.WaitForExitAsync();
+
+        Assert.Equal(0, code);
+        var exits = clusterd.Events("web").Where(e => e.Event == "exit").ToArray();
+        Assert.Equal(2, exits.Length);
+        // Its stop signal, not the SIGKILL that clusterd's end would have sent them.
+        Assert.All(exits, e => Assert.Equal("stopped", e.Reason));
+        Assert.All(exits, e => Assert.True(e["ExitCode"] == "0" || e["Signal"] == "15", e.Raw));
+        Assert.All(started, s => Assert.False(Native.IsAlive(s.Pid)));
+    }
+
+    [Fact]
     public async Task SigkillOfClusterd_LeavesNoOrphanWorker()
     {
         await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 2, []), output);

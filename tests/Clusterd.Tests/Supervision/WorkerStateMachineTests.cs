@@ -281,4 +281,138 @@ public class WorkerStateMachineTests
         Assert.False(WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded));
         Assert.Equal(WorkerState.Ready, w.State);
     }
+
+    [Fact]
+    public void SpawnFailed_Permanent_FailsAtOnce()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.SpawnFailed, text: "no such user 'nobodyx'");
+
+        Assert.Equal(WorkerState.Failed, w.State);
+        Assert.Equal(1, _host.Spawns);
+    }
+
+    [Fact]
+    public void SpawnFailed_Transient_BacksOffAndRetriesUntilMaxRestarts()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group(maxRestarts: 2));
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+
+        for (var i = 0; i < 3; i++)
+        {
+            WorkerStateMachine.Handle(_host, w, WorkerInput.SpawnFailed, text: "pipe2 failed: EMFILE", transient: true);
+            if (w.State == WorkerState.Backoff)
+            {
+                WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+            }
+        }
+
+        Assert.Equal(3, _host.Spawns);
+        Assert.Equal(2, _host.Events.Count(e => e.Kind == LifecycleEventKinds.Backoff));
+        Assert.Equal(WorkerState.Failed, w.State);
+    }
+
+    [Fact]
+    public void ExecFailed_Transient_BacksOffInsteadOfFailing()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.ExecFailed, text: "cannot execute: Resource temporarily unavailable", transient: true);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.ExitedWith(203));
+
+        Assert.Equal(WorkerState.Backoff, w.State);
+        Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.ExecFailed);
+    }
+
+    [Fact]
+    public void StateTimer_SpawningWithoutAProcess_GivesUpOnTheSpawnAndBacksOff()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        Assert.Equal(TimeSpan.FromSeconds(30), _host.ArmedTimer(WorkerInput.StateTimer)!.Delay);
+        var incarnation = w.Incarnation;
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+
+        Assert.Equal(WorkerState.Backoff, w.State);
+        Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.ReadyTimeout);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+        Assert.Equal((WorkerState.Spawning, incarnation + 1), (w.State, w.Incarnation));
+    }
+
+    [Fact]
+    public void StateTimer_SpawningWithAProcess_StopsItAsReadyTimeout()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.KilledBy(15));
+
+        Assert.Equal([15], _host.Signals);
+        Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.ReadyTimeout);
+        Assert.Equal(WorkerState.Backoff, w.State);
+    }
+
+    [Fact]
+    public void MainExited_ProcessesLeftBehind_AreStoppedAndTheSlotRestartsOnlyOnceTheyAreGone()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.MainExited, FakeWorkerHost.KilledBy(9));
+
+        Assert.Equal((WorkerState.Stopping, 15), (w.State, _host.Signals.Single()));
+        Assert.Contains(_host.Events, e => e.Kind == LifecycleEventKinds.Exit && e.Reason == ExitReasons.Crashed && e.Signal == 9);
+        Assert.Equal(1, _host.Spawns);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.TreeGone);
+
+        Assert.Equal(WorkerState.Backoff, w.State);
+        Assert.Equal(ExitReasons.Crashed, w.LastExit!.Reason);
+    }
+
+    [Fact]
+    public void MainExited_LeftoversIgnoreTheStopSignal_AreKilledAfterStopTimeout()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.MainExited, FakeWorkerHost.ExitedWith(1));
+        Assert.Equal(TimeSpan.FromSeconds(10), _host.ArmedTimer(WorkerInput.StateTimer)!.Delay);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+        Assert.Equal(WorkerState.Killing, w.State);
+        WorkerStateMachine.Handle(_host, w, WorkerInput.TreeGone);
+
+        Assert.Equal([15, 9], _host.Signals);
+        Assert.Equal((WorkerState.Backoff, ExitReasons.Exited), (w.State, w.LastExit!.Reason));
+    }
+
+    [Fact]
+    public void MainExited_WhileStopping_KeepsItsDeadlineAndSendsNothingMore()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Stop);
+        var deadline = _host.ArmedTimer(WorkerInput.StateTimer);
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.MainExited, FakeWorkerHost.ExitedWith(0));
+
+        Assert.Equal([15], _host.Signals);
+        Assert.Same(deadline, _host.ArmedTimer(WorkerInput.StateTimer));
+        WorkerStateMachine.Handle(_host, w, WorkerInput.TreeGone);
+        Assert.Equal((WorkerState.Stopped, ExitReasons.Stopped), (w.State, w.LastExit!.Reason));
+    }
+
+    [Fact]
+    public void TreeGone_WithoutAMainExitFirst_IsIgnored()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Stop);
+
+        Assert.False(WorkerStateMachine.Handle(_host, w, WorkerInput.TreeGone));
+        Assert.Equal(WorkerState.Stopping, w.State);
+    }
 }

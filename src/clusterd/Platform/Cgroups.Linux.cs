@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Runtime.Versioning;
+using Microsoft.Win32.SafeHandles;
+
+namespace Clusterd.Platform;
+
+/// <summary>
+/// The cgroup v2 subtree clusterd puts its workers in, one cgroup per worker (docs/adr/0005), so that everything a
+/// worker starts, even what leaves its process group (setsid, a double fork), is found, signalled and waited for.
+/// Layout under clusterd's own cgroup C:
+/// <code>
+///   C/supervisor/            clusterd itself (a process may not sit in a cgroup whose children have controllers)
+///   C/workers/GROUP/SLOT.gGEN   one per worker process
+/// </code>
+/// When clusterd runs in the root of the hierarchy (a host without systemd, this machine's tests), C is a fresh
+/// <c>/clusterd-PID</c> instead, and clusterd stays where it is. Under systemd this needs <c>Delegate=yes</c>.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal sealed class WorkerCgroups : IDisposable
+{
+    private readonly string _workers;
+    private readonly string? _removeOnDispose;
+
+    private WorkerCgroups(string workers, string? removeOnDispose)
+    {
+        _workers = workers;
+        _removeOnDispose = removeOnDispose;
+    }
+
+    /// <summary>Where workers' cgroups go, e.g. /sys/fs/cgroup/system.slice/clusterd.service/workers.</summary>
+    public string Path => _workers;
+
+    /// <summary>Sets the subtree up, or says why it cannot (no cgroup v2, not allowed to write there).</summary>
+    public static WorkerCgroups? TrySetUp(out string why)
+    {
+        try
+        {
+            if (Own() is not { } own)
+            {
+                why = "no cgroup v2 hierarchy is mounted";
+                return null;
+            }
+            if (own.Relative == "/")
+            {
+                var mine = System.IO.Path.Combine(own.Directory, $"clusterd-{Environment.ProcessId}");
+                Directory.CreateDirectory(mine);
+                why = "";
+                return new WorkerCgroups(mine, removeOnDispose: mine);
+            }
+            var supervisor = System.IO.Path.Combine(own.Directory, "supervisor");
+            Directory.CreateDirectory(supervisor);
+            File.WriteAllText(System.IO.Path.Combine(supervisor, "cgroup.procs"), "0"); // "0": the writing process
+            var workers = System.IO.Path.Combine(own.Directory, "workers");
+            Directory.CreateDirectory(workers);
+            why = "";
+            return new WorkerCgroups(workers, removeOnDispose: null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            why = e.Message;
+            return null;
+        }
+    }
+
+    /// <summary>A new, empty cgroup for one worker process: <c>workers/GROUP/NAME</c>.</summary>
+    public WorkerCgroup Create(string group, string name)
+    {
+        var path = System.IO.Path.Combine(_workers, group, name);
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path); // left by a worker whose removal failed; rmdir fails (EBUSY) if anything runs in it
+        }
+        Directory.CreateDirectory(path);
+        return new WorkerCgroup(path);
+    }
+
+
+    /// <summary>Removes the groups' (empty) cgroups, and the subtree if clusterd made it at the root.</summary>
+    public void Dispose()
+    {
+        foreach (var group in Directory.Exists(_workers) ? Directory.GetDirectories(_workers) : [])
+        {
+            WorkerCgroup.TryRemove(group);
+        }
+        if (_removeOnDispose is not null)
+        {
+            WorkerCgroup.TryRemove(_removeOnDispose);
+        }
+    }
+
+    /// <summary>clusterd's own cgroup v2: its path in the hierarchy and its directory, from /proc/self/{cgroup,mountinfo}.</summary>
+    private static (string Relative, string Directory)? Own()
+    {
+        var relative = File.ReadLines("/proc/self/cgroup").FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal))?[3..];
+        if (relative is null)
+        {
+            return null;
+        }
+        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            // "36 25 0:31 / /sys/fs/cgroup rw,... shared:9 - cgroup2 cgroup2 rw,..."
+            var dash = line.IndexOf(" - ", StringComparison.Ordinal);
+            if (dash < 0 || !line.AsSpan(dash + 3).StartsWith("cgroup2 ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var fields = line[..dash].Split(' ');
+            var (root, mountPoint) = (Unescape(fields[3]), Unescape(fields[4]));
+            if (relative == root || relative.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal))
+            {
+                var below = root == "/" ? relative : relative[root.TrimEnd('/').Length..];
+                return (below.Length == 0 ? "/" : below, mountPoint + (below == "/" ? "" : below));
+            }
+        }
+        return null;
+    }
+
+    /// <summary>mountinfo escapes spaces and the like as \040 (octal).</summary>
+    private static string Unescape(string field) =>
+        System.Text.RegularExpressions.Regex.Replace(field, @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString());
+}
+
+/// <summary>
+/// One worker's cgroup. The worker's process moves itself in before it execs (clusterd-exec); everything it starts is
+/// born inside. Emptiness is read from <c>cgroup.events</c>, which also wakes pollers when it changes.
+/// </summary>
+internal sealed class WorkerCgroup(string path) : IDisposable
+{
+    public string Path { get; } = path;
+
+    /// <summary>cgroup.events, open for polling (priority data on change) and reading "populated".</summary>
+    public SafeFileHandle Events { get; } = File.OpenHandle(System.IO.Path.Combine(path, "cgroup.events"));
+
+    /// <summary>A descriptor of the directory (O_PATH) that the spawned process joins the cgroup by (clusterd-exec's CGROUP).</summary>
+    [SupportedOSPlatform("linux")]
+    public SafeFileHandle OpenDirectory()
+    {
+        const int O_PATH = 0x200000, O_CLOEXEC = 0x80000;
+        var fd = Interop.open(Path, O_PATH | O_CLOEXEC);
+        ErrnoException.ThrowIfFailed(fd, $"open {Path}");
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>Moves a process in.</summary>
+    public void Add(int pid) =>
+        File.WriteAllText(System.IO.Path.Combine(Path, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Whether any live process is in it (a zombie is not).</summary>
+    public bool IsPopulated()
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        var n = RandomAccess.Read(Events, buffer, 0); // reading also re-arms the poll notification
+        return buffer[..n].IndexOf("populated 1"u8) >= 0;
+    }
+
+    /// <summary>Whether <paramref name="pid"/> is in it now (its /proc/PID/cgroup names this cgroup).</summary>
+    public bool Contains(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/cgroup").FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal));
+            return line is not null && Path.EndsWith(line[3..], StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false; // gone
+        }
+    }
+
+    /// <summary>The pids in it now.</summary>
+    public IEnumerable<int> Processes() =>
+        File.ReadLines(System.IO.Path.Combine(Path, "cgroup.procs"))
+            .Select(l => int.Parse(l, NumberStyles.None, CultureInfo.InvariantCulture));
+
+    /// <summary>SIGKILL to everything in it at once (Linux 5.14+); false where the kernel has no cgroup.kill.</summary>
+    public bool Kill()
+    {
+        var kill = System.IO.Path.Combine(Path, "cgroup.kill");
+        if (!File.Exists(kill))
+        {
+            return false;
+        }
+        File.WriteAllText(kill, "1");
+        return true;
+    }
+
+    /// <summary>Removes the (empty) cgroup; harmless if it cannot (a leftover a later worker of the slot replaces).</summary>
+    public void Dispose()
+    {
+        Events.Dispose();
+        TryRemove(Path);
+    }
+
+    /// <summary>rmdir: only an empty cgroup goes; one that does not is a harmless leftover.</summary>
+    public static void TryRemove(string path)
+    {
+        try
+        {
+            Directory.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,30 @@
+namespace Clusterd.Supervision;
+
+/// <summary>
+/// Starts worker processes. What becomes of each arrives later, on the supervisor loop, as <see cref="WorkerEvent"/>s
+/// for the spec's worker and incarnation, in this order: <see cref="WorkerInput.Spawned"/> (with its
+/// <see cref="IWorkerProcess"/>) or <see cref="WorkerInput.SpawnFailed"/>; then <see cref="WorkerInput.ExecSucceeded"/>
+/// or <see cref="WorkerInput.ExecFailed"/>; then <see cref="WorkerInput.Exited"/> once the main process and everything
+/// it started are gone, or <see cref="WorkerInput.MainExited"/> followed by <see cref="WorkerInput.TreeGone"/> when the
+/// main process left others behind. <see cref="ProcessWorkerLauncher"/> is the real one; unit tests fake it.
+/// </summary>
+internal interface IWorkerLauncher : IDisposable
+{
+    /// <summary>What contains a worker's processes here (a cgroup each, or the process group), for the start log.</summary>
+    string Containment { get; }
+
+    void Launch(LaunchSpec spec);
+}
+
+/// <summary>One spawned worker: its main process and everything it started (its cgroup, or its process group).</summary>
+internal interface IWorkerProcess
+{
+    int Pid { get; }
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to every process of the worker. Never reaches a process that is not the worker's:
+    /// the main process is not reaped, so its pid and process group cannot be reused, until the tree is gone.
+    /// Returns false when nothing was left to signal.
+    /// </summary>
+    bool Signal(int signal);
+}

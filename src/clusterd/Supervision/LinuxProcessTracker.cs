@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using Clusterd.Platform;
+using Microsoft.Win32.SafeHandles;
+
+namespace Clusterd.Supervision;
+
+/// <summary>
+/// How the launcher follows its workers on Linux (docs/adr/0005): a cgroup per worker where clusterd may create them,
+/// a pidfd per main process, one epoll thread for exits and emptied cgroups, and clusterd as the child subreaper of
+/// everything its workers start, reaping what is handed to it.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal sealed class LinuxProcessTracker : IDisposable
+{
+    private readonly bool _reapOrphans;
+    private readonly EpollWatcher _watcher;
+    private readonly WorkerCgroups? _cgroups;
+    private readonly PosixSignalRegistration _sigchld;
+    private readonly ConcurrentDictionary<int, ContainedProcess> _live = new();
+    private int _spawnerTid;
+
+    /// <param name="reapOrphans">See <see cref="ProcessWorkerLauncher"/>.</param>
+    public LinuxProcessTracker(bool reapOrphans, Action<Exception> failed)
+    {
+        _reapOrphans = reapOrphans;
+        _cgroups = WorkerCgroups.TrySetUp(out var why);
+        Containment = _cgroups is null
+            ? $"each worker's process group (no cgroups: {why}); a descendant that leaves it is not stopped with it"
+            : $"a cgroup per worker under {_cgroups.Path}";
+        _watcher = new EpollWatcher(Rescan, failed);
+        if (reapOrphans)
+        {
+            ErrnoException.ThrowIfFailed(Interop.prctl(Interop.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
+        }
+        _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => _watcher.Wake());
+    }
+
+    public string Containment { get; }
+
+    /// <summary>Call on the spawner thread: its children are the workers; every other thread's are orphans to reap.</summary>
+    public void SpawnerStarted() => _spawnerTid = Interop.gettid();
+
+    /// <summary>A fresh cgroup for the next worker process, or null where there are none.</summary>
+    public WorkerCgroup? CreateCgroup(string group, string name) => _cgroups?.Create(group, name);
+
+    /// <summary>From now on nothing but the returned object reaps or signals <paramref name="pid"/>.</summary>
+    public ContainedProcess Track(int pid, WorkerCgroup? cgroup)
+    {
+        // Not reaped by anyone yet (only tracked processes reap the spawner's children), so the pid still names our child.
+        var pidfd = Pidfd.Open(pid);
+        try
+        {
+            cgroup?.Add(pid);
+            var process = new ContainedProcess(pid, pidfd, cgroup, _watcher, gone => _live.TryRemove(gone.Pid, out _));
+            _live[pid] = process;
+            return process;
+        }
+        catch
+        {
+            Pidfd.Signal(pidfd, Signals.SIGKILL); // untrackable: it must not run unwatched
+            pidfd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>After SIGCHLD (watcher thread): reap orphans handed to clusterd, and see which trees without cgroups emptied.</summary>
+    private void Rescan()
+    {
+        if (_reapOrphans)
+        {
+            ProcessTable.ReapOrphans(_spawnerTid);
+        }
+        foreach (var process in _live.Values)
+        {
+            if (!process.HasCgroup)
+            {
+                process.CheckTree();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _sigchld.Dispose();
+        _watcher.Dispose();
+        _cgroups?.Dispose();
+    }
+}

@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Net;
+using Clusterd.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Clusterd.IntegrationTests.Supervision;
+
+/// <summary>
+/// A pre-fork server (tests/fixtures/workers/prefork.py: an arbiter whose children serve the inherited socket, and a
+/// daemonized descendant that leaves the process group) under clusterd: nothing of a dead worker outlives it, and a
+/// stop leaves nothing at all.
+/// </summary>
+public class ContainmentTests(ITestOutputHelper output)
+{
+    private static readonly string s_prefork = Path.Combine(AppContext.BaseDirectory, "workers", "prefork.py");
+
+    private static string Group(int port, params string[] args) =>
+        Toml.Group("pre", ["/usr/bin/python3", s_prefork, .. args], 1, [$"127.0.0.1:{port}"], "reuseport", "started",
+            "min_uptime = \"100ms\"", "stop_timeout = \"3s\"");
+
+    /// <summary>The pids the worker says it is made of: "tree MAIN CHILD... [DAEMON]".</summary>
+    private static async Task<int[]> TreeAsync(ClusterdProcess clusterd, int count = 1)
+    {
+        var lines = await clusterd.WaitForAsync(e => e.EventId == LogEntry.WorkerOutput && (e["Line"]?.StartsWith("tree ", StringComparison.Ordinal) ?? false),
+            count, what: "the pre-fork server's tree");
+        return lines[^1]["Line"]!.Split(' ')[1..].Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    private static async Task<HashSet<int>> ServingPidsAsync(int port, int requests)
+    {
+        var pids = new HashSet<int>();
+        for (var i = 0; i < requests; i++)
+        {
+            var (status, body, _) = await Http.GetAsync(new IPEndPoint(IPAddress.Loopback, port));
+            Assert.Equal(200, status);
+            pids.Add(int.Parse(body.Trim()["pid=".Length..], CultureInfo.InvariantCulture));
+        }
+        return pids;
+    }
+
+    [Fact]
+    public async Task Kill9OfAPreForkArbiter_TakesItsWholeTreeDown_ThenOnlyTheReplacementServes()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(Group(port, "2"), output);
+        var old = await TreeAsync(clusterd);
+        await clusterd.WaitForEventAsync("listening", "pre");
+        Assert.Equal(4, old.Length); // arbiter, two children, the daemon
+        Assert.True(clusterd.Entries.Any(e => e.EventId == 27 && e.Message.Contains("a cgroup per worker", StringComparison.Ordinal)) || !Native.IsRoot,
+            "as root on this machine each worker gets a cgroup");
+
+        Native.Kill(old[0], Native.SIGKILL);
+        var fresh = await TreeAsync(clusterd, count: 2);
+        await clusterd.WaitForEventAsync("listening", "pre", count: 2);
+
+        Assert.All(old, pid => Assert.False(Native.IsAlive(pid), $"pid {pid} of the killed worker's tree still runs"));
+        var exit = Assert.Single(clusterd.Events("pre"), e => e.Event == "exit");
+        Assert.Equal(("crashed", "9"), (exit.Reason, exit["Signal"]));
+        var serving = await ServingPidsAsync(port, 20);
+        Assert.Subset(fresh.ToHashSet(), serving);
+
+        clusterd.Signal(Native.SIGTERM);
+        Assert.Equal(0, await clusterd.WaitForExitAsync());
+        Assert.All(fresh, pid => Assert.False(Native.IsAlive(pid), $"pid {pid} outlived clusterd"));
+    }
+
+    [Fact]
+    public async Task StopOfAGroup_StopsEveryProcessOfTheTree_EvenOneThatLeftTheProcessGroup()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(Group(port, "1"), output);
+        var tree = await TreeAsync(clusterd);
+        await clusterd.WaitForEventAsync("listening", "pre");
+
+        var stop = await clusterd.RequestAsync(new Clusterd.Protocol.Messages.Request { Command = "stop", Group = "pre" });
+
+        Assert.True(stop.Ok, stop.Error?.Message);
+        Assert.All(tree, pid => Assert.False(Native.IsAlive(pid), $"pid {pid} survived the stop"));
+        Assert.Equal("stopped", Assert.Single(clusterd.Events("pre"), e => e.Event == "exit").Reason);
+    }
+
+    [Fact]
+    public async Task Kill9WithoutCgroups_TheArbitersProcessGroupGoesDownBeforeTheRestart()
+    {
+        Assert.False(!Native.IsRoot && Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root: this test must run there");
+        if (!Native.IsRoot)
+        {
+            return; // it runs clusterd as nobody, who may not create cgroups: that takes root to set up
+        }
+        var port = Ports.Free();
+        var home = Directory.CreateTempSubdirectory("clusterd-nobody-").FullName;
+        File.SetUnixFileMode(home, (UnixFileMode)0b111_101_101);
+        Native.Chown(home, 65534, 65534);
+        try
+        {
+            await using var clusterd = ClusterdProcess.Start($"[control]\nsocket = \"{home}/ctl.sock\"\n\n" + Group(port, "2", "--no-daemon"),
+                output, environment: null, launcher: ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]);
+            var old = await TreeAsync(clusterd);
+            await clusterd.WaitForEventAsync("listening", "pre");
+            Assert.Contains(clusterd.Entries, e => e.EventId == 27 && e.Message.Contains("process group (no cgroups", StringComparison.Ordinal));
+
+            Native.Kill(old[0], Native.SIGKILL);
+            var fresh = await TreeAsync(clusterd, count: 2);
+            await clusterd.WaitForEventAsync("listening", "pre", count: 2);
+
+            Assert.All(old, pid => Assert.False(Native.IsAlive(pid), $"pid {pid} of the killed worker's group still runs"));
+            var exit = Assert.Single(clusterd.Events("pre"), e => e.Event == "exit");
+            Assert.Equal(("crashed", "9"), (exit.Reason, exit["Signal"]));
+            Assert.Subset(fresh.ToHashSet(), await ServingPidsAsync(port, 20));
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using Clusterd.Supervision;
+
+namespace Clusterd.Tests.Supervision;
+
+/// <summary>
+/// Stands in for <see cref="ProcessWorkerLauncher"/>: records each launch and lets the test decide what becomes of it
+/// by posting the events a real launch would. Launch runs on the supervisor loop; the test reads
+/// <see cref="Launched"/> after a <see cref="SupervisorHarness.SettleAsync"/>.
+/// </summary>
+internal sealed class FakeLauncher(Action<SupervisorEvent> post) : IWorkerLauncher
+{
+    private readonly Lock _lock = new();
+    private readonly List<LaunchSpec> _launched = [];
+    private int _nextPid = 1000;
+
+    /// <summary>When set, Launch throws what it returns (for the spec), as a broken launcher would.</summary>
+    public Func<LaunchSpec, Exception?>? Fault { get; set; }
+
+    public IReadOnlyList<LaunchSpec> Launched
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _launched];
+            }
+        }
+    }
+
+    public string Containment => "nothing: no process is started";
+
+    public void Launch(LaunchSpec spec)
+    {
+        if (Fault?.Invoke(spec) is { } fault)
+        {
+            throw fault;
+        }
+        lock (_lock)
+        {
+            _launched.Add(spec);
+        }
+    }
+
+    /// <summary>The process starts and execs; returns it so the test can see what it was sent.</summary>
+    public FakeProcess Start(LaunchSpec spec)
+    {
+        var process = new FakeProcess(Interlocked.Increment(ref _nextPid));
+        post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Spawned, process.Pid, Process: process));
+        post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.ExecSucceeded));
+        return process;
+    }
+
+    public void Exit(LaunchSpec spec, int waitStatus) =>
+        post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Exited, waitStatus));
+
+    public void Dispose()
+    {
+    }
+}
+
+internal sealed class FakeProcess(int pid) : IWorkerProcess
+{
+    private readonly Lock _lock = new();
+    private readonly List<int> _signals = [];
+
+    public int Pid { get; } = pid;
+
+    public IReadOnlyList<int> Signals
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _signals];
+            }
+        }
+    }
+
+    public bool Signal(int signal)
+    {
+        lock (_lock)
+        {
+            _signals.Add(signal);
+        }
+        return true;
+    }
+}
