@@ -69,15 +69,15 @@ test-integration: build
 test-system: build deb
 	$(DOTNET) test tests/Clusterd.SystemTests -c $(CONFIGURATION) --no-build --logger "console;verbosity=normal"
 
-## publish: NativeAOT binaries into dist/$(RID)/, and the example worker into dist/$(RID)/hello/ (zero AOT/trim
-## warnings: warnings are errors). None of them needs .NET installed to run.
+## publish: NativeAOT binaries and clusterd-exec (the exec helper, C) into dist/$(RID)/, and the example worker into
+## dist/$(RID)/hello/ (zero AOT/trim warnings: warnings are errors). None of them needs .NET installed to run.
 publish:
 	$(DOTNET) publish src/clusterd -c Release -r $(RID) -p:PublishAot=true -warnaserror -o $(DIST)
 	$(DOTNET) publish src/clusterctl -c Release -r $(RID) -p:PublishAot=true -warnaserror -o $(DIST)
 	$(DOTNET) publish examples/hello -c Release -r $(RID) -p:PublishAot=true -warnaserror -o $(DIST)/hello
 	@rm -f $(DIST)/*.dbg $(DIST)/*.pdb $(DIST)/hello/*.dbg $(DIST)/hello/*.pdb
 
-$(DIST)/clusterd $(DIST)/clusterctl $(DIST)/hello/hello:
+$(DIST)/clusterd $(DIST)/clusterctl $(DIST)/clusterd-exec $(DIST)/hello/hello:
 	$(MAKE) publish
 
 ## check-macos: the macOS build compiles (osx-arm64, framework-dependent: no NativeAOT packages exist for it here)
@@ -87,11 +87,12 @@ check-macos:
 
 ## install: the published binaries, units, sysusers/tmpfiles, man pages and (unless one exists) the config.
 ## `make publish` first (as your user), then `sudo make install`; PREFIX=/usr/local, DESTDIR= for staging.
-install: $(DIST)/clusterd $(DIST)/clusterctl $(DIST)/hello/hello
+install: $(DIST)/clusterd $(DIST)/clusterctl $(DIST)/clusterd-exec $(DIST)/hello/hello
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/hello $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/clusterd
 	install -m 0755 $(DIST)/clusterd $(DIST)/clusterctl $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(DIST)/clusterd-exec $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(DIST)/hello/hello $(DESTDIR)$(LIBDIR)/hello/
 	install -m 0644 $(DIST)/hello/appsettings.json $(DESTDIR)$(LIBDIR)/hello/
 	for f in clusterd.service clusterd.socket; do \
@@ -123,6 +124,15 @@ bench:
 ## bench-quick: one short round of every part, to check the harness runs (numbers meaningless; writes bench/.work/)
 bench-quick:
 	bench/run.sh --quick
+
+## fuzz: coverage-guided fuzzing (libFuzzer + SharpFuzz) of FUZZ_TARGET (default config: the config loader) for
+## FUZZ_SECONDS (default 60) from tests/fuzz/corpus/; fails on any crash, hang or exception (docs/security.md).
+## Needs clang-14 (or clang) and libclang-rt-14-dev; installs nothing.
+FUZZ_TARGET ?= config
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	tests/Clusterd.Fuzz/fuzz.sh $(FUZZ_TARGET) $(FUZZ_SECONDS)
 
 clean:
 	$(DOTNET) clean clusterd.sln -c $(CONFIGURATION) >/dev/null

@@ -24,12 +24,6 @@ internal static class Program
 
     public static int Main(string[] args)
     {
-        // Checked before anything else is touched: this mode must exec the worker as fast as it can.
-        if (args.Length > 0 && args[0] == ExecShim.Verb)
-        {
-            return ExecShim.Run(args);
-        }
-
         SignalDispositions.RestoreIgnored(); // before anything registers for them
 
         var configOption = new Option<string>("--config", "-c")
@@ -123,6 +117,7 @@ internal static class Program
         {
             builder.Services.AddSingleton(notifier);
             builder.Services.AddSingleton<ServiceManagerReporter>();
+            builder.Services.AddSingleton<IReloadListener>(s => s.GetRequiredService<ServiceManagerReporter>());
         }
         builder.Services.AddSingleton<Reloader>();
         builder.Services.AddSingleton<Supervisor>();

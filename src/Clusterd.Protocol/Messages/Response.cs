@@ -66,11 +66,13 @@ public sealed record WorkerStatus(
 
 public sealed record LogLine(long Seq, DateTimeOffset Time, string Group, int Slot, int Pid, string Stream, string Text);
 
+/// <param name="Notes">What the reload does not apply, e.g. "[control] changed: it takes effect when clusterd restarts".</param>
 public sealed record ReloadPlan(
     IReadOnlyList<string> Added,
     IReadOnlyList<string> Removed,
     IReadOnlyList<GroupChange> Changed,
-    IReadOnlyList<string> Unchanged);
+    IReadOnlyList<string> Unchanged,
+    IReadOnlyList<string>? Notes = null);
 
 /// <param name="Changes">What differs, e.g. "workers: 2 -> 4", "env.NODE_ENV changed".</param>
 /// <param name="Rolls">True when the change needs new workers (a rolling restart); false for changes applied in place (workers count).</param>

@@ -66,12 +66,15 @@ internal static class ReloadCommand
         if (rows.Count == 0)
         {
             writer.WriteLine("no groups");
-            return;
         }
-        var width = rows.Max(r => r.Name.Length);
+        var width = rows.Count == 0 ? 0 : rows.Max(r => r.Name.Length);
         foreach (var (mark, name, what) in rows)
         {
             writer.WriteLine($"{mark} {name.PadRight(width)}  {what}");
+        }
+        foreach (var note in plan.Notes ?? [])
+        {
+            writer.WriteLine($"note: {note}");
         }
     }
 }

@@ -5,7 +5,17 @@ internal sealed record ClusterConfig(
     string Path,
     ControlConfig Control,
     MetricsConfig Metrics,
-    IReadOnlyList<GroupConfig> Groups);
+    IReadOnlyList<GroupConfig> Groups)
+{
+    /// <summary>Each group is one program; 64 is more than one host runs under one supervisor (docs/config.md).</summary>
+    public const int MaxGroups = 64;
+
+    /// <summary>
+    /// Listening sockets for all groups together: in reuseport mode each worker has its own socket per TCP address.
+    /// The shipped unit's FileDescriptorStoreMax is 4096, so every listener survives <c>systemctl restart</c>.
+    /// </summary>
+    public const int MaxListeningSockets = 4096;
+}
 
 /// <param name="Socket">Null: the default path (/run/clusterd/clusterd.sock as root, else $XDG_RUNTIME_DIR/clusterd.sock).</param>
 /// <param name="Group">The group that owns the socket file (mode 0660).</param>
@@ -22,7 +32,13 @@ internal enum ReadyMode { Notify, Started }
 
 internal enum RestartMode { Always, OnFailure, Never }
 
-internal sealed record BackoffConfig(TimeSpan Initial, TimeSpan Max, double Factor);
+internal sealed record BackoffConfig(TimeSpan Initial, TimeSpan Max, double Factor)
+{
+    public static readonly BackoffConfig Default = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), 2.0);
+
+    /// <summary>The shortest first delay: below it, a worker that dies at once is respawned in a tight loop.</summary>
+    public static readonly TimeSpan MinInitial = TimeSpan.FromMilliseconds(1);
+}
 
 /// <summary>A listen address: TCP (IPv4/IPv6, host must be a literal address) or a Unix socket path.</summary>
 internal sealed record ListenAddress(string Text, System.Net.EndPoint EndPoint)
@@ -52,4 +68,24 @@ internal sealed record GroupConfig(
     string StopSignalName,
     TimeSpan StopTimeout,
     TimeSpan WatchdogTimeout,
-    TimeSpan DrainDelay);
+    TimeSpan DrainDelay)
+{
+    /// <summary>Per group, whether from the config or from <c>clusterctl scale</c>.</summary>
+    public const int MaxWorkers = 4096;
+
+    /// <summary>A worker gets one fd per address (fds 3.., LISTEN_FDS); 16 covers every interface and port a program needs.</summary>
+    public const int MaxListen = 16;
+
+    /// <summary>More deaths than this within restart_window is a crash loop, and restarting it only burns CPU.</summary>
+    public const int MaxMaxRestarts = 1000;
+
+    public const int DefaultMaxRestarts = 10;
+    public static readonly TimeSpan DefaultReadyTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultMinUptime = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DefaultRestartWindow = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan DefaultDrainDelay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>SO_REUSEPORT load-balances on Linux only; on macOS workers share one listener the daemon owns.</summary>
+    public static SharingMode DefaultSharing => OperatingSystem.IsMacOS() ? SharingMode.Shared : SharingMode.ReusePort;
+}

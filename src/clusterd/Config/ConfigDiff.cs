@@ -8,10 +8,7 @@ internal sealed record ConfigPlan(
     IReadOnlyList<string> Removed,
     IReadOnlyList<GroupPlan> Changed,
     IReadOnlyList<string> Unchanged,
-    IReadOnlyList<string> Notes)
-{
-    public bool IsEmpty => Added.Count == 0 && Removed.Count == 0 && Changed.Count == 0;
-}
+    IReadOnlyList<string> Notes);
 
 /// <param name="Rolls">The workers must be replaced (a rolling restart); otherwise the change applies in place.</param>
 internal sealed record GroupPlan(GroupConfig Config, IReadOnlyList<string> Changes, bool Rolls);
@@ -104,7 +101,8 @@ internal static class ConfigDiff
         Check("restart_window", a.RestartWindow, b.RestartWindow, false, Dur);
         Check("stop_signal", a.StopSignalName, b.StopSignalName, false, v => v);
         Check("stop_timeout", a.StopTimeout, b.StopTimeout, false, Dur);
-        Check("watchdog_timeout", a.WatchdogTimeout, b.WatchdogTimeout, false, Dur);
+        // Workers were told WATCHDOG_USEC when they started: a new value needs new workers, in either direction.
+        Check("watchdog_timeout", a.WatchdogTimeout, b.WatchdogTimeout, true, Dur);
         Check("drain_delay", a.DrainDelay, b.DrainDelay, false, Dur);
         return (changes, rolls);
     }

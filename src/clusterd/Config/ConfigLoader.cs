@@ -12,20 +12,53 @@ namespace Clusterd.Config;
 /// </summary>
 internal static partial class ConfigLoader
 {
+    /// <summary>Arrays and inline tables within one another: far more than any clusterd setting needs.</summary>
+    private const int MaxNesting = 16;
+
+    // Tomlyn's depth counts the value itself as one level.
+    private static readonly TomlSerializerOptions s_options = new() { MaxDepth = MaxNesting + 1 };
+
     /// <summary>Reads and validates the file at <paramref name="path"/>; "auto" workers resolve to this machine's CPU count.</summary>
     public static ConfigResult Load(string path)
     {
-        string text;
+        byte[] bytes;
         try
         {
-            text = File.ReadAllText(path);
+            bytes = ReadAtMost(path, ConfigText.MaxBytes + 1);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             var error = new ConfigError(path, 1, 1, $"cannot read config file '{path}': {ex.Message}; check the path and its permissions");
             return new ConfigResult(null, [error]);
         }
-        return Parse(text, path, Environment.ProcessorCount);
+        return Parse(bytes, path, Environment.ProcessorCount);
+    }
+
+    /// <summary>The first <paramref name="limit"/> bytes, so that a huge file (or /dev/zero) costs no more than that.</summary>
+    private static byte[] ReadAtMost(string path, int limit)
+    {
+        using var file = File.OpenRead(path);
+        var buffer = new byte[limit];
+        var length = 0;
+        int read;
+        while (length < limit && (read = file.Read(buffer, length, limit - length)) > 0)
+        {
+            length += read;
+        }
+        return buffer[..length];
+    }
+
+    /// <summary>
+    /// Validates the file's <paramref name="bytes"/> as if read from <paramref name="path"/>: the size limit and UTF-8
+    /// first, then the TOML. Pure, and total: every input gives a config or located errors, never an exception.
+    /// </summary>
+    public static ConfigResult Parse(ReadOnlySpan<byte> bytes, string path, int processorCount)
+    {
+        if (!ConfigText.TryDecode(bytes, out var text, out var position, out var error))
+        {
+            return new ConfigResult(null, [new ConfigError(path, position.Line, position.Column, error)]);
+        }
+        return Parse(text, path, processorCount);
     }
 
     /// <summary>Validates <paramref name="text"/> as if read from <paramref name="path"/>. Pure: no I/O, no environment.</summary>
@@ -48,6 +81,18 @@ internal static partial class ConfigLoader
         {
             return Fail(errors);
         }
+        // Like syntax errors, a NUL stops here: no value holding one may reach the schema, where it would be used.
+        var withNul = NulStrings.Find(document, endOfFile);
+        if (withNul.Count > 0)
+        {
+            foreach (var (position, value) in withNul)
+            {
+                errors.Add(new ConfigError(path, position.Line, position.Column,
+                    $"\"{value}\" contains a NUL character; remove it (names, paths and arguments end at a NUL, so the rest would be lost)"));
+            }
+            return Fail(errors);
+        }
+
         var tomlErrors = errors.Count;
         var (root, builder) = TomlTreeBuilder.Build(document, endOfFile);
         if (tomlErrors == 0)
@@ -66,15 +111,28 @@ internal static partial class ConfigLoader
     {
         try
         {
-            var document = SyntaxParser.Parse(text, path, validate);
+            // Tomlyn throws ArgumentOutOfRangeException, not a diagnostic, when the text ends inside an escape
+            // (a "\" or "\u12" at end of file): it formats end-of-file as a character (found by make fuzz). A final
+            // newline changes the meaning of no TOML text, and turns that into a newline in a string, which it reports.
+            var document = SyntaxParser.Parse(text.EndsWith('\n') ? text : text + "\n", s_options, path, validate);
             AddDiagnostics(document.Diagnostics, text, path, errors, endOfFile);
             return document;
         }
         catch (TomlException ex)
         {
-            // Tomlyn throws instead of collecting for a few limits (e.g. nesting depth).
+            // Tomlyn throws instead of collecting for a few limits, and says where for none of them: for nesting
+            // depth, find the place ourselves.
             AddDiagnostics(ex.Diagnostics, text, path, errors, endOfFile);
-            if (ex.Diagnostics.Count == 0)
+            if (ex.Diagnostics.Count > 0)
+            {
+                return null;
+            }
+            if (ConfigText.FindNestingDeeperThan(text, MaxNesting) is { } tooDeep)
+            {
+                errors.Add(new ConfigError(path, tooDeep.Line, tooDeep.Column,
+                    $"arrays and inline tables may nest at most {MaxNesting} deep; flatten this value"));
+            }
+            else
             {
                 errors.Add(new ConfigError(path, 1, 1, $"invalid TOML: {ex.Message}"));
             }
@@ -92,7 +150,9 @@ internal static partial class ConfigLoader
             }
             var position = SourcePosition.From(diagnostic.Span.Start, endOfFile);
             // Tomlyn places "unexpected <eof>" for an unclosed array or inline table at offset 0; the problem is at the end.
-            if (diagnostic.Span.Start.Offset == 0 && text.Length > 0 && diagnostic.Message.Contains("`<eof>`", StringComparison.Ordinal))
+            // Past the end is the final newline TryParse adds, or the end of file after it: both are the file's end.
+            if ((diagnostic.Span.Start.Offset == 0 && text.Length > 0 && diagnostic.Message.Contains("`<eof>`", StringComparison.Ordinal))
+                || position.Line > endOfFile.Line || (position.Line == endOfFile.Line && position.Column > endOfFile.Column))
             {
                 position = endOfFile;
             }

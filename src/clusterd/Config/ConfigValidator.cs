@@ -1,4 +1,3 @@
-using System.Globalization;
 using Tomlyn.Syntax;
 
 namespace Clusterd.Config;
@@ -27,28 +26,17 @@ internal sealed class ConfigValidator
         "CLUSTERD_GROUP", "CLUSTERD_WORKER", "CLUSTERD_GENERATION",
     };
 
-    public const int MaxWorkers = 4096;
-    public static readonly TimeSpan DefaultReadyTimeout = TimeSpan.FromSeconds(30);
-    public static readonly TimeSpan DefaultMinUptime = TimeSpan.FromSeconds(1);
-    public static readonly TimeSpan DefaultRestartWindow = TimeSpan.FromSeconds(60);
-    public static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(10);
-    public static readonly TimeSpan DefaultDrainDelay = TimeSpan.FromMilliseconds(100);
-    public static readonly BackoffConfig DefaultBackoff = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), 2.0);
-    public const int DefaultMaxRestarts = 10;
-
-    /// <summary>SO_REUSEPORT load-balances on Linux only; on macOS workers share one listener the daemon owns.</summary>
-    public static SharingMode DefaultSharing => OperatingSystem.IsMacOS() ? SharingMode.Shared : SharingMode.ReusePort;
-
     private readonly string _file;
     private readonly int _processorCount;
-    private readonly List<ConfigError> _errors;
+    private readonly TomlReader _toml;
     private readonly Dictionary<string, (string Group, SourcePosition Position)> _listenOwners = new(StringComparer.Ordinal);
+    private int _listeningSockets;
 
     public ConfigValidator(string file, int processorCount, List<ConfigError> errors)
     {
         _file = file;
         _processorCount = processorCount;
-        _errors = errors;
+        _toml = new TomlReader(file, errors);
     }
 
     public ClusterConfig Validate(TomlTable root)
@@ -79,20 +67,20 @@ internal sealed class ConfigValidator
 
     private void UnknownTopLevel(TomlEntry entry)
     {
-        var suggestion = Suggest(entry.Key, s_topLevelTables);
+        var suggestion = TomlReader.Suggest(entry.Key, s_topLevelTables);
         if (entry.Table is not null || entry.IsTableArray)
         {
-            Error(entry.KeyPosition, suggestion is not null
+            _toml.Error(entry.KeyPosition, suggestion is not null
                 ? $"unknown table '{entry.Key}'; did you mean '{suggestion}'?"
                 : $"unknown table '{entry.Key}'; valid tables are [control], [metrics] and [groups.NAME]");
         }
         else if (Array.IndexOf(s_groupKeys, entry.Key) >= 0)
         {
-            Error(entry.KeyPosition, $"'{entry.Key}' is a group setting but appears outside any group; move it under a [groups.NAME] table");
+            _toml.Error(entry.KeyPosition, $"'{entry.Key}' is a group setting but appears outside any group; move it under a [groups.NAME] table");
         }
         else
         {
-            Error(entry.KeyPosition, suggestion is not null
+            _toml.Error(entry.KeyPosition, suggestion is not null
                 ? $"unknown top-level key '{entry.Key}'; did you mean '{suggestion}'?"
                 : $"unknown top-level key '{entry.Key}'; valid tables are [control], [metrics] and [groups.NAME]");
         }
@@ -100,48 +88,48 @@ internal sealed class ConfigValidator
 
     private ControlConfig ValidateControl(TomlEntry entry)
     {
-        var table = RequireTable(entry, "control: ", "write it as a [control] table");
+        var table = _toml.RequireTable(entry, "control: ", "write it as a [control] table");
         if (table is null)
         {
             return new ControlConfig(null, null, null, null);
         }
         const string Prefix = "control: ";
-        CheckUnknownKeys(table, s_controlKeys, Prefix);
-        var socket = GetString(table, "socket", Prefix, "e.g. socket = \"/run/clusterd/clusterd.sock\"");
+        _toml.CheckUnknownKeys(table, s_controlKeys, Prefix);
+        var socket = _toml.GetString(table, "socket", Prefix, "e.g. socket = \"/run/clusterd/clusterd.sock\"");
         if (socket is not null && table.TryGet("socket", out var socketEntry) && !socket.StartsWith('/'))
         {
-            Error(socketEntry.ValuePosition, $"{Prefix}'socket' must be an absolute path (got \"{socket}\"); e.g. socket = \"/run/clusterd/clusterd.sock\"");
+            _toml.Error(socketEntry.ValuePosition, $"{Prefix}'socket' must be an absolute path (got \"{socket}\"); e.g. socket = \"/run/clusterd/clusterd.sock\"");
             socket = null;
         }
         return new ControlConfig(
             socket,
-            GetString(table, "group", Prefix, "e.g. group = \"clusterd\""),
-            GetString(table, "admin_group", Prefix, "e.g. admin_group = \"clusterd-admin\""),
-            GetString(table, "read_group", Prefix, "e.g. read_group = \"clusterd\""));
+            _toml.GetString(table, "group", Prefix, "e.g. group = \"clusterd\""),
+            _toml.GetString(table, "admin_group", Prefix, "e.g. admin_group = \"clusterd-admin\""),
+            _toml.GetString(table, "read_group", Prefix, "e.g. read_group = \"clusterd\""));
     }
 
     private MetricsConfig ValidateMetrics(TomlEntry entry)
     {
         const string Prefix = "metrics: ";
-        var table = RequireTable(entry, Prefix, "write it as a [metrics] table");
+        var table = _toml.RequireTable(entry, Prefix, "write it as a [metrics] table");
         if (table is null)
         {
             return new MetricsConfig(null);
         }
-        CheckUnknownKeys(table, s_metricsKeys, Prefix);
-        var listen = GetString(table, "listen", Prefix, "e.g. listen = \"127.0.0.1:9464\"");
+        _toml.CheckUnknownKeys(table, s_metricsKeys, Prefix);
+        var listen = _toml.GetString(table, "listen", Prefix, "e.g. listen = \"127.0.0.1:9464\"");
         if (listen is not null && table.TryGet("listen", out var listenEntry))
         {
             if (!ListenAddressParser.TryParse(listen, isWorkerListener: false, out var address, out var error))
             {
-                Error(listenEntry.ValuePosition, $"{Prefix}'listen' address \"{listen}\" is invalid: {error}");
+                _toml.Error(listenEntry.ValuePosition, $"{Prefix}'listen' address \"{listen}\" is invalid: {error}");
                 return new MetricsConfig(null);
             }
             if (address!.EndPoint is System.Net.IPEndPoint ip
                 && (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || ip.Address.Equals(System.Net.IPAddress.Any)))
             {
                 // The exporter's HttpListener takes a host name prefix, and serves neither IPv6 literals nor 0.0.0.0.
-                Error(listenEntry.ValuePosition, $"{Prefix}'listen' must be a specific IPv4 address (got \"{listen}\"); e.g. listen = \"127.0.0.1:9464\"");
+                _toml.Error(listenEntry.ValuePosition, $"{Prefix}'listen' must be a specific IPv4 address (got \"{listen}\"); e.g. listen = \"127.0.0.1:9464\"");
                 return new MetricsConfig(null);
             }
         }
@@ -152,16 +140,22 @@ internal sealed class ConfigValidator
     {
         if (entry.IsTableArray)
         {
-            Error(entry.KeyPosition, "'groups' must be a table of named groups, not an array of tables; write [groups.NAME] instead of [[groups]]");
+            _toml.Error(entry.KeyPosition, "'groups' must be a table of named groups, not an array of tables; write [groups.NAME] instead of [[groups]]");
             return;
         }
-        var table = RequireTable(entry, "", "write each group as a [groups.NAME] table");
+        var table = _toml.RequireTable(entry, "", "write each group as a [groups.NAME] table");
         if (table is null)
         {
             return;
         }
+        var index = 0;
         foreach (var groupEntry in table.Entries)
         {
+            if (index++ == ClusterConfig.MaxGroups)
+            {
+                _toml.Error(groupEntry.KeyPosition, $"group '{groupEntry.Key}' is one more than the {ClusterConfig.MaxGroups} groups clusterd supervises; " +
+                    "merge groups that run the same program, or give the rest a clusterd of their own");
+            }
             var group = ValidateGroup(groupEntry);
             if (group is not null)
             {
@@ -176,39 +170,40 @@ internal sealed class ConfigValidator
         var prefix = $"group '{name}': ";
         if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
         {
-            Error(entry.KeyPosition, $"group name '{name}' is invalid: use only letters, digits, '_' and '-', e.g. [groups.{Sanitize(name)}]");
+            _toml.Error(entry.KeyPosition, $"group name '{name}' is invalid: use only letters, digits, '_' and '-', e.g. [groups.{Sanitize(name)}]");
         }
         var table = entry.Table;
         if (table is null)
         {
-            Error(entry.ValuePosition, $"group '{name}' must be a table (got {Describe(entry)}); write it as a [groups.{name}] table");
+            _toml.Error(entry.ValuePosition, $"group '{name}' must be a table (got {TomlReader.Describe(entry)}); write it as a [groups.{name}] table");
             return null;
         }
 
-        CheckUnknownKeys(table, s_groupKeys, prefix);
+        _toml.CheckUnknownKeys(table, s_groupKeys, prefix);
         var command = GetCommand(table, entry, prefix);
         var workers = GetWorkers(table, prefix);
         var listen = GetListen(table, name, prefix);
-        var sharing = GetEnum(table, "sharing", prefix, DefaultSharing,
+        var sharing = _toml.GetEnum(table, "sharing", prefix, GroupConfig.DefaultSharing,
             ("reuseport", SharingMode.ReusePort), ("shared", SharingMode.Shared));
-        var ready = GetEnum(table, "ready", prefix, ReadyMode.Started,
+        CountListeningSockets(table, workers, listen, sharing, prefix);
+        var ready = _toml.GetEnum(table, "ready", prefix, ReadyMode.Started,
             ("notify", ReadyMode.Notify), ("started", ReadyMode.Started));
-        var readyTimeout = GetDuration(table, "ready_timeout", prefix, DefaultReadyTimeout, allowZero: false);
-        var minUptime = GetDuration(table, "min_uptime", prefix, DefaultMinUptime, allowZero: true);
-        var user = GetString(table, "user", prefix, "e.g. user = \"www-data\"");
-        var group = GetString(table, "group", prefix, "e.g. group = \"www-data\"");
+        var readyTimeout = _toml.GetDuration(table, "ready_timeout", prefix, GroupConfig.DefaultReadyTimeout, allowZero: false);
+        var minUptime = _toml.GetDuration(table, "min_uptime", prefix, GroupConfig.DefaultMinUptime, allowZero: true);
+        var user = _toml.GetString(table, "user", prefix, "e.g. user = \"www-data\"");
+        var group = _toml.GetString(table, "group", prefix, "e.g. group = \"www-data\"");
         var cwd = GetCwd(table, prefix);
         var env = GetEnv(table, prefix);
-        var restart = GetEnum(table, "restart", prefix, RestartMode.Always,
+        var restart = _toml.GetEnum(table, "restart", prefix, RestartMode.Always,
             ("always", RestartMode.Always), ("on-failure", RestartMode.OnFailure), ("never", RestartMode.Never));
         var backoff = GetBackoff(table, prefix);
-        var maxRestarts = GetInteger(table, "max_restarts", prefix, DefaultMaxRestarts, 0, int.MaxValue,
-            $"e.g. max_restarts = {DefaultMaxRestarts}");
-        var restartWindow = GetDuration(table, "restart_window", prefix, DefaultRestartWindow, allowZero: false);
+        var maxRestarts = _toml.GetInteger(table, "max_restarts", prefix, GroupConfig.DefaultMaxRestarts, 0, GroupConfig.MaxMaxRestarts,
+            $"e.g. max_restarts = {GroupConfig.DefaultMaxRestarts}");
+        var restartWindow = _toml.GetDuration(table, "restart_window", prefix, GroupConfig.DefaultRestartWindow, allowZero: false);
         var (stopSignal, stopSignalName) = GetSignal(table, prefix);
-        var stopTimeout = GetDuration(table, "stop_timeout", prefix, DefaultStopTimeout, allowZero: false);
-        var watchdogTimeout = GetDuration(table, "watchdog_timeout", prefix, TimeSpan.Zero, allowZero: true);
-        var drainDelay = GetDuration(table, "drain_delay", prefix, DefaultDrainDelay, allowZero: true);
+        var stopTimeout = _toml.GetDuration(table, "stop_timeout", prefix, GroupConfig.DefaultStopTimeout, allowZero: false);
+        var watchdogTimeout = _toml.GetDuration(table, "watchdog_timeout", prefix, TimeSpan.Zero, allowZero: true);
+        var drainDelay = _toml.GetDuration(table, "drain_delay", prefix, GroupConfig.DefaultDrainDelay, allowZero: true);
 
         return new GroupConfig(name, command, workers, listen, sharing, ready, readyTimeout, minUptime, user, group, cwd, env,
             restart, backoff, maxRestarts, restartWindow, stopSignal, stopSignalName, stopTimeout, watchdogTimeout, drainDelay);
@@ -219,17 +214,17 @@ internal sealed class ConfigValidator
         const string Example = "command = [\"/usr/bin/node\", \"server.js\"]";
         if (!table.TryGet("command", out var entry))
         {
-            Error(groupEntry.KeyPosition, $"{prefix}'command' is required; add e.g. {Example}");
+            _toml.Error(groupEntry.KeyPosition, $"{prefix}'command' is required; add e.g. {Example}");
             return [];
         }
         if (entry.Value is StringValueSyntax)
         {
-            Error(entry.ValuePosition, $"{prefix}'command' must be an array of strings, not a string (no shell is involved); use an array, e.g. {Example}");
+            _toml.Error(entry.ValuePosition, $"{prefix}'command' must be an array of strings, not a string (no shell is involved); use an array, e.g. {Example}");
             return [];
         }
         if (entry.Value is not ArraySyntax array)
         {
-            Error(entry.ValuePosition, $"{prefix}'command' must be an array of strings (got {Describe(entry)}); use an array, e.g. {Example}");
+            _toml.Error(entry.ValuePosition, $"{prefix}'command' must be an array of strings (got {TomlReader.Describe(entry)}); use an array, e.g. {Example}");
             return [];
         }
         var command = new List<string>();
@@ -240,19 +235,19 @@ internal sealed class ConfigValidator
             {
                 if (index == 0 && s.Value.Length == 0)
                 {
-                    Error(Position(item.Value), $"{prefix}'command' program (the first element) is empty; name the program to run, e.g. {Example}");
+                    _toml.Error(TomlReader.Position(item.Value), $"{prefix}'command' program (the first element) is empty; name the program to run, e.g. {Example}");
                 }
                 command.Add(s.Value);
             }
             else if (item.Value is not null)
             {
-                Error(Position(item.Value), $"{prefix}'command' elements must be strings (got {Describe(item.Value)}); quote it");
+                _toml.Error(TomlReader.Position(item.Value), $"{prefix}'command' elements must be strings (got {TomlReader.Describe(item.Value)}); quote it");
             }
             index++;
         }
         if (index == 0)
         {
-            Error(entry.ValuePosition, $"{prefix}'command' must not be empty; name the program to run, e.g. {Example}");
+            _toml.Error(entry.ValuePosition, $"{prefix}'command' must not be empty; name the program to run, e.g. {Example}");
         }
         return command;
     }
@@ -267,17 +262,17 @@ internal sealed class ConfigValidator
         switch (entry.Value)
         {
             case StringValueSyntax { Value: "auto" }:
-                return Math.Clamp(_processorCount, 1, MaxWorkers);
+                return Math.Clamp(_processorCount, 1, GroupConfig.MaxWorkers);
             case IntegerValueSyntax i when i.Value < 1:
-                Error(entry.ValuePosition, $"{prefix}'workers' must be >= 1 or \"auto\" (got {i.Value}); {Fix}");
+                _toml.Error(entry.ValuePosition, $"{prefix}'workers' must be >= 1 or \"auto\" (got {i.Value}); {Fix}");
                 return 1;
-            case IntegerValueSyntax i when i.Value > MaxWorkers:
-                Error(entry.ValuePosition, $"{prefix}'workers' must be <= {MaxWorkers} (got {i.Value}); use a smaller count or \"auto\"");
+            case IntegerValueSyntax i when i.Value > GroupConfig.MaxWorkers:
+                _toml.Error(entry.ValuePosition, $"{prefix}'workers' must be <= {GroupConfig.MaxWorkers} (got {i.Value}); use a smaller count or \"auto\"");
                 return 1;
             case IntegerValueSyntax i:
                 return (int)i.Value;
             default:
-                Error(entry.ValuePosition, $"{prefix}'workers' must be an integer or \"auto\" (got {Describe(entry)}); {Fix}");
+                _toml.Error(entry.ValuePosition, $"{prefix}'workers' must be an integer or \"auto\" (got {TomlReader.Describe(entry)}); {Fix}");
                 return 1;
         }
     }
@@ -292,42 +287,48 @@ internal sealed class ConfigValidator
         }
         if (entry.Value is StringValueSyntax s)
         {
-            Error(entry.ValuePosition, $"{prefix}'listen' must be an array of addresses, not a string; write listen = [\"{s.Value}\"]");
+            _toml.Error(entry.ValuePosition, $"{prefix}'listen' must be an array of addresses, not a string; write listen = [\"{s.Value}\"]");
             return result;
         }
         if (entry.Value is not ArraySyntax array)
         {
-            Error(entry.ValuePosition, $"{prefix}'listen' must be an array of address strings (got {Describe(entry)}); write e.g. {Example}");
+            _toml.Error(entry.ValuePosition, $"{prefix}'listen' must be an array of address strings (got {TomlReader.Describe(entry)}); write e.g. {Example}");
             return result;
         }
         var seen = new Dictionary<string, SourcePosition>(StringComparer.Ordinal);
+        var count = 0;
         foreach (var item in array.Items)
         {
             if (item.Value is null)
             {
                 continue;
             }
-            var position = Position(item.Value);
+            var position = TomlReader.Position(item.Value);
+            if (++count == GroupConfig.MaxListen + 1)
+            {
+                _toml.Error(position, $"{prefix}'listen' has {array.Items.Count(i => i.Value is not null)} addresses, more than {GroupConfig.MaxListen}; " +
+                    "each is one more fd in every worker, so listen on fewer (\"0.0.0.0:PORT\" takes every IPv4 interface)");
+            }
             if (item.Value is not StringValueSyntax { Value: { } text })
             {
-                Error(position, $"{prefix}'listen' entries must be strings (got {Describe(item.Value)}); write e.g. {Example}");
+                _toml.Error(position, $"{prefix}'listen' entries must be strings (got {TomlReader.Describe(item.Value)}); write e.g. {Example}");
                 continue;
             }
             if (!ListenAddressParser.TryParse(text, isWorkerListener: true, out var address, out var error))
             {
-                Error(position, $"{prefix}'listen' address \"{text}\" is invalid: {error}");
+                _toml.Error(position, $"{prefix}'listen' address \"{text}\" is invalid: {error}");
                 continue;
             }
             var identity = ListenAddressParser.Identity(address!);
             if (seen.TryGetValue(identity, out var first))
             {
-                Error(position, $"{prefix}'listen' address \"{text}\" is listed twice (first at {first.Line}:{first.Column}); remove the duplicate");
+                _toml.Error(position, $"{prefix}'listen' address \"{text}\" is listed twice (first at {first.Line}:{first.Column}); remove the duplicate");
                 continue;
             }
             seen.Add(identity, position);
             if (_listenOwners.TryGetValue(identity, out var owner))
             {
-                Error(position, $"{prefix}'listen' address \"{text}\" is already used by group '{owner.Group}' (at {owner.Position.Line}:{owner.Position.Column}); give each group its own address");
+                _toml.Error(position, $"{prefix}'listen' address \"{text}\" is already used by group '{owner.Group}' (at {owner.Position.Line}:{owner.Position.Column}); give each group its own address");
                 continue;
             }
             _listenOwners.Add(identity, (group, position));
@@ -336,12 +337,33 @@ internal sealed class ConfigValidator
         return result;
     }
 
+    /// <summary>
+    /// Keeps the listening sockets of all groups within <see cref="ClusterConfig.MaxListeningSockets"/>: in reuseport
+    /// mode every worker has its own socket per TCP address (a unix: path is bound once whatever the mode).
+    /// </summary>
+    private void CountListeningSockets(TomlTable table, int workers, List<ListenAddress> listen, SharingMode sharing, string prefix)
+    {
+        var tcp = listen.Count(a => !a.IsUnix);
+        var perWorker = sharing == SharingMode.ReusePort ? tcp : 0;
+        var sockets = (perWorker * workers) + (listen.Count - perWorker);
+        if (_listeningSockets + sockets > ClusterConfig.MaxListeningSockets && table.TryGet("listen", out var entry))
+        {
+            var (why, fix) = perWorker > 0
+                ? ($"{workers} workers × {tcp} TCP addresses: each worker has its own socket in reuseport mode",
+                    "set sharing = \"shared\" for one socket per address, or use fewer workers or addresses")
+                : ("one per address", "use fewer addresses here or in the groups above");
+            _toml.Error(entry.ValuePosition, $"{prefix}'listen' needs {sockets} listening sockets ({why}), and all groups together may open " +
+                $"at most {ClusterConfig.MaxListeningSockets} ({_listeningSockets} taken by the groups above); {fix}");
+        }
+        _listeningSockets += sockets;
+    }
+
     private string? GetCwd(TomlTable table, string prefix)
     {
-        var cwd = GetString(table, "cwd", prefix, "e.g. cwd = \"/srv/app\"");
+        var cwd = _toml.GetString(table, "cwd", prefix, "e.g. cwd = \"/srv/app\"");
         if (cwd is not null && !cwd.StartsWith('/') && table.TryGet("cwd", out var entry))
         {
-            Error(entry.ValuePosition, $"{prefix}'cwd' must be an absolute path (got \"{cwd}\"); write e.g. cwd = \"/{cwd.TrimStart('.', '/')}\"");
+            _toml.Error(entry.ValuePosition, $"{prefix}'cwd' must be an absolute path (got \"{cwd}\"); write e.g. cwd = \"/{cwd.TrimStart('.', '/')}\"");
             return null;
         }
         return cwd;
@@ -356,20 +378,20 @@ internal sealed class ConfigValidator
         }
         if (entry.Table is null)
         {
-            Error(entry.ValuePosition, $"{prefix}'env' must be a table of strings (got {Describe(entry)}); write e.g. env = {{ NODE_ENV = \"production\" }}");
+            _toml.Error(entry.ValuePosition, $"{prefix}'env' must be a table of strings (got {TomlReader.Describe(entry)}); write e.g. env = {{ NODE_ENV = \"production\" }}");
             return env;
         }
         foreach (var variable in entry.Table.Entries)
         {
             var name = variable.Key;
-            if (name.Length == 0 || name.Contains('=', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
+            if (name.Length == 0 || name.Contains('=', StringComparison.Ordinal))
             {
-                Error(variable.KeyPosition, $"{prefix}env name '{name}' is not a valid environment variable name; use a non-empty name without '='");
+                _toml.Error(variable.KeyPosition, $"{prefix}env name '{name}' is not a valid environment variable name; use a non-empty name without '='");
                 continue;
             }
             if (s_reservedEnv.Contains(name))
             {
-                Error(variable.KeyPosition, $"{prefix}env '{name}' is set by clusterd for every worker and cannot be overridden; remove it");
+                _toml.Error(variable.KeyPosition, $"{prefix}env '{name}' is set by clusterd for every worker and cannot be overridden; remove it");
                 continue;
             }
             if (variable.Value is StringValueSyntax { Value: { } value })
@@ -378,9 +400,9 @@ internal sealed class ConfigValidator
                 continue;
             }
             var fix = variable.Value is IntegerValueSyntax or FloatValueSyntax or BooleanValueSyntax
-                ? $"quote it: {name} = \"{ValueText(variable.Value)}\""
+                ? $"quote it: {name} = \"{TomlReader.ValueText(variable.Value)}\""
                 : $"write it as a string, e.g. {name} = \"value\"";
-            Error(variable.ValuePosition, $"{prefix}env '{name}' must be a string (got {Describe(variable)}); {fix}");
+            _toml.Error(variable.ValuePosition, $"{prefix}env '{name}' must be a string (got {TomlReader.Describe(variable)}); {fix}");
         }
         return env;
     }
@@ -389,25 +411,31 @@ internal sealed class ConfigValidator
     {
         if (!table.TryGet("backoff", out var entry))
         {
-            return DefaultBackoff;
+            return BackoffConfig.Default;
         }
-        var backoff = RequireTable(entry, prefix, "write e.g. backoff = { initial = \"100ms\", max = \"30s\", factor = 2.0 }", "backoff");
+        var backoff = _toml.RequireTable(entry, prefix, "write e.g. backoff = { initial = \"100ms\", max = \"30s\", factor = 2.0 }", "backoff");
         if (backoff is null)
         {
-            return DefaultBackoff;
+            return BackoffConfig.Default;
         }
-        CheckUnknownKeys(backoff, s_backoffKeys, prefix, "backoff.");
-        var initial = GetDuration(backoff, "initial", prefix, DefaultBackoff.Initial, allowZero: false, "backoff.");
-        var max = GetDuration(backoff, "max", prefix, DefaultBackoff.Max, allowZero: false, "backoff.");
+        _toml.CheckUnknownKeys(backoff, s_backoffKeys, prefix, "backoff.");
+        var initial = _toml.GetDuration(backoff, "initial", prefix, BackoffConfig.Default.Initial, allowZero: false, "backoff.");
+        if (initial < BackoffConfig.MinInitial && backoff.TryGet("initial", out var initialEntry))
+        {
+            _toml.Error(initialEntry.ValuePosition, $"{prefix}'backoff.initial' must be at least {Duration.Format(BackoffConfig.MinInitial)} " +
+                $"(got \"{TomlReader.ValueText(initialEntry.Value)}\"): a shorter delay respawns a worker that dies at once in a tight loop; use e.g. initial = \"100ms\"");
+            initial = BackoffConfig.Default.Initial;
+        }
+        var max = _toml.GetDuration(backoff, "max", prefix, BackoffConfig.Default.Max, allowZero: false, "backoff.");
         if (max < initial)
         {
             var position = backoff.TryGet("max", out var maxEntry) ? maxEntry.ValuePosition
-                : backoff.TryGet("initial", out var initialEntry) ? initialEntry.ValuePosition
+                : backoff.TryGet("initial", out var givenInitial) ? givenInitial.ValuePosition
                 : entry.ValuePosition;
-            Error(position, $"{prefix}'backoff.max' ({Duration.Format(max)}) must be >= 'backoff.initial' ({Duration.Format(initial)}); raise max or lower initial");
+            _toml.Error(position, $"{prefix}'backoff.max' ({Duration.Format(max)}) must be >= 'backoff.initial' ({Duration.Format(initial)}); raise max or lower initial");
         }
 
-        var factor = DefaultBackoff.Factor;
+        var factor = BackoffConfig.Default.Factor;
         if (backoff.TryGet("factor", out var factorEntry))
         {
             double? value = factorEntry.Value switch
@@ -418,11 +446,11 @@ internal sealed class ConfigValidator
             };
             if (value is null)
             {
-                Error(factorEntry.ValuePosition, $"{prefix}'backoff.factor' must be a number (got {Describe(factorEntry)}); write e.g. factor = 2.0");
+                _toml.Error(factorEntry.ValuePosition, $"{prefix}'backoff.factor' must be a number (got {TomlReader.Describe(factorEntry)}); write e.g. factor = 2.0");
             }
             else if (!double.IsFinite(value.Value) || value.Value < 1.0)
             {
-                Error(factorEntry.ValuePosition, $"{prefix}'backoff.factor' must be >= 1.0 (got {ValueText(factorEntry.Value)}); use 2.0 to double the delay after each crash, 1.0 for a constant delay");
+                _toml.Error(factorEntry.ValuePosition, $"{prefix}'backoff.factor' must be >= 1.0 (got {TomlReader.ValueText(factorEntry.Value)}); use 2.0 to double the delay after each crash, 1.0 for a constant delay");
             }
             else
             {
@@ -441,7 +469,7 @@ internal sealed class ConfigValidator
         }
         if (entry.Value is not StringValueSyntax { Value: { } name })
         {
-            Error(entry.ValuePosition, $"{prefix}'stop_signal' must be a signal name string (got {Describe(entry)}); write e.g. stop_signal = \"SIGTERM\"");
+            _toml.Error(entry.ValuePosition, $"{prefix}'stop_signal' must be a signal name string (got {TomlReader.Describe(entry)}); write e.g. stop_signal = \"SIGTERM\"");
             return defaultSignal;
         }
         if (SignalNames.TryParse(name, out var number, out var canonical))
@@ -449,215 +477,16 @@ internal sealed class ConfigValidator
             return (number, canonical);
         }
         var upper = name.Trim().ToUpperInvariant();
-        var suggestion = Suggest(upper.StartsWith("SIG", StringComparison.Ordinal) ? upper : "SIG" + upper, SignalNames.Names);
-        Error(entry.ValuePosition, suggestion is not null
+        var suggestion = TomlReader.Suggest(upper.StartsWith("SIG", StringComparison.Ordinal) ? upper : "SIG" + upper, SignalNames.Names);
+        _toml.Error(entry.ValuePosition, suggestion is not null
             ? $"{prefix}'stop_signal' \"{name}\" is not a known signal; did you mean \"{suggestion}\"?"
             : $"{prefix}'stop_signal' \"{name}\" is not a known signal; use one of {string.Join(", ", SignalNames.Names)}");
         return defaultSignal;
     }
-
-    private T GetEnum<T>(TomlTable table, string key, string prefix, T defaultValue, params (string Name, T Value)[] choices)
-    {
-        if (!table.TryGet(key, out var entry))
-        {
-            return defaultValue;
-        }
-        var names = choices.Select(c => $"\"{c.Name}\"").ToArray();
-        var allowed = names.Length == 2 ? $"{names[0]} or {names[1]}" : $"{string.Join(", ", names[..^1])} or {names[^1]}";
-        if (entry.Value is not StringValueSyntax { Value: { } text })
-        {
-            Error(entry.ValuePosition, $"{prefix}'{key}' must be {allowed} (got {Describe(entry)}); write e.g. {key} = {names[0]}");
-            return defaultValue;
-        }
-        foreach (var (name, value) in choices)
-        {
-            if (name == text)
-            {
-                return value;
-            }
-        }
-        var suggestion = Suggest(text, choices.Select(c => c.Name));
-        Error(entry.ValuePosition, suggestion is not null
-            ? $"{prefix}'{key}' must be {allowed} (got \"{text}\"); did you mean \"{suggestion}\"?"
-            : $"{prefix}'{key}' must be {allowed} (got \"{text}\"); write e.g. {key} = {names[0]}");
-        return defaultValue;
-    }
-
-    private TimeSpan GetDuration(TomlTable table, string key, string prefix, TimeSpan defaultValue, bool allowZero, string keyPrefix = "")
-    {
-        if (!table.TryGet(key, out var entry))
-        {
-            return defaultValue;
-        }
-        var name = keyPrefix + key;
-        TimeSpan value;
-        switch (entry.Value)
-        {
-            case StringValueSyntax { Value: { } text }:
-                if (!Duration.TryParse(text, out value, out var error))
-                {
-                    Error(entry.ValuePosition, $"{prefix}'{name}' is not a valid duration: {error}; {Duration.Hint}");
-                    return defaultValue;
-                }
-                break;
-            case IntegerValueSyntax { Value: 0 }:
-                value = TimeSpan.Zero;
-                break;
-            case IntegerValueSyntax or FloatValueSyntax:
-                Error(entry.ValuePosition, $"{prefix}'{name}' must be a duration string with a unit (got {Describe(entry)}); {Duration.Hint}");
-                return defaultValue;
-            default:
-                Error(entry.ValuePosition, $"{prefix}'{name}' must be a duration string (got {Describe(entry)}); {Duration.Hint}");
-                return defaultValue;
-        }
-        if (!allowZero && value == TimeSpan.Zero)
-        {
-            Error(entry.ValuePosition, $"{prefix}'{name}' must be greater than 0; use e.g. {key} = \"{Duration.Format(defaultValue)}\"");
-            return defaultValue;
-        }
-        return value;
-    }
-
-    private int GetInteger(TomlTable table, string key, string prefix, int defaultValue, int min, int max, string example)
-    {
-        if (!table.TryGet(key, out var entry))
-        {
-            return defaultValue;
-        }
-        if (entry.Value is not IntegerValueSyntax i)
-        {
-            Error(entry.ValuePosition, $"{prefix}'{key}' must be an integer (got {Describe(entry)}); write {example}");
-            return defaultValue;
-        }
-        if (i.Value < min)
-        {
-            Error(entry.ValuePosition, $"{prefix}'{key}' must be >= {min} (got {i.Value}); write {example}");
-            return defaultValue;
-        }
-        if (i.Value > max)
-        {
-            Error(entry.ValuePosition, $"{prefix}'{key}' must be <= {max} (got {i.Value}); write {example}");
-            return defaultValue;
-        }
-        return (int)i.Value;
-    }
-
-    private string? GetString(TomlTable table, string key, string prefix, string example)
-    {
-        if (!table.TryGet(key, out var entry))
-        {
-            return null;
-        }
-        if (entry.Value is not StringValueSyntax { Value: { } text })
-        {
-            Error(entry.ValuePosition, $"{prefix}'{key}' must be a string (got {Describe(entry)}); {example}");
-            return null;
-        }
-        if (text.Length == 0)
-        {
-            Error(entry.ValuePosition, $"{prefix}'{key}' must not be empty; remove the line to use the default, or {example}");
-            return null;
-        }
-        return text;
-    }
-
-    private TomlTable? RequireTable(TomlEntry entry, string prefix, string fix, string? name = null)
-    {
-        if (entry.Table is not null)
-        {
-            return entry.Table;
-        }
-        Error(entry.ValuePosition, $"{prefix}'{name ?? entry.Key}' must be a table (got {Describe(entry)}); {fix}");
-        return null;
-    }
-
-    private void CheckUnknownKeys(TomlTable table, string[] known, string prefix, string keyPrefix = "")
-    {
-        foreach (var entry in table.Entries)
-        {
-            if (Array.IndexOf(known, entry.Key) >= 0)
-            {
-                continue;
-            }
-            var suggestion = Suggest(entry.Key, known);
-            Error(entry.KeyPosition, suggestion is not null
-                ? $"{prefix}unknown key '{keyPrefix}{entry.Key}'; did you mean '{keyPrefix}{suggestion}'?"
-                : $"{prefix}unknown key '{keyPrefix}{entry.Key}'; remove it (valid keys: {string.Join(", ", known)})");
-        }
-    }
-
-    /// <summary>The closest candidate within a small edit distance, so typos get a "did you mean" and nonsense does not.</summary>
-    internal static string? Suggest(string key, IEnumerable<string> candidates)
-    {
-        string? best = null;
-        var bestDistance = int.MaxValue;
-        foreach (var candidate in candidates)
-        {
-            var distance = Levenshtein(key.ToLowerInvariant(), candidate.ToLowerInvariant());
-            if (distance < bestDistance)
-            {
-                best = candidate;
-                bestDistance = distance;
-            }
-        }
-        // Two edits on a three-letter key would suggest almost anything.
-        var limit = Math.Min(2, Math.Max(1, key.Length / 3));
-        return bestDistance <= limit ? best : null;
-    }
-
-    private static int Levenshtein(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-            (previous, current) = (current, previous);
-        }
-        return previous[b.Length];
-    }
-
-    private static string Describe(TomlEntry entry) =>
-        entry.IsTableArray ? "an array of tables" : entry.Table is not null ? "a table" : Describe(entry.Value!);
-
-    private static string Describe(ValueSyntax value) => value switch
-    {
-        StringValueSyntax s => $"a string \"{s.Value}\"",
-        IntegerValueSyntax i => $"an integer {i.Value}",
-        FloatValueSyntax => $"a float {ValueText(value)}",
-        BooleanValueSyntax b => b.Value ? "a boolean true" : "a boolean false",
-        DateTimeValueSyntax => "a date-time",
-        ArraySyntax => "an array",
-        InlineTableSyntax => "a table",
-        _ => "an unsupported value",
-    };
-
-    private static string ValueText(ValueSyntax? value) => value switch
-    {
-        IntegerValueSyntax i => i.Value.ToString(CultureInfo.InvariantCulture),
-        FloatValueSyntax f => f.Value.ToString("0.0###############", CultureInfo.InvariantCulture),
-        BooleanValueSyntax b => b.Value ? "true" : "false",
-        StringValueSyntax s => s.Value ?? "",
-        _ => "",
-    };
 
     private static string Sanitize(string name)
     {
         var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '_').ToArray();
         return chars.Length == 0 ? "web" : new string(chars);
     }
-
-    private static SourcePosition Position(SyntaxNode node) => SourcePosition.From(node.Span.Start, SourcePosition.Start);
-
-    private void Error(SourcePosition position, string message) =>
-        _errors.Add(new ConfigError(_file, position.Line, position.Column, message));
 }

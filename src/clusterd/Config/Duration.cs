@@ -10,7 +10,14 @@ internal static class Duration
 {
     public const string Hint = "use a string like \"250ms\", \"30s\" or \"5m\"";
 
-    /// <summary>Parses <paramref name="text"/>; on failure <paramref name="error"/> says what is wrong (without the fix hint).</summary>
+    /// <summary>
+    /// The longest duration the config accepts. Every duration ends up as a timer, and .NET timers hold at most
+    /// 4294967294 ms (about 49.7 days, 1193h); 1000h is the round figure below that, and leaves room for the sums the
+    /// host makes (the shutdown timeout is the longest stop_timeout plus 15s).
+    /// </summary>
+    public static readonly TimeSpan Maximum = TimeSpan.FromHours(1000);
+
+    /// <summary>Parses <paramref name="text"/>; on failure <paramref name="error"/> says what is wrong and how to fix it.</summary>
     public static bool TryParse(string text, out TimeSpan value, out string error)
     {
         value = TimeSpan.Zero;
@@ -18,7 +25,7 @@ internal static class Duration
         var s = text.Trim();
         if (s.Length == 0)
         {
-            error = "the duration is empty";
+            error = $"the duration is empty; {Hint}";
             return false;
         }
         if (s == "0")
@@ -27,7 +34,7 @@ internal static class Duration
         }
         if (s[0] == '-')
         {
-            error = $"durations must not be negative (got \"{text}\")";
+            error = $"durations must not be negative (got \"{text}\"); {Hint}";
             return false;
         }
 
@@ -42,12 +49,19 @@ internal static class Duration
             }
             if (i == numberStart)
             {
-                error = $"expected a number at \"{s[i..]}\" in \"{text}\"";
+                error = $"expected a number at \"{s[i..]}\" in \"{text}\"; {Hint}";
                 return false;
             }
-            if (!decimal.TryParse(s.AsSpan(numberStart, i - numberStart), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+            var digits = s.AsSpan(numberStart, i - numberStart);
+            if (digits.Count('.') > 1 || digits is ".")
             {
-                error = $"\"{s[numberStart..i]}\" is not a number in \"{text}\"";
+                error = $"\"{digits}\" is not a number in \"{text}\"; {Hint}";
+                return false;
+            }
+            // With at most one '.', the only way decimal.TryParse fails is a number beyond decimal's 7.9e28.
+            if (!decimal.TryParse(digits, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+            {
+                error = TooLong(text);
                 return false;
             }
 
@@ -59,7 +73,7 @@ internal static class Duration
             var unit = s[unitStart..i];
             if (unit.Length == 0)
             {
-                error = $"\"{text}\" has no unit";
+                error = $"\"{text}\" has no unit; {Hint}";
                 return false;
             }
             var ticksPerUnit = unit switch
@@ -72,20 +86,24 @@ internal static class Duration
             };
             if (ticksPerUnit == 0)
             {
-                error = $"unknown unit '{unit}' in \"{text}\" (units are ms, s, m, h)";
+                error = $"unknown unit '{unit}' in \"{text}\" (units are ms, s, m, h); {Hint}";
+                return false;
+            }
+            // Compare before multiplying: the product of two huge decimals overflows (an exception, not a config error).
+            if (number > (Maximum.Ticks - ticks) / ticksPerUnit)
+            {
+                error = TooLong(text);
                 return false;
             }
             ticks += number * ticksPerUnit;
-            if (ticks > TimeSpan.MaxValue.Ticks)
-            {
-                error = $"\"{text}\" is too long";
-                return false;
-            }
         }
 
         value = TimeSpan.FromTicks((long)decimal.Round(ticks));
         return true;
     }
+
+    private static string TooLong(string text) =>
+        $"\"{text}\" is longer than the maximum, {Format(Maximum)} (a timer cannot wait longer); use a shorter duration";
 
     /// <summary>Formats a duration the way the config accepts it, e.g. <c>1m30s</c>, for messages and docs.</summary>
     public static string Format(TimeSpan value)

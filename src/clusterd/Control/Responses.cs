@@ -16,7 +16,8 @@ internal static class Responses
             plan.Added.Select(g => g.Name).ToArray(),
             plan.Removed,
             plan.Changed.Select(c => new GroupChange(c.Config.Name, c.Changes, c.Rolls)).ToArray(),
-            plan.Unchanged);
+            plan.Unchanged,
+            plan.Notes);
 
     public static Response MissingField(long id, string field, string example) =>
         Response.Failure(id, Clusterd.Protocol.ErrorCodes.BadRequest, $"'{field}' is required, e.g. {example}");

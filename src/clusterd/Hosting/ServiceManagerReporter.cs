@@ -14,7 +14,7 @@ namespace Clusterd.Hosting;
 /// Under real systemd, Hosting.Systemd's SystemdLifetime sends READY=1 when the host has started, which clusterd
 /// holds back until its groups are ready; elsewhere (any other sd_notify speaker) this class sends it itself.
 /// </summary>
-internal sealed class ServiceManagerReporter(ServiceManagerNotifier notifier, Supervisor supervisor, TimeProvider time) : IDisposable
+internal sealed class ServiceManagerReporter(ServiceManagerNotifier notifier, Supervisor supervisor, TimeProvider time) : IReloadListener, IDisposable
 {
     private readonly bool _lifetimeSendsReady = SystemdHelpers.IsSystemdService();
     private string? _lastStatus;
@@ -42,10 +42,10 @@ internal sealed class ServiceManagerReporter(ServiceManagerNotifier notifier, Su
         }
     }
 
-    public void Reloading() =>
+    public void Applying() =>
         notifier.Notify(FormattableString.Invariant($"RELOADING=1\nMONOTONIC_USEC={Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000)}\nSTATUS=reloading the configuration"));
 
-    public void Reloaded()
+    public void Reloaded(bool success)
     {
         _lastStatus = null; // the next snapshot rewrites STATUS=
         notifier.Notify("READY=1");

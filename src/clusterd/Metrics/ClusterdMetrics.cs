@@ -20,7 +20,7 @@ namespace Clusterd.Metrics;
 /// </para>
 /// <para>Labels stay bounded: group names and slot indexes from the config, never pids.</para>
 /// </summary>
-internal sealed class ClusterdMetrics : IDisposable, Clusterd.Hosting.IReloadListener
+internal sealed class ClusterdMetrics : IDisposable, IReloadListener
 {
     public const string MeterName = "clusterd";
 
@@ -125,7 +125,7 @@ internal sealed class ClusterdMetrics : IDisposable, Clusterd.Hosting.IReloadLis
     public string Version { get; }
 
     /// <summary>The hook for configuration reload: call once per reload attempt, on any thread.</summary>
-    void Clusterd.Hosting.IReloadListener.Reloaded(bool success) => RecordReload(success);
+    void IReloadListener.Reloaded(bool success) => RecordReload(success);
 
     public void RecordReload(bool success)
     {

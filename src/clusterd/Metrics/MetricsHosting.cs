@@ -16,7 +16,7 @@ internal static class MetricsHosting
         var host = listen[..colon];
         var port = int.Parse(listen[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture);
         services.AddSingleton(sp => new ClusterdMetrics(sp.GetRequiredService<Supervisor>()));
-        services.AddSingleton<Clusterd.Hosting.IReloadListener>(sp => sp.GetRequiredService<ClusterdMetrics>());
+        services.AddSingleton<Clusterd.Supervision.IReloadListener>(sp => sp.GetRequiredService<ClusterdMetrics>());
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("clusterd")) // target_info's service_name, instead of unknown_service:clusterd
             .WithMetrics(metrics => metrics

@@ -131,20 +131,6 @@ internal sealed class WorkerCgroup(string path) : IDisposable
     /// <summary>cgroup.events, open for polling (priority data on change) and reading "populated".</summary>
     public SafeFileHandle Events { get; } = File.OpenHandle(System.IO.Path.Combine(path, "cgroup.events"));
 
-    /// <summary>A descriptor of the directory (O_PATH) that the spawned process joins the cgroup by (clusterd-exec's CGROUP).</summary>
-    [SupportedOSPlatform("linux")]
-    public SafeFileHandle OpenDirectory()
-    {
-        const int O_PATH = 0x200000, O_CLOEXEC = 0x80000;
-        var fd = Interop.open(Path, O_PATH | O_CLOEXEC);
-        ErrnoException.ThrowIfFailed(fd, $"open {Path}");
-        return new SafeFileHandle(fd, ownsHandle: true);
-    }
-
-    /// <summary>Moves a process in.</summary>
-    public void Add(int pid) =>
-        File.WriteAllText(System.IO.Path.Combine(Path, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
-
     /// <summary>Whether any live process is in it (a zombie is not).</summary>
     public bool IsPopulated()
     {

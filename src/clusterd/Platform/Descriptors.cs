@@ -37,6 +37,17 @@ internal static class Descriptors
         return (new Socket(parent), child);
     }
 
+    /// <summary>
+    /// A directory opened read-only and close-on-exec, for the *at calls (a worker's cgroup: the helper writes its
+    /// cgroup.procs). No O_DIRECTORY, whose value differs between x86-64 and arm64: a file fails at the first *at call.
+    /// </summary>
+    public static SafeFileHandle OpenDirectory(string path)
+    {
+        var fd = Interop.open(path, Constants.OCloexec, 0); // O_RDONLY is 0
+        ErrnoException.ThrowIfFailed(fd, $"open {path}");
+        return new SafeFileHandle(fd, ownsHandle: true); // ours alone: the spawn gives the helper its own copy
+    }
+
     /// <summary>A pipe, both ends close-on-exec: a worker's stdout or stderr (the spawn dup2s the write end onto 1 or 2).</summary>
     public static unsafe (SafePipeHandle Read, SafePipeHandle Write) CreatePipe()
     {

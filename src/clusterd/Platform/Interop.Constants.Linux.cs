@@ -18,5 +18,6 @@ internal static class LinuxConstants
     public const int PR_SET_PDEATHSIG = 1;
     public const uint CLOSE_RANGE_CLOEXEC = 1u << 2;
     public const int WNOWAIT = 0x01000000;
+    public const int EAGAIN = 11;
     public const int SiginfoPidOffset = 16; // si_signo, si_errno, si_code, padding, then the union's si_pid
 }

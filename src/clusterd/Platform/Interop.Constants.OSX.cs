@@ -9,5 +9,7 @@ internal static class OsxConstants
     public const int MSG_DONTWAIT = 0x80;
     public const int SIG_SETMASK = 3;
     public const int WNOWAIT = 0x20;
+    public const int O_CLOEXEC = 0x1000000;
+    public const int EAGAIN = 35;
     public const int SiginfoPidOffset = 12; // si_signo, si_errno, si_code, si_pid
 }

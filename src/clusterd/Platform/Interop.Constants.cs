@@ -9,5 +9,7 @@ internal static class Constants
     public static int MsgDontWait => OperatingSystem.IsMacOS() ? OsxConstants.MSG_DONTWAIT : LinuxConstants.MSG_DONTWAIT;
     public static int WNoWait => OperatingSystem.IsMacOS() ? OsxConstants.WNOWAIT : LinuxConstants.WNOWAIT;
     public static int SiginfoPidOffset => OperatingSystem.IsMacOS() ? OsxConstants.SiginfoPidOffset : LinuxConstants.SiginfoPidOffset;
+    public static int OCloexec => OperatingSystem.IsMacOS() ? OsxConstants.O_CLOEXEC : LinuxConstants.O_CLOEXEC;
+    public static int EAgain => OperatingSystem.IsMacOS() ? OsxConstants.EAGAIN : LinuxConstants.EAGAIN;
     public static int SigSetMask => OperatingSystem.IsMacOS() ? OsxConstants.SIG_SETMASK : LinuxConstants.SIG_SETMASK;
 }

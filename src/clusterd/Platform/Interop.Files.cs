@@ -13,6 +13,9 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "lstat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static unsafe partial int lstat(string path, byte* buffer);
 
+    [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int open(string path, int flags, uint mode);
+
     [LibraryImport(Libc, EntryPoint = "fchmodat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int fchmodat(int dirfd, string path, uint mode, int flags);
 

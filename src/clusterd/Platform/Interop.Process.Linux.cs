@@ -50,10 +50,6 @@ internal static partial class Interop
     internal static unsafe partial nint read(int fd, byte* buf, nint count);
 
     [SupportedOSPlatform("linux")]
-    [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int open(string path, int flags);
-
-    [SupportedOSPlatform("linux")]
     [LibraryImport(Libc, EntryPoint = "gettid")]
     internal static partial int gettid();
 }

@@ -52,7 +52,6 @@ internal sealed class LinuxProcessTracker : IDisposable
         var pidfd = Pidfd.Open(pid);
         try
         {
-            cgroup?.Add(pid);
             var process = new ContainedProcess(pid, pidfd, cgroup, _watcher, gone => _live.TryRemove(gone.Pid, out _));
             _live[pid] = process;
             return process;

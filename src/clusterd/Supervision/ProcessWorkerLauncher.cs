@@ -11,11 +11,10 @@ using Microsoft.Win32.SafeHandles;
 namespace Clusterd.Supervision;
 
 /// <summary>
-/// Starts workers through the <c>clusterd exec-worker</c> shim (docs/adr/0001) with <c>posix_spawn</c> and sees them
-/// through to their end (docs/adr/0003, 0005). All spawns happen on one dedicated thread that lives as long as
-/// clusterd, for two reasons: the listeners are made inheritable only for the span of one spawn, which must not overlap
-/// another; and Linux's parent-death signal fires when the *thread* that forked the child exits, so a thread-pool
-/// thread retiring would SIGKILL healthy workers.
+/// Starts workers through clusterd-exec (docs/adr/0005) with <c>posix_spawn</c> and sees them through to their end
+/// (docs/adr/0003, 0005). All spawns happen on one dedicated thread that lives as long as clusterd: Linux's
+/// parent-death signal fires when the *thread* that forked the child exits, so a thread-pool thread retiring would
+/// SIGKILL healthy workers.
 /// On Linux each worker gets a pidfd and, where clusterd may create cgroups, a cgroup of its own; clusterd is the
 /// subreaper of everything its workers start, and reaps a worker's main process only once its whole tree is gone.
 /// </summary>
@@ -26,7 +25,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
     private readonly OutputCapture _output;
     private readonly ILogger _logger;
     private readonly Thread _thread;
-    private readonly (string Path, string[] Prefix) _self;
+    private readonly string _helper;
     private readonly LinuxProcessTracker? _linux;
     private readonly ChildReaper? _reaper;
     private long _spawns;
@@ -40,7 +39,8 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         _post = post;
         _output = output;
         _logger = logger;
-        _self = SelfCommand();
+        _helper = ExecHelper.Locate() ?? throw new FileNotFoundException(
+            $"{ExecHelper.FileName} is missing: it belongs next to clusterd ({Path.GetDirectoryName(Environment.ProcessPath)}) or in ../lib/clusterd/; reinstall clusterd");
         if (OperatingSystem.IsLinux())
         {
             _linux = new LinuxProcessTracker(reapOrphans, e => LogWatcherFailed(e));
@@ -59,15 +59,6 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
     public string Containment { get; }
 
     public void Launch(LaunchSpec spec) => _queue.Add(spec);
-
-    /// <summary>How to run this very program again: the apphost or NativeAOT binary, or <c>dotnet clusterd.dll</c>.</summary>
-    private static (string, string[]) SelfCommand()
-    {
-        var path = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell the path of clusterd's own executable");
-        return Path.GetFileNameWithoutExtension(path) == "dotnet"
-            ? (path, [Path.Combine(AppContext.BaseDirectory, "clusterd.dll")])
-            : (path, []);
-    }
 
     private void SpawnLoop()
     {
@@ -89,7 +80,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
             {
                 // Whatever went wrong, this thread must live on: its end would SIGKILL every worker it started
                 // (the parent-death signal is per thread). A failure we cannot name is worth another try.
-                var transient = e is not ErrnoException errno || Errno.IsTransient(errno.Errno);
+                var transient = e is not ErrnoException errno || ExecFailure.IsTransient(errno.Errno);
                 _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.SpawnFailed, Text: e.Message, Transient: transient));
             }
         }
@@ -118,15 +109,16 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
     private void Spawn(LaunchSpec spec)
     {
         var (user, gid) = ResolveIdentity(spec);
-        var environment = WorkerEnvironment.Build(WorkerEnvironment.Inherited, user, spec.Configured, spec.Contract);
-        Socket? statusParent = null;
-        SafeSocketHandle? statusChild = null;
+        var request = new ExecRequest(
+            spec.Argv,
+            WorkerEnvironment.Build(WorkerEnvironment.Inherited, user, spec.Configured, spec.Contract),
+            spec.Cwd, user?.Uid, gid, user?.Name, Listeners: [], CgroupFd: null, Environment.ProcessId);
+        Socket? status = null;
         SafePipeHandle? stdoutRead = null, stdoutWrite = null, stderrRead = null, stderrWrite = null;
         WorkerCgroup? cgroup = null;
         int pid;
         try
         {
-            (statusParent, statusChild) = Descriptors.CreateSocketPair();
             (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
             (stderrRead, stderrWrite) = Descriptors.CreatePipe();
             if (OperatingSystem.IsLinux())
@@ -135,35 +127,11 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
                 cgroup = _linux!.CreateCgroup(worker.Group.Name,
                     string.Create(CultureInfo.InvariantCulture, $"{worker.Slot}-g{worker.Generation}-{Interlocked.Increment(ref _spawns)}"));
             }
-            var options = new ExecShim.Options(
-                Environment.ProcessId,
-                (int)statusChild.DangerousGetHandle(),
-                spec.Listeners.Select(s => (int)s.SafeHandle.DangerousGetHandle()).ToArray(),
-                user?.Uid, gid, user?.Name, spec.Cwd, spec.Argv);
-            string[] argv = [_self.Path, .. _self.Prefix, .. ExecShim.Format(options)];
-            var env = environment.Select(e => $"{e.Key}={e.Value}").ToArray();
-
-            // The inheritance window: only this thread spawns, so these fds reach this child and no other.
-            foreach (var socket in spec.Listeners)
-            {
-                Descriptors.SetInheritable(socket.SafeHandle, true);
-            }
-            Descriptors.SetInheritable(statusChild, true);
-            try
-            {
-                pid = PosixSpawn.Start(_self.Path, argv, env, stdoutWrite, stderrWrite);
-            }
-            finally
-            {
-                foreach (var socket in spec.Listeners)
-                {
-                    Descriptors.SetInheritable(socket.SafeHandle, false);
-                }
-            }
+            using var cgroupDirectory = cgroup is null ? null : Descriptors.OpenDirectory(cgroup.Path);
+            (pid, status) = ExecHelper.Start(_helper, request, [.. spec.Listeners.Select(l => l.SafeHandle)], cgroupDirectory, stdoutWrite, stderrWrite);
         }
         catch
         {
-            statusParent?.Dispose();
             stdoutRead?.Dispose();
             stderrRead?.Dispose();
             cgroup?.Dispose();
@@ -171,9 +139,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         }
         finally
         {
-            // Our copies: from now on EOF on statusParent means execve happened or the shim died, and EOF on
-            // the output pipes means the worker (and anything it forked) closed them.
-            statusChild?.Dispose();
+            // Our copies: from now on EOF on the output pipes means the worker (and anything it forked) closed them.
             stdoutWrite?.Dispose();
             stderrWrite?.Dispose();
         }
@@ -182,7 +148,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Spawned, pid, Process: process));
         _output.Capture(spec.Worker, pid, new AnonymousPipeClientStream(PipeDirection.In, stdoutRead), "stdout");
         _output.Capture(spec.Worker, pid, new AnonymousPipeClientStream(PipeDirection.In, stderrRead), "stderr");
-        _ = WatchAsync(spec.Worker, spec.Incarnation, statusParent, process);
+        _ = WatchAsync(spec.Worker, spec.Incarnation, status, process);
     }
 
     private ITrackedProcess Track(int pid, WorkerCgroup? cgroup)
@@ -205,14 +171,14 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
     /// <summary>Reports the exec outcome, then the exit, in that order, whatever order they really happen in.</summary>
     private async Task WatchAsync(Worker worker, int incarnation, Socket status, ITrackedProcess process)
     {
-        string? error;
+        ExecFailure? failure;
         using (status)
         {
-            error = await ReadExecStatusAsync(status);
+            failure = await ExecHelper.ReadOutcomeAsync(status, CancellationToken.None);
         } // EOF or an error was all it could say: closed now, not held for the worker's whole life (one fd per worker)
-        _post(error is null
+        _post(failure is null
             ? new WorkerEvent(worker, incarnation, WorkerInput.ExecSucceeded)
-            : new WorkerEvent(worker, incarnation, WorkerInput.ExecFailed, Text: error));
+            : new WorkerEvent(worker, incarnation, WorkerInput.ExecFailed, Text: failure.Message, Transient: failure.Transient));
         var exit = await process.MainExited;
         if (process.TreeGone.IsCompleted)
         {
@@ -224,25 +190,6 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         _post(new WorkerEvent(worker, incarnation, WorkerInput.TreeGone));
     }
 
-
-    private static async Task<string?> ReadExecStatusAsync(Socket status)
-    {
-        var buffer = new byte[1024];
-        var length = 0;
-        try
-        {
-            int n;
-            while (length < buffer.Length && (n = await status.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None)) > 0)
-            {
-                length += n;
-            }
-        }
-        catch (SocketException e)
-        {
-            return $"lost the exec status channel: {e.Message}";
-        }
-        return length == 0 ? null : Encoding.UTF8.GetString(buffer, 0, length);
-    }
 
     /// <summary>Call only once every worker has exited: the thread's end would SIGKILL any that remain (Linux).</summary>
     public void Dispose()

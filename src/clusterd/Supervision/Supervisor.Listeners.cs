@@ -25,9 +25,33 @@ internal sealed partial class Supervisor
             .SelectMany(g => g.Listeners.AllSockets().Select(s => new ListenerSocket(g.Name, s.Address.Text, s.Socket)))
             .ToArray());
 
-    private GroupListeners BindListeners(GroupConfig group)
+    private GroupListeners BindListeners(GroupConfig group) => BindListeners(group, _sockets);
+
+    /// <summary>
+    /// A dry run's socket source: it binds as a reload would, but adopts nothing from the service manager and tells it
+    /// nothing, since its sockets are let go at once. (An address only a socket unit provides binds here, and may
+    /// then be refused as taken where the real reload would adopt it.)
+    /// </summary>
+    private sealed class DryRunSockets : ISocketSource
     {
-        var listeners = GroupListeners.Bind(group, _sockets);
+        public static readonly DryRunSockets Instance = new();
+
+        public System.Net.Sockets.Socket? Adopt(string group, ListenAddress address, int? slot, bool reusePort) => null;
+
+        public void Opened(string group, ListenAddress address, int? slot, System.Net.Sockets.Socket socket)
+        {
+        }
+
+        public void Closed(string group, ListenAddress address, int? slot)
+        {
+        }
+
+        public IReadOnlyList<string> CloseUnclaimed() => [];
+    }
+
+    private GroupListeners BindListeners(GroupConfig group, ISocketSource? sockets)
+    {
+        var listeners = GroupListeners.Bind(group, sockets);
         listeners.SteeringFailed = why => LogSteeringFailed(group.Name, why);
         return listeners;
     }

@@ -15,17 +15,25 @@ internal sealed partial class Supervisor
     /// <summary>RUNTIME/notify, RUNTIME being the control socket's directory; fixed at start, as the control socket is.</summary>
     private string? _notifyDirectory;
 
-    /// <summary>A group about to run: its notify socket first, then its listeners; if either fails, neither stays.</summary>
-    private GroupRuntime NewGroup(GroupConfig config)
+    /// <summary>
+    /// A group about to run: its notify socket first, then its listeners; if either fails, neither stays. A reload's dry
+    /// run binds the listeners (and lets them go) but opens no notify socket: claiming its path may remove a stale file,
+    /// and would close a removed namesake's socket, and a dry run changes nothing.
+    /// </summary>
+    private GroupRuntime NewGroup(GroupConfig config, bool dryRun = false)
     {
-        foreach (var old in _removing.Where(g => g.Name == config.Name))
+        NotifySocket? notify = null;
+        if (!dryRun)
         {
-            old.CloseNotify(); // a removed group of the same name still stopping: its socket has the path; its workers are on their way out
+            foreach (var old in _removing.Where(g => g.Name == config.Name))
+            {
+                old.CloseNotify(); // a removed group of the same name still stopping: its socket has the path; its workers are on their way out
+            }
+            notify = _openNotify(config, socket => Post(new NotifyEvent(socket)));
         }
-        var notify = _openNotify(config, socket => Post(new NotifyEvent(socket)));
         try
         {
-            return new GroupRuntime(config, BindListeners(config), generation: 1) { Notify = notify };
+            return new GroupRuntime(config, BindListeners(config, dryRun ? DryRunSockets.Instance : _sockets), generation: 1) { Notify = notify };
         }
         catch
         {

@@ -13,17 +13,15 @@ namespace Clusterd.Supervision;
 /// </summary>
 internal sealed partial class Supervisor
 {
-    public const int MaxWorkers = 4096;
-
     public Task<OperationResult> ScaleAsync(string name, int count) => Submit((s, done) =>
     {
         if (s.Mutable(name, done) is not { } group)
         {
             return;
         }
-        if (count is < 0 or > MaxWorkers)
+        if (count is < 0 or > GroupConfig.MaxWorkers)
         {
-            done.TrySetResult(OperationResult.Error(ErrorCodes.BadRequest, $"worker count must be 0..{MaxWorkers} (got {count})"));
+            done.TrySetResult(OperationResult.Error(ErrorCodes.BadRequest, $"worker count must be 0..{GroupConfig.MaxWorkers} (got {count})"));
             return;
         }
         var from = group.Desired;
@@ -131,48 +129,73 @@ internal sealed partial class Supervisor
 
     /// <summary>
     /// Applies <paramref name="next"/>: added groups start, removed groups stop, changed groups roll (or change in place
-    /// when only timings or the worker count differ). New sockets are bound before anything else changes; if one
-    /// cannot be bound, nothing changes at all.
+    /// when only timings or the worker count differ: <see cref="ConfigDiff"/> decides). Every check comes first (no
+    /// rollout under way, no sharing change, every new socket bound: all or nothing), and <c>Accepted</c> answers it;
+    /// a dry run runs the same checks, binds and releases the sockets, and changes nothing. <c>Applied</c> completes
+    /// once every changed group has rolled (or a rollout failed and was rolled back).
     /// </summary>
-    public Task<OperationResult> ReloadAsync(ClusterConfig next, bool dryRun) => Submit((s, done) => s.Reload(next, dryRun, done));
+    public (Task<OperationResult> Accepted, Task<OperationResult> Applied) ReloadAsync(ClusterConfig next, bool dryRun)
+    {
+        var accepted = new TaskCompletionSource<OperationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var applied = Submit((s, done) => s.Reload(next, dryRun, accepted, done));
+        // Whatever ends the operation early (a refusal, clusterd stopping, a bug) also answers the first question.
+        _ = applied.ContinueWith(t => accepted.TrySetResult(t.Result), TaskScheduler.Default);
+        return (accepted.Task, applied);
+    }
 
-    private void Reload(ClusterConfig next, bool dryRun, TaskCompletionSource<OperationResult> done)
+    private void Reload(ClusterConfig next, bool dryRun, TaskCompletionSource<OperationResult> accepted, TaskCompletionSource<OperationResult> done)
     {
         var plan = ConfigDiff.Plan(_config!, next);
-        if (dryRun)
+        void Refuse(OperationResult refusal)
         {
-            done.TrySetResult(OperationResult.Success("dry run: nothing was changed", plan));
-            return;
+            accepted.TrySetResult(refusal);
+            done.TrySetResult(refusal);
         }
         if (_rollouts.Length > 0)
         {
-            done.TrySetResult(Busy());
+            Refuse(Busy() with { Plan = plan });
             return;
         }
         var sharingChanged = plan.Changed.FirstOrDefault(c => c.Config.Sharing != _groups[c.Config.Name].Config.Sharing);
         if (sharingChanged is not null)
         {
-            done.TrySetResult(OperationResult.Error(ErrorCodes.InvalidConfig,
+            Refuse(OperationResult.Error(ErrorCodes.InvalidConfig,
                 $"group '{sharingChanged.Config.Name}': 'sharing' cannot change while the group runs (its sockets cannot be handed over between modes); remove the group, reload, then add it back", plan));
             return;
         }
 
-        // Bind first, all or nothing.
+        // Bind first, all or nothing. A dry run binds too (so it finds a port someone else holds), without the service
+        // manager's fd store, and lets go at once.
         var added = new List<GroupRuntime>();
         var rebound = new List<(GroupRuntime Group, GroupListeners Next)>();
         try
         {
             foreach (var config in plan.Added)
             {
-                added.Add(NewGroup(config));
+                added.Add(NewGroup(config, dryRun));
             }
             foreach (var change in plan.Changed.Where(c => c.Rolls))
             {
                 var group = _groups[change.Config.Name];
-                rebound.Add((group, GroupListeners.Rebind(change.Config, group.Listeners)));
+                rebound.Add((group, GroupListeners.Rebind(change.Config, group.Listeners, dryRun ? DryRunSockets.Instance : _sockets)));
             }
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException)
+        {
+            Undo();
+            Refuse(OperationResult.Error(ErrorCodes.Failed, $"nothing was changed: {e.Message}", plan));
+            return;
+        }
+        if (dryRun)
+        {
+            Undo();
+            Refuse(OperationResult.Success("dry run: nothing was changed", plan));
+            return;
+        }
+        accepted.TrySetResult(OperationResult.Success("applying", plan));
+        Apply(next, plan, added, rebound, done);
+
+        void Undo()
         {
             foreach (var g in added)
             {
@@ -182,10 +205,12 @@ internal sealed partial class Supervisor
             {
                 listeners.Revert();
             }
-            done.TrySetResult(OperationResult.Error(ErrorCodes.Failed, $"nothing was changed: {e.Message}", plan));
-            return;
         }
+    }
 
+    private void Apply(ClusterConfig next, ConfigPlan plan, List<GroupRuntime> added, List<(GroupRuntime Group, GroupListeners Next)> rebound,
+        TaskCompletionSource<OperationResult> done)
+    {
         Volatile.Write(ref _config, next);
         foreach (var group in added)
         {
@@ -212,7 +237,7 @@ internal sealed partial class Supervisor
             group.Config = change.Config;
             foreach (var w in group.AllWorkers)
             {
-                w.Config = change.Config; // timings and policies apply to the running processes at once
+                w.Config = change.Config; // only what the state machine reads as it goes: ConfigDiff rolls the rest
             }
             if (group.Desired != change.Config.Workers)
             {

@@ -57,6 +57,76 @@ public class ReloadTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Reload_DryRunOfAChangeTheReloadRefuses_IsRefusedTheSameWay()
+    {
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 1, [$"127.0.0.1:{Ports.Free()}"]), output);
+        await clusterd.WaitForEventAsync("listening", "web");
+        var text = await File.ReadAllTextAsync(clusterd.ConfigPath);
+        await File.WriteAllTextAsync(clusterd.ConfigPath, text.Replace("sharing = \"reuseport\"", "sharing = \"shared\"", StringComparison.Ordinal));
+
+        var dryRun = await clusterd.RequestAsync(new Request { Command = Commands.Reload, DryRun = true });
+        var real = await clusterd.RequestAsync(new Request { Command = Commands.Reload });
+
+        Assert.Equal((false, ErrorCodes.InvalidConfig), (dryRun.Ok, dryRun.Error?.Code));
+        Assert.Equal((dryRun.Ok, dryRun.Error?.Code, dryRun.Error?.Message), (real.Ok, real.Error?.Code, real.Error?.Message));
+        Assert.Contains("'sharing' cannot change", real.Error!.Message, StringComparison.Ordinal);
+        Assert.Single(clusterd.Events("web"), e => e.Event == "fork");
+    }
+
+    [Fact]
+    public async Task Reload_DryRunOfAnAddressSomeoneElseHolds_IsRefusedLikeTheReload()
+    {
+        using var squatter = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        squatter.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        squatter.Listen();
+        var taken = ((System.Net.IPEndPoint)squatter.LocalEndPoint!).Port;
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 1, []), output);
+        await clusterd.WaitForEventAsync("listening", "web");
+        await RewriteAsync(clusterd, Toml.Group("web", Toml.Worker(), 1, []) + Toml.Group("api", Toml.Worker(), 1, [$"127.0.0.1:{taken}"]));
+
+        var dryRun = await clusterd.RequestAsync(new Request { Command = Commands.Reload, DryRun = true });
+        var real = await clusterd.RequestAsync(new Request { Command = Commands.Reload });
+
+        Assert.Equal((false, ErrorCodes.Failed), (dryRun.Ok, dryRun.Error?.Code));
+        Assert.Equal((false, ErrorCodes.Failed), (real.Ok, real.Error?.Code));
+        Assert.Contains($"127.0.0.1:{taken}", dryRun.Error!.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(clusterd.Events("api"), e => e.Event == "fork");
+    }
+
+    [Fact]
+    public async Task Reload_WatchdogTurnedOff_RollsTheWorkers_AndTheOldTimerKillsNobody()
+    {
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker("--watchdog-ms", "100"), 2, [], "reuseport", "notify", "watchdog_timeout = \"1s\""), output);
+        var before = await clusterd.WaitForEventAsync("listening", "web", count: 2);
+        await RewriteAsync(clusterd, Toml.Group("web", Toml.Worker(), 2, [], "reuseport", "notify", "watchdog_timeout = \"0s\""));
+
+        var reload = await clusterd.RequestAsync(new Request { Command = Commands.Reload });
+        var status = await clusterd.RequestAsync(new Request { Command = Commands.Status });
+
+        // In place, the ready workers kept their last watchdog timer and were SIGABRTed a second later; they must roll.
+        Assert.True(reload.Ok, reload.Error?.Message);
+        Assert.True(Assert.Single(reload.Plan!.Changed).Rolls);
+        Assert.All(status.Cluster!.Groups[0].Workers, w => Assert.DoesNotContain(w.Pid, before.Select(b => b.Pid)));
+        Assert.DoesNotContain(clusterd.Events("web"), e => e.Event == "exit" && e.Reason == "watchdog");
+    }
+
+    [Fact]
+    public async Task Reload_ControlTableChanged_SaysItWaitsForARestart()
+    {
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 1, []), output);
+        await clusterd.WaitForEventAsync("listening", "web");
+        var text = await File.ReadAllTextAsync(clusterd.ConfigPath);
+        await File.WriteAllTextAsync(clusterd.ConfigPath, text.Replace("[control]\n", "[control]\nread_group = \"nogroup\"\n", StringComparison.Ordinal));
+
+        var (code, stdout, stderr) = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "reload");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("note: [control] changed: it takes effect when clusterd restarts", stdout, StringComparison.Ordinal);
+        Assert.Contains(clusterd.Entries, e => e.EventId == 18 && e.Message.Contains("[control] changed", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Reload_AddRemoveAndChange_AppliesThePlanLeavingUnchangedGroupsAlone()
     {
         var port = Ports.Free();

@@ -18,7 +18,7 @@ public class ConfigDiffTests
     {
         var plan = ConfigDiff.Plan(Parse(Web), Parse(Web));
 
-        Assert.True(plan.IsEmpty);
+        Assert.Equal((0, 0, 0), (plan.Added.Count, plan.Removed.Count, plan.Changed.Count));
         Assert.Equal(["web"], plan.Unchanged);
     }
 
@@ -60,5 +60,17 @@ public class ConfigDiffTests
             Parse(Base + "env = { TOKEN = \"new-secret\" }\n").Groups[0]);
 
         Assert.Equal(["env.TOKEN changed"], changes);
+    }
+
+    [Theory]
+    [InlineData("\"0s\"", "\"5s\"")]
+    [InlineData("\"5s\"", "\"0s\"")]
+    [InlineData("\"5s\"", "\"10s\"")]
+    public void Plan_WatchdogTimeoutChanged_Rolls(string before, string after)
+    {
+        // Workers learn WATCHDOG_USEC when they start: running ones would keep pinging (or keep silent) by the old value.
+        var plan = ConfigDiff.Plan(Parse(Web + $"watchdog_timeout = {before}\n"), Parse(Web + $"watchdog_timeout = {after}\n"));
+
+        Assert.True(Assert.Single(plan.Changed).Rolls);
     }
 }

@@ -695,12 +695,187 @@ public class ConfigLoaderTests
             "clusterd.toml:2:12: group 'web': unknown key 'wrkers'; did you mean 'workers'?");
 
     [Theory]
-    [InlineData("wokers", "workers")]
-    [InlineData("groupz", "groups")]
-    [InlineData("xyz", null)]
-    [InlineData("ab", null)]
-    public void Suggest_Typo_ReturnsClosestOrNothing(string key, string? expected) =>
-        Assert.Equal(expected, ConfigValidator.Suggest(key, ["workers", "groups", "cwd", "env"]));
+    [InlineData("user = \"www\\u0000data\"", 3, 8, "www\\u0000data")]
+    [InlineData("command = [\"/bin/app\", \"--x\\u0000\"]", 2, 24, "--x\\u0000")]
+    [InlineData("env = { \"A\\u0000B\" = \"1\" }", 3, 9, "A\\u0000B")]
+    [InlineData("backoff = { initial = \"1s\\u0000\" }", 3, 23, "1s\\u0000")]
+    public void Parse_NulInKeyOrValue_IsReportedAtTheString(string line, int lineNumber, int column, string shown)
+    {
+        var toml = line.StartsWith("command", StringComparison.Ordinal)
+            ? $"[groups.web]\n{line}\n"
+            : $"[groups.web]\ncommand = [\"/bin/app\"]\n{line}\n";
+
+        AssertSingleError(toml,
+            $"clusterd.toml:{lineNumber}:{column}: \"{shown}\" contains a NUL character; remove it (names, paths and arguments end at a NUL, so the rest would be lost)");
+    }
+
+    [Fact]
+    public void Parse_NulInTableName_StopsBeforeTheSchema()
+    {
+        // Without the stop, the missing 'command' and the group name would be two more errors about a name nobody wrote.
+        var errors = Errors("""
+            [groups."w\u0000"]
+            workers = 2
+            [control]
+            socket = "/run/\u0000"
+            """);
+
+        Assert.Equal([
+            "clusterd.toml:1:9: \"w\\u0000\" contains a NUL character; remove it (names, paths and arguments end at a NUL, so the rest would be lost)",
+            "clusterd.toml:4:10: \"/run/\\u0000\" contains a NUL character; remove it (names, paths and arguments end at a NUL, so the rest would be lost)",
+        ], errors);
+    }
+
+    [Fact]
+    public void Parse_RawNulByte_IsATomlErrorOnOneLine()
+    {
+        var error = Assert.Single(Parse("[groups.web]\ncommand = [\"/bin/a\0pp\"]\n").Errors);
+
+        Assert.Equal((2, 12), (error.Line, error.Column));
+        Assert.StartsWith("invalid TOML: ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(error.Message, char.IsControl);
+    }
+
+    [Fact]
+    public void Parse_NewlineAndEscapeInAQuotedValue_AreEscapedSoTheErrorIsOneLine() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            stop_signal = "SIG\nTERM\u001b[2J"
+            """,
+            "clusterd.toml:3:15: group 'web': 'stop_signal' \"SIG\\nTERM\\u001B[2J\" is not a known signal; use one of SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGKILL, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGCONT, SIGSTOP, SIGTSTP, SIGWINCH");
+
+    [Fact]
+    public void Parse_ControlCharacterInAnUnknownKey_IsEscaped() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            "x\ty" = 1
+            """,
+            "clusterd.toml:3:1: group 'web': unknown key 'x\\ty'; remove it (valid keys: command, workers, listen, sharing, ready, ready_timeout, min_uptime, user, group, cwd, env, restart, backoff, max_restarts, restart_window, stop_signal, stop_timeout, watchdog_timeout, drain_delay)");
+
+    [Theory]
+    [InlineData("[", "]")]
+    [InlineData("{ a = ", "}")]
+    public void Parse_NestedDeeperThanTheLimit_IsReportedAtTheBracketThatGoesOver(string open, string close)
+    {
+        var value = string.Concat(Enumerable.Repeat(open, 17)) + "1" + string.Concat(Enumerable.Repeat(close, 17));
+        var column = "command = ".Length + (open.Length * 16) + 1;
+
+        AssertSingleError($"[groups.web]\ncommand = {value}\n",
+            $"clusterd.toml:2:{column}: arrays and inline tables may nest at most 16 deep; flatten this value");
+    }
+
+    [Fact]
+    public void Parse_NestedToTheLimit_IsReadAsToml()
+    {
+        var value = new string('[', 16) + "1" + new string(']', 16);
+
+        var error = Assert.Single(Errors($"[groups.web]\ncommand = {value}\n"));
+
+        Assert.Contains("'command' elements must be strings (got an array)", error, StringComparison.Ordinal);
+    }
+
+    private static string Groups(int count) =>
+        string.Concat(Enumerable.Range(1, count).Select(i => $"[groups.g{i}]\ncommand = [\"/bin/app\"]\n"));
+
+    [Fact]
+    public void Parse_MaxGroups_IsValid() =>
+        Assert.Equal(ClusterConfig.MaxGroups, Parse(Groups(ClusterConfig.MaxGroups)).Config?.Groups.Count);
+
+    [Fact]
+    public void Parse_OneGroupMoreThanTheMax_IsReportedAtThatGroupOnly() =>
+        AssertSingleError(Groups(ClusterConfig.MaxGroups + 2),
+            "clusterd.toml:129:9: group 'g65' is one more than the 64 groups clusterd supervises; merge groups that run the same program, or give the rest a clusterd of their own");
+
+    private static string Listen(int count) =>
+        string.Join(", ", Enumerable.Range(1, count).Select(i => $"\"127.0.0.1:{8000 + i}\""));
+
+    [Fact]
+    public void Parse_MaxListenAddresses_IsValid() =>
+        Assert.Equal(GroupConfig.MaxListen, SingleGroup($"[groups.web]\ncommand = [\"/bin/app\"]\nlisten = [{Listen(GroupConfig.MaxListen)}]\n").Listen.Count);
+
+    [Fact]
+    public void Parse_MoreListenAddressesThanTheMax_IsReportedAtTheFirstOneOver() =>
+        AssertSingleError($"[groups.web]\ncommand = [\"/bin/app\"]\nlisten = [{Listen(18)}]\n",
+            "clusterd.toml:3:299: group 'web': 'listen' has 18 addresses, more than 16; each is one more fd in every worker, so listen on fewer (\"0.0.0.0:PORT\" takes every IPv4 interface)");
+
+    [Fact]
+    public void Parse_ReusePortSocketsOverTheBudget_NamesTheCountAndTheFix() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            workers = 4096
+            sharing = "reuseport"
+            listen = ["127.0.0.1:8080", "unix:/run/web.sock", "[::1]:8080"]
+            """,
+            "clusterd.toml:5:10: group 'web': 'listen' needs 8193 listening sockets (4096 workers × 2 TCP addresses: each worker has its own socket in reuseport mode), " +
+            "and all groups together may open at most 4096 (0 taken by the groups above); set sharing = \"shared\" for one socket per address, or use fewer workers or addresses");
+
+    [Theory]
+    [InlineData("workers = 4096\nsharing = \"shared\"\nlisten = [\"127.0.0.1:8080\", \"[::1]:8080\"]")]
+    [InlineData("workers = 4095\nsharing = \"reuseport\"\nlisten = [\"127.0.0.1:8080\", \"unix:/run/web.sock\"]")]
+    public void Parse_SocketsWithinTheBudget_AreValid(string settings) =>
+        SingleGroup($"[groups.web]\ncommand = [\"/bin/app\"]\n{settings}\n");
+
+    [Fact]
+    public void Parse_SocketBudget_IsSharedByAllGroups() =>
+        AssertSingleError("""
+            [groups.web]
+            command = ["/bin/app"]
+            workers = 3000
+            sharing = "reuseport"
+            listen = ["127.0.0.1:8080"]
+
+            [groups.api]
+            command = ["/bin/api"]
+            workers = 2000
+            sharing = "reuseport"
+            listen = ["127.0.0.1:9090"]
+            """,
+            "clusterd.toml:11:10: group 'api': 'listen' needs 2000 listening sockets (2000 workers × 1 TCP addresses: each worker has its own socket in reuseport mode), " +
+            "and all groups together may open at most 4096 (3000 taken by the groups above); set sharing = \"shared\" for one socket per address, or use fewer workers or addresses");
+
+    [Theory]
+    [InlineData("0.5ms")]
+    [InlineData("0.999ms")]
+    public void Parse_BackoffInitialBelowTheFloor_IsRefused(string initial) =>
+        AssertSingleError($"[groups.web]\ncommand = [\"/bin/app\"]\nbackoff = {{ initial = \"{initial}\" }}\n",
+            $"clusterd.toml:3:23: group 'web': 'backoff.initial' must be at least 1ms (got \"{initial}\"): a shorter delay respawns a worker that dies at once in a tight loop; use e.g. initial = \"100ms\"");
+
+    [Fact]
+    public void Parse_BackoffInitialAtTheFloor_IsValid() =>
+        Assert.Equal(TimeSpan.FromMilliseconds(1), SingleGroup("[groups.web]\ncommand = [\"/bin/app\"]\nbackoff = { initial = \"1ms\" }\n").Backoff.Initial);
+
+    [Fact]
+    public void Parse_MaxRestartsOverTheMax_IsRefused() =>
+        AssertSingleError("[groups.web]\ncommand = [\"/bin/app\"]\nmax_restarts = 2147483647\n",
+            "clusterd.toml:3:16: group 'web': 'max_restarts' must be <= 1000 (got 2147483647); write e.g. max_restarts = 10");
+
+    [Fact]
+    public void Parse_MaxRestartsAtTheMax_IsValid() =>
+        Assert.Equal(1000, SingleGroup("[groups.web]\ncommand = [\"/bin/app\"]\nmax_restarts = 1000\n").MaxRestarts);
+
+    [Theory]
+    [InlineData("workers = 9223372036854775807", "clusterd.toml:3:11: group 'web': 'workers' must be <= 4096 (got 9223372036854775807); use a smaller count or \"auto\"")]
+    [InlineData("workers = -9223372036854775808", "clusterd.toml:3:11: group 'web': 'workers' must be >= 1 or \"auto\" (got -9223372036854775808); set workers = \"auto\" or a positive count")]
+    [InlineData("max_restarts = -9223372036854775808", "clusterd.toml:3:16: group 'web': 'max_restarts' must be >= 0 (got -9223372036854775808); write e.g. max_restarts = 10")]
+    [InlineData("workers = 9223372036854775808", "clusterd.toml:3:11: invalid TOML: Unable to parse integer `9223372036854775808`")]
+    public void Parse_IntegerAtTheEdgeOfInt64_IsALocatedError(string line, string expected) =>
+        AssertSingleError($"[groups.web]\ncommand = [\"/bin/app\"]\n{line}\n", expected);
+
+    [Theory]
+    [InlineData("a = \"\\")]
+    [InlineData("a = \"x\\u12")]
+    [InlineData("a = \"\"\"\\U0001")]
+    [InlineData("[\"\\")]
+    public void Parse_TextEndingInsideAnEscape_IsATomlErrorNotAnException(string text)
+    {
+        var errors = Parse(text).Errors;
+
+        Assert.NotEmpty(errors);
+        Assert.All(errors, e => Assert.StartsWith("invalid TOML: ", e.Message, StringComparison.Ordinal));
+    }
 
     [Fact]
     public void ConfigError_ToString_IsFileLineColumnMessage() =>

@@ -60,7 +60,7 @@ public sealed class SupervisorTests
         var next = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null),
             [SupervisorHarness.Group(), SupervisorHarness.Group("api") with { Listen = [address!] }]);
 
-        var reload = await h.Supervisor.ReloadAsync(next, dryRun: false).WaitAsync(TimeSpan.FromSeconds(10));
+        var reload = await h.Supervisor.ReloadAsync(next, dryRun: false).Applied.WaitAsync(TimeSpan.FromSeconds(10));
         var scale = await h.Supervisor.ScaleAsync("web", 2).WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal((false, ErrorCodes.Internal), (reload.Ok, reload.Code));

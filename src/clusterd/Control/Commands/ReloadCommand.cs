@@ -1,4 +1,3 @@
-using Clusterd.Hosting;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
 using Clusterd.Supervision;

@@ -1,0 +1,465 @@
+/*
+ * clusterd-exec: turns itself into one clusterd worker (docs/adr/0005-exec-helper-and-worker-containment.md).
+ *
+ * clusterd posix_spawns it as root with an empty environment, the worker's stdio on fds 0-2 and one end of a
+ * socketpair at the fd named by argv[1], then writes the request on that socket. The worker's environment is only
+ * ever an argument to the final execve: LD_PRELOAD, LD_LIBRARY_PATH or GLIBC_TUNABLES in it never act on this
+ * process, which is root until step 3.
+ *
+ * Failure: one line "<exit-code> <errno> <message>" on the status socket, "clusterd-exec: <message>" on stderr (the
+ * worker's captured stderr) and systemd's exit code for the step. Success: nothing; the status socket is
+ * close-on-exec, so clusterd reads EOF once execve has succeeded.
+ */
+#if defined(__APPLE__)
+#define _DARWIN_C_SOURCE /* initgroups, setgroups */
+#else
+#define _GNU_SOURCE /* initgroups, setgroups, syscall */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <signal.h>
+/* close_range through syscall(2): glibc only wraps it from 2.34, the kernel has it from 5.9 (the flag from 5.11). */
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#endif
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set on the socket instead */
+#endif
+
+/* systemd's exit codes for the step that failed, so that operators recognise them. */
+enum {
+    EXIT_CHDIR = 200,
+    EXIT_FDS = 202,
+    EXIT_EXEC = 203,
+    EXIT_SIGNAL_MASK = 207,
+    EXIT_SETUP = 214, /* the request, or the tie to clusterd */
+    EXIT_GROUP = 216,
+    EXIT_USER = 217,
+    EXIT_CGROUP = 219,
+    EXIT_SETSID = 220,
+};
+
+enum { TAG_ARG = 1, TAG_ENV, TAG_CWD, TAG_UID, TAG_GID, TAG_USER, TAG_FD, TAG_CGROUP, TAG_PARENT, TAG_COUNT };
+
+#define REQUEST_MAGIC "CLXE"
+#define REQUEST_VERSION 1u
+#define MAX_BODY (4u << 20)
+#define RECORD_HEADER 5u /* u8 tag, u32 length */
+#define FIRST_LISTEN_FD 3
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define MAX_LINE 1024 /* clusterd reads at most this much of the status socket */
+
+struct request {
+    char **argv;        /* NULL-terminated; argv[0] is the program */
+    char **envp;        /* the request's ENV, then room for the three pid variables and NULL */
+    size_t envc;
+    const char *path;   /* the request's PATH, or NULL */
+    bool watchdog;      /* WATCHDOG_USEC is set */
+    const char *cwd;
+    const char *user;
+    bool has_uid, has_gid;
+    uid_t uid;
+    gid_t gid;
+    int *fds;           /* the listeners, in order */
+    size_t nfds;
+    int cgroup_fd;      /* -1: none */
+    pid_t parent;
+};
+
+static int status_fd = -1;
+
+static void write_all(int fd, const char *buf, size_t len, bool socket)
+{
+    while (len > 0) {
+        ssize_t n = socket ? send(fd, buf, len, MSG_NOSIGNAL) : write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* nobody to tell: the exit code still says it */
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+__attribute__((format(printf, 3, 4), noreturn))
+static void fail(int code, int err, const char *format, ...)
+{
+    char message[MAX_LINE - 64];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+
+    char line[MAX_LINE];
+    int n = snprintf(line, sizeof line, "%d %d %s\n", code, err, message);
+    if (status_fd >= 0 && n > 0)
+        write_all(status_fd, line, (size_t)n, true);
+    n = snprintf(line, sizeof line, "clusterd-exec: %s\n", message);
+    if (n > 0)
+        write_all(STDERR_FILENO, line, (size_t)n, false);
+    _exit(code);
+}
+
+#define malformed(...) fail(EXIT_SETUP, EPROTO, "malformed request: " __VA_ARGS__)
+
+static void read_all(int fd, void *buf, size_t len)
+{
+    char *at = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, at, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            fail(EXIT_SETUP, errno, "cannot read the request: %s", strerror(errno));
+        if (n == 0)
+            malformed("it ends %zu bytes early", len);
+        at += n;
+        len -= (size_t)n;
+    }
+}
+
+static uint32_t u32_at(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v); /* host byte order: both ends are the same machine */
+    return v;
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Pass 1: every record is well-formed; counts them by tag. */
+static void check_records(const unsigned char *body, uint32_t len, size_t count[TAG_COUNT])
+{
+    for (uint32_t at = 0; at < len;) {
+        if (len - at < RECORD_HEADER)
+            malformed("a record header is cut off at byte %u", at);
+        unsigned tag = body[at];
+        uint32_t n = u32_at(body + at + 1);
+        const unsigned char *value = body + at + RECORD_HEADER;
+        if (n > len - at - RECORD_HEADER)
+            malformed("record %u at byte %u is longer than the request", tag, at);
+        if (tag < TAG_ARG || tag >= TAG_COUNT)
+            malformed("unknown record %u at byte %u", tag, at);
+        bool number = tag == TAG_UID || tag == TAG_GID || tag == TAG_FD || tag == TAG_CGROUP || tag == TAG_PARENT;
+        if (number && n != 4)
+            malformed("record %u at byte %u holds %u bytes, not a u32", tag, at, n);
+        if (!number && memchr(value, 0, n) != NULL)
+            malformed("record %u at byte %u contains a NUL", tag, at);
+        if (tag == TAG_ENV && (n == 0 || value[0] == '=' || memchr(value, '=', n) == NULL))
+            malformed("environment entry at byte %u is not KEY=VALUE", at);
+        if ((tag == TAG_FD || tag == TAG_CGROUP) && u32_at(value) > INT_MAX)
+            malformed("fd %u is out of range", u32_at(value));
+        if (tag == TAG_PARENT && (u32_at(value) == 0 || u32_at(value) > INT_MAX))
+            malformed("parent pid %u is out of range", u32_at(value));
+        count[tag]++;
+        at += RECORD_HEADER + n;
+    }
+    if (count[TAG_ARG] == 0)
+        malformed("no program");
+    if (count[TAG_PARENT] != 1)
+        malformed("%zu parent records instead of one", count[TAG_PARENT]);
+    static const char *const once[TAG_COUNT] = {
+        [TAG_CWD] = "CWD", [TAG_UID] = "UID", [TAG_GID] = "GID", [TAG_USER] = "USER", [TAG_CGROUP] = "CGROUP",
+    };
+    for (int tag = 0; tag < TAG_COUNT; tag++)
+        if (once[tag] != NULL && count[tag] > 1)
+            malformed("%zu %s records, at most one allowed", count[tag], once[tag]);
+    if (count[TAG_USER] == 1 && count[TAG_GID] == 0)
+        malformed("USER without GID");
+}
+
+static void *allocate(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    if (p == NULL)
+        fail(EXIT_SETUP, errno, "cannot hold the request: %s", strerror(errno));
+    return p;
+}
+
+/* Pass 2: fills the request. Strings are NUL-terminated in place: each one moves down over its own 5-byte header,
+ * so it never reaches the next record, which is still to be read. */
+static void fill_request(unsigned char *body, uint32_t len, const size_t count[TAG_COUNT], struct request *r)
+{
+    r->argv = allocate(count[TAG_ARG] + 1, sizeof *r->argv);
+    r->envp = allocate(count[TAG_ENV] + 4, sizeof *r->envp);
+    r->fds = allocate(count[TAG_FD] + 1, sizeof *r->fds);
+    r->cgroup_fd = -1;
+    size_t argc = 0;
+    uint32_t out = 0;
+    for (uint32_t at = 0; at < len;) {
+        unsigned tag = body[at];
+        uint32_t n = u32_at(body + at + 1);
+        unsigned char *value = body + at + RECORD_HEADER;
+        uint32_t number = n == 4 ? u32_at(value) : 0;
+        char *s = (char *)body + out;
+        at += RECORD_HEADER + n;
+        switch (tag) {
+        case TAG_UID: r->has_uid = true; r->uid = (uid_t)number; continue;
+        case TAG_GID: r->has_gid = true; r->gid = (gid_t)number; continue;
+        case TAG_FD: r->fds[r->nfds++] = (int)number; continue;
+        case TAG_CGROUP: r->cgroup_fd = (int)number; continue;
+        case TAG_PARENT: r->parent = (pid_t)number; continue;
+        }
+        memmove(s, value, n);
+        s[n] = '\0';
+        out += n + 1;
+        switch (tag) {
+        case TAG_ARG: r->argv[argc++] = s; break;
+        case TAG_CWD: r->cwd = s; break;
+        case TAG_USER: r->user = s; break;
+        case TAG_ENV:
+            /* clusterd does not send these; if it did, the values the worker gets are still its own pid. */
+            if (starts_with(s, "LISTEN_PID=") || starts_with(s, "SYSTEMD_EXEC_PID=") || starts_with(s, "WATCHDOG_PID="))
+                break;
+            if (r->path == NULL && starts_with(s, "PATH="))
+                r->path = s + strlen("PATH=");
+            if (starts_with(s, "WATCHDOG_USEC="))
+                r->watchdog = true;
+            r->envp[r->envc++] = s;
+            break;
+        }
+    }
+    if (r->argv[0][0] == '\0')
+        malformed("the program is an empty string");
+}
+
+static void read_request(struct request *r)
+{
+    unsigned char header[12];
+    read_all(status_fd, header, sizeof header);
+    if (memcmp(header, REQUEST_MAGIC, 4) != 0)
+        malformed("it does not start with " REQUEST_MAGIC);
+    if (u32_at(header + 4) != REQUEST_VERSION)
+        malformed("version %u, this helper speaks %u", u32_at(header + 4), REQUEST_VERSION);
+    uint32_t len = u32_at(header + 8);
+    if (len > MAX_BODY)
+        malformed("%u bytes, more than %u", len, MAX_BODY);
+    unsigned char *body = allocate(len + 1, 1);
+    read_all(status_fd, body, len);
+    size_t count[TAG_COUNT] = {0};
+    check_records(body, len, count);
+    fill_request(body, len, count, r);
+}
+
+static int parse_fd(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 0 || v > INT_MAX)
+        return -1;
+    return (int)v;
+}
+
+/* Everything from floor up becomes close-on-exec. */
+static int cloexec_from(int floor)
+{
+#ifdef __linux__
+    if (syscall(SYS_close_range, (unsigned)floor, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+        return 0;
+    if (errno != ENOSYS && errno != EINVAL) /* EINVAL: Linux 5.9 and 5.10 know close_range but not the flag */
+        return -1;
+#endif
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return -1;
+    int end = limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > INT_MAX ? INT_MAX : (int)limit.rlim_cur;
+    for (int fd = floor; fd < end; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags == -1 && errno == EBADF)
+            continue;
+        if (flags == -1 || (!(flags & FD_CLOEXEC) && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1))
+            return -1;
+    }
+    return 0;
+}
+
+/* The listeners to 3..3+n-1 and every other descriptor from 3 up close-on-exec, the status socket included. */
+static void place_fds(struct request *r)
+{
+    int floor = FIRST_LISTEN_FD + (int)r->nfds;
+    /* F_DUPFD never clobbers an open descriptor: with every source copied above the targets first, the dup2s below
+     * are safe however the inherited numbers overlap 3..floor-1. */
+    for (size_t i = 0; i < r->nfds; i++) {
+        int copy = fcntl(r->fds[i], F_DUPFD_CLOEXEC, floor);
+        if (copy < 0)
+            fail(EXIT_FDS, errno, "cannot take listener fd %d: %s", r->fds[i], strerror(errno));
+        r->fds[i] = copy;
+    }
+    int status = fcntl(status_fd, F_DUPFD_CLOEXEC, floor);
+    if (status < 0)
+        fail(EXIT_FDS, errno, "cannot move the status socket: %s", strerror(errno));
+    status_fd = status;
+    for (size_t i = 0; i < r->nfds; i++)
+        if (dup2(r->fds[i], FIRST_LISTEN_FD + (int)i) < 0) /* without FD_CLOEXEC: these the worker keeps */
+            fail(EXIT_FDS, errno, "cannot place listener %zu at fd %zu: %s", i, FIRST_LISTEN_FD + i, strerror(errno));
+    if (cloexec_from(floor) != 0)
+        fail(EXIT_FDS, errno, "cannot mark descriptors from %d close-on-exec: %s", floor, strerror(errno));
+}
+
+static void join_cgroup(int dir)
+{
+    int procs = openat(dir, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (procs < 0)
+        fail(EXIT_CGROUP, errno, "cannot open the worker's cgroup.procs: %s", strerror(errno));
+    ssize_t n;
+    do
+        n = write(procs, "0", 1); /* 0: the writing process */
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        fail(EXIT_CGROUP, errno, "cannot join the worker's cgroup: %s", strerror(errno));
+    (void)close(procs); /* the write has taken effect: nothing left to learn from close */
+}
+
+static int init_groups(const char *user, gid_t gid)
+{
+#ifdef __APPLE__
+    return initgroups(user, (int)gid); /* Darwin's takes an int */
+#else
+    return initgroups(user, gid);
+#endif
+}
+
+static void drop_privileges(const struct request *r)
+{
+    if (r->has_gid) {
+        int groups = r->user != NULL ? init_groups(r->user, r->gid) : setgroups(0, NULL);
+        if (groups != 0 || setgid(r->gid) != 0)
+            fail(EXIT_GROUP, errno, "cannot switch to group %u: %s", (unsigned)r->gid, strerror(errno));
+    }
+    if (r->has_uid && setuid(r->uid) != 0) {
+        int err = errno;
+        if (r->user != NULL)
+            fail(EXIT_USER, err, "cannot switch to user %s: %s", r->user, strerror(err));
+        fail(EXIT_USER, err, "cannot switch to user %u: %s", (unsigned)r->uid, strerror(err));
+    }
+}
+
+static void tie_to_parent(pid_t parent)
+{
+#ifdef __linux__
+    /* After the uid change, which clears it. It fires when the *thread* that spawned us exits: clusterd spawns from
+     * one thread that lives as long as it does. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        fail(EXIT_SETUP, errno, "cannot arm the parent-death signal: %s", strerror(errno));
+#endif
+    if (getppid() != parent)
+        fail(EXIT_SETUP, ESRCH, "clusterd (pid %d) exited before the worker was tied to it", (int)parent);
+}
+
+/* posix_spawn's POSIX_SPAWN_SETSIGDEF resets every signal but glibc's internal two (32 and 33, for cancellation and
+ * setuid across threads), which its spawn child sets to SIG_IGN because it shares the parent's memory; execve keeps
+ * SIG_IGN. glibc's sigaction refuses those numbers, so the kernel is asked directly. An all-zero kernel sigaction is
+ * SIG_DFL, no flags and an empty mask on every architecture, whatever the struct's layout. */
+static void reset_signals(void)
+{
+#ifdef __linux__
+    static const unsigned long dfl[8];
+    for (int sig = 1; sig < _NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP && syscall(SYS_rt_sigaction, sig, dfl, NULL, _NSIG / 8) != 0)
+            fail(EXIT_SIGNAL_MASK, errno, "cannot reset signal %d: %s", sig, strerror(errno));
+#endif
+}
+
+static void set_pid_variables(struct request *r)
+{
+    /* systemd's contract: these name the process meant to use the fds and the notify socket, which is this one. */
+    static char listen_pid[32], exec_pid[32], watchdog_pid[32];
+    int pid = (int)getpid();
+    snprintf(listen_pid, sizeof listen_pid, "LISTEN_PID=%d", pid);
+    snprintf(exec_pid, sizeof exec_pid, "SYSTEMD_EXEC_PID=%d", pid);
+    snprintf(watchdog_pid, sizeof watchdog_pid, "WATCHDOG_PID=%d", pid);
+    r->envp[r->envc++] = listen_pid;
+    r->envp[r->envc++] = exec_pid;
+    if (r->watchdog)
+        r->envp[r->envc++] = watchdog_pid;
+    r->envp[r->envc] = NULL;
+}
+
+/* Like execvpe, on the request's PATH rather than ours (we have none): returns only by failing. */
+__attribute__((noreturn))
+static void exec_worker(const struct request *r)
+{
+    const char *program = r->argv[0];
+    if (strchr(program, '/') != NULL) {
+        execve(program, r->argv, r->envp);
+        fail(EXIT_EXEC, errno, "cannot execute '%s': %s", program, strerror(errno));
+    }
+    const char *path = r->path != NULL ? r->path : DEFAULT_PATH;
+    size_t program_len = strlen(program);
+    bool denied = false;
+    char candidate[PATH_MAX];
+    for (const char *dir = path;;) {
+        const char *end = strchr(dir, ':');
+        size_t dir_len = end != NULL ? (size_t)(end - dir) : strlen(dir);
+        if (dir_len + 1 + program_len < sizeof candidate) {
+            /* An empty entry is the working directory, as for execvp. */
+            int n = snprintf(candidate, sizeof candidate, "%.*s%s%s", (int)dir_len, dir, dir_len > 0 ? "/" : "", program);
+            if (n > 0) {
+                execve(candidate, r->argv, r->envp);
+                switch (errno) {
+                case EACCES: denied = true; break;
+                case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT: case ENAMETOOLONG: break;
+                default: fail(EXIT_EXEC, errno, "cannot execute '%s': %s", candidate, strerror(errno));
+                }
+            }
+        }
+        if (end == NULL)
+            break;
+        dir = end + 1;
+    }
+    if (denied)
+        fail(EXIT_EXEC, EACCES, "cannot execute '%s' found on PATH: %s", program, strerror(EACCES));
+    fail(EXIT_EXEC, ENOENT, "'%s' not found on PATH %s", program, path);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2 || (status_fd = parse_fd(argv[1])) < 0)
+        fail(EXIT_SETUP, EINVAL, "usage: clusterd-exec STATUS-FD (it is started by clusterd, not by hand)");
+#if defined(SO_NOSIGPIPE)
+    /* No MSG_NOSIGNAL here: a failure line to a clusterd that is gone must not kill us by SIGPIPE. If this fails,
+     * the status fd is no socket and reading the request fails next, saying so. */
+    int on = 1;
+    (void)setsockopt(status_fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+#endif
+
+    struct request r = {0};
+    read_request(&r);                  /* 1 */
+    if (r.cgroup_fd >= 0)
+        join_cgroup(r.cgroup_fd);      /* 2 */
+    drop_privileges(&r);               /* 3 */
+    tie_to_parent(r.parent);           /* 4 */
+    if (setsid() < 0)                  /* 5: the worker leads its own session and process group */
+        fail(EXIT_SETSID, errno, "cannot start a session: %s", strerror(errno));
+    place_fds(&r);                     /* 6 */
+    if (r.cwd != NULL && chdir(r.cwd) != 0) /* 7: as the worker's user */
+        fail(EXIT_CHDIR, errno, "cannot change directory to '%s': %s", r.cwd, strerror(errno));
+    reset_signals();                   /* 8 */
+    set_pid_variables(&r);
+    exec_worker(&r);
+}
