@@ -119,6 +119,19 @@ public sealed class SupervisorNotifyTests : IDisposable
     }
 
     [Fact]
+    public async Task ReloadDryRun_AddingAGroup_OpensNoNotifySocket()
+    {
+        await using var h = Harness(NotifyGroup("web"));
+        await h.SettleAsync();
+        var next = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), [NotifyGroup("web"), NotifyGroup("api")]);
+
+        var dryRun = await h.Supervisor.ReloadAsync(next, dryRun: true).Applied.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(dryRun.Ok, dryRun.Message);
+        Assert.Equal(["web"], _sources.Keys);
+    }
+
+    [Fact]
     public async Task Reload_RemovingAGroup_ClosesItsSocketOnceItsWorkerIsGone()
     {
         await using var h = Harness(NotifyGroup("web"), NotifyGroup("api"));
@@ -128,7 +141,7 @@ public sealed class SupervisorNotifyTests : IDisposable
         await h.SettleAsync();
         var next = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), [NotifyGroup("web")]);
 
-        var reload = await h.Supervisor.ReloadAsync(next, dryRun: false).WaitAsync(TimeSpan.FromSeconds(10));
+        var reload = await h.Supervisor.ReloadAsync(next, dryRun: false).Applied.WaitAsync(TimeSpan.FromSeconds(10));
         var whileStopping = _sources["api"].Disposed;
         h.Launcher.Exit(api, FakeWorkerHost.KilledBy(15));
         await h.SettleAsync();
