@@ -11,7 +11,8 @@ internal static class RuntimeDirectory
     public static void Ensure(string path, UnixFileMode mode, string what)
     {
         var status = FileStatus.Of(path);
-        if (status.Kind == FileKind.Missing)
+        var created = status.Kind == FileKind.Missing;
+        if (created)
         {
             Directory.CreateDirectory(path, mode);
             status = FileStatus.Of(path);
@@ -28,6 +29,10 @@ internal static class RuntimeDirectory
         if ((status.Mode & 0x12) != 0) // S_IWGRP | S_IWOTH
         {
             throw new IOException($"{what} {path} is writable by {((status.Mode & 0x2) != 0 ? "everyone" : "its group")} (mode {Convert.ToString(status.Mode, 8)}); make it writable by its owner only: `chmod go-w {path}`");
+        }
+        if (created && status.Mode != (uint)mode)
+        {
+            FileStatus.ChangeMode(path, mode); // the umask took bits asked for (clusterd.service has UMask=0027)
         }
     }
 }

@@ -74,6 +74,25 @@ public sealed class NotifyAccessTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task AsRoot_UnderAUmaskThatTakesOthersBits_WorkersOfAnotherUserStillReachTheirSocket()
+    {
+        if (!RequireRoot())
+        {
+            return;
+        }
+        // clusterd.service runs clusterd with UMask=0027: notify/ must still be 0711, or nobody's READY=1 never arrives.
+        var runtime = NewRuntimeDirectory();
+        await using var clusterd = ClusterdProcess.Start($"[control]\nsocket = \"{runtime}/ctl.sock\"\n\n"
+            + Toml.Group("web", [NotifyClients.Python, _clients.PathOnlyWorker], 1, [], "reuseport", "notify", "user = \"nobody\""),
+            output, environment: null, launcher: ["/bin/sh", "-c", "umask 027 && exec \"$@\"", "sh"]);
+
+        await clusterd.WaitForEventAsync("listening", "web");
+
+        Assert.Equal("711", await NotifyClients.RunAsync("stat", "-c", "%a", Path.Combine(runtime, "notify")));
+        Assert.DoesNotContain(clusterd.Entries, e => e.EventId == 405); // nothing on the way shuts nobody out
+    }
+
+    [Fact]
     public async Task PathOnlyClient_SendsReadyToNotifySocket_WorkerBecomesReady()
     {
         await using var clusterd = ClusterdProcess.Start(
