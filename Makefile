@@ -137,3 +137,12 @@ fuzz:
 clean:
 	$(DOTNET) clean clusterd.sln -c $(CONFIGURATION) >/dev/null
 	rm -rf bin dist TestResults
+
+## chaos: the chaos test (tests/Clusterd.IntegrationTests/Supervision/ChaosTests.cs) for CHAOS_SECONDS (default 600):
+## workers and their children killed, stopped, rolled, reloaded and scaled under load; make test runs it for 20 s.
+## CHAOS_SEED repeats a run. Prints what it did and what it cost (docs/reliability.md records a 10-minute run).
+.PHONY: chaos
+CHAOS_SECONDS ?= 600
+chaos: build
+	CHAOS_SECONDS=$(CHAOS_SECONDS) $(DOTNET) test tests/Clusterd.IntegrationTests -c $(CONFIGURATION) --no-build \
+		--filter "FullyQualifiedName~ChaosTests" --logger "console;verbosity=detailed"

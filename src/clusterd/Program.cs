@@ -57,7 +57,7 @@ internal static class Program
 
     private static int Run(string configPath, bool checkOnly, string logFormat, bool verbose)
     {
-        var result = ConfigLoader.Load(configPath);
+        var result = ConfigLoader.Load(configPath, SystemHost.Facts());
         if (result.Config is null)
         {
             foreach (var error in result.Errors)

@@ -19,23 +19,18 @@ internal sealed class ConfigValidator
         "restart", "backoff", "max_restarts", "restart_window", "stop_signal", "stop_timeout", "watchdog_timeout", "drain_delay",
     ];
 
-    /// <summary>Variables clusterd sets for each worker; letting the config override them would break the fd and readiness contract.</summary>
-    private static readonly HashSet<string> s_reservedEnv = new(StringComparer.Ordinal)
-    {
-        "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "SYSTEMD_EXEC_PID",
-        "CLUSTERD_GROUP", "CLUSTERD_WORKER", "CLUSTERD_GENERATION",
-    };
-
     private readonly string _file;
     private readonly int _processorCount;
+    private readonly HostFacts? _host;
     private readonly TomlReader _toml;
     private readonly Dictionary<string, (string Group, SourcePosition Position)> _listenOwners = new(StringComparer.Ordinal);
     private int _listeningSockets;
 
-    public ConfigValidator(string file, int processorCount, List<ConfigError> errors)
+    public ConfigValidator(string file, int processorCount, List<ConfigError> errors, HostFacts? host = null)
     {
         _file = file;
         _processorCount = processorCount;
+        _host = host;
         _toml = new TomlReader(file, errors);
     }
 
@@ -192,6 +187,8 @@ internal sealed class ConfigValidator
         var minUptime = _toml.GetDuration(table, "min_uptime", prefix, GroupConfig.DefaultMinUptime, allowZero: true);
         var user = _toml.GetString(table, "user", prefix, "e.g. user = \"www-data\"");
         var group = _toml.GetString(table, "group", prefix, "e.g. group = \"www-data\"");
+        CheckIdentity(table, "user", user, prefix, _host?.CheckUser);
+        CheckIdentity(table, "group", group, prefix, _host?.CheckGroup);
         var cwd = GetCwd(table, prefix);
         var env = GetEnv(table, prefix);
         var restart = _toml.GetEnum(table, "restart", prefix, RestartMode.Always,
@@ -207,6 +204,23 @@ internal sealed class ConfigValidator
 
         return new GroupConfig(name, command, workers, listen, sharing, ready, readyTimeout, minUptime, user, group, cwd, env,
             restart, backoff, maxRestarts, restartWindow, stopSignal, stopSignalName, stopTimeout, watchdogTimeout, drainDelay);
+    }
+
+    /// <summary>A user or group the workers are to run as must exist, and clusterd must be able to switch to it.</summary>
+    private void CheckIdentity(TomlTable table, string key, string? name, string prefix, Func<string, string?>? check)
+    {
+        if (name is null || _host is null || !table.TryGet(key, out var entry))
+        {
+            return;
+        }
+        if (!_host.CanSwitchUsers)
+        {
+            _toml.Error(entry.ValuePosition, $"{prefix}'{key}' = \"{name}\" needs clusterd to run as root to switch the workers to it (it runs as uid {_host.Uid}); remove '{key}' to run them as clusterd's own user, or run clusterd as root");
+        }
+        else if (check?.Invoke(name) is { } problem)
+        {
+            _toml.Error(entry.ValuePosition, $"{prefix}'{key}' = \"{name}\": {problem}");
+        }
     }
 
     private List<string> GetCommand(TomlTable table, TomlEntry groupEntry, string prefix)
@@ -389,7 +403,7 @@ internal sealed class ConfigValidator
                 _toml.Error(variable.KeyPosition, $"{prefix}env name '{name}' is not a valid environment variable name; use a non-empty name without '='");
                 continue;
             }
-            if (s_reservedEnv.Contains(name))
+            if (ReservedEnvironment.Names.Contains(name))
             {
                 _toml.Error(variable.KeyPosition, $"{prefix}env '{name}' is set by clusterd for every worker and cannot be overridden; remove it");
                 continue;

@@ -52,9 +52,13 @@ internal static class ExecHelper
     /// <paramref name="cgroup"/>. Throws before the spawn only (a request the helper would refuse, a failed spawn);
     /// once there is a child its pid is returned, and the status socket says how it ended (<see cref="ReadOutcomeAsync"/>).
     /// Call it from a thread that lives as long as the worker should: on Linux the helper ties the worker's life to it.
+    /// <paramref name="spawned"/> is told the pid before the request goes out, that is before the worker can run (and,
+    /// say, send READY=1): whatever it records about the pid is in place by then. If it throws, the helper gets no
+    /// request and exits.
     /// </summary>
     public static (int Pid, Socket Status) Start(
-        string helper, ExecRequest request, IReadOnlyList<SafeHandle> listeners, SafeHandle? cgroup, SafeHandle stdout, SafeHandle stderr)
+        string helper, ExecRequest request, IReadOnlyList<SafeHandle> listeners, SafeHandle? cgroup, SafeHandle stdout, SafeHandle stderr,
+        Action<int>? spawned = null)
     {
         if (request.Listeners.Count != 0 || request.CgroupFd is not null)
         {
@@ -81,6 +85,7 @@ internal static class ExecHelper
                 SafeHandle[] inherited = cgroup is null ? [statusChild, .. listeners] : [statusChild, .. listeners, cgroup];
                 pid = PosixSpawn.Start(helper, Prepare, [], stdout, stderr, inherited, out _);
             }
+            spawned?.Invoke(pid);
         }
         catch
         {

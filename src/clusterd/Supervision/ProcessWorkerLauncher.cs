@@ -91,7 +91,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
     {
         if (!UserDatabase.IsRoot)
         {
-            return (null, null); // the config was refused at start if it asked for a user; see ConfigPreflight
+            return (null, null); // a config that names a user is refused unless clusterd is root (ConfigValidator)
         }
         UserIdentity? user = null;
         if (spec.User is not null)
@@ -116,6 +116,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         Socket? status = null;
         SafePipeHandle? stdoutRead = null, stdoutWrite = null, stderrRead = null, stderrWrite = null;
         WorkerCgroup? cgroup = null;
+        ITrackedProcess? process = null;
         int pid;
         try
         {
@@ -128,13 +129,23 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
                     string.Create(CultureInfo.InvariantCulture, $"{worker.Slot}-g{worker.Generation}-{Interlocked.Increment(ref _spawns)}"));
             }
             using var cgroupDirectory = cgroup is null ? null : Descriptors.OpenDirectory(cgroup.Path);
-            (pid, status) = ExecHelper.Start(_helper, request, [.. spec.Listeners.Select(l => l.SafeHandle)], cgroupDirectory, stdoutWrite, stderrWrite);
+            (pid, status) = ExecHelper.Start(_helper, request, [.. spec.Listeners.Select(l => l.SafeHandle)], cgroupDirectory, stdoutWrite, stderrWrite,
+                spawned: child =>
+                {
+                    // Before the helper gets its request, so before the worker runs: the loop knows the pid by the time
+                    // the worker's first READY=1 can arrive.
+                    process = Track(child, cgroup);
+                    _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Spawned, child, Process: process));
+                });
         }
         catch
         {
             stdoutRead?.Dispose();
             stderrRead?.Dispose();
-            cgroup?.Dispose();
+            if (process is null)
+            {
+                cgroup?.Dispose(); // else the process owns it, and gives it back once the helper has exited
+            }
             throw;
         }
         finally
@@ -144,11 +155,9 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
             stderrWrite?.Dispose();
         }
 
-        var process = Track(pid, cgroup);
-        _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Spawned, pid, Process: process));
         _output.Capture(spec.Worker, pid, new AnonymousPipeClientStream(PipeDirection.In, stdoutRead), "stdout");
         _output.Capture(spec.Worker, pid, new AnonymousPipeClientStream(PipeDirection.In, stderrRead), "stderr");
-        _ = WatchAsync(spec.Worker, spec.Incarnation, status, process);
+        _ = WatchAsync(spec.Worker, spec.Incarnation, status, process!);
     }
 
     private ITrackedProcess Track(int pid, WorkerCgroup? cgroup)

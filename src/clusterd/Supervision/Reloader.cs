@@ -30,7 +30,7 @@ internal sealed partial class Reloader(Supervisor supervisor, IEnumerable<IReloa
     public async Task<ReloadOutcome> ReloadAsync(bool dryRun, Func<OperationResult, Task>? onApplying = null)
     {
         var path = supervisor.Config?.Path ?? throw new InvalidOperationException("no configuration is loaded yet");
-        var loaded = ConfigLoader.Load(path);
+        var loaded = ConfigLoader.Load(path, SystemHost.Facts());
         if (loaded.Config is null)
         {
             if (!dryRun)

@@ -83,6 +83,9 @@ internal sealed class Worker(GroupRuntime group, int slot)
 
     public int ConsecutiveFailures { get; set; }
 
+    /// <summary>The first of <see cref="ConsecutiveFailures"/> was replaced at once (it had been serving), with no backoff.</summary>
+    public bool RespawnedAtOnce { get; set; }
+
     public Queue<DateTimeOffset> RecentRestarts { get; } = new();
 
     public IDisposable? StateTimer { get; set; }
@@ -94,6 +97,7 @@ internal sealed class Worker(GroupRuntime group, int slot)
     public void ResetHistory()
     {
         ConsecutiveFailures = 0;
+        RespawnedAtOnce = false;
         RecentRestarts.Clear();
     }
 

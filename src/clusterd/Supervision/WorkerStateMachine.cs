@@ -319,7 +319,7 @@ internal static class WorkerStateMachine
         var config = w.Config;
         if (w.ReadyAt is DateTimeOffset readyAt && now - readyAt >= config.RestartWindow)
         {
-            w.ConsecutiveFailures = 0; // it served long enough: this death is news, not a loop
+            w.ResetHistory(); // it served long enough: this death is news, not a loop
         }
         w.ConsecutiveFailures++;
         while (w.RecentRestarts.Count > 0 && now - w.RecentRestarts.Peek() > config.RestartWindow)
@@ -333,13 +333,17 @@ internal static class WorkerStateMachine
         }
         w.RecentRestarts.Enqueue(now);
         w.Restarts++;
-        var delay = BackoffDelay(config.Backoff, w.ConsecutiveFailures);
+        // The first death of a worker that was serving is news, not a loop: replace it at once (as Node's cluster does,
+        // and systemd with a small RestartSec). Backoff starts with the next death inside restart_window.
+        var atOnce = w.ConsecutiveFailures == 1 && w.ReadyAt is not null;
+        w.RespawnedAtOnce |= atOnce;
+        var delay = atOnce ? TimeSpan.Zero : BackoffDelay(config.Backoff, w.ConsecutiveFailures - (w.RespawnedAtOnce ? 1 : 0));
         SetState(host, w, WorkerState.Backoff, Describe(exit));
         host.Record(w, LifecycleEventKinds.Backoff, delay: delay);
         w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, delay);
     }
 
-    /// <summary>initial × factor^(n-1), capped at max; n counts deaths since the worker last stayed ready for restart_window.</summary>
+    /// <summary>initial × factor^(n-1), capped at max; n counts the deaths that backed off since the worker last stayed ready for restart_window.</summary>
     public static TimeSpan BackoffDelay(BackoffConfig backoff, int consecutiveFailures)
     {
         var ticks = backoff.Initial.Ticks * Math.Pow(backoff.Factor, Math.Max(0, consecutiveFailures - 1));

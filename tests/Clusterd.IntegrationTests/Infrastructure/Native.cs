@@ -7,6 +7,7 @@ internal static partial class Native
     public const int SIGINT = 2;
     public const int SIGKILL = 9;
     public const int SIGSTOP = 19;
+    public const int SIGCONT = 18;
     public const int SIGTERM = 15;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -27,6 +27,23 @@ public class LifecycleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Crash_OfAServingWorker_IsReplacedAtOnce_AndTheNextBacksOff()
+    {
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker(), 1, [], "reuseport", "notify", "backoff = { initial = \"200ms\", max = \"1s\", factor = 2.0 }"), output);
+        var first = (await clusterd.WaitForEventAsync("listening", "web"))[0];
+        Native.Kill(first.Pid, Native.SIGKILL);
+        var second = (await clusterd.WaitForEventAsync("listening", "web", count: 2))[1];
+
+        Native.Kill(second.Pid, Native.SIGKILL);
+        await clusterd.WaitForEventAsync("listening", "web", count: 3);
+
+        var delays = clusterd.Events("web").Where(e => e.Event == "backoff")
+            .Select(e => double.Parse(e["DelaySeconds"]!, CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal([0, 0.2], delays);
+    }
+
+    [Fact]
     public async Task Stop_WorkerIgnoresSigterm_IsKilledAfterStopTimeout()
     {
         await using var clusterd = ClusterdProcess.Start(

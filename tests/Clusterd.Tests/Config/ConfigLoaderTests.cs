@@ -880,4 +880,45 @@ public class ConfigLoaderTests
     [Fact]
     public void ConfigError_ToString_IsFileLineColumnMessage() =>
         Assert.Equal("a.toml:12:5: boom; fix it", new ConfigError("a.toml", 12, 5, "boom; fix it").ToString());
+
+    private static readonly HostFacts s_notRoot = new(CanSwitchUsers: false, Uid: 1000, _ => null, _ => null);
+
+    private static readonly HostFacts s_root = new(CanSwitchUsers: true, Uid: 0,
+        user => user == "www-data" ? null : "no such user; create it",
+        group => group == "adm" ? null : "no such group; create it");
+
+    [Fact]
+    public void Parse_UserWhenClusterdCannotSwitchUsers_IsAnErrorAtTheValue()
+    {
+        var errors = ConfigLoader.Parse("[groups.web]\ncommand = [\"/bin/web\"]\nuser = \"www-data\"\ngroup = \"adm\"\n", "c.toml", 2, s_notRoot)
+            .Errors.Select(e => e.ToString()).ToArray();
+
+        Assert.Equal(2, errors.Length);
+        Assert.StartsWith("c.toml:3:8: group 'web': 'user' = \"www-data\" needs clusterd to run as root", errors[0], StringComparison.Ordinal);
+        Assert.Contains("(it runs as uid 1000)", errors[0], StringComparison.Ordinal);
+        Assert.StartsWith("c.toml:4:9: group 'web': 'group' = \"adm\" needs clusterd to run as root", errors[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_UnknownUserOrGroup_IsAnErrorNamingIt()
+    {
+        var errors = ConfigLoader.Parse("[groups.web]\ncommand = [\"/bin/web\"]\nuser = \"wwwdata\"\ngroup = \"admin\"\n", "c.toml", 2, s_root)
+            .Errors.Select(e => e.ToString()).ToArray();
+
+        Assert.Equal(["c.toml:3:8: group 'web': 'user' = \"wwwdata\": no such user; create it",
+            "c.toml:4:9: group 'web': 'group' = \"admin\": no such group; create it"], errors);
+    }
+
+    [Fact]
+    public void Parse_KnownUserAsRoot_IsValid() =>
+        Assert.True(ConfigLoader.Parse("[groups.web]\ncommand = [\"/bin/web\"]\nuser = \"www-data\"\n", "c.toml", 2, s_root).IsValid);
+
+    [Fact]
+    public void Parse_EnvSettingWatchdogVariables_IsRefusedLikeTheOtherReservedNames()
+    {
+        var errors = Errors("[groups.web]\ncommand = [\"/bin/web\"]\nenv = { WATCHDOG_USEC = \"1\", WATCHDOG_PID = \"1\" }\n");
+
+        Assert.Equal(2, errors.Length);
+        Assert.All(errors, e => Assert.Contains("is set by clusterd for every worker", e, StringComparison.Ordinal));
+    }
 }

@@ -111,6 +111,18 @@ public sealed class ExecHelperTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_SpawnedCallback_RunsBeforeTheWorkerCanRun()
+    {
+        // clusterd records the pid there, so that a READY=1 the worker sends at once cannot come from a stranger.
+        string? exeWhenTold = null;
+        var run = await HelperRun.CollectAsync((stdout, stderr) => ExecHelper.Start(HelperRun.HelperPath, Request("true"), [], null, stdout, stderr,
+            spawned: pid => exeWhenTold = File.ResolveLinkTarget($"/proc/{pid}/exe", returnFinalTarget: false)?.FullName));
+
+        Assert.Null(run.Failure);
+        Assert.Equal(ExecHelper.FileName, Path.GetFileName(exeWhenTold));
+    }
+
+    [Fact]
     public async Task Start_ProgramWithASlash_IsNotLookedUpOnPath()
     {
         var script = Path.Combine(_dir, "hello");

@@ -76,7 +76,7 @@ internal sealed record HelperRun(int Pid, ExecFailure? Failure, string Stdout, s
         });
 
     /// <summary>Spawns on the <see cref="Spawner"/> thread, then collects what the helper and its worker said and how it ended.</summary>
-    private static async Task<HelperRun> CollectAsync(Func<SafeHandle, SafeHandle, (int Pid, Socket Status)> start)
+    public static async Task<HelperRun> CollectAsync(Func<SafeHandle, SafeHandle, (int Pid, Socket Status)> start)
     {
         var (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
         var (stderrRead, stderrWrite) = Descriptors.CreatePipe();

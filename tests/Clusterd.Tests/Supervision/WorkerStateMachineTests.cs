@@ -125,8 +125,9 @@ public class WorkerStateMachineTests
         _host.FakeTime.Advance(TimeSpan.FromSeconds(61));
         WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.ExitedWith(3));
 
+        // Ready, then dead: at once. Dead before ready: backoff.initial. Ready for restart_window, then dead: at once again.
         var delays = _host.Events.Where(e => e.Kind == LifecycleEventKinds.Backoff).Select(e => e.Delay!.Value.TotalMilliseconds);
-        Assert.Equal([100, 200, 100], delays);
+        Assert.Equal([0, 100, 0], delays);
     }
 
     [Fact]
@@ -414,5 +415,23 @@ public class WorkerStateMachineTests
 
         Assert.False(WorkerStateMachine.Handle(_host, w, WorkerInput.TreeGone));
         Assert.Equal(WorkerState.Stopping, w.State);
+    }
+
+    [Fact]
+    public void Exited_AWorkerThatWasServing_IsReplacedAtOnce_ThenBacksOffIfItKeepsDying()
+    {
+        var w = StartReady(FakeWorkerHost.Group());
+
+        for (var pid = 101; pid <= 103; pid++)
+        {
+            WorkerStateMachine.Handle(_host, w, WorkerInput.Exited, FakeWorkerHost.KilledBy(9));
+            WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+            WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, pid);
+            WorkerStateMachine.Handle(_host, w, WorkerInput.ExecSucceeded);
+            WorkerStateMachine.Handle(_host, w, WorkerInput.NotifyReady);
+        }
+
+        var delays = _host.Events.Where(e => e.Kind == LifecycleEventKinds.Backoff).Select(e => e.Delay!.Value.TotalMilliseconds);
+        Assert.Equal([0, 100, 200], delays);
     }
 }
