@@ -21,9 +21,6 @@ internal sealed partial class NotifyInbox
     public const int DefaultCapacity = 64;
     public const int DefaultTurnBudget = 16;
 
-    // Unknown senders held while a worker's pid is on its way (NotifyAttribution); normally none or one.
-    private const int HeldCapacity = 16;
-
     // Datagrams folded into one entry before it counts as a flood worth a warning: a worker that is just busy sends a few.
     private const int FloodThreshold = 100;
 
@@ -46,8 +43,6 @@ internal sealed partial class NotifyInbox
     private long _paused;
 
     // Loop only.
-    private readonly List<NotifySender> _held = [];
-    private bool _retryHeld;
     private readonly HashSet<int> _strangers = [];
     private readonly Queue<int> _strangerOrder = new();
     private readonly LogBudget _strangerLog;
@@ -140,24 +135,18 @@ internal sealed partial class NotifyInbox
 
     /// <summary>
     /// Loop: hands waiting senders to <paramref name="deliver"/> in the order they arrived, at most the turn budget,
-    /// and wakes the loop again if more wait. Held senders are offered again first when <see cref="RetryHeld"/> said so.
+    /// and wakes the loop again if more wait. <paramref name="deliver"/> returns false for a sender that is no worker of
+    /// the group: a stranger, reported here.
     /// </summary>
-    public void Drain(Func<NotifySender, NotifyVerdict> deliver)
+    public void Drain(Func<NotifySender, bool> deliver)
     {
-        if (_retryHeld)
-        {
-            _retryHeld = false;
-            var held = _held.ToArray();
-            _held.Clear();
-            foreach (var sender in held)
-            {
-                Settle(sender, deliver(sender));
-            }
-        }
         for (var turn = 0; turn < _turnBudget && TryTake() is { } sender; turn++)
         {
             Count(sender);
-            Settle(sender, deliver(sender));
+            if (!deliver(sender))
+            {
+                ReportStranger(sender);
+            }
         }
         bool more;
         lock (_lock)
@@ -170,25 +159,6 @@ internal sealed partial class NotifyInbox
             _wake(); // behind whatever else the loop has queued meanwhile
         }
         ReportFlood();
-    }
-
-    /// <summary>Loop: a worker's pid is now known; held senders may be its own.</summary>
-    public void RetryHeld()
-    {
-        if (_held.Count == 0)
-        {
-            return;
-        }
-        _retryHeld = true;
-        lock (_lock)
-        {
-            if (_awake)
-            {
-                return;
-            }
-            _awake = true;
-        }
-        _wake();
     }
 
     private NotifySender? TryTake()
@@ -217,34 +187,6 @@ internal sealed partial class NotifyInbox
             _busiest = (sender.Pid, sender.Datagrams);
         }
         _floodSeen |= sender.Datagrams >= FloodThreshold;
-    }
-
-    private void Settle(NotifySender sender, NotifyVerdict verdict)
-    {
-        switch (verdict)
-        {
-            case NotifyVerdict.Hold:
-                Hold(sender);
-                break;
-            case NotifyVerdict.Stranger:
-                ReportStranger(sender);
-                break;
-        }
-    }
-
-    private void Hold(NotifySender sender)
-    {
-        if (_held.Find(h => h.Pid == sender.Pid) is { } same)
-        {
-            same.Absorb(sender);
-            return;
-        }
-        if (_held.Count == HeldCapacity)
-        {
-            ReportStranger(_held[0]); // held the longest: no worker claimed it
-            _held.RemoveAt(0);
-        }
-        _held.Add(sender);
     }
 
     private void ReportStranger(NotifySender sender)

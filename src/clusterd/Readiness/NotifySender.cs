@@ -22,11 +22,4 @@ internal sealed class NotifySender(int pid, int session, NotifyMessage message)
         Message = Message.Then(later);
         Datagrams++;
     }
-
-    /// <summary>Takes in what another entry of the same sender waited with (a held one meeting a newer one).</summary>
-    public void Absorb(NotifySender later)
-    {
-        Message = Message.Then(later.Message);
-        Datagrams += later.Datagrams;
-    }
 }

@@ -80,15 +80,15 @@ internal sealed partial class Supervisor
         }
     }
 
-    private NotifyVerdict Deliver(GroupRuntime group, NotifySender sender)
+    /// <summary>Applies the sender's messages to the worker it speaks for; false if it is no worker of the group.</summary>
+    private bool Deliver(GroupRuntime group, NotifySender sender)
     {
-        var (verdict, worker) = NotifyAttribution.Resolve(sender.Pid, sender.Session, _byPid, w => w.Group == group,
-            spawnPending: group.AllWorkers.Any(w => w.State == WorkerState.Spawning && w.Pid == 0));
-        if (worker is not null)
+        if (NotifyAttribution.Resolve(sender.Pid, sender.Session, _byPid, w => w.Group == group) is not { } worker)
         {
-            Apply(worker, sender.Message);
+            return false;
         }
-        return verdict;
+        Apply(worker, sender.Message);
+        return true;
     }
 
     private void Apply(Worker worker, NotifyMessage message)

@@ -223,7 +223,6 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 if (we.Input == WorkerInput.Spawned)
                 {
                     _byPid[we.Worker.Pid] = we.Worker;
-                    we.Worker.Group.Notify?.Inbox.RetryHeld(); // messages that overtook this news may be its own
                 }
                 CheckStopped();
                 break;

@@ -12,55 +12,42 @@ public sealed class NotifyAttributionTests
     // Main pids: 100 is web's worker, 200 api's.
     private static readonly Dictionary<int, FakeWorker> s_mainPids = new() { [100] = s_web, [200] = s_api };
 
-    private static (NotifyVerdict, FakeWorker?) Resolve(int pid, int session, bool spawnPending = false) =>
-        NotifyAttribution.Resolve(pid, session, s_mainPids, w => w.Group == "web", spawnPending);
+    private static FakeWorker? Resolve(int pid, int session) => NotifyAttribution.Resolve(pid, session, s_mainPids, w => w.Group == "web");
 
     [Fact]
     public void Resolve_WorkersMainPid_IsDeliveredToIt()
     {
-        Assert.Equal((NotifyVerdict.Delivered, s_web), Resolve(100, session: 100));
+        Assert.Same(s_web, Resolve(100, session: 100));
     }
 
     [Fact]
     public void Resolve_ProcessInAWorkersSession_IsDeliveredToThatWorker()
     {
         // systemd-notify run by the worker's shell sends as its own pid; its session is the worker's.
-        Assert.Equal((NotifyVerdict.Delivered, s_web), Resolve(101, session: 100));
+        Assert.Same(s_web, Resolve(101, session: 100));
     }
 
     [Fact]
     public void Resolve_WorkerOfAnotherGroup_IsAStranger()
     {
-        Assert.Equal((NotifyVerdict.Stranger, null), Resolve(200, session: 200));
+        Assert.Null(Resolve(200, session: 200));
     }
 
     [Fact]
     public void Resolve_ChildOfAnotherGroupsWorker_IsAStranger()
     {
-        Assert.Equal((NotifyVerdict.Stranger, null), Resolve(201, session: 200));
+        Assert.Null(Resolve(201, session: 200));
     }
 
     [Fact]
     public void Resolve_ProcessInNoWorkersSession_IsAStranger()
     {
-        Assert.Equal((NotifyVerdict.Stranger, null), Resolve(300, session: 1));
+        Assert.Null(Resolve(300, session: 1));
     }
 
     [Fact]
     public void Resolve_GoneBeforeItsSessionWasRead_IsAStranger()
     {
-        Assert.Equal((NotifyVerdict.Stranger, null), Resolve(300, session: 0));
-    }
-
-    [Fact]
-    public void Resolve_UnknownWhileAWorkersPidIsOnItsWay_IsHeld()
-    {
-        Assert.Equal((NotifyVerdict.Hold, null), Resolve(300, session: 300, spawnPending: true));
-    }
-
-    [Fact]
-    public void Resolve_WorkerOfAnotherGroupWhileASpawnIsPending_IsStillAStranger()
-    {
-        Assert.Equal((NotifyVerdict.Stranger, null), Resolve(200, session: 200, spawnPending: true));
+        Assert.Null(Resolve(300, session: 0));
     }
 }

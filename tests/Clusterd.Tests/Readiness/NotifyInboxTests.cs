@@ -23,14 +23,14 @@ public sealed class NotifyInboxTests
 
     private static NotifyMessage Status(string text) => new(false, false, false, false, text);
 
-    /// <summary>Drains once, delivering everything; returns what was delivered.</summary>
-    private static List<NotifySender> DrainAll(NotifyInbox inbox, NotifyVerdict verdict = NotifyVerdict.Delivered)
+    /// <summary>Drains once; returns what was handed over (as from workers, or as from strangers when <paramref name="fromWorkers"/> is false).</summary>
+    private static List<NotifySender> DrainAll(NotifyInbox inbox, bool fromWorkers = true)
     {
         var delivered = new List<NotifySender>();
         inbox.Drain(s =>
         {
             delivered.Add(s);
-            return verdict;
+            return fromWorkers;
         });
         return delivered;
     }
@@ -143,68 +143,15 @@ public sealed class NotifyInboxTests
     }
 
     [Fact]
-    public void Drain_Hold_KeepsTheSenderUntilRetryHeld()
-    {
-        var inbox = NewInbox();
-        inbox.TryOffer(40, s_ready);
-        DrainAll(inbox, NotifyVerdict.Hold);
-        var wakesBefore = _wakes;
-        Assert.Empty(DrainAll(inbox)); // held senders wait for RetryHeld, not for any turn
-
-        inbox.RetryHeld();
-        var retried = DrainAll(inbox);
-
-        Assert.Equal(wakesBefore + 1, _wakes);
-        var sender = Assert.Single(retried);
-        Assert.Equal(40, sender.Pid);
-        Assert.True(sender.Message.Ready);
-        Assert.Empty(_log.WithId(400));
-    }
-
-    [Fact]
-    public void Drain_HeldSenderSendsAgain_BothArriveFolded()
-    {
-        var inbox = NewInbox();
-        inbox.TryOffer(40, s_ready);
-        DrainAll(inbox, NotifyVerdict.Hold);
-        inbox.TryOffer(40, s_ping);
-        DrainAll(inbox, NotifyVerdict.Hold);
-
-        inbox.RetryHeld();
-        var sender = Assert.Single(DrainAll(inbox));
-
-        Assert.True(sender.Message.Ready && sender.Message.WatchdogPing);
-        Assert.Equal(2, sender.Datagrams);
-    }
-
-    [Fact]
-    public void Drain_MoreHeldSendersThanItKeeps_TheOldestIsReportedAsAStranger()
-    {
-        var inbox = NewInbox(capacity: 32, turnBudget: 32);
-        for (var pid = 100; pid < 117; pid++)
-        {
-            inbox.TryOffer(pid, s_ready);
-        }
-
-        DrainAll(inbox, NotifyVerdict.Hold);
-        inbox.RetryHeld();
-        var retried = DrainAll(inbox);
-
-        var stranger = Assert.Single(_log.WithId(400));
-        Assert.Equal(100, stranger["Pid"]);
-        Assert.Equal(Enumerable.Range(101, 16), retried.Select(s => s.Pid));
-    }
-
-    [Fact]
     public void Drain_Stranger_IsLoggedOncePerPid()
     {
         var inbox = NewInbox();
         _sessions[50] = 49;
 
         inbox.TryOffer(50, s_ready);
-        DrainAll(inbox, NotifyVerdict.Stranger);
+        DrainAll(inbox, fromWorkers: false);
         inbox.TryOffer(50, s_ready);
-        DrainAll(inbox, NotifyVerdict.Stranger);
+        DrainAll(inbox, fromWorkers: false);
 
         var entry = Assert.Single(_log.WithId(400));
         Assert.Equal<(object?, object?, object?, object?)>(("web", 50, 49, "READY=1"), (entry["Group"], entry["Pid"], entry["Session"], entry["Message"]));
@@ -218,12 +165,12 @@ public sealed class NotifyInboxTests
         {
             inbox.TryOffer(pid, s_ready);
         }
-        DrainAll(inbox, NotifyVerdict.Stranger);
+        DrainAll(inbox, fromWorkers: false);
         Assert.Equal(5, _log.WithId(400).Count);
 
         _time.Advance(TimeSpan.FromSeconds(10));
         inbox.TryOffer(9, s_ready);
-        DrainAll(inbox, NotifyVerdict.Stranger);
+        DrainAll(inbox, fromWorkers: false);
 
         var lines = _log.WithId(400);
         Assert.Equal(6, lines.Count);

@@ -53,7 +53,7 @@ public sealed class NotifySocketTests : IDisposable
         socket.Inbox.Drain(s =>
         {
             delivered.Add(s);
-            return NotifyVerdict.Delivered;
+            return true;
         });
         return delivered;
     }

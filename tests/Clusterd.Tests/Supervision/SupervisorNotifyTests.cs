@@ -55,23 +55,6 @@ public sealed class SupervisorNotifyTests : IDisposable
     }
 
     [Fact]
-    public async Task ReadyBeforeTheLoopKnowsThePid_IsHeldAndAppliedOnceItDoes()
-    {
-        await using var h = Harness(NotifyGroup());
-        await h.SettleAsync();
-
-        await SendAsync(h, "READY=1", pid: 1001); // the first pid the fake launcher gives, before it says so
-        var before = StateOf(h);
-        h.Launcher.Start(h.Launcher.Launched.Single());
-        await h.SettleAsync();
-        Assert.True(await _wakes.WaitAsync(TimeSpan.FromSeconds(10)), "the held message was never retried");
-        await h.SettleAsync();
-
-        Assert.Equal(PublicWorkerState.Starting, before);
-        Assert.Equal(PublicWorkerState.Ready, StateOf(h));
-    }
-
-    [Fact]
     public async Task ReadyFromAProcessInTheWorkersSession_MakesTheWorkerReady()
     {
         await using var h = Harness(NotifyGroup());
