@@ -206,6 +206,35 @@ if co:
     p('')
 
 # ---------------------------------------------------------------------------------------------------------------
+nf = [r for r in rows if r['section'] == 'notify']
+if nf:
+    p('## The supervisor loop under a notify flood\n')
+    p('clusterd runs two groups: 2 idle workers, and one worker that sends 3 KiB datagrams (`WATCHDOG=1` and a '
+      'constant `STATUS=`) to its own `NOTIFY_SOCKET` as fast as one connected socket takes them (`bench/notify_flood.py`): '
+      'the flood of the security review, from the only kind of sender a group\'s socket admits. `bench/roundtrip.py` '
+      'times, alternating, `clusterctl scale idle 2` (a no-op the loop itself must answer: its round trip is the loop\'s '
+      'latency plus clusterctl\'s start) and `clusterctl status` (answered off the loop, from the last published '
+      'snapshot), for as long idle, then for the whole flood. CPU is clusterd\'s during the flood, as % of one core. '
+      'Medians over rounds.\n')
+
+    def pct(xs, q):
+        xs = sorted(xs)
+        return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+    p('| phase | `scale` median ms | `scale` p95 ms | `scale` max ms | `status` median ms | samples | clusterd CPU | clusterd RSS MiB |')
+    p('|---|---:|---:|---:|---:|---:|---:|---:|')
+    for phase, label in (('idle', 'idle'), ('flood', 'during the flood')):
+        ts_ = [json.load(open(r['raw'] + f'-{phase}.json')) for r in nf]
+        sc_, stt = [t['scale'] for t in ts_], [t['status'] for t in ts_]
+        cpu = f"{med(r['cpu_ticks'] / (r['measured_ms'] / 1000) for r in nf):.0f}%" if phase == 'flood' else '-'
+        rss = med(r['rss_flood_kib' if phase == 'flood' else 'rss_idle_kib'] for r in nf) / 1024
+        p(f"| {label} | **{med(st.median(t) for t in sc_):.1f}** | {med(pct(t, 0.95) for t in sc_):.1f} | {med(max(t) for t in sc_):.1f} "
+          f"| {med(st.median(t) for t in stt):.1f} | {med(len(t) for t in sc_):.0f} | {cpu} | {rss:.1f} |")
+    rate = med(r['datagrams'] / r['flood_seconds'] for r in nf)
+    p(f"\nThe flood: **{rate:,.0f} datagrams/s** from one worker (median over rounds). clusterd's RSS after the flood: "
+      f"{med(r['rss_after_kib'] for r in nf) / 1024:.1f} MiB.\n")
+
+# ---------------------------------------------------------------------------------------------------------------
 p('## Footprint and scale\n')
 fp = [r for r in rows if r['section'] == 'footprint']
 if fp:

@@ -35,4 +35,26 @@ internal static class Notify
             return false;
         }
     }
+
+    /// <summary>
+    /// 3 KiB datagrams (WATCHDOG=1 and a constant STATUS=) on one connected socket until the process ends or the
+    /// socket goes away: the flood of the security review, from a worker of the group itself.
+    /// </summary>
+    public static void Flood()
+    {
+        var datagram = Encoding.UTF8.GetBytes("WATCHDOG=1\nSTATUS=flooding " + new string('x', 3000));
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint(SocketPath!));
+            while (true)
+            {
+                socket.Send(datagram);
+            }
+        }
+        catch (SocketException ex)
+        {
+            Console.Error.WriteLine($"testworker: notify flood ended: {ex.Message}");
+        }
+    }
 }

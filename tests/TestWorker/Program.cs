@@ -30,6 +30,7 @@ internal sealed class Options
     public int HoldConnections { get; set; }
     public string? ControlSocket { get; set; }
     public string ControlRequest { get; set; } = "{\"id\":1,\"command\":\"ping\"}";
+    public bool NotifyFlood { get; set; }
 }
 
 internal static class Program
@@ -37,7 +38,7 @@ internal static class Program
     private const string Usage =
         "usage: testworker [--no-ready] [--ready-delay MS] [--status TEXT] [--crash-after MS] [--exit-code N]\n" +
         "                  [--crash-signal] [--crash-if-file PATH] [--ignore-term] [--exit-on-term] [--drain-ms MS] [--hang] [--serial] [--flood] [--flood-lines N]\n" +
-        "                  [--say TEXT] [--say-times N] [--say-err TEXT] [--watchdog-ms MS] [--stop-watchdog-after MS]\n" +
+        "                  [--say TEXT] [--say-times N] [--say-err TEXT] [--watchdog-ms MS] [--stop-watchdog-after MS] [--notify-flood]\n" +
         "       testworker --hold-connections N --control-socket PATH [--control-request JSON]";
 
     private static readonly TaskCompletionSource s_termRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -148,6 +149,14 @@ internal static class Program
             }
 
             Notify.Send(message);
+        }
+
+        if (options.NotifyFlood && Notify.SocketPath is not null)
+        {
+            // After READY=1, as a worker gone haywire would: its own messages, as fast as the socket takes them.
+            var thread = new Thread(Notify.Flood) { IsBackground = true, Name = "notify flood" };
+            thread.Start();
+            Console.Out.WriteLine($"testworker pid={pid} flooding NOTIFY_SOCKET");
         }
 
         await s_termRequested.Task;
@@ -284,6 +293,7 @@ internal static class Program
                 case "--hang": options.Hang = true; break;
                 case "--serial": options.Serial = true; break;
                 case "--flood": options.Flood = true; break;
+                case "--notify-flood": options.NotifyFlood = true; break;
                 case "--ready-delay" when Int(out v): options.ReadyDelayMs = v; break;
                 case "--crash-after" when Int(out v): options.CrashAfterMs = v; break;
                 case "--exit-code" when Int(out v): options.ExitCode = v; break;

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.Versioning;
+using System.Text;
 
 namespace Clusterd.Platform;
 
@@ -10,17 +11,59 @@ namespace Clusterd.Platform;
 [SupportedOSPlatform("linux")]
 internal static class CredentialDatagrams
 {
+    private const int EAGAIN = 11;
+    private const int EINTR = 4;
+
     public static void EnablePassCred(Socket socket) =>
         socket.SetRawSocketOption(LinuxConstants.SOL_SOCKET, LinuxConstants.SO_PASSCRED, BitConverter.GetBytes(1));
 
     /// <summary>
-    /// One non-blocking recvmsg. Returns false when no datagram is queued. Descriptors sent along
-    /// (SCM_RIGHTS, e.g. an FDSTORE=1 we do not support for workers) are closed, never leaked.
+    /// A datagram socket at <paramref name="path"/> that receives its senders' credentials. The socket's inode gets
+    /// <paramref name="mode"/> before bind(2) creates the file from it, so there is no moment in which the file has
+    /// the umask's mode and another user could connect(2) and keep the connection. bind(2) is called directly, not
+    /// through <see cref="Socket.Bind"/>, because .NET deletes a path it bound when the Socket is disposed, whatever is
+    /// there by then: the caller removes the file itself, after checking it still is a socket.
     /// </summary>
-    public static unsafe bool TryReceive(Socket socket, Span<byte> buffer, out int length, out int senderPid)
+    /// <exception cref="IOException">The path is too long for a Unix socket, or bind(2) failed.</exception>
+    public static unsafe Socket Bind(string path, UnixFileMode mode)
+    {
+        var name = Encoding.UTF8.GetBytes(path);
+        if (name.Length >= Interop.SunPathLength)
+        {
+            throw new IOException($"{path} is {name.Length} bytes long; a Unix socket path may have at most {Interop.SunPathLength - 1}: use a shorter directory or name");
+        }
+        var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        try
+        {
+            EnablePassCred(socket);
+            var fd = (int)socket.SafeHandle.DangerousGetHandle();
+            ErrnoException.ThrowIfFailed(Interop.fchmod(fd, (uint)mode), $"fchmod {path}");
+            // struct sockaddr_un: sa_family_t sun_family; char sun_path[108], NUL-terminated.
+            var address = stackalloc byte[sizeof(ushort) + Interop.SunPathLength];
+            new Span<byte>(address, sizeof(ushort) + Interop.SunPathLength).Clear();
+            *(ushort*)address = Interop.AF_UNIX;
+            name.CopyTo(new Span<byte>(address + sizeof(ushort), name.Length));
+            ErrnoException.ThrowIfFailed(Interop.bind(fd, address, (uint)(sizeof(ushort) + name.Length + 1)), $"bind {path}");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        return socket;
+    }
+
+    /// <summary>
+    /// One non-blocking recvmsg. Returns false when no datagram is queued. <paramref name="truncated"/> says the
+    /// datagram was longer than <paramref name="buffer"/> (its tail is lost). Descriptors sent along (SCM_RIGHTS,
+    /// e.g. the BARRIER=1 of systemd-notify, or an FDSTORE=1 we do not support for workers) are closed, never leaked.
+    /// </summary>
+    /// <exception cref="ErrnoException">recvmsg failed with anything but EAGAIN or EINTR.</exception>
+    public static unsafe bool TryReceive(Socket socket, Span<byte> buffer, out int length, out int senderPid, out bool truncated)
     {
         length = 0;
         senderPid = 0;
+        truncated = false;
         // Room for one ucred and a handful of passed descriptors.
         var control = stackalloc byte[256];
         fixed (byte* data = buffer)
@@ -32,13 +75,14 @@ internal static class CredentialDatagrams
             if (n < 0)
             {
                 var e = ErrnoException.FromLastError("recvmsg");
-                if (e.Errno is 11 /* EAGAIN */ or 4 /* EINTR */)
+                if (e.Errno is EAGAIN or EINTR)
                 {
                     return false;
                 }
                 throw e;
             }
             length = (int)n;
+            truncated = (msg.Flags & LinuxConstants.MSG_TRUNC) != 0;
             senderPid = ParseControl(control, (int)msg.ControlLength);
             return true;
         }

@@ -12,6 +12,7 @@ internal static class LinuxConstants
     public const int O_CLOEXEC = 0x80000;
     public const int SOCK_CLOEXEC = 0x80000;
     public const int MSG_DONTWAIT = 0x40;
+    public const int MSG_TRUNC = 0x20;
     public const int MSG_CMSG_CLOEXEC = 0x40000000;
     public const int SIG_SETMASK = 2;
     public const int PR_SET_PDEATHSIG = 1;

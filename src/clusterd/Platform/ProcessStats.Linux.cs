@@ -1,5 +1,5 @@
-using System.Buffers.Text;
 using System.Globalization;
+using System.Buffers.Text;
 using System.Runtime.Versioning;
 
 namespace Clusterd.Platform;
@@ -29,13 +29,8 @@ internal static partial class ProcessStats
     {
         stat = default;
         Span<byte> line = stackalloc byte[StatBufferSize];
-        int length;
-        try
-        {
-            using var file = File.OpenHandle(string.Create(CultureInfo.InvariantCulture, $"/proc/{pid}/stat"));
-            length = RandomAccess.Read(file, line, fileOffset: 0);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        var length = ProcStatFile.Read(pid, line);
+        if (length < 0)
         {
             return false; // exited between the snapshot and this read, or hidden by hidepid
         }

@@ -1,4 +1,5 @@
 using Clusterd.Config;
+using Clusterd.Readiness;
 using Clusterd.Sockets;
 
 namespace Clusterd.Supervision;
@@ -25,6 +26,11 @@ internal sealed class GroupRuntime : IDisposable
 
     public GroupListeners Listeners { get; set; }
 
+    /// <summary>The group's NOTIFY_SOCKET (Linux); it lives as long as the group, until its last worker is gone.</summary>
+    public NotifySocket? Notify { get => _notify; init => _notify = value; }
+
+    private NotifySocket? _notify;
+
     /// <summary>Bumped by every rollout; CLUSTERD_GENERATION of the workers it starts.</summary>
     public int Generation { get; set; }
 
@@ -46,8 +52,23 @@ internal sealed class GroupRuntime : IDisposable
     public IEnumerable<Worker> AllWorkers => Workers.Concat(Surge).Concat(Retiring);
 
     /// <summary>clusterd is stopping: close the sockets, leaving any service-manager copies for the next start.</summary>
-    public void Dispose() => Listeners.Dispose();
+    public void Dispose()
+    {
+        Listeners.Dispose();
+        CloseNotify();
+    }
 
     /// <summary>The group is gone from the configuration: its sockets close for good.</summary>
-    public void Retire() => Listeners.Retire();
+    public void Retire()
+    {
+        Listeners.Retire();
+        CloseNotify();
+    }
+
+    /// <summary>Closes the notify socket and removes its file; the group's workers can no longer notify.</summary>
+    public void CloseNotify()
+    {
+        _notify?.Dispose();
+        _notify = null;
+    }
 }

@@ -124,7 +124,4 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 24, Level = LogLevel.Warning,
         Message = "{Group}: cannot steer new connections away from retired workers any more ({Why}); rolling restarts now signal them as soon as their replacement is ready")]
     private partial void LogSteeringFailed(string group, string why);
-
-    [LoggerMessage(EventId = 22, Level = LogLevel.Debug, Message = "ignored a notify message from pid {Pid}, which is not a worker's main process: {Message}")]
-    private partial void LogNotifyFromStranger(int pid, string message);
 }

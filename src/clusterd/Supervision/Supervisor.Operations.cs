@@ -172,7 +172,7 @@ internal sealed partial class Supervisor
         {
             foreach (var config in plan.Added)
             {
-                added.Add(new GroupRuntime(config, BindListeners(config, dryRun ? DryRunSockets.Instance : _sockets), generation: 1));
+                added.Add(NewGroup(config, dryRun));
             }
             foreach (var change in plan.Changed.Where(c => c.Rolls))
             {
@@ -257,11 +257,13 @@ internal sealed partial class Supervisor
             group.Config = change.Config;
             group.Listeners = listeners;
             group.Generation++;
+            GiveNotifySocket(group); // `user` may have changed: the replacements must be able to send READY=1
             retiredListeners.Add(oldListeners);
             rollouts.Add(new Rollout(group, maxSurge: 1, maxUnavailable: 0, revert: g =>
             {
                 g.Config = oldConfig;
                 g.Generation = oldGeneration;
+                GiveNotifySocket(g);
                 if (g.Listeners == listeners)
                 {
                     listeners.Revert();

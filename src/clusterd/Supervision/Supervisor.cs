@@ -22,7 +22,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly OutputCapture _output;
     private readonly IWorkerLauncher _launcher;
-    private readonly NotifySocket? _notify;
+    private readonly Func<GroupConfig, Action<NotifySocket>, NotifySocket?> _openNotify;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<GroupRuntime> _removing = [];
     private readonly List<(Func<OperationResult?> Check, TaskCompletionSource<OperationResult> Done)> _waiters = [];
@@ -36,8 +36,13 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private readonly TaskCompletionSource _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="launcher">How workers are started: the real <see cref="ProcessWorkerLauncher"/> unless a test fakes it.</param>
+    /// <param name="notify">
+    /// Opens a group's NOTIFY_SOCKET, given how to wake the loop for it (null: the group has none): a socket in
+    /// RUNTIME/notify on Linux (Supervisor.Notify.cs) unless a test gives another.
+    /// </param>
     public Supervisor(ILoggerFactory loggers, TimeProvider time, ISocketSource? sockets = null,
-        Func<Action<SupervisorEvent>, OutputCapture, IWorkerLauncher>? launcher = null)
+        Func<Action<SupervisorEvent>, OutputCapture, IWorkerLauncher>? launcher = null,
+        Func<GroupConfig, Action<NotifySocket>, NotifySocket?>? notify = null)
     {
         _sockets = sockets;
         _logger = loggers.CreateLogger("clusterd.supervisor");
@@ -47,10 +52,8 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         _output = new OutputCapture(loggers.CreateLogger("clusterd.worker"), Logs);
         _launcher = (launcher ?? ((post, output) =>
             new ProcessWorkerLauncher(post, output, loggers.CreateLogger("clusterd.launcher"), reapOrphans: true)))(Post, _output);
-        if (OperatingSystem.IsLinux())
-        {
-            _notify = NotifySocket.Open((pid, message) => Post(new NotifyEvent(pid, message)));
-        }
+        _openNotify = notify ?? ((config, wake) =>
+            OperatingSystem.IsLinux() ? OpenNotify(config, wake, loggers.CreateLogger("clusterd.notify")) : null);
     }
 
     public TimeProvider Time { get; }
@@ -93,10 +96,10 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         Volatile.Write(ref _config, config);
         foreach (var group in config.Groups)
         {
-            GroupListeners listeners;
+            GroupRuntime runtime;
             try
             {
-                listeners = BindListeners(group);
+                runtime = NewGroup(group);
             }
             catch
             {
@@ -110,7 +113,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 _running.TrySetResult();
                 throw;
             }
-            _groups.Add(group.Name, new GroupRuntime(group, listeners, generation: 1));
+            _groups.Add(group.Name, runtime);
         }
         foreach (var name in _sockets?.CloseUnclaimed() ?? [])
         {
@@ -224,7 +227,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 CheckStopped();
                 break;
             case NotifyEvent ne:
-                OnNotify(ne.Pid, ne.Message);
+                OnNotify(ne.Socket);
                 break;
             case CallbackEvent callback:
                 callback.Run();
@@ -292,39 +295,6 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         PublishListenerSockets(); // metrics: see Supervisor.Listeners.cs
     }
 
-    private void OnNotify(int pid, string message)
-    {
-        if (!_byPid.TryGetValue(pid, out var worker))
-        {
-            LogNotifyFromStranger(pid, message.Length > 80 ? message[..80] : message);
-            return;
-        }
-        foreach (var line in message.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var eq = line.IndexOf('=', StringComparison.Ordinal);
-            var (key, value) = eq < 0 ? (line, "") : (line[..eq], line[(eq + 1)..]);
-            switch (key)
-            {
-                case "READY" when value == "1":
-                    WorkerStateMachine.Handle(this, worker, WorkerInput.NotifyReady);
-                    break;
-                case "WATCHDOG" when value == "1":
-                    WorkerStateMachine.Handle(this, worker, WorkerInput.NotifyWatchdog);
-                    break;
-                case "WATCHDOG" when value == "trigger":
-                    WorkerStateMachine.Handle(this, worker, WorkerInput.WatchdogTimer);
-                    break;
-                case "STATUS":
-                    worker.Status = value;
-                    LogWorkerStatus(worker.Group.Name, worker.Slot, pid, value);
-                    break;
-                case "STOPPING" when value == "1":
-                    LogWorkerStopping(worker.Group.Name, worker.Slot, pid);
-                    break;
-            }
-        }
-    }
-
     private IEnumerable<GroupRuntime> AllGroups => _groups.Values.Concat(_removing);
 
     private void CheckStopped()
@@ -362,9 +332,9 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             contract[ReservedEnvironment.ListenFds] = listeners.Count.ToString(CultureInfo.InvariantCulture);
             contract[ReservedEnvironment.ListenFdNames] = group.Listeners.FdNames;
         }
-        if (_notify is not null)
+        if (group.Notify is not null)
         {
-            contract[ReservedEnvironment.NotifySocket] = _notify.Address;
+            contract[ReservedEnvironment.NotifySocket] = group.Notify.Path;
         }
         if (config.WatchdogTimeout > TimeSpan.Zero)
         {
@@ -420,7 +390,6 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _notify?.Dispose();
         foreach (var group in _groups.Values)
         {
             group.Dispose();

@@ -1,3 +1,5 @@
+using Clusterd.Readiness;
+
 namespace Clusterd.Supervision;
 
 /// <summary>Everything that can change supervisor state arrives as one of these, through one channel, to one loop.</summary>
@@ -18,8 +20,8 @@ internal sealed record WorkerEvent(
     IWorkerProcess? Process = null,
     bool Transient = false) : SupervisorEvent;
 
-/// <summary>An sd_notify datagram from <paramref name="Pid"/> (as the kernel vouches for it).</summary>
-internal sealed record NotifyEvent(int Pid, string Message) : SupervisorEvent;
+/// <summary>A group's notify socket has messages waiting (one wake-up for many datagrams; the loop drains them in turns).</summary>
+internal sealed record NotifyEvent(NotifySocket Socket) : SupervisorEvent;
 
 internal sealed record ShutdownEvent : SupervisorEvent;
 

@@ -24,7 +24,7 @@ public class WorkerContractTests(ITestOutputHelper output)
         Assert.Equal("web:web", env.GetProperty("LISTEN_FDNAMES").GetString());
         Assert.Equal(pid, env.GetProperty("LISTEN_PID").GetString());
         Assert.Equal(pid, env.GetProperty("SYSTEMD_EXEC_PID").GetString());
-        Assert.StartsWith("@clusterd/", env.GetProperty("NOTIFY_SOCKET").GetString(), StringComparison.Ordinal);
+        Assert.Equal(Path.Combine(clusterd.Directory, "notify", "web"), env.GetProperty("NOTIFY_SOCKET").GetString());
         Assert.Equal("web", env.GetProperty("CLUSTERD_GROUP").GetString());
         Assert.True(env.GetProperty("CLUSTERD_WORKER").GetString() is "0" or "1");
         Assert.Equal("1", env.GetProperty("CLUSTERD_GENERATION").GetString());

@@ -1,4 +1,5 @@
 using Clusterd.Config;
+using Clusterd.Readiness;
 using Clusterd.Supervision;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -19,8 +20,15 @@ internal sealed class SupervisorHarness : IAsyncDisposable
     }
 
     public SupervisorHarness(Sockets.ISocketSource? sockets, params GroupConfig[] groups)
+        : this(sockets, null, groups)
     {
-        Supervisor = new Supervisor(NullLoggerFactory.Instance, Time, sockets, (post, _) => Launcher = new FakeLauncher(post));
+    }
+
+    /// <param name="notify">Opens each group's notify socket (over a scripted source); without it, groups have none.</param>
+    public SupervisorHarness(Sockets.ISocketSource? sockets, Func<GroupConfig, Action<NotifySocket>, NotifySocket?>? notify, params GroupConfig[] groups)
+    {
+        Supervisor = new Supervisor(NullLoggerFactory.Instance, Time, sockets, (post, _) => Launcher = new FakeLauncher(post),
+            notify ?? ((_, _) => null));
         var config = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), groups);
         _loop = Supervisor.RunAsync(config, CancellationToken.None);
     }
