@@ -70,6 +70,16 @@ internal static class Program
         if (checkOnly)
         {
             var config = result.Config;
+            var listenProblems = ListenerBinder.Check(config);
+            foreach (var problem in listenProblems)
+            {
+                Console.Error.WriteLine($"{configPath}: {problem}");
+            }
+            if (listenProblems.Count > 0)
+            {
+                Console.Error.WriteLine($"{configPath}: {listenProblems.Count} error(s); nothing was started.");
+                return ExitInvalid;
+            }
             Console.WriteLine($"{configPath}: configuration OK ({config.Groups.Count} groups, {config.Groups.Sum(g => g.Workers)} workers)");
             return 0;
         }

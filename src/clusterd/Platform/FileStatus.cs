@@ -21,6 +21,7 @@ internal readonly record struct FileStatus(FileKind Kind, uint Uid, uint Gid, ui
         var buffer = stackalloc byte[256];
         new Span<byte>(buffer, 256).Clear();
         uint uid, gid, mode;
+        ulong device, inode;
         int rc;
         if (OperatingSystem.IsLinux())
         {
@@ -30,6 +31,8 @@ internal readonly record struct FileStatus(FileKind Kind, uint Uid, uint Gid, ui
             uid = *(uint*)(buffer + 20);  // struct statx: stx_uid
             gid = *(uint*)(buffer + 24);  // stx_gid
             mode = *(ushort*)(buffer + 28); // stx_mode
+            inode = *(ulong*)(buffer + 32); // stx_ino
+            device = (ulong)*(uint*)(buffer + 136) << 32 | *(uint*)(buffer + 140); // stx_dev_major, stx_dev_minor
         }
         else if (OperatingSystem.IsMacOS())
         {
@@ -37,6 +40,8 @@ internal readonly record struct FileStatus(FileKind Kind, uint Uid, uint Gid, ui
             mode = *(ushort*)(buffer + 4);  // struct stat (64-bit inodes): st_dev, st_mode
             uid = *(uint*)(buffer + 16);
             gid = *(uint*)(buffer + 20);
+            device = *(uint*)buffer;        // st_dev
+            inode = *(ulong*)(buffer + 8);  // st_ino
         }
         else
         {
@@ -55,8 +60,16 @@ internal readonly record struct FileStatus(FileKind Kind, uint Uid, uint Gid, ui
             0xC000 => FileKind.Socket,
             _ => FileKind.Other,
         };
-        return new FileStatus(kind, uid, gid, mode & 0xFFF);
+        return new FileStatus(kind, uid, gid, mode & 0xFFF) { Device = device, Inode = inode };
     }
+
+    /// <summary>With <see cref="Inode"/>, which file this is: a path may name another file later (st_dev, st_ino).</summary>
+    public ulong Device { get; init; }
+
+    public ulong Inode { get; init; }
+
+    /// <summary>Whether both name the very same file (not a copy, not a newer file at the same path).</summary>
+    public bool IsSameFile(FileStatus other) => Kind != FileKind.Missing && Device == other.Device && Inode == other.Inode;
 
     /// <summary>"a regular file", "a symbolic link", ...: for messages.</summary>
     public string Describe() => Kind switch

@@ -14,16 +14,13 @@ internal static class SocketFile
     public static void Claim(string path, string what)
     {
         var status = FileStatus.Of(path);
-        switch (status.Kind)
+        if (Problem(status, path, what) is { } problem)
         {
-            case FileKind.Missing:
-                return;
-            case FileKind.Socket:
-                break;
-            case FileKind.Symlink:
-                throw new IOException($"{what} {path} is a symbolic link; clusterd does not follow links where it creates sockets: remove the link or choose another path");
-            default:
-                throw new IOException($"{what} {path} exists and is {status.Describe()}, not a socket; clusterd will not replace it: move it away or choose another path");
+            throw new IOException(problem);
+        }
+        if (status.Kind == FileKind.Missing)
+        {
+            return;
         }
         if (LiveHolder(path) is { } holder)
         {
@@ -31,6 +28,19 @@ internal static class SocketFile
         }
         File.Delete(path); // nobody accepts on it: left behind by a process that died
     }
+
+    /// <summary>
+    /// What <see cref="Claim"/> would refuse, found without changing anything (for <c>clusterd --check-config</c>), or
+    /// null. A live socket is not a problem here: the check usually runs beside the clusterd that holds it.
+    /// </summary>
+    public static string? Check(string path, string what) => Problem(FileStatus.Of(path), path, what);
+
+    private static string? Problem(FileStatus status, string path, string what) => status.Kind switch
+    {
+        FileKind.Missing or FileKind.Socket => null,
+        FileKind.Symlink => $"{what} {path} is a symbolic link; clusterd does not follow links where it creates sockets: remove the link or choose another path",
+        _ => $"{what} {path} exists and is {status.Describe()}, not a socket; clusterd will not replace it: move it away or choose another path",
+    };
 
     /// <summary>Null if nothing is bound at the socket file; otherwise " by pid N" (or "" when the holder cannot be told).</summary>
     private static string? LiveHolder(string path)

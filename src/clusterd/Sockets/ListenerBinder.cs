@@ -40,11 +40,19 @@ internal interface IListenerBinder
     IReuseportSteering NewSteering();
 }
 
-/// <summary>The real <see cref="IListenerBinder"/> of one group: bind(2), the service manager's sockets, BPF.</summary>
+/// <summary>
+/// The real <see cref="IListenerBinder"/> of one group: bind(2), the service manager's sockets, BPF. A <c>unix:</c>
+/// path is claimed before bind (<see cref="SocketFile.Claim"/>: only a stale socket file is removed; a regular file, a
+/// symbolic link, a live socket are refused with an error naming the path) and removed at close only if it still is
+/// the socket bound there: clusterd never deletes or follows what it did not create.
+/// </summary>
 internal sealed class ListenerBinder(string group, ISocketSource? source) : IListenerBinder
 {
     // As deep as the kernel allows (net.core.somaxconn caps it): a queue that outlives a worker crash should be long.
     private const int Backlog = 4096;
+
+    /// <summary>The socket files bound here, as lstat saw them right after bind(2).</summary>
+    private readonly Dictionary<Socket, FileStatus> _files = [];
 
     public Socket Open(ListenAddress address, int? slot)
     {
@@ -67,26 +75,39 @@ internal sealed class ListenerBinder(string group, ISocketSource? source) : ILis
     public void Close(ListenAddress address, Socket socket, bool forGood)
     {
         socket.Dispose();
-        // A Unix socket's path stays while a service manager holds the socket: the next clusterd gets it back.
-        if (address.IsUnix && (forGood || source is null))
+        // A Unix socket's path stays while a service manager holds the socket: the next clusterd gets it back. An
+        // adopted socket's file is the service manager's (a socket unit's) or a past clusterd's: it stays too, and a
+        // later bind there claims it as stale.
+        if (_files.Remove(socket, out var bound) && (forGood || source is null))
         {
-            File.Delete(UnixPath(address));
+            var path = UnixPath(address);
+            if (FileStatus.Of(path).IsSameFile(bound))
+            {
+                File.Delete(path);
+            }
         }
     }
+
+    /// <summary>
+    /// What binding would refuse about the <c>unix:</c> listen paths of <paramref name="config"/> (a file, a link),
+    /// found without changing anything: for <c>clusterd --check-config</c>.
+    /// </summary>
+    public static IReadOnlyList<string> Check(ClusterConfig config) =>
+        [.. config.Groups.SelectMany(g => g.Listen.Where(a => a.IsUnix).Select(a => SocketFile.Check(UnixPath(a), What(g.Name)))).OfType<string>()];
 
     public bool CanSteer => OperatingSystem.IsLinux() && ReuseportSteering.Unavailable is null;
 
     public IReuseportSteering NewSteering() =>
         OperatingSystem.IsLinux() ? new ReuseportSteering() : throw new PlatformNotSupportedException("connection steering needs Linux");
 
-    private static Socket Bind(ListenAddress address, bool reusePort)
+    private Socket Bind(ListenAddress address, bool reusePort)
     {
         var endPoint = address.EndPoint;
         Socket socket;
         if (address.IsUnix)
         {
+            SocketFile.Claim(UnixPath(address), What(group));
             socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            RemoveStaleUnixSocket(UnixPath(address));
         }
         else
         {
@@ -105,34 +126,32 @@ internal sealed class ListenerBinder(string group, ISocketSource? source) : ILis
         }
         try
         {
-            socket.Bind(endPoint);
+            if (address.IsUnix)
+            {
+                var path = UnixPath(address);
+                UnixSocketBind.Bind(socket, path);
+                _files[socket] = FileStatus.Of(path);
+            }
+            else
+            {
+                socket.Bind(endPoint);
+            }
             socket.Listen(Backlog);
             return socket;
         }
         catch (SocketException e)
         {
-            socket.Dispose();
+            Close(address, socket, forGood: true);
             throw new SocketException((int)e.SocketErrorCode, $"cannot listen on {address}: {e.Message}");
+        }
+        catch (IOException e)
+        {
+            Close(address, socket, forGood: true);
+            throw new IOException($"cannot listen on {address}: {e.Message}", e);
         }
     }
 
     private static string UnixPath(ListenAddress address) => address.Text["unix:".Length..];
 
-    /// <summary>A socket file nobody accepts on is left over from a crash; anything else at the path is not ours to delete.</summary>
-    private static void RemoveStaleUnixSocket(string path)
-    {
-        if (!File.Exists(path) || (File.GetAttributes(path) & FileAttributes.Directory) != 0)
-        {
-            return;
-        }
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
-        {
-            File.Delete(path);
-        }
-    }
+    private static string What(string group) => $"group '{group}': listen path";
 }

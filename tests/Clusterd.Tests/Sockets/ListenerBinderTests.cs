@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Clusterd.Config;
+using Clusterd.Platform;
 using Clusterd.Sockets;
 
 namespace Clusterd.Tests.Sockets;
@@ -9,6 +10,7 @@ namespace Clusterd.Tests.Sockets;
 public sealed class ListenerBinderTests : IDisposable
 {
     private readonly List<Socket> _sockets = [];
+    private readonly string _dir = Directory.CreateTempSubdirectory("clusterd-binder-").FullName;
 
     public void Dispose()
     {
@@ -16,7 +18,12 @@ public sealed class ListenerBinderTests : IDisposable
         {
             socket.Dispose();
         }
+        Directory.Delete(_dir, recursive: true);
     }
+
+    private string PathOf(string name) => Path.Combine(_dir, name);
+
+    private static ListenAddress Unix(string path) => GroupListenersTests.Address("unix:" + path);
 
     private Socket Keep(Socket socket)
     {
@@ -77,8 +84,121 @@ public sealed class ListenerBinderTests : IDisposable
         Assert.Equal(["adopt web 127.0.0.1:" + PortOf(passed) + " s", "opened s", "closed s"], source.Calls);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Open_UnixPathIsAFileOrALink_IsRefusedNamingThePath_AndNothingThereChanges(bool link)
+    {
+        var path = PathOf("web.sock");
+        File.WriteAllText(link ? PathOf("precious") : path, "precious");
+        if (link)
+        {
+            File.CreateSymbolicLink(path, PathOf("precious"));
+        }
+        var binder = new ListenerBinder("web", source: null);
+
+        var e = Assert.Throws<IOException>(() => binder.Open(Unix(path), slot: null));
+
+        Assert.StartsWith($"group 'web': listen path {path} ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(link ? "is a symbolic link" : "is a regular file, not a socket", e.Message, StringComparison.Ordinal);
+        Assert.Equal(link ? FileKind.Symlink : FileKind.Regular, FileStatus.Of(path).Kind);
+        Assert.Equal("precious", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void Open_UnixPathHoldsAStaleSocketFile_ClaimsItAndBindsThere()
+    {
+        var path = PathOf("web.sock");
+        using (var crashed = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            UnixSocketBind.Bind(crashed, path); // behind .NET's back, so its Dispose leaves the file, as a crash would
+        }
+        var binder = new ListenerBinder("web", source: null);
+
+        var socket = Keep(binder.Open(Unix(path), slot: null));
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        client.Connect(new UnixDomainSocketEndPoint(path));
+        // As a worker takes it: from the descriptor (ownsHandle: false, the binder's Socket owns it).
+        using var worker = new Socket(new SafeSocketHandle(socket.Handle, ownsHandle: false));
+
+        using var accepted = worker.Accept();
+        Assert.True(accepted.Connected);
+    }
+
+    [Fact]
+    public void Close_ForGood_RemovesTheSocketFileItBound()
+    {
+        var path = PathOf("web.sock");
+        var binder = new ListenerBinder("web", source: null);
+        var socket = binder.Open(Unix(path), slot: null);
+
+        binder.Close(Unix(path), socket, forGood: true);
+
+        Assert.Equal(FileKind.Missing, FileStatus.Of(path).Kind);
+    }
+
+    [Fact]
+    public void Close_PathReplacedSinceBind_LeavesWhatIsThereNow()
+    {
+        var path = PathOf("web.sock");
+        var binder = new ListenerBinder("web", source: null);
+        var socket = binder.Open(Unix(path), slot: null);
+        File.Delete(path);
+        File.WriteAllText(path, "precious");
+
+        binder.Close(Unix(path), socket, forGood: true);
+
+        Assert.Equal("precious", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void Close_OnTheWayOutUnderAServiceManager_KeepsThePathForTheNextClusterd()
+    {
+        var path = PathOf("web.sock");
+        var binder = new ListenerBinder("web", new FakeSource(passed: null));
+        var socket = binder.Open(Unix(path), slot: null);
+
+        binder.Close(Unix(path), socket, forGood: false);
+
+        Assert.Equal(FileKind.Socket, FileStatus.Of(path).Kind);
+    }
+
+    [Fact]
+    public void Close_AdoptedUnixSocket_LeavesItsPathToWhoeverMadeIt()
+    {
+        var path = PathOf("web.sock");
+        var passed = Keep(new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified));
+        UnixSocketBind.Bind(passed, path);
+        passed.Listen();
+        var binder = new ListenerBinder("web", new FakeSource(passed));
+        var socket = binder.Open(Unix(path), slot: null);
+
+        binder.Close(Unix(path), socket, forGood: true);
+
+        Assert.Equal(FileKind.Socket, FileStatus.Of(path).Kind);
+    }
+
+    [Fact]
+    public void Check_FilesAndLinksAtUnixListenPaths_AreReported_SocketsAndFreePathsAreNot()
+    {
+        File.WriteAllText(PathOf("file"), "precious");
+        File.CreateSymbolicLink(PathOf("link"), PathOf("file"));
+        var live = Keep(new ListenerBinder("web", source: null).Open(Unix(PathOf("live")), slot: null));
+        var group = GroupListenersTests.Group(SharingMode.Shared, 1, "unix:" + PathOf("file"), "unix:" + PathOf("link"),
+            "unix:" + PathOf("live"), "unix:" + PathOf("free"), "127.0.0.1:8080");
+        var config = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), [group]);
+
+        var problems = ListenerBinder.Check(config);
+
+        Assert.Equal(2, problems.Count);
+        Assert.StartsWith($"group 'web': listen path {PathOf("file")} exists and is a regular file", problems[0], StringComparison.Ordinal);
+        Assert.StartsWith($"group 'web': listen path {PathOf("link")} is a symbolic link", problems[1], StringComparison.Ordinal);
+        Assert.Equal("precious", File.ReadAllText(PathOf("file")));
+        Assert.NotNull(live);
+    }
+
     /// <summary>A service manager that passed one socket.</summary>
-    private sealed class FakeSource(Socket passed) : ISocketSource
+    private sealed class FakeSource(Socket? passed) : ISocketSource
     {
         private Socket? _passed = passed;
 
