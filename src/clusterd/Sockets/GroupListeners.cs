@@ -78,9 +78,12 @@ internal sealed class GroupListeners : IDisposable
                     listeners._addresses[i] = shared ? new SharedAddress(address, binder) : new SteeredAddress(address, binder, steeringFailed);
                 }
             }
-            if (group.Listen.Count > 0 && group.Workers > 0)
+            if (group.Workers > 0)
             {
-                listeners.ForSlot(0);
+                foreach (var i in Enumerable.Range(0, group.Listen.Count).Where(i => !taken.Exists(t => t.To == i)))
+                {
+                    listeners.Held(i).ForSlot(0); // an address taken over has its sockets (or a vacated slot 0)
+                }
             }
         }
         catch
@@ -158,6 +161,35 @@ internal sealed class GroupListeners : IDisposable
             return null;
         }
         return [.. addresses.Select(a => a is SteeredAddress steered ? steered.OpenForReplacement(slot) : a.ForSlot(slot))];
+    }
+
+    /// <summary>
+    /// Steers new connections away from <paramref name="slot"/>'s sockets, whose worker died, and closes them: what
+    /// was queued there moves to the other slots (docs/adr/0004). False where no address could do so (no steering,
+    /// no other slot): the queue then waits for the slot's next process, as in shared mode.
+    /// </summary>
+    public bool Vacate(int slot)
+    {
+        var vacated = false;
+        foreach (var steered in Steered())
+        {
+            vacated |= steered.Vacate(slot);
+        }
+        return vacated;
+    }
+
+    /// <summary>
+    /// Sockets of its own for the next process of a slot <see cref="Vacate"/> emptied: unrouted until
+    /// <see cref="Promote"/>, as a rolling replacement's. Null if no address of the slot is vacated.
+    /// </summary>
+    public IReadOnlyList<Socket>? OpenForVacatedSlot(int slot)
+    {
+        var addresses = Enumerable.Range(0, Count).Select(Held).ToArray();
+        if (!addresses.Any(a => a is SteeredAddress { CanSteer: true } steered && steered.IsVacated(slot)))
+        {
+            return null;
+        }
+        return [.. addresses.Select(a => a is SteeredAddress { CanSteer: true } steered && steered.IsVacated(slot) ? steered.OpenForReplacement(slot) : a.ForSlot(slot))];
     }
 
     /// <summary>

@@ -166,4 +166,36 @@ public sealed class GroupListenersTests : IDisposable
 
         Assert.Null(listeners.OpenForReplacement(0));
     }
+
+    [Fact]
+    public void OpenForVacatedSlot_SteeredAddressVacated_OwnUnroutedSocketThere_AndTheSharedOnesAsEver()
+    {
+        using var listeners = GroupListeners.Bind(Group(SharingMode.ReusePort, 2, "127.0.0.1:8080", "unix:/run/web.sock"), binder: _binder);
+        var slot1 = listeners.ForSlot(1);
+        listeners.ForSlot(0);
+
+        Assert.Null(listeners.OpenForVacatedSlot(1)); // nothing vacated yet
+        Assert.True(listeners.Vacate(1));
+        var own = listeners.OpenForVacatedSlot(1)!;
+
+        Assert.NotSame(slot1[0], own[0]);
+        Assert.True(_binder.IsClosed(slot1[0]));
+        Assert.Same(slot1[1], own[1]); // the unix: socket is shared
+        Assert.Empty(listeners.Promote(1, own));
+        Assert.Same(own[0], listeners.ForSlot(1)[0]);
+    }
+
+    [Fact]
+    public void Rebind_SlotZeroVacated_StaysVacated_NoRoutedSocketIsBoundForIt()
+    {
+        using var listeners = GroupListeners.Bind(Group(SharingMode.ReusePort, 2, "127.0.0.1:8080"), binder: _binder);
+        listeners.ForSlot(1);
+        listeners.Vacate(0);
+        var opened = _binder.Opened.Count;
+
+        using var next = GroupListeners.Rebind(Group(SharingMode.ReusePort, 2, "127.0.0.1:8080"), listeners, binder: _binder);
+
+        Assert.Equal(opened, _binder.Opened.Count);
+        Assert.NotNull(next.OpenForVacatedSlot(0));
+    }
 }

@@ -122,4 +122,108 @@ public sealed class SteeredAddressTests : IDisposable
         Assert.Equal([own, slot0], _binder.Closed.Select(c => c.Socket));
         Assert.Contains(slot0, _binder.Kept.Values); // clusterd is exiting: the service manager keeps the slot's socket
     }
+
+    [Fact]
+    public void Vacate_AnotherSlotRouted_SteersAwayThenClosesTheSlotsSocket_AndTheFdStoreDropsIt()
+    {
+        var slot0 = _address.ForSlot(0);
+        var slot1 = _address.ForSlot(1);
+        _binder.Calls.Clear();
+
+        Assert.True(_address.Vacate(1));
+
+        Assert.Equal(["route 1", "drop 127.0.0.1:8080/1", "close"], _binder.Calls); // routed away before it closes
+        Assert.True(_binder.IsClosed(slot1));
+        Assert.Equal([slot0], _binder.Routed); // still attached: the slot's next socket must not get connections early
+        Assert.Equal([slot0], _address.Sockets);
+        Assert.True(_address.IsVacated(1));
+    }
+
+    [Fact]
+    public void Vacate_ThenReplacementPromoted_TheNewSocketIsTheSlots_AndTheKernelPicksByHashAgain()
+    {
+        var slot0 = _address.ForSlot(0);
+        _address.ForSlot(1);
+        _address.Vacate(1);
+
+        var own = _address.OpenForReplacement(1);
+
+        Assert.Equal([slot0], _binder.Routed); // no routed socket was bound for the vacated slot meanwhile
+        Assert.Equal(2, _binder.Opened.Count);
+
+        Assert.Null(_address.Promote(1, own)); // no old socket: it closed when the worker died
+
+        Assert.False(_address.IsVacated(1));
+        Assert.Same(own, _address.ForSlot(1));
+        Assert.Same(own, _binder.Kept[FakeListenerBinder.Name(_address.Address, 1)]);
+        Assert.Null(_binder.Routed);
+        Assert.Equal("detach", _binder.Calls[^1]);
+    }
+
+    [Fact]
+    public void Vacate_OnlySlot_KeepsItsSocketForTheNextProcess()
+    {
+        var slot0 = _address.ForSlot(0);
+
+        Assert.False(_address.Vacate(0));
+
+        Assert.False(_binder.IsClosed(slot0));
+        Assert.Same(slot0, _address.ForSlot(0));
+        Assert.Null(_binder.Routed);
+    }
+
+    [Fact]
+    public void Vacate_NoSteeringHere_KeepsTheSlotsSocket()
+    {
+        _binder.CanSteer = false;
+        _address.ForSlot(0);
+        var slot1 = _address.ForSlot(1);
+
+        Assert.False(_address.Vacate(1));
+
+        Assert.False(_binder.IsClosed(slot1));
+        Assert.Same(slot1, _address.ForSlot(1));
+    }
+
+    [Fact]
+    public void Vacate_SteeringFailsNow_TheSlotKeepsItsSocketAndItsFdStoreCopy()
+    {
+        _address.ForSlot(0);
+        var slot1 = _address.ForSlot(1);
+        _binder.FailRoute = new IOException("bpf(BPF_PROG_LOAD) failed: Cannot allocate memory");
+
+        Assert.False(_address.Vacate(1));
+
+        Assert.Single(_failures);
+        Assert.False(_binder.IsClosed(slot1));
+        Assert.Same(slot1, _binder.Kept[FakeListenerBinder.Name(_address.Address, 1)]);
+        Assert.Same(slot1, _address.ForSlot(1));
+        Assert.False(_address.IsVacated(1));
+    }
+
+    [Fact]
+    public void ReleaseSlot_Vacated_ForgetsTheSlot_AndTheKernelPicksByHashAgain()
+    {
+        _address.ForSlot(0);
+        _address.ForSlot(1);
+        _address.Vacate(1);
+
+        _address.ReleaseSlot(1);
+
+        Assert.False(_address.IsVacated(1));
+        Assert.Null(_binder.Routed);
+    }
+
+    [Fact]
+    public void Close_OnTheWayOutWithASlotVacated_DetachesSoTheServiceManagersGroupIsPlainAgain()
+    {
+        var slot0 = _address.ForSlot(0);
+        _address.ForSlot(1);
+        _address.Vacate(1);
+
+        _address.Close(forGood: false);
+
+        Assert.Null(_binder.Routed);
+        Assert.Contains(slot0, _binder.Kept.Values);
+    }
 }
