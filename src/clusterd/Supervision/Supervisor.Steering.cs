@@ -10,8 +10,8 @@ namespace Clusterd.Supervision;
 internal sealed partial class Supervisor
 {
     /// <summary>
-    /// Before <paramref name="worker"/>'s exit is handled (a restart at once takes the slot's sockets): if it died
-    /// unasked while another worker of the group serves, its slot is vacated. With no live worker left, no steering,
+    /// Before <paramref name="worker"/>'s exit is handled, while its state still tells a crash from a stop it was
+    /// asked for: if it died unasked while another worker of the group serves, its slot is vacated. With no live worker left, no steering,
     /// or a rollout replacing the slot, its queue waits for the next process, as it always did.
     /// </summary>
     private void VacateIfDied(Worker worker)
