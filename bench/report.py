@@ -183,9 +183,12 @@ if ki:
             return f"{f(med(v), fmt)} [{', '.join(f(x, fmt) for x in v)}]"
         p(f"| {NAMES[c]} | {cell('failed')} | {cell('slow')} | {cell('hung')} | {cell('max_ms', '{:.0f}')} | {cell('p99_ms', '{:.0f}')} "
           f"| {cell('replacement_ms', '{:.0f}')} |")
-    p('\nclusterd restarts a dead worker after `backoff.initial` (100 ms by default), then the shim and Node start '
-      '(~100 ms). In reuseport mode the connections the kernel put in the dead slot\'s queue wait there for the '
-      'replacement (this is the p99 and slowest probe); none is reset, because clusterd, not the worker, owns the socket.\n')
+    p('\nclusterd replaces a worker that was serving at once; the replacement answers once Node has started. In '
+      'reuseport mode, where clusterd can steer connections (root: the bench runs as root), the dead slot is steered '
+      'away as soon as clusterd sees the exit: what the kernel had queued on it moves to the live worker, and the '
+      'replacement gets connections once it is ready (docs/adr/0004). Without steering they wait in the dead slot\'s '
+      'queue for the replacement (then the p99 and slowest probe are about the replacement time). None is reset, '
+      'because clusterd, not the worker, owns the socket.\n')
 
 # ---------------------------------------------------------------------------------------------------------------
 co = [r for r in rows if r['section'] == 'control']
