@@ -70,15 +70,15 @@ internal static class Program
         if (checkOnly)
         {
             var config = result.Config;
-            // What start would refuse about the control socket's path, found without touching it.
-            var socketProblems = ControlServer.Check(config.Control);
-            foreach (var problem in socketProblems)
+            // What start would refuse about the control socket's and the unix: listeners' paths, found without touching them.
+            var pathProblems = ControlServer.Check(config.Control).Concat(ListenerBinder.Check(config)).ToList();
+            foreach (var problem in pathProblems)
             {
                 Console.Error.WriteLine($"{configPath}: {problem}");
             }
-            if (socketProblems.Count > 0)
+            if (pathProblems.Count > 0)
             {
-                Console.Error.WriteLine($"{configPath}: {socketProblems.Count} error(s); nothing was started.");
+                Console.Error.WriteLine($"{configPath}: {pathProblems.Count} error(s); nothing was started.");
                 return ExitInvalid;
             }
             Console.WriteLine($"{configPath}: configuration OK ({config.Groups.Count} groups, {config.Groups.Sum(g => g.Workers)} workers)");

@@ -10,6 +10,8 @@ internal sealed class Options
 {
     public int? CrashAfterMs { get; set; }
     public string? CrashIfFile { get; set; }
+
+    public string? NoReadyIfFile { get; set; }
     public int ExitCode { get; set; } = 3;
     public bool CrashSignal { get; set; }
     public bool IgnoreTerm { get; set; }
@@ -77,6 +79,11 @@ internal static class Program
         if (crashAfter == 0)
         {
             return Crash(options);
+        }
+        // --no-ready-if-file: tests create the file to keep workers started from then on from ever getting ready.
+        if (options.NoReadyIfFile is not null && File.Exists(options.NoReadyIfFile))
+        {
+            options.NoReady = true;
         }
 
         // Keep the registration referenced for the life of the process or the GC would unregister it.
@@ -307,12 +314,20 @@ internal static class Program
                     or "--watchdog-ms" or "--stop-watchdog-after" or "--say-times" or "--hold-connections":
                     error = $"{flag} needs a non-negative integer";
                     return false;
-                case "--crash-if-file":
-                    options.CrashIfFile = Value();
-                    if (options.CrashIfFile is null)
+                case "--crash-if-file" or "--no-ready-if-file":
+                    var path = Value();
+                    if (path is null)
                     {
-                        error = "--crash-if-file needs a path";
+                        error = $"{flag} needs a path";
                         return false;
+                    }
+                    if (flag == "--crash-if-file")
+                    {
+                        options.CrashIfFile = path;
+                    }
+                    else
+                    {
+                        options.NoReadyIfFile = path;
                     }
 
                     break;

@@ -5,6 +5,16 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Clusterd.Platform;
 
+/// <summary>Which sockets of one SO_REUSEPORT group get new connections: <see cref="ReuseportSteering"/>, or a test's fake.</summary>
+internal interface IReuseportSteering : IDisposable
+{
+    /// <summary>From now on only <paramref name="routed"/> get new connections (at least one; all in the same group).</summary>
+    void Route(IReadOnlyList<Socket> routed);
+
+    /// <summary>Back to the kernel's own choice among every socket of the group that <paramref name="anyInGroup"/> is in.</summary>
+    void Detach(Socket anyInGroup);
+}
+
 /// <summary>
 /// Chooses which sockets of one SO_REUSEPORT group get new connections (docs/adr/0004). A BPF program of type
 /// SK_REUSEPORT picks <c>hash % n</c> among the n sockets of a REUSEPORT_SOCKARRAY map; a socket left out gets no
@@ -13,7 +23,7 @@ namespace Clusterd.Platform;
 /// and CAP_BPF (root); <see cref="Unavailable"/> says why not where it is missing, and clusterd then does without.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class ReuseportSteering : IDisposable
+internal sealed class ReuseportSteering : IReuseportSteering
 {
     private const int BpfMapCreate = 0;
     private const int BpfMapDeleteElem = 3;
@@ -36,7 +46,6 @@ internal sealed class ReuseportSteering : IDisposable
     /// <summary>Null when steering works here; otherwise why not (e.g. "bpf(BPF_MAP_CREATE) failed: Operation not permitted").</summary>
     public static string? Unavailable => s_unavailable.Value;
 
-    /// <summary>From now on only <paramref name="routed"/> get new connections (at least one; all in the same group).</summary>
     public void Route(IReadOnlyList<Socket> routed)
     {
         // A socket can be in one such map at a time: empty the old map first. Until the new program replaces the
@@ -70,13 +79,8 @@ internal sealed class ReuseportSteering : IDisposable
         (_map, _program, _mapped) = (map, program, routed.Count);
     }
 
-    /// <summary>Back to the kernel's own choice among every socket of the group that <paramref name="anyInGroup"/> is in.</summary>
     public void Detach(Socket anyInGroup)
     {
-        if (_program is null)
-        {
-            return;
-        }
         DetachAny(anyInGroup);
         Dispose();
     }

@@ -102,7 +102,8 @@ internal sealed class Rollout(GroupRuntime group, int maxSurge, int maxUnavailab
         if (replacement.OwnSockets is { } own)
         {
             // The slot's sockets become the replacement's; the old ones get no new connection from now on.
-            old.OwnSockets = Group.Listeners.Promote(slot, own);
+            // A slot vacated when its worker died: that worker's next process has unrouted sockets of its own too.
+            old.OwnSockets = [.. Group.Listeners.Promote(slot, own), .. old.OwnSockets ?? []];
             replacement.OwnSockets = null;
             old.CloseOwnSocketsIfGone(); // if nobody is left to accept what is queued there, move it on
         }

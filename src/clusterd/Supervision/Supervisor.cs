@@ -203,6 +203,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 if (current && we.Input is WorkerInput.Exited or WorkerInput.MainExited)
                 {
                     _byPid.Remove(we.Worker.Pid);
+                    VacateIfDied(we.Worker); // see Supervisor.Steering.cs
                 }
                 if (!current || !WorkerStateMachine.Handle(this, we.Worker, we.Input, we.Arg, we.Text, we.Process, we.Transient))
                 {
@@ -312,7 +313,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         IReadOnlyList<System.Net.Sockets.Socket> listeners;
         try
         {
-            listeners = worker.OwnSockets ?? group.Listeners.ForSlot(worker.Slot);
+            listeners = worker.OwnSockets ?? OpenForVacatedSlot(worker) ?? group.Listeners.ForSlot(worker.Slot);
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
         {
@@ -385,8 +386,14 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         LogLifecycle(level, e);
     }
 
-    void IWorkerHost.StateChanged(Worker worker, WorkerState from, WorkerState to, string why) =>
+    void IWorkerHost.StateChanged(Worker worker, WorkerState from, WorkerState to, string why)
+    {
         LogStateChanged(worker.Group.Name, worker.Slot, worker.Pid, from, to, why);
+        if (to == WorkerState.Ready)
+        {
+            RouteIfVacated(worker);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
