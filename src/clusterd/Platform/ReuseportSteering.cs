@@ -58,7 +58,7 @@ internal sealed class ReuseportSteering : IReuseportSteering
             }
         }
         var map = CreateMap(routed.Count);
-        SafeFileHandle program;
+        SafeFileHandle? program = null;
         try
         {
             for (var key = 0; key < routed.Count; key++)
@@ -66,14 +66,16 @@ internal sealed class ReuseportSteering : IReuseportSteering
                 MapUpdate(map, key, routed[key]);
             }
             program = LoadProgram(map, routed.Count);
+            var fd = (int)program.DangerousGetHandle();
+            routed[0].SetRawSocketOption(LinuxConstants.SOL_SOCKET, SoAttachReuseportEbpf, BitConverter.GetBytes(fd));
         }
         catch
         {
+            // Closed now, not by a finalizer some time later: a map holds its sockets, a program its map.
+            program?.Dispose();
             map.Dispose();
             throw;
         }
-        var fd = (int)program.DangerousGetHandle();
-        routed[0].SetRawSocketOption(LinuxConstants.SOL_SOCKET, SoAttachReuseportEbpf, BitConverter.GetBytes(fd));
         _program?.Dispose(); // the group holds the old program until the attach above replaced it
         _map?.Dispose();
         (_map, _program, _mapped) = (map, program, routed.Count);
