@@ -72,7 +72,9 @@ internal sealed class FakeWorkerHost : IWorkerHost
             StopSignalName: "SIGTERM",
             StopTimeout: TimeSpan.FromSeconds(10),
             WatchdogTimeout: watchdog ?? TimeSpan.Zero,
-            DrainDelay: TimeSpan.FromMilliseconds(100));
+            DrainDelay: TimeSpan.FromMilliseconds(100),
+            MinReady: null,
+            WorkersSource: GroupConfig.WorkersFromConfig);
 
     public static Worker Worker(GroupConfig config) =>
         new GroupRuntime(config, GroupListeners.Bind(config), generation: 1).Workers[0];

@@ -21,7 +21,7 @@ internal sealed class SupervisorHarness : IAsyncDisposable
     public SupervisorHarness(Sockets.ISocketSource? sockets, params GroupConfig[] groups)
     {
         Supervisor = new Supervisor(NullLoggerFactory.Instance, Time, sockets, (post, _) => Launcher = new FakeLauncher(post));
-        var config = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), groups);
+        var config = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), groups, ContainerConfig.Default);
         _loop = Supervisor.RunAsync(config, CancellationToken.None);
     }
 

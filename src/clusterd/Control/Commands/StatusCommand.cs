@@ -33,7 +33,8 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
             g.State,
             g.Generation,
             g.Listen,
-            ToWire(g.Workers, now))).ToArray());
+            ToWire(g.Workers, now),
+            g.WorkersSource)).ToArray());
         return connection.SendAsync(Response.Success(request.Id) with { Cluster = data }, cancellationToken);
     }
 
