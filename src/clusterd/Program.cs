@@ -24,6 +24,10 @@ internal static class Program
 
     public static int Main(string[] args)
     {
+        if (!OperatingSystem.IsMacOS() && ContainerInit.IsPid1)
+        {
+            ContainerInit.BecomeInit(args); // returns only by throwing (docs/adr/0007)
+        }
         SignalDispositions.RestoreIgnored(); // before anything registers for them
 
         var configOption = new Option<string>("--config", "-c")
@@ -42,20 +46,25 @@ internal static class Program
         };
         logFormatOption.AcceptOnlyFromAmong("text", "json");
         var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Also log every worker state change." };
+        var containerOption = new Option<bool>(ContainerInit.ContainerFlag)
+        {
+            Description = "Run as a container's main process: a failed group stops clusterd with status 3 ([container] exit_on_failed). Implied when clusterd is PID 1.",
+        };
 
         var root = new RootCommand("clusterd: runs groups of worker processes that share listening sockets, and keeps them running.")
         {
-            configOption, checkOption, logFormatOption, verboseOption,
+            configOption, checkOption, logFormatOption, verboseOption, containerOption,
         };
         root.SetAction(parse => Run(
             parse.GetValue(configOption)!,
             parse.GetValue(checkOption),
             parse.GetValue(logFormatOption)!,
-            parse.GetValue(verboseOption)));
+            parse.GetValue(verboseOption),
+            parse.GetValue(containerOption)));
         return root.Parse(args).Invoke();
     }
 
-    private static int Run(string configPath, bool checkOnly, string logFormat, bool verbose)
+    private static int Run(string configPath, bool checkOnly, string logFormat, bool verbose, bool containerMode)
     {
         var result = ConfigLoader.Load(configPath, SystemHost.Facts());
         if (result.Config is null)
@@ -147,6 +156,8 @@ internal static class Program
             s.GetServices<IControlCommand>(),
             s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.control"),
             new ControlAudit(s.GetRequiredService<ILoggerFactory>().CreateLogger(ControlAudit.Category))));
+        builder.Services.AddHostedService(s => new ContainerLifetime(s.GetRequiredService<Supervisor>(),
+            s.GetRequiredService<IHostApplicationLifetime>(), s.GetRequiredService<ILogger<ContainerLifetime>>(), containerMode));
         builder.Services.AddHostedService<SupervisorService>();
         // [metrics] (docs/metrics.md): the endpoint starts before the supervisor, so startup events are counted.
         var metricsListen = result.Config.Metrics.Listen;

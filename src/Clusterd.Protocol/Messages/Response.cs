@@ -64,6 +64,11 @@ public sealed record StatusData(IReadOnlyList<GroupStatus> Groups)
     }
 }
 
+/// <param name="WorkersSource">
+/// Where <paramref name="Desired"/> came from: <c>config</c> (a count in the file), <c>scale</c> (<c>clusterctl scale</c>),
+/// or <c>auto: ...</c> followed by where the CPU count came from (affinity mask, cgroup CPU quota). Added within protocol
+/// version 1: null from a clusterd that predates it.
+/// </param>
 public sealed record GroupStatus(
     string Name,
     int Desired,
@@ -71,7 +76,8 @@ public sealed record GroupStatus(
     PublicGroupState State,
     int Generation,
     IReadOnlyList<string> Listen,
-    IReadOnlyList<WorkerStatus> Workers);
+    IReadOnlyList<WorkerStatus> Workers,
+    string? WorkersSource = null);
 
 public sealed record WorkerStatus(
     int Slot,

@@ -97,6 +97,7 @@ internal static class ConfigDiff
             }
         }
         Check("workers", a.Workers, b.Workers, false, v => v.ToString(CultureInfo.InvariantCulture));
+        Check("min_ready", a.MinReady, b.MinReady, false, v => v?.ToString(CultureInfo.InvariantCulture) ?? "(every worker)");
         Check("ready", a.Ready, b.Ready, false, v => v.ToString().ToLowerInvariant());
         Check("ready_timeout", a.ReadyTimeout, b.ReadyTimeout, false, Dur);
         Check("min_uptime", a.MinUptime, b.MinUptime, false, Dur);

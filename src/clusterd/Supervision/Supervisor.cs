@@ -285,7 +285,9 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 w.LastExit?.Signal,
                 w.Status,
                 Interlocked.Read(ref w.DroppedOutputLines),
-                w.Process?.Cgroup)).ToArray())).ToArray();
+                w.Process?.Cgroup)).ToArray(),
+            g.Config.RequiredReady(g.Desired),
+            g.Desired == g.Config.Workers ? g.Config.WorkersSource : GroupSnapshot.WorkersFromScale)).ToArray();
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
         Volatile.Write(ref _snapshot, snapshot);
         if (!_started.Task.IsCompleted && snapshot.Groups.All(g => g.Stopped || g.Ready >= g.Desired || g.Workers.Any(w => w.State == PublicWorkerState.Failed)))

@@ -29,7 +29,7 @@ internal sealed class SupervisorHarness : IAsyncDisposable
     {
         Supervisor = new Supervisor(NullLoggerFactory.Instance, Time, sockets, (post, _) => Launcher = new FakeLauncher(post),
             notify ?? ((_, _) => null));
-        var config = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), groups);
+        var config = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), groups, ContainerConfig.Default);
         _loop = Supervisor.RunAsync(config, CancellationToken.None);
     }
 
