@@ -1,0 +1,102 @@
+using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
+using Clusterctl.Connection;
+
+using ProtocolCommands = Clusterd.Protocol.Messages.Commands;
+
+namespace Clusterctl.Tests;
+
+/// <summary>SshStream with a shell script standing in for ssh: real processes, real pipes, exit codes chosen by the test.</summary>
+public sealed class SshStreamTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("clusterctl-ssh-").FullName;
+    private readonly SshHost _host = new("ops", "web1", 2222, "clusterctl");
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>An executable "ssh" that runs <paramref name="body"/> (sh) and so exits as the test says.</summary>
+    private string FakeSsh(string body)
+    {
+        var path = Path.Combine(_directory, "ssh");
+        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    private async Task<IOException> PingFailsAsync(string fakeSsh)
+    {
+        await using var client = ControlClient.Over(SshStream.Start(_host, TimeSpan.FromSeconds(5), remoteSocket: null, fakeSsh));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        return await Assert.ThrowsAsync<IOException>(() => client.RequestAsync(new Request { Command = ProtocolCommands.Ping }, deadline.Token));
+    }
+
+    [Fact]
+    public async Task SshFails_Exit255_ErrorEndsWithItsLastStderrLine()
+    {
+        var error = await PingFailsAsync(FakeSsh("""
+            echo "debug1: Reading configuration data" >&2
+            echo "ssh: connect to host web1 port 2222: Connection refused" >&2
+            echo "" >&2
+            exit 255
+            """));
+
+        Assert.Equal("ssh to ops@web1:2222 failed (exit 255): ssh: connect to host web1 port 2222: Connection refused", error.Message);
+    }
+
+    [Fact]
+    public async Task RemoteClusterctlMissing_Exit127_SaysHowToNameIt()
+    {
+        var error = await PingFailsAsync(FakeSsh("""
+            echo "bash: line 1: clusterctl: command not found" >&2
+            exit 127
+            """));
+
+        Assert.StartsWith("ops@web1:2222 has no 'clusterctl' (exit 127: bash: line 1: clusterctl: command not found)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ssh://ops@web1:2222?clusterctl=/usr/bin/clusterctl", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RemoteClusterctlTooOld_Exit100_SaysSo()
+    {
+        var error = await PingFailsAsync(FakeSsh("""
+            echo "clusterctl: Unrecognized command or argument 'dial-stdio'." >&2
+            exit 100
+            """));
+
+        Assert.StartsWith("the clusterctl on ops@web1:2222 does not know 'dial-stdio'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DialStdioFails_OtherExit_PassesItsMessageOn()
+    {
+        var error = await PingFailsAsync(FakeSsh("""
+            cat > /dev/null &
+            echo "clusterctl: cannot connect to clusterd at /run/clusterd/clusterd.sock: no such socket" >&2
+            exit 111
+            """));
+
+        Assert.Equal("clusterctl dial-stdio on ops@web1:2222 exited with 111: clusterctl: cannot connect to clusterd at /run/clusterd/clusterd.sock: no such socket",
+            error.Message);
+    }
+
+    [Fact]
+    public async Task Start_PassesEachArgumentAsItsOwnArgvEntry()
+    {
+        var recorded = Path.Combine(_directory, "argv");
+        await PingFailsAsync(FakeSsh($"printf '%s\\n' \"$@\" > {recorded}; exit 255"));
+
+        Assert.Equal(
+            _host.SshArguments(TimeSpan.FromSeconds(5), remoteSocket: null, config: Environment.GetEnvironmentVariable(SshHost.ConfigEnvironmentVariable) is { Length: > 0 } c ? c : null),
+            await File.ReadAllLinesAsync(recorded));
+    }
+
+    [Fact]
+    public void Start_NoSshProgram_ExitsSystemSayingWhatToInstall()
+    {
+        var error = Assert.Throws<CliException>(() => SshStream.Start(_host, TimeSpan.FromSeconds(5), null, Path.Combine(_directory, "no-ssh-here")));
+
+        Assert.Equal(ExitCodes.System, error.ExitCode);
+        Assert.Contains("cannot run", error.Message, StringComparison.Ordinal);
+        Assert.Contains("openssh-client", error.Message, StringComparison.Ordinal);
+    }
+}
