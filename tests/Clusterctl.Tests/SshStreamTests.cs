@@ -23,11 +23,11 @@ public sealed class SshStreamTests : IDisposable
         return path;
     }
 
-    private async Task<IOException> PingFailsAsync(string fakeSsh)
+    private async Task<SshFailureException> PingFailsAsync(string fakeSsh)
     {
         await using var client = ControlClient.Over(SshStream.Start(_host, TimeSpan.FromSeconds(5), remoteSocket: null, fakeSsh));
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        return await Assert.ThrowsAsync<IOException>(() => client.RequestAsync(new Request { Command = ProtocolCommands.Ping }, deadline.Token));
+        return await Assert.ThrowsAsync<SshFailureException>(() => client.RequestAsync(new Request { Command = ProtocolCommands.Ping }, deadline.Token));
     }
 
     [Fact]

@@ -6,8 +6,8 @@ using Clusterd.Protocol.Messages;
 namespace Clusterctl.Connection;
 
 /// <summary>
-/// clusterctl's view of the control socket: <see cref="ControlClient"/> plus the translation of every way talking to
-/// clusterd can fail into a <see cref="CliException"/> with the right exit code and a message that says what to try.
+/// clusterctl's view of one clusterd, through its local socket or over SSH (<see cref="SshStream"/>): <see cref="ControlClient"/>
+/// plus the translation of every way talking to clusterd can fail into a <see cref="CliException"/> with the right exit code and a message that says what to try.
 /// </summary>
 internal sealed class DaemonConnection : IAsyncDisposable
 {
@@ -119,6 +119,11 @@ internal sealed class DaemonConnection : IAsyncDisposable
                 catch (ProtocolException ex)
                 {
                     throw new CliException(ExitCodes.System, $"talking to clusterd at {Address}: {ex.Message}", ex);
+                }
+                catch (SshFailureException ex)
+                {
+                    // Its message names the host already, and says what failed better than "talking to clusterd" would.
+                    throw new CliException(ExitCodes.System, ex.Message, ex);
                 }
                 catch (IOException ex)
                 {

@@ -8,7 +8,7 @@ namespace Clusterctl.Connection;
 /// The control protocol over a running <c>ssh HOST clusterctl dial-stdio</c>: what is written goes to ssh's stdin, what
 /// is read comes from its stdout, so <see cref="Clusterd.Protocol.ControlClient"/> speaks to the far clusterd exactly as
 /// to a local socket. ssh's stderr is kept, not shown: when ssh ends with an error, the read or write that meets the end
-/// throws an <see cref="IOException"/> naming ssh's exit code and its stderr's last line (the line that says why).
+/// throws an <see cref="SshFailureException"/> naming ssh's exit code and its stderr's last line (the line that says why).
 /// </summary>
 internal sealed class SshStream : Stream
 {
@@ -115,7 +115,7 @@ internal sealed class SshStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     /// <summary>Why ssh ended, once it has: null for exit 0 (or an ssh that does not exit), else the exception to throw.</summary>
-    private async Task<IOException?> FailureAsync()
+    private async Task<SshFailureException?> FailureAsync()
     {
         using var grace = new CancellationTokenSource(s_exitGrace);
         try
@@ -126,7 +126,7 @@ internal sealed class SshStream : Stream
         {
             return null;
         }
-        return _ssh.ExitCode == 0 ? null : new IOException(Explain(_host, _ssh.ExitCode, await _lastErrorLine));
+        return _ssh.ExitCode == 0 ? null : new SshFailureException(Explain(_host, _ssh.ExitCode, await _lastErrorLine));
     }
 
     /// <summary>What an exit code of <c>ssh HOST clusterctl dial-stdio</c> means, with what to do about it.</summary>
@@ -184,3 +184,6 @@ internal sealed class SshStream : Stream
         base.Dispose(disposing);
     }
 }
+
+/// <summary>ssh, or what it ran, ended with an error; the message names the host, the exit code and what to do.</summary>
+internal sealed class SshFailureException(string message) : IOException(message);
