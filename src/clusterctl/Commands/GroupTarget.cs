@@ -95,7 +95,7 @@ internal static class GroupArguments
 
     private static IEnumerable<string> GroupNames(CliContext cli, CompletionContext context, bool allowAll)
     {
-        var names = cli.CachedGroups ?? QueryGroupNames(cli.ResolveSocket(context.ParseResult));
+        var names = cli.CachedGroups ?? (GoesToHosts(cli, context.ParseResult) ? [] : QueryGroupNames(cli.ResolveSocket(context.ParseResult)));
         if (cli.KeepConnection && names.Count > 0)
         {
             // In the shell, ask once: Tab is pressed far more often than the set of groups changes (reload clears the cache).
@@ -104,6 +104,22 @@ internal static class GroupArguments
         var word = context.WordToComplete;
         var all = allowAll ? names.Prepend("all") : names;
         return all.Where(n => n.StartsWith(word, StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Whether the command line names --host (or $CLUSTERD_HOST does): then the local daemon's groups would be the wrong
+    /// ones, and an SSH login per Tab too slow, so only the shell's cached names are offered.
+    /// </summary>
+    private static bool GoesToHosts(CliContext cli, ParseResult parseResult)
+    {
+        try
+        {
+            return cli.ResolveHosts(parseResult).Count > 0;
+        }
+        catch (CliException)
+        {
+            return true;
+        }
     }
 
     /// <summary>

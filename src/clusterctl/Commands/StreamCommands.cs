@@ -26,15 +26,15 @@ internal static class StreamCommands
         {
             follow, since,
         };
-        command.SetAction((parseResult, cancellationToken) => cli.RunAsync(parseResult, (connection, ct) =>
+        command.SetAction((parseResult, cancellationToken) => RunAsync(cli, parseResult, follow, (output, connection, ct) =>
         {
             var json = parseResult.GetValue(GlobalOptions.Json);
             var request = new Request { Command = ProtocolCommands.Events, Since = parseResult.GetValue(since), Follow = parseResult.GetValue(follow) };
-            return FollowAsync(cli, connection, request, async frame =>
+            return FollowAsync(output, connection, request, async frame =>
             {
                 foreach (var e in frame.Events ?? [])
                 {
-                    await cli.Out.WriteLineAsync(json ? StreamRenderer.EventJson(e) : StreamRenderer.Event(e, cli.StdoutIsTerminal));
+                    await output.Out.WriteLineAsync(json ? StreamRenderer.EventJson(e) : StreamRenderer.Event(e, output.StdoutIsTerminal));
                 }
             }, ct);
         }, cancellationToken));
@@ -56,7 +56,7 @@ internal static class StreamCommands
             }
         });
         var command = new Command("logs", "Print the stdout/stderr lines clusterd captured from a group's workers") { target, follow, lines };
-        command.SetAction((parseResult, cancellationToken) => cli.RunAsync(parseResult, (connection, ct) =>
+        command.SetAction((parseResult, cancellationToken) => RunAsync(cli, parseResult, follow, (output, connection, ct) =>
         {
             var json = parseResult.GetValue(GlobalOptions.Json);
             var (group, slot) = parseResult.GetRequiredValue(target);
@@ -68,11 +68,11 @@ internal static class StreamCommands
                 Lines = parseResult.GetValue(lines),
                 Follow = parseResult.GetValue(follow),
             };
-            return FollowAsync(cli, connection, request, async frame =>
+            return FollowAsync(output, connection, request, async frame =>
             {
                 foreach (var line in frame.Logs ?? [])
                 {
-                    await cli.Out.WriteLineAsync(json ? StreamRenderer.LogJson(line) : StreamRenderer.Log(line, cli.StdoutIsTerminal));
+                    await output.Out.WriteLineAsync(json ? StreamRenderer.LogJson(line) : StreamRenderer.Log(line, output.StdoutIsTerminal));
                 }
             }, ct);
         }, cancellationToken));
@@ -80,6 +80,13 @@ internal static class StreamCommands
     }
 
     private static Option<bool> FollowOption(string description) => new("--follow", "-f") { Description = description };
+
+    /// <summary>A backlog is read from every --host; a follow never ends, so it stays on one host (a terminal per host).</summary>
+    private static Task<int> RunAsync(CliContext cli, ParseResult parseResult, Option<bool> follow,
+        Func<CliContext, DaemonConnection, CancellationToken, Task<int>> body, CancellationToken cancellationToken) =>
+        parseResult.GetValue(follow)
+            ? cli.RunAsync(parseResult, (connection, ct) => body(cli, connection, ct), cancellationToken)
+            : cli.RunOnEachAsync(parseResult, body, cancellationToken);
 
     private static async Task<int> FollowAsync(CliContext cli, DaemonConnection connection, Request request, Func<Response, Task> print,
         CancellationToken ct)
@@ -96,7 +103,7 @@ internal static class StreamCommands
         catch (CliException ex) when (request.Follow && ex.ExitCode == ExitCodes.System && ex.InnerException is Clusterd.Protocol.ProtocolException)
         {
             // clusterd going away (a restart, a shutdown) ends a follow the way EOF ends `tail -f` on a removed file: say so, exit 0.
-            await cli.Err.WriteLineAsync($"clusterctl: clusterd at {connection.SocketPath} closed the stream");
+            await cli.Err.WriteLineAsync($"clusterctl: clusterd at {connection.Address} closed the stream");
         }
         return ExitCodes.Ok;
     }
