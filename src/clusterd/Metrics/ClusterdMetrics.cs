@@ -47,7 +47,8 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
     public static readonly IReadOnlyList<string> ExitReasonValues =
     [
         ExitReasons.Exited, ExitReasons.Crashed, ExitReasons.Stopped, ExitReasons.Killed, ExitReasons.Watchdog,
-        ExitReasons.ReadyTimeout, ExitReasons.ExecFailed,
+        ExitReasons.ReadyTimeout, ExitReasons.ExecFailed, ExitReasons.Oom, ExitReasons.MemoryLimit, ExitReasons.Unhealthy,
+        ExitReasons.MaxLifetime,
     ];
 
     /// <summary>From a worker that is up at once (10 ms) to one that loads for a minute; Prometheus's defaults stop at 10 s.</summary>
@@ -92,7 +93,7 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
         Meter.CreateObservableCounter(WorkerEvents, ObserveEvents, "{event}",
             "Worker lifecycle events by kind (fork, online, listening, disconnect, exit, restart, backoff, failed).");
         Meter.CreateObservableCounter(WorkerExits, ObserveExits, "{exit}",
-            "Worker process exits by reason (exited, crashed, stopped, killed, watchdog, ready-timeout, exec-failed).");
+            "Worker process exits by reason (exited, crashed, stopped, killed, watchdog, ready-timeout, exec-failed, oom, memory-limit, unhealthy, max-lifetime).");
         Meter.CreateObservableCounter(WorkerRestarts, ObserveRestarts, "{restart}",
             "Restarts of a worker slot after its process died (after the backoff delay).");
         Meter.CreateObservableGauge(Workers, ObserveWorkers, "{worker}",

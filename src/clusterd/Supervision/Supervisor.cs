@@ -141,6 +141,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         }
         CheckStopped();
         Publish();
+        StartHealth();
         _running.TrySetResult();
 
         await foreach (var e in _events.Reader.ReadAllAsync(cancellationToken))
@@ -343,7 +344,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         try
         {
             _launcher.Launch(new LaunchSpec(worker, worker.Incarnation, config.Command, config.Env, contract, config.Cwd,
-                config.User, config.Group, listeners));
+                config.User, config.Group, listeners, config.Health.MemoryMax));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -385,11 +386,15 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         LogLifecycle(level, e);
     }
 
-    void IWorkerHost.StateChanged(Worker worker, WorkerState from, WorkerState to, string why) =>
+    void IWorkerHost.StateChanged(Worker worker, WorkerState from, WorkerState to, string why)
+    {
         LogStateChanged(worker.Group.Name, worker.Slot, worker.Pid, from, to, why);
+        WatchHealth(worker, to);
+    }
 
     public async ValueTask DisposeAsync()
     {
+        _memorySampler?.Dispose();
         foreach (var group in _groups.Values)
         {
             group.Dispose();
