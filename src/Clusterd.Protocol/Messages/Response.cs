@@ -73,6 +73,8 @@ public sealed record GroupStatus(
     IReadOnlyList<string> Listen,
     IReadOnlyList<WorkerStatus> Workers);
 
+/// <param name="Health">The last health check of the process: "pass" or "fail"; absent without a check (or before the first).</param>
+/// <param name="HealthLatencySeconds">How long that check took.</param>
 public sealed record WorkerStatus(
     int Slot,
     int Pid,
@@ -85,7 +87,9 @@ public sealed record WorkerStatus(
     int? LastExitSignal,
     double? CpuSeconds,
     long? RssBytes,
-    string? Status);
+    string? Status,
+    string? Health = null,
+    double? HealthLatencySeconds = null);
 
 public sealed record LogLine(long Seq, DateTimeOffset Time, string Group, int Slot, int Pid, string Stream, string Text);
 

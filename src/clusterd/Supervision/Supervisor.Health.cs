@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using Clusterd.Config;
 using Clusterd.Platform;
 using Clusterd.Protocol;
 using Clusterd.Supervision.Health;
@@ -6,8 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace Clusterd.Supervision;
 
 /// <summary>
-/// Worker health at runtime (docs/config.md, "Worker health"): max_memory and max_lifetime find a worker that must go
-/// and ask for a recycle. A recycle is a <see cref="Rollout"/> of that one slot with max_surge 1 and max_unavailable 0:
+/// Worker health at runtime (docs/config.md, "Worker health"): max_memory, max_lifetime and the active health check
+/// find a worker that must go and ask for a recycle. A recycle is a <see cref="Rollout"/> of that one slot with max_surge 1 and max_unavailable 0:
 /// the replacement starts on the slot's own sockets, takes them once ready, and only then is the old worker steered
 /// away, drained and stopped, exiting with the recycle's reason. One recycle per group runs at a time; the others
 /// queue, and so do all of a group's while a `clusterctl restart` or reload rolls it (and those are refused as busy
@@ -20,6 +23,15 @@ internal sealed partial class Supervisor
     /// <summary>max_lifetime is stretched by up to this fraction, per worker, so workers started together do not all go together.</summary>
     public const double MaxLifetimeJitter = 0.1;
 
+    /// <summary>The health socket's name in LISTEN_FDNAMES, after the group's listeners.</summary>
+    public const string HealthSocketName = "clusterd-health";
+
+    /// <summary>
+    /// The health socket's accept queue. Small on purpose: a worker that stops accepting fills it after a probe or
+    /// two, and a tcp check's connect then times out instead of the kernel answering for the worker.
+    /// </summary>
+    private const int HealthSocketBacklog = 1;
+
     private readonly Dictionary<GroupRuntime, Rollout> _recycles = [];
     private readonly List<(Worker Worker, string Reason)> _recycleQueue = [];
     private ITimer? _memorySampler;
@@ -28,8 +40,17 @@ internal sealed partial class Supervisor
     /// <summary>A rollout or a recycle runs: commands that change a group's workers must wait.</summary>
     private bool Rolling => _rollouts.Length > 0 || _recycles.Count > 0;
 
-    private void StartHealth() =>
+    /// <summary>Raised on the loop after each health check: the group, whether it passed, how long it took (metrics).</summary>
+    public event Action<string, bool, TimeSpan>? HealthChecked;
+
+    private void StartHealth()
+    {
+        foreach (var group in _groups.Values.Where(g => g.Config.Health.Check?.Kind == HealthCheckKind.Command))
+        {
+            LogCommandChecksUnsupported(group.Name);
+        }
         _memorySampler = Time.CreateTimer(_ => SampleMemory(), null, MemorySampleInterval, MemorySampleInterval);
+    }
 
     /// <summary>
     /// Off the loop (a timer thread), so reading a thousand cgroups or /proc files never delays an event: reads the
@@ -81,15 +102,91 @@ internal sealed partial class Supervisor
         }
     }
 
-    /// <summary>The health record of the worker's current process (a new process starts a new one).</summary>
+    /// <summary>The health record of the worker's current process (each spawn starts a new one).</summary>
     private static WorkerHealth HealthOf(Worker w)
     {
-        if (w.Health is not { } health || health.Pid != w.Pid)
+        if (w.Health is not { } health || health.Incarnation != w.Incarnation)
         {
             w.Health?.Dispose();
-            w.Health = health = new WorkerHealth(w.Pid);
+            w.Health = health = new WorkerHealth(w.Incarnation);
         }
         return health;
+    }
+
+    /// <summary>
+    /// For a spawn (on the loop): a new health record and, for a group with a health check, the process's own health
+    /// socket appended to its listeners and to LISTEN_FDNAMES. Throws <see cref="SocketException"/> if it cannot be bound.
+    /// </summary>
+    private static (IReadOnlyList<Socket> Listeners, string FdNames) WithHealthSocket(Worker w, IReadOnlyList<Socket> listeners, string fdNames)
+    {
+        var health = HealthOf(w);
+        if (w.Config.Health.Check is null)
+        {
+            return (listeners, fdNames);
+        }
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            socket.Listen(HealthSocketBacklog);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        health.Socket = socket;
+        return ([.. listeners, socket], fdNames.Length == 0 ? HealthSocketName : $"{fdNames}:{HealthSocketName}");
+    }
+
+    /// <summary>Off the loop: one check now and one every interval until the process is gone; each result goes to the loop.</summary>
+    private async Task ProbeAsync(Worker w, WorkerHealth health, HealthCheckConfig check, IPEndPoint endpoint)
+    {
+        var gone = health.Checks;
+        try
+        {
+            do
+            {
+                var started = Time.GetTimestamp();
+                var failure = await HealthProbe.RunAsync(check, endpoint, Time, gone);
+                var latency = Time.GetElapsedTime(started);
+                Post(new CallbackEvent(() => OnChecked(w, health, failure, latency)));
+                await Task.Delay(check.Interval, Time, gone);
+            }
+            while (!gone.IsCancellationRequested);
+        }
+        catch (OperationCanceledException)
+        {
+            // The process is gone: so are its checks.
+        }
+    }
+
+    /// <summary>On the loop: counts a check of the process it was made for, if that is still the slot's.</summary>
+    private void OnChecked(Worker w, WorkerHealth health, string? failure, TimeSpan latency)
+    {
+        if (w.Health != health || w.Config.Health.Check is not { } check)
+        {
+            return;
+        }
+        var passed = failure is null;
+        health.LastCheck = (passed, latency);
+        HealthChecked?.Invoke(w.Group.Name, passed, latency);
+        if (passed)
+        {
+            health.ConsecutiveFailures = 0;
+            WorkerStateMachine.Handle(this, w, WorkerInput.HealthPassed); // ready = "health": the first pass makes it ready
+            return;
+        }
+        if (w.State != WorkerState.Ready || Time.GetUtcNow() - w.SpawnedAt < check.StartPeriod)
+        {
+            return; // not serving yet (ready_timeout watches that), or still within start_period
+        }
+        if (++health.ConsecutiveFailures >= check.Failures)
+        {
+            health.ConsecutiveFailures = 0; // if the replacement fails, another run of failures tries again
+            LogUnhealthy(w.Group.Name, w.Slot, w.Pid, check.Failures, failure!);
+            RequestRecycle(w, ExitReasons.Unhealthy);
+        }
     }
 
     /// <summary>Called for every state change (on the loop): arms what watches a ready worker, drops it once the process is gone.</summary>
@@ -100,6 +197,12 @@ internal sealed partial class Supervisor
             w.Health?.Dispose();
             w.Health = null;
             return;
+        }
+        if (to == WorkerState.Starting && w.Config.Health.Check is { Kind: not HealthCheckKind.Command } check
+            && w.Health is { Socket.LocalEndPoint: IPEndPoint endpoint, ChecksStarted: false } probed)
+        {
+            probed.ChecksStarted = true;
+            _ = ProbeAsync(w, probed, check, endpoint);
         }
         if (to == WorkerState.Ready && w.Config.Health.MaxLifetime > TimeSpan.Zero && w.SpawnedAt is { } spawnedAt)
         {
@@ -190,6 +293,14 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 52, Level = LogLevel.Information,
         Message = "{Group}/{Slot} (pid {Pid}): starting a replacement ({Reason}); the worker serves until the replacement is ready")]
     private partial void LogRecycling(string group, int slot, int pid, string reason);
+
+    [LoggerMessage(EventId = 54, Level = LogLevel.Warning,
+        Message = "{Group}/{Slot} (pid {Pid}) is unhealthy: {Failures} health checks in a row failed, the last with: {Why}; replacing it")]
+    private partial void LogUnhealthy(string group, int slot, int pid, int failures, string why);
+
+    [LoggerMessage(EventId = 55, Level = LogLevel.Warning,
+        Message = "{Group}: command health checks are not run by this clusterd (only http and tcp); with ready = \"health\" its workers never become ready")]
+    private partial void LogCommandChecksUnsupported(string group);
 
     [LoggerMessage(EventId = 53, Level = LogLevel.Error,
         Message = "{Group}: replacing a worker failed, it keeps serving: {Why}")]

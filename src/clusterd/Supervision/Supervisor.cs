@@ -285,7 +285,9 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 w.LastExit?.Signal,
                 w.Status,
                 Interlocked.Read(ref w.DroppedOutputLines),
-                w.Process?.Cgroup)).ToArray())).ToArray();
+                w.Process?.Cgroup,
+                w.Health?.LastCheck?.Passed,
+                w.Health?.LastCheck?.Latency.TotalSeconds)).ToArray())).ToArray();
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
         Volatile.Write(ref _snapshot, snapshot);
         if (!_started.Task.IsCompleted && snapshot.Groups.All(g => g.Stopped || g.Ready >= g.Desired || g.Workers.Any(w => w.State == PublicWorkerState.Failed)))
@@ -328,10 +330,20 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             [ReservedEnvironment.Worker] = worker.Slot.ToString(CultureInfo.InvariantCulture),
             [ReservedEnvironment.Generation] = worker.Generation.ToString(CultureInfo.InvariantCulture),
         };
+        string fdNames;
+        try
+        {
+            (listeners, fdNames) = WithHealthSocket(worker, listeners, group.Listeners.FdNames);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            Post(new WorkerEvent(worker, worker.Incarnation, WorkerInput.SpawnFailed, Text: $"cannot bind the health socket: {e.Message}", Transient: true));
+            return;
+        }
         if (listeners.Count > 0)
         {
             contract[ReservedEnvironment.ListenFds] = listeners.Count.ToString(CultureInfo.InvariantCulture);
-            contract[ReservedEnvironment.ListenFdNames] = group.Listeners.FdNames;
+            contract[ReservedEnvironment.ListenFdNames] = fdNames;
         }
         if (group.Notify is not null)
         {

@@ -29,6 +29,7 @@ internal enum WorkerInput
     ExecFailed,     // Text = clusterd-exec's message; Transient = worth another try
     NotifyReady,
     NotifyWatchdog,
+    HealthPassed,   // a health check of the process passed
     Exited,         // Arg = waitpid's status word; the main process and everything it started are gone
     MainExited,     // Arg = waitpid's status word; processes it started remain: TreeGone follows
     TreeGone,       // the last process of a worker whose main process had exited is gone
@@ -153,6 +154,7 @@ internal static class WorkerStateMachine
 
             case (WorkerState.Starting, WorkerInput.NotifyReady) when w.Config.Ready == ReadyMode.Notify:
             case (WorkerState.Starting, WorkerInput.StateTimer) when w.Config.Ready == ReadyMode.Started:
+            case (WorkerState.Starting, WorkerInput.HealthPassed) when w.Config.Ready == ReadyMode.Health:
                 BecomeReady(host, w);
                 return true;
             case (WorkerState.Starting, WorkerInput.StateTimer):
@@ -250,7 +252,12 @@ internal static class WorkerStateMachine
     private static void BecomeReady(IWorkerHost host, Worker w)
     {
         w.ReadyAt = host.Time.GetUtcNow();
-        SetState(host, w, WorkerState.Ready, w.Config.Ready == ReadyMode.Notify ? "READY=1" : "stayed up for min_uptime");
+        SetState(host, w, WorkerState.Ready, w.Config.Ready switch
+        {
+            ReadyMode.Notify => "READY=1",
+            ReadyMode.Health => "its first health check passed",
+            _ => "stayed up for min_uptime",
+        });
         host.Record(w, LifecycleEventKinds.Listening);
         ArmWatchdog(host, w);
     }
