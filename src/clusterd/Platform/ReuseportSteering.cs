@@ -97,6 +97,12 @@ internal sealed class ReuseportSteering : IDisposable
     public void Dispose()
     {
         _program?.Dispose();
+        // The kernel frees a closed map later, and its sockets stay in it until then: empty it now, or the group's next
+        // replacement (a health recycle moments after the last) finds them still mapped (EBUSY) and steering breaks.
+        for (var key = 0; _map is not null && key < _mapped; key++)
+        {
+            MapDelete(_map, key);
+        }
         _map?.Dispose();
         (_map, _program, _mapped) = (null, null, 0);
     }
