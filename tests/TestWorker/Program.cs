@@ -33,6 +33,9 @@ internal sealed class Options
     public string? ControlSocket { get; set; }
     public string ControlRequest { get; set; } = "{\"id\":1,\"command\":\"ping\"}";
     public bool NotifyFlood { get; set; }
+    public int? HealthAfterMs { get; set; }
+    public int? Serve500AfterMs { get; set; }
+    public int AllocateMibPerSecond { get; set; }
 }
 
 internal static class Program
@@ -41,6 +44,7 @@ internal static class Program
         "usage: testworker [--no-ready] [--ready-delay MS] [--status TEXT] [--crash-after MS] [--exit-code N]\n" +
         "                  [--crash-signal] [--crash-if-file PATH] [--ignore-term] [--exit-on-term] [--drain-ms MS] [--hang] [--serial] [--flood] [--flood-lines N]\n" +
         "                  [--say TEXT] [--say-times N] [--say-err TEXT] [--watchdog-ms MS] [--stop-watchdog-after MS] [--notify-flood]\n" +
+        "                  [--health-after MS] [--serve-500-after MS] [--allocate-mib-per-second N]\n" +
         "       testworker --hold-connections N --control-socket PATH [--control-request JSON]";
 
     private static readonly TaskCompletionSource s_termRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -123,6 +127,13 @@ internal static class Program
             await s_termRequested.Task;
             Notify.Send("STOPPING=1");
             return 0;
+        }
+
+        Health.HealthyAfterMs = options.HealthAfterMs;
+        Health.FailAfterMs = options.Serve500AfterMs;
+        if (options.AllocateMibPerSecond > 0)
+        {
+            Health.Leak(options.AllocateMibPerSecond);
         }
 
         var listeners = AdoptListeners();
@@ -310,8 +321,12 @@ internal static class Program
                 case "--stop-watchdog-after" when Int(out v): options.StopWatchdogAfterMs = v; break;
                 case "--say-times" when Int(out v): options.SayTimes = v; break;
                 case "--hold-connections" when Int(out v): options.HoldConnections = v; break;
+                case "--health-after" when Int(out v): options.HealthAfterMs = v; break;
+                case "--serve-500-after" when Int(out v): options.Serve500AfterMs = v; break;
+                case "--allocate-mib-per-second" when Int(out v): options.AllocateMibPerSecond = v; break;
                 case "--ready-delay" or "--crash-after" or "--exit-code" or "--drain-ms" or "--flood-lines"
-                    or "--watchdog-ms" or "--stop-watchdog-after" or "--say-times" or "--hold-connections":
+                    or "--watchdog-ms" or "--stop-watchdog-after" or "--say-times" or "--hold-connections"
+                    or "--health-after" or "--serve-500-after" or "--allocate-mib-per-second":
                     error = $"{flag} needs a non-negative integer";
                     return false;
                 case "--crash-if-file" or "--no-ready-if-file":

@@ -79,6 +79,8 @@ public sealed record GroupStatus(
     IReadOnlyList<WorkerStatus> Workers,
     string? WorkersSource = null);
 
+/// <param name="Health">The last health check of the process: "pass" or "fail"; absent without a check (or before the first).</param>
+/// <param name="HealthLatencySeconds">How long that check took.</param>
 public sealed record WorkerStatus(
     int Slot,
     int Pid,
@@ -91,7 +93,9 @@ public sealed record WorkerStatus(
     int? LastExitSignal,
     double? CpuSeconds,
     long? RssBytes,
-    string? Status);
+    string? Status,
+    string? Health = null,
+    double? HealthLatencySeconds = null);
 
 public sealed record LogLine(long Seq, DateTimeOffset Time, string Group, int Slot, int Pid, string Stream, string Text);
 

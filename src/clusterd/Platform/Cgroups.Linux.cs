@@ -20,11 +20,21 @@ internal sealed class WorkerCgroups : IDisposable
 {
     private readonly string _workers;
     private readonly string? _removeOnDispose;
+    private readonly string? _delegated;
 
-    private WorkerCgroups(string workers, string? removeOnDispose)
+    /// <param name="delegated">clusterd's own cgroup C when the workers' subtree is below it (it must pass controllers on too).</param>
+    private WorkerCgroups(string workers, string? removeOnDispose, string? delegated = null)
     {
         _workers = workers;
         _removeOnDispose = removeOnDispose;
+        _delegated = delegated;
+    }
+
+    /// <summary>The cgroups above a worker of <paramref name="group"/> that clusterd manages, outermost first.</summary>
+    public IReadOnlyList<string> ParentsOf(string group)
+    {
+        var own = System.IO.Path.Combine(_workers, group);
+        return _delegated is null ? [_workers, own] : [_delegated, _workers, own];
     }
 
     /// <summary>Where workers' cgroups go, e.g. /sys/fs/cgroup/system.slice/clusterd.service/workers.</summary>
@@ -53,7 +63,7 @@ internal sealed class WorkerCgroups : IDisposable
             var workers = System.IO.Path.Combine(own.Directory, "workers");
             Directory.CreateDirectory(workers);
             why = "";
-            return new WorkerCgroups(workers, removeOnDispose: null);
+            return new WorkerCgroups(workers, removeOnDispose: null, delegated: own.Directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

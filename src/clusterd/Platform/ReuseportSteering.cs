@@ -50,13 +50,7 @@ internal sealed class ReuseportSteering : IReuseportSteering
     {
         // A socket can be in one such map at a time: empty the old map first. Until the new program replaces the
         // old one (microseconds), the old one finds nothing and the kernel picks by hash among all the sockets.
-        if (_map is not null)
-        {
-            for (var key = 0; key < _mapped; key++)
-            {
-                MapDelete(_map, key);
-            }
-        }
+        EmptyMap();
         var map = CreateMap(routed.Count);
         SafeFileHandle? program = null;
         try
@@ -103,8 +97,19 @@ internal sealed class ReuseportSteering : IReuseportSteering
     public void Dispose()
     {
         _program?.Dispose();
+        // The kernel frees a closed map later, and its sockets stay in it until then: empty it now, or the group's next
+        // replacement (a health recycle moments after the last) finds them still mapped (EBUSY) and steering breaks.
+        EmptyMap();
         _map?.Dispose();
         (_map, _program, _mapped) = (null, null, 0);
+    }
+
+    private void EmptyMap()
+    {
+        for (var key = 0; _map is not null && key < _mapped; key++)
+        {
+            MapDelete(_map, key);
+        }
     }
 
     private static string? Probe()

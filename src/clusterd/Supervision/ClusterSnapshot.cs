@@ -34,4 +34,6 @@ internal sealed record WorkerSnapshot(
     int? LastExitSignal,
     string? Status,
     long DroppedOutputLines,
-    string? Cgroup = null);
+    string? Cgroup = null,
+    bool? HealthPassed = null,
+    double? HealthLatencySeconds = null);

@@ -141,6 +141,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         }
         CheckStopped();
         Publish();
+        StartHealth();
         _running.TrySetResult();
 
         await foreach (var e in _events.Reader.ReadAllAsync(cancellationToken))
@@ -285,7 +286,9 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 w.LastExit?.Signal,
                 w.Status,
                 Interlocked.Read(ref w.DroppedOutputLines),
-                w.Process?.Cgroup)).ToArray(),
+                w.Process?.Cgroup,
+                w.Health?.LastCheck?.Passed,
+                w.Health?.LastCheck?.Latency.TotalSeconds)).ToArray(),
             g.Config.RequiredReady(g.Desired),
             g.Desired == g.Config.Workers ? g.Config.WorkersSource : GroupSnapshot.WorkersFromScale)).ToArray();
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
@@ -330,10 +333,20 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             [ReservedEnvironment.Worker] = worker.Slot.ToString(CultureInfo.InvariantCulture),
             [ReservedEnvironment.Generation] = worker.Generation.ToString(CultureInfo.InvariantCulture),
         };
+        string fdNames;
+        try
+        {
+            (listeners, fdNames) = WithHealthSocket(worker, listeners, group.Listeners.FdNames);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            Post(new WorkerEvent(worker, worker.Incarnation, WorkerInput.SpawnFailed, Text: $"cannot bind the health socket: {e.Message}", Transient: true));
+            return;
+        }
         if (listeners.Count > 0)
         {
             contract[ReservedEnvironment.ListenFds] = listeners.Count.ToString(CultureInfo.InvariantCulture);
-            contract[ReservedEnvironment.ListenFdNames] = group.Listeners.FdNames;
+            contract[ReservedEnvironment.ListenFdNames] = fdNames;
         }
         if (group.Notify is not null)
         {
@@ -346,7 +359,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         try
         {
             _launcher.Launch(new LaunchSpec(worker, worker.Incarnation, config.Command, config.Env, contract, config.Cwd,
-                config.User, config.Group, listeners));
+                config.User, config.Group, listeners, config.Health.MemoryMax));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -391,6 +404,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     void IWorkerHost.StateChanged(Worker worker, WorkerState from, WorkerState to, string why)
     {
         LogStateChanged(worker.Group.Name, worker.Slot, worker.Pid, from, to, why);
+        WatchHealth(worker, to);
         if (to == WorkerState.Ready)
         {
             RouteIfVacated(worker);
@@ -399,6 +413,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _memorySampler?.Dispose();
         foreach (var group in _groups.Values)
         {
             group.Dispose();

@@ -186,7 +186,7 @@ public sealed class ListenerBinderTests : IDisposable
         var live = Keep(new ListenerBinder("web", source: null).Open(Unix(PathOf("live")), slot: null));
         var group = GroupListenersTests.Group(SharingMode.Shared, 1, "unix:" + PathOf("file"), "unix:" + PathOf("link"),
             "unix:" + PathOf("live"), "unix:" + PathOf("free"), "127.0.0.1:8080");
-        var config = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), [group]);
+        var config = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), [group], ContainerConfig.Default);
 
         var problems = ListenerBinder.Check(config);
 

@@ -66,5 +66,7 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
     private static WorkerStatus[] ToWire(IReadOnlyList<WorkerSnapshot> workers, ProcessStat?[] readings, DateTimeOffset now) =>
         [.. workers.Select((w, i) => new WorkerStatus(w.Slot, w.Pid, w.State, w.Generation, w.Restarts,
             w.SpawnedAt is { } spawned ? Math.Round((now - spawned).TotalSeconds, 3) : null,
-            w.LastExitReason, w.LastExitCode, w.LastExitSignal, readings[i]?.CpuSeconds, readings[i]?.ResidentBytes, w.Status))];
+            w.LastExitReason, w.LastExitCode, w.LastExitSignal, readings[i]?.CpuSeconds, readings[i]?.ResidentBytes, w.Status,
+            w.HealthPassed switch { true => "pass", false => "fail", null => null },
+            w.HealthLatencySeconds is { } latency ? Math.Round(latency, 4) : null))];
 }
