@@ -17,7 +17,7 @@ public sealed class HealthCommandTests
         Assert.Equal(ExitCodes.No, result.ExitCode);
         Assert.Equal("""
             GROUP  STATE     READY  HEALTHY
-            web    degraded  2/3    no: 2 of 3 ready
+            web    degraded  2/3    no: 2 of 3 ready, 3 needed
             jobs   running   1/1    yes
             batch  stopped   0/0    no: stopped
 
@@ -55,10 +55,16 @@ public sealed class HealthCommandTests
     [Theory]
     [InlineData(PublicGroupState.Running, 2, 2, null)]
     [InlineData(PublicGroupState.Running, 0, 0, null)]
-    [InlineData(PublicGroupState.Starting, 1, 2, "1 of 2 ready")]
-    [InlineData(PublicGroupState.Degraded, 0, 3, "0 of 3 ready")]
+    [InlineData(PublicGroupState.Starting, 1, 2, "1 of 2 ready, 2 needed")]
+    [InlineData(PublicGroupState.Degraded, 0, 3, "0 of 3 ready, 3 needed")]
     [InlineData(PublicGroupState.Stopped, 0, 0, "stopped")]
     [InlineData(PublicGroupState.Failed, 0, 2, "failed")]
     public void Problem_EveryDesiredWorkerReadyAndNotStopped_IsHealthy(PublicGroupState state, int ready, int desired, string? problem) =>
         Assert.Equal(problem, HealthCommand.Problem(new GroupStatus("web", desired, ready, state, 1, [], [])));
+
+    [Theory]
+    [InlineData(2, null)]
+    [InlineData(1, "1 of 4 ready, 2 needed")]
+    public void Problem_MinReady_IsWhatTheGroupNeeds(int ready, string? problem) =>
+        Assert.Equal(problem, HealthCommand.Problem(new GroupStatus("web", 4, ready, PublicGroupState.Degraded, 1, [], [], RequiredReady: 2)));
 }

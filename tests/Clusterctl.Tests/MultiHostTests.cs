@@ -85,7 +85,7 @@ public sealed class MultiHostTests
 
         Assert.Equal(ExitCodes.No, result.ExitCode);
         Assert.Contains("web1  jobs   running  1/1    yes", result.Out, StringComparison.Ordinal);
-        Assert.Contains("web2  web    degraded  2/3    no: 2 of 3 ready", result.Out, StringComparison.Ordinal);
+        Assert.Contains("web2  web    degraded  2/3    no: 2 of 3 ready, 3 needed", result.Out, StringComparison.Ordinal);
     }
 
     [Theory]

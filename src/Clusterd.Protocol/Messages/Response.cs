@@ -66,8 +66,12 @@ public sealed record StatusData(IReadOnlyList<GroupStatus> Groups)
 
 /// <param name="WorkersSource">
 /// Where <paramref name="Desired"/> came from: <c>config</c> (a count in the file), <c>scale</c> (<c>clusterctl scale</c>),
-/// or <c>auto: ...</c> followed by where the CPU count came from (affinity mask, cgroup CPU quota). Added within protocol
-/// version 1: null from a clusterd that predates it.
+/// or <c>auto: ...</c> followed by where the CPU count came from (affinity mask, cgroup CPU quota). An optional field
+/// within protocol version 2: null from a clusterd that predates it.
+/// </param>
+/// <param name="RequiredReady">
+/// Ready workers the group needs to count as ready (<c>min_ready</c>, at most <paramref name="Desired"/>): what
+/// <c>/readyz</c> and <c>clusterctl health</c> judge by. Optional as <paramref name="WorkersSource"/> is; null means all desired.
 /// </param>
 public sealed record GroupStatus(
     string Name,
@@ -77,7 +81,8 @@ public sealed record GroupStatus(
     int Generation,
     IReadOnlyList<string> Listen,
     IReadOnlyList<WorkerStatus> Workers,
-    string? WorkersSource = null);
+    string? WorkersSource = null,
+    int? RequiredReady = null);
 
 /// <param name="Health">The last health check of the process: "pass" or "fail"; absent without a check (or before the first).</param>
 /// <param name="HealthLatencySeconds">How long that check took.</param>

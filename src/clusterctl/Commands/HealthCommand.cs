@@ -57,7 +57,8 @@ internal static class HealthCommand
     {
         { State: PublicGroupState.Stopped } => "stopped",
         { State: PublicGroupState.Failed } => "failed",
-        _ when group.Ready < group.Desired => string.Create(CultureInfo.InvariantCulture, $"{group.Ready} of {group.Desired} ready"),
+        _ when group.Ready < (group.RequiredReady ?? group.Desired) => string.Create(CultureInfo.InvariantCulture,
+            $"{group.Ready} of {group.Desired} ready, {group.RequiredReady ?? group.Desired} needed"),
         _ => null,
     };
 

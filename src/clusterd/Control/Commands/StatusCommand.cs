@@ -30,7 +30,7 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
             return;
         }
         var now = time.GetUtcNow();
-        var wire = groups.Select(g => new GroupStatus(g.Name, g.Desired, g.Ready, g.State, g.Generation, g.Listen, ToWire(g.Workers, _readings.Of(g.Workers), now), g.WorkersSource));
+        var wire = groups.Select(g => new GroupStatus(g.Name, g.Desired, g.Ready, g.State, g.Generation, g.Listen, ToWire(g.Workers, _readings.Of(g.Workers), now), g.WorkersSource, g.RequiredReady));
         using var sizes = new JsonSize();
         await connection.SendPagesAsync(Fragments(wire, sizes),
             fragments => Response.Success(request.Id) with { Cluster = new StatusData(fragments) }, moreAfter: false, cancellationToken);
