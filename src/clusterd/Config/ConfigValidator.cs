@@ -7,9 +7,9 @@ namespace Clusterd.Config;
 /// the first problem: every error is recorded with the position of the offending key or value, and a default stands in
 /// for a bad value so the rest of the file is still checked.
 /// </summary>
-internal sealed class ConfigValidator
+internal sealed partial class ConfigValidator
 {
-    private static readonly string[] s_topLevelTables = ["control", "metrics", "groups"];
+    private static readonly string[] s_topLevelTables = ["control", "metrics", "logs", "groups"];
     private static readonly string[] s_controlKeys = ["socket", "group", "admin_group", "read_group"];
     private static readonly string[] s_metricsKeys = ["listen"];
     private static readonly string[] s_backoffKeys = ["initial", "max", "factor"];
@@ -21,7 +21,7 @@ internal sealed class ConfigValidator
     [
         "command", "workers", "listen", "sharing", "ready", "ready_timeout", "min_uptime", "user", "group", "cwd", "env",
         "restart", "backoff", "max_restarts", "restart_window", "stop_signal", "stop_timeout", "watchdog_timeout", "drain_delay",
-        "max_memory", "memory_max", "max_lifetime", "health",
+        "max_memory", "memory_max", "max_lifetime", "health", "logs",
     ];
 
     private readonly string _file;
@@ -44,6 +44,8 @@ internal sealed class ConfigValidator
         var control = new ControlConfig(null, null, null, null);
         var metrics = new MetricsConfig(null);
         var groups = new List<GroupConfig>();
+        // Groups inherit [logs] wherever it appears in the file.
+        var (logs, logFormat) = root.TryGet("logs", out var logsEntry) ? ValidateLogs(logsEntry) : (LogsConfig.Default, LogFormat.Text);
         foreach (var entry in root.Entries)
         {
             switch (entry.Key)
@@ -55,14 +57,16 @@ internal sealed class ConfigValidator
                     metrics = ValidateMetrics(entry);
                     break;
                 case "groups":
-                    ValidateGroups(entry, groups);
+                    ValidateGroups(entry, groups, logs);
+                    break;
+                case "logs":
                     break;
                 default:
                     UnknownTopLevel(entry);
                     break;
             }
         }
-        return new ClusterConfig(_file, control, metrics, groups);
+        return new ClusterConfig(_file, control, metrics, groups) { Logs = logs, LogFormat = logFormat };
     }
 
     private void UnknownTopLevel(TomlEntry entry)
@@ -72,7 +76,7 @@ internal sealed class ConfigValidator
         {
             _toml.Error(entry.KeyPosition, suggestion is not null
                 ? $"unknown table '{entry.Key}'; did you mean '{suggestion}'?"
-                : $"unknown table '{entry.Key}'; valid tables are [control], [metrics] and [groups.NAME]");
+                : $"unknown table '{entry.Key}'; valid tables are [control], [metrics], [logs] and [groups.NAME]");
         }
         else if (Array.IndexOf(s_groupKeys, entry.Key) >= 0)
         {
@@ -82,7 +86,7 @@ internal sealed class ConfigValidator
         {
             _toml.Error(entry.KeyPosition, suggestion is not null
                 ? $"unknown top-level key '{entry.Key}'; did you mean '{suggestion}'?"
-                : $"unknown top-level key '{entry.Key}'; valid tables are [control], [metrics] and [groups.NAME]");
+                : $"unknown top-level key '{entry.Key}'; valid tables are [control], [metrics], [logs] and [groups.NAME]");
         }
     }
 
@@ -136,7 +140,7 @@ internal sealed class ConfigValidator
         return new MetricsConfig(listen);
     }
 
-    private void ValidateGroups(TomlEntry entry, List<GroupConfig> groups)
+    private void ValidateGroups(TomlEntry entry, List<GroupConfig> groups, LogsConfig logs)
     {
         if (entry.IsTableArray)
         {
@@ -156,7 +160,7 @@ internal sealed class ConfigValidator
                 _toml.Error(groupEntry.KeyPosition, $"group '{groupEntry.Key}' is one more than the {ClusterConfig.MaxGroups} groups clusterd supervises; " +
                     "merge groups that run the same program, or give the rest a clusterd of their own");
             }
-            var group = ValidateGroup(groupEntry);
+            var group = ValidateGroup(groupEntry, logs);
             if (group is not null)
             {
                 groups.Add(group);
@@ -164,7 +168,7 @@ internal sealed class ConfigValidator
         }
     }
 
-    private GroupConfig? ValidateGroup(TomlEntry entry)
+    private GroupConfig? ValidateGroup(TomlEntry entry, LogsConfig defaultLogs)
     {
         var name = entry.Key;
         var prefix = $"group '{name}': ";
@@ -211,9 +215,13 @@ internal sealed class ConfigValidator
         var watchdogTimeout = _toml.GetDuration(table, "watchdog_timeout", prefix, TimeSpan.Zero, allowZero: true);
         var drainDelay = _toml.GetDuration(table, "drain_delay", prefix, GroupConfig.DefaultDrainDelay, allowZero: true);
         var health = GetWorkerHealth(table, name, prefix, ready);
+        var logs = GetGroupLogs(table, name, prefix, defaultLogs);
 
         return new GroupConfig(name, command, workers, listen, sharing, ready, readyTimeout, minUptime, user, group, cwd, env,
-            restart, backoff, maxRestarts, restartWindow, stopSignal, stopSignalName, stopTimeout, watchdogTimeout, drainDelay, health);
+            restart, backoff, maxRestarts, restartWindow, stopSignal, stopSignalName, stopTimeout, watchdogTimeout, drainDelay, health)
+        {
+            Logs = logs,
+        };
     }
 
     private WorkerHealthConfig GetWorkerHealth(TomlTable table, string name, string prefix, ReadyMode ready)
