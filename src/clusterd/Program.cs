@@ -3,6 +3,7 @@ using Clusterd.Config;
 using Clusterd.Control;
 using Clusterd.Control.Commands;
 using Clusterd.Hosting;
+using Clusterd.Logging;
 using Clusterd.Metrics;
 using Clusterd.Platform;
 using Clusterd.Sockets;
@@ -35,10 +36,9 @@ internal static class Program
         {
             Description = "Validate the configuration, print every error as FILE:LINE:COL, and exit (0 valid, 1 invalid).",
         };
-        var logFormatOption = new Option<string>("--log-format")
+        var logFormatOption = new Option<string?>("--log-format")
         {
-            Description = "Log format on stdout: text, or json (one object per line).",
-            DefaultValueFactory = _ => "text",
+            Description = "Log format on stdout: text, or json (one object per line); overrides [logs] format.",
         };
         logFormatOption.AcceptOnlyFromAmong("text", "json");
         var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Also log every worker state change." };
@@ -50,12 +50,12 @@ internal static class Program
         root.SetAction(parse => Run(
             parse.GetValue(configOption)!,
             parse.GetValue(checkOption),
-            parse.GetValue(logFormatOption)!,
+            parse.GetValue(logFormatOption),
             parse.GetValue(verboseOption)));
         return root.Parse(args).Invoke();
     }
 
-    private static int Run(string configPath, bool checkOnly, string logFormat, bool verbose)
+    private static int Run(string configPath, bool checkOnly, string? logFormat, bool verbose)
     {
         var result = ConfigLoader.Load(configPath, SystemHost.Facts());
         if (result.Config is null)
@@ -97,9 +97,11 @@ internal static class Program
         builder.Services.AddSystemd();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
-        if (logFormat == "json")
+        if ((logFormat ?? (result.Config.LogFormat == LogFormat.Json ? "json" : "text")) == "json")
         {
-            builder.Logging.AddJsonConsole(o => o.UseUtcTimestamp = true);
+            // One JSON shape for clusterd's messages and worker lines alike (docs/logging.md).
+            builder.Logging.AddConsole(o => o.FormatterName = JsonConsoleFormatter.FormatterName);
+            builder.Services.AddSingleton<ConsoleFormatter, JsonConsoleFormatter>();
         }
         else if (SystemdHelpers.IsSystemdService())
         {
@@ -130,6 +132,7 @@ internal static class Program
             builder.Services.AddSingleton<ServiceManagerReporter>();
             builder.Services.AddSingleton<IReloadListener>(s => s.GetRequiredService<ServiceManagerReporter>());
         }
+        builder.Services.AddSingleton(s => LogEnvironment.Detect(s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.worker")));
         builder.Services.AddSingleton<Reloader>();
         builder.Services.AddSingleton<Supervisor>();
         builder.Services.AddSingleton<IControlCommand, PingCommand>();
@@ -143,6 +146,7 @@ internal static class Program
         builder.Services.AddSingleton<IControlCommand, SignalCommand>();
         builder.Services.AddSingleton<IControlCommand, EventsCommand>();
         builder.Services.AddSingleton<IControlCommand, LogsCommand>();
+        builder.Services.AddSingleton<IControlCommand, ReopenLogsCommand>();
         builder.Services.AddSingleton(s => new CommandDispatcher(
             s.GetServices<IControlCommand>(),
             s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.control"),
