@@ -117,6 +117,13 @@ internal static class Program
             });
         }
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        if (LogEnvironment.JournalStreamSet && JournalSink.Exists(JournalSink.DefaultSocketPath))
+        {
+            // Audit lines as their own journal entries (CLUSTERD_AUDIT=1), and so not also through the console.
+            var audit = new JournalSink(JournalSink.DefaultSocketPath, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeProvider.System);
+            builder.Logging.AddProvider(new JournalAuditLoggerProvider(audit, Console.Out));
+            builder.Logging.AddFilter<ConsoleLoggerProvider>(ControlAudit.Category, LogLevel.None);
+        }
         // Workers get stop_timeout each, then SIGKILL; leave the host time for the slowest group plus the kill.
         var slowest = result.Config.Groups.Select(g => g.StopTimeout).DefaultIfEmpty(TimeSpan.Zero).Max();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = slowest + TimeSpan.FromSeconds(15));

@@ -9,11 +9,14 @@ namespace Clusterd.Logging;
 /// </summary>
 internal sealed record LogEnvironment(JournalSink? Journal, bool UnderJournald)
 {
+    /// <summary>systemd sets JOURNAL_STREAM when a service's stdout or stderr is connected to journald.</summary>
+    public static bool JournalStreamSet => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM"));
+
     public static LogEnvironment Detect(ILogger logger)
     {
         var journal = JournalSink.Exists(JournalSink.DefaultSocketPath)
             ? new JournalSink(JournalSink.DefaultSocketPath, logger, TimeProvider.System)
             : null;
-        return new LogEnvironment(journal, !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM")));
+        return new LogEnvironment(journal, JournalStreamSet);
     }
 }

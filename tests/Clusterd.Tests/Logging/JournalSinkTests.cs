@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Clusterd.Logging;
 using Clusterd.Tests.Readiness;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Clusterd.Tests.Logging;
@@ -82,4 +83,34 @@ public sealed class JournalSinkTests : IDisposable
         Assert.Null(sink.Send(entry.Bytes));
         Assert.Single(_logger.WithId(221));
     }
+
+    [Fact]
+    public void AuditLogger_UnderJournald_SendsTheLineWithCLUSTERD_AUDIT()
+    {
+        using var journald = Journald();
+        using var fallback = new StringWriter();
+        using var provider = new JournalAuditLoggerProvider(new JournalSink(SocketPath, _logger, _time), fallback);
+
+        Say(provider.CreateLogger("clusterd.audit"), LogLevel.Information, "control: uid 0 runs stop web");
+        Say(provider.CreateLogger("clusterd.supervisor"), LogLevel.Information, "not an audit line");
+
+        var buffer = new byte[4096];
+        var n = journald.Receive(buffer);
+        Assert.Equal("MESSAGE=control: uid 0 runs stop web\nPRIORITY=5\nSYSLOG_IDENTIFIER=clusterd\nCLUSTERD_AUDIT=1\n", Encoding.UTF8.GetString(buffer, 0, n));
+        Assert.Equal(0, journald.Available);
+        Assert.Equal("", fallback.ToString());
+    }
+
+    [Fact]
+    public void AuditLogger_JournaldGone_WritesTheLineToTheConsoleInstead()
+    {
+        using var fallback = new StringWriter();
+        using var provider = new JournalAuditLoggerProvider(new JournalSink(SocketPath, _logger, _time), fallback);
+
+        Say(provider.CreateLogger("clusterd.audit"), LogLevel.Warning, "control: uid 1000 was refused stop");
+
+        Assert.Equal("<4>control: uid 1000 was refused stop" + Environment.NewLine, fallback.ToString());
+    }
+
+    private static void Say(ILogger logger, LogLevel level, string message) => logger.Log(level, new EventId(310), message, null, (m, _) => m);
 }
