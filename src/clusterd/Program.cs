@@ -3,6 +3,7 @@ using Clusterd.Config;
 using Clusterd.Control;
 using Clusterd.Control.Commands;
 using Clusterd.Hosting;
+using Clusterd.Logging;
 using Clusterd.Metrics;
 using Clusterd.Platform;
 using Clusterd.Sockets;
@@ -39,10 +40,9 @@ internal static class Program
         {
             Description = "Validate the configuration, print every error as FILE:LINE:COL, and exit (0 valid, 1 invalid).",
         };
-        var logFormatOption = new Option<string>("--log-format")
+        var logFormatOption = new Option<string?>("--log-format")
         {
-            Description = "Log format on stdout: text, or json (one object per line).",
-            DefaultValueFactory = _ => "text",
+            Description = "Log format on stdout: text, or json (one object per line); overrides [logs] format.",
         };
         logFormatOption.AcceptOnlyFromAmong("text", "json");
         var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Also log every worker state change." };
@@ -58,13 +58,13 @@ internal static class Program
         root.SetAction(parse => Run(
             parse.GetValue(configOption)!,
             parse.GetValue(checkOption),
-            parse.GetValue(logFormatOption)!,
+            parse.GetValue(logFormatOption),
             parse.GetValue(verboseOption),
             parse.GetValue(containerOption)));
         return root.Parse(args).Invoke();
     }
 
-    private static int Run(string configPath, bool checkOnly, string logFormat, bool verbose, bool containerMode)
+    private static int Run(string configPath, bool checkOnly, string? logFormat, bool verbose, bool containerMode)
     {
         var result = ConfigLoader.Load(configPath, SystemHost.Facts());
         if (result.Config is null)
@@ -106,9 +106,11 @@ internal static class Program
         builder.Services.AddSystemd();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
-        if (logFormat == "json")
+        if ((logFormat ?? (result.Config.LogFormat == LogFormat.Json ? "json" : "text")) == "json")
         {
-            builder.Logging.AddJsonConsole(o => o.UseUtcTimestamp = true);
+            // One JSON shape for clusterd's messages and worker lines alike (docs/logging.md).
+            builder.Logging.AddConsole(o => o.FormatterName = JsonConsoleFormatter.FormatterName);
+            builder.Services.AddSingleton<ConsoleFormatter, JsonConsoleFormatter>();
         }
         else if (SystemdHelpers.IsSystemdService())
         {
@@ -124,6 +126,13 @@ internal static class Program
             });
         }
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        if (LogEnvironment.JournalStreamSet && JournalSink.Exists(JournalSink.DefaultSocketPath))
+        {
+            // Audit lines as their own journal entries (CLUSTERD_AUDIT=1), and so not also through the console.
+            var audit = new JournalSink(JournalSink.DefaultSocketPath, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeProvider.System);
+            builder.Logging.AddProvider(new JournalAuditLoggerProvider(audit, Console.Out));
+            builder.Logging.AddFilter<ConsoleLoggerProvider>(ControlAudit.Category, LogLevel.None);
+        }
         // Workers get stop_timeout each, then SIGKILL; leave the host time for the slowest group plus the kill.
         var slowest = result.Config.Groups.Select(g => g.StopTimeout).DefaultIfEmpty(TimeSpan.Zero).Max();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = slowest + TimeSpan.FromSeconds(15));
@@ -139,6 +148,7 @@ internal static class Program
             builder.Services.AddSingleton<ServiceManagerReporter>();
             builder.Services.AddSingleton<IReloadListener>(s => s.GetRequiredService<ServiceManagerReporter>());
         }
+        builder.Services.AddSingleton(s => LogEnvironment.Detect(s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.worker")));
         builder.Services.AddSingleton<Reloader>();
         builder.Services.AddSingleton<Supervisor>();
         builder.Services.AddSingleton<IControlCommand, PingCommand>();
@@ -152,6 +162,7 @@ internal static class Program
         builder.Services.AddSingleton<IControlCommand, SignalCommand>();
         builder.Services.AddSingleton<IControlCommand, EventsCommand>();
         builder.Services.AddSingleton<IControlCommand, LogsCommand>();
+        builder.Services.AddSingleton<IControlCommand, ReopenLogsCommand>();
         builder.Services.AddSingleton(s => new CommandDispatcher(
             s.GetServices<IControlCommand>(),
             s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.control"),

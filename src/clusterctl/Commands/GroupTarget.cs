@@ -67,14 +67,26 @@ internal static class GroupArguments
         return argument;
     }
 
-    public static Argument<GroupTarget> Target(CliContext cli, string description)
+    public static Argument<GroupTarget> Target(CliContext cli, string description) =>
+        Target<GroupTarget>(cli, description, ArgumentArity.ExactlyOne, t => t);
+
+    /// <summary>GROUP[/SLOT] that may be left out (null): <c>clusterctl logs</c> of every group.</summary>
+    public static Argument<GroupTarget?> OptionalTarget(CliContext cli, string description) =>
+        Target<GroupTarget?>(cli, description, ArgumentArity.ZeroOrOne, t => t);
+
+    private static Argument<T> Target<T>(CliContext cli, string description, ArgumentArity arity, Func<GroupTarget, T> wrap)
     {
-        var argument = new Argument<GroupTarget>("GROUP[/SLOT]")
+        var argument = new Argument<T>("GROUP[/SLOT]")
         {
             Description = description,
             HelpName = "GROUP[/SLOT]",
+            Arity = arity,
             CustomParser = result =>
             {
+                if (result.Tokens.Count == 0 && arity.MinimumNumberOfValues == 0)
+                {
+                    return default;
+                }
                 var text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
                 if (text.StartsWith('-'))
                 {
@@ -83,7 +95,7 @@ internal static class GroupArguments
                 }
                 if (GroupTarget.TryParse(text, out var target, out var error))
                 {
-                    return target;
+                    return wrap(target);
                 }
                 result.AddError(error);
                 return default;

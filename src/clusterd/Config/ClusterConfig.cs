@@ -16,6 +16,12 @@ internal sealed record ClusterConfig(
     /// The shipped unit's FileDescriptorStoreMax is 4096, so every listener survives <c>systemctl restart</c>.
     /// </summary>
     public const int MaxListeningSockets = 4096;
+
+    /// <summary>[logs] as written: what a group without a logs table of its own gets.</summary>
+    public LogsConfig Logs { get; init; } = LogsConfig.Default;
+
+    /// <summary>[logs] format: how clusterd writes its console, its own messages and worker lines alike.</summary>
+    public LogFormat LogFormat { get; init; }
 }
 
 /// <param name="Socket">Null: the default path (/run/clusterd/clusterd.sock as root, else $XDG_RUNTIME_DIR/clusterd.sock).</param>
@@ -108,6 +114,9 @@ internal sealed record GroupConfig(
 
     /// <summary>SO_REUSEPORT load-balances on Linux only; on macOS workers share one listener the daemon owns.</summary>
     public static SharingMode DefaultSharing => OperatingSystem.IsMacOS() ? SharingMode.Shared : SharingMode.ReusePort;
+
+    /// <summary>[logs] with [groups.NAME.logs] over it.</summary>
+    public LogsConfig Logs { get; init; } = LogsConfig.Default;
 }
 
 /// <summary>

@@ -7,9 +7,9 @@ namespace Clusterd.Config;
 /// the first problem: every error is recorded with the position of the offending key or value, and a default stands in
 /// for a bad value so the rest of the file is still checked.
 /// </summary>
-internal sealed class ConfigValidator
+internal sealed partial class ConfigValidator
 {
-    private static readonly string[] s_topLevelTables = ["control", "metrics", "container", "groups"];
+    private static readonly string[] s_topLevelTables = ["control", "metrics", "container", "logs", "groups"];
     private static readonly string[] s_controlKeys = ["socket", "group", "admin_group", "read_group"];
     private static readonly string[] s_metricsKeys = ["listen"];
     private static readonly string[] s_containerKeys = ["exit_on_failed"];
@@ -22,7 +22,7 @@ internal sealed class ConfigValidator
     [
         "command", "workers", "min_ready", "listen", "sharing", "ready", "ready_timeout", "min_uptime", "user", "group", "cwd", "env",
         "restart", "backoff", "max_restarts", "restart_window", "stop_signal", "stop_timeout", "watchdog_timeout", "drain_delay",
-        "max_memory", "memory_max", "max_lifetime", "health",
+        "max_memory", "memory_max", "max_lifetime", "health", "logs",
     ];
 
     private readonly string _file;
@@ -46,6 +46,8 @@ internal sealed class ConfigValidator
         var metrics = new MetricsConfig(null);
         var container = ContainerConfig.Default;
         var groups = new List<GroupConfig>();
+        // Groups inherit [logs] wherever it appears in the file.
+        var (logs, logFormat) = root.TryGet("logs", out var logsEntry) ? ValidateLogs(logsEntry) : (LogsConfig.Default, LogFormat.Text);
         foreach (var entry in root.Entries)
         {
             switch (entry.Key)
@@ -60,14 +62,16 @@ internal sealed class ConfigValidator
                     container = ValidateContainer(entry);
                     break;
                 case "groups":
-                    ValidateGroups(entry, groups);
+                    ValidateGroups(entry, groups, logs);
+                    break;
+                case "logs":
                     break;
                 default:
                     UnknownTopLevel(entry);
                     break;
             }
         }
-        return new ClusterConfig(_file, control, metrics, groups, container);
+        return new ClusterConfig(_file, control, metrics, groups, container) { Logs = logs, LogFormat = logFormat };
     }
 
     private void UnknownTopLevel(TomlEntry entry)
@@ -77,7 +81,7 @@ internal sealed class ConfigValidator
         {
             _toml.Error(entry.KeyPosition, suggestion is not null
                 ? $"unknown table '{entry.Key}'; did you mean '{suggestion}'?"
-                : $"unknown table '{entry.Key}'; valid tables are [control], [metrics], [container] and [groups.NAME]");
+                : $"unknown table '{entry.Key}'; valid tables are [control], [metrics], [container], [logs] and [groups.NAME]");
         }
         else if (Array.IndexOf(s_groupKeys, entry.Key) >= 0)
         {
@@ -87,7 +91,7 @@ internal sealed class ConfigValidator
         {
             _toml.Error(entry.KeyPosition, suggestion is not null
                 ? $"unknown top-level key '{entry.Key}'; did you mean '{suggestion}'?"
-                : $"unknown top-level key '{entry.Key}'; valid tables are [control], [metrics], [container] and [groups.NAME]");
+                : $"unknown top-level key '{entry.Key}'; valid tables are [control], [metrics], [container], [logs] and [groups.NAME]");
         }
     }
 
@@ -152,7 +156,7 @@ internal sealed class ConfigValidator
         return new ContainerConfig(_toml.GetBoolean(table, "exit_on_failed", Prefix));
     }
 
-    private void ValidateGroups(TomlEntry entry, List<GroupConfig> groups)
+    private void ValidateGroups(TomlEntry entry, List<GroupConfig> groups, LogsConfig logs)
     {
         if (entry.IsTableArray)
         {
@@ -172,7 +176,7 @@ internal sealed class ConfigValidator
                 _toml.Error(groupEntry.KeyPosition, $"group '{groupEntry.Key}' is one more than the {ClusterConfig.MaxGroups} groups clusterd supervises; " +
                     "merge groups that run the same program, or give the rest a clusterd of their own");
             }
-            var group = ValidateGroup(groupEntry);
+            var group = ValidateGroup(groupEntry, logs);
             if (group is not null)
             {
                 groups.Add(group);
@@ -180,7 +184,7 @@ internal sealed class ConfigValidator
         }
     }
 
-    private GroupConfig? ValidateGroup(TomlEntry entry)
+    private GroupConfig? ValidateGroup(TomlEntry entry, LogsConfig defaultLogs)
     {
         var name = entry.Key;
         var prefix = $"group '{name}': ";
@@ -227,12 +231,16 @@ internal sealed class ConfigValidator
         var watchdogTimeout = _toml.GetDuration(table, "watchdog_timeout", prefix, TimeSpan.Zero, allowZero: true);
         var drainDelay = _toml.GetDuration(table, "drain_delay", prefix, GroupConfig.DefaultDrainDelay, allowZero: true);
         var health = GetWorkerHealth(table, name, prefix, ready);
+        var logs = GetGroupLogs(table, name, prefix, defaultLogs);
 
         var minReady = GetMinReady(table, workers, workersSource, prefix);
 
         return new GroupConfig(name, command, workers, listen, sharing, ready, readyTimeout, minUptime, user, group, cwd, env,
             restart, backoff, maxRestarts, restartWindow, stopSignal, stopSignalName, stopTimeout, watchdogTimeout, drainDelay, health,
-            minReady, workersSource);
+            minReady, workersSource)
+        {
+            Logs = logs,
+        };
     }
 
     private WorkerHealthConfig GetWorkerHealth(TomlTable table, string name, string prefix, ReadyMode ready)

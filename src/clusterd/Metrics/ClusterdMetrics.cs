@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Reflection;
+using Clusterd.Logging;
 using Clusterd.Platform;
 using Clusterd.Protocol;
 using Clusterd.Supervision;
@@ -39,6 +40,7 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
     public const string BuildInfo = "clusterd_build_info";
     public const string HealthChecks = "clusterd_health_checks";
     public const string HealthCheck = "clusterd_health_check";
+    public const string LogLinesDropped = "clusterd_log_lines_dropped";
 
     public static readonly IReadOnlyList<string> EventKinds =
     [
@@ -65,6 +67,7 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
     private readonly Histogram<double> _startup;
     private readonly Histogram<double> _healthCheck;
     private readonly Action? _unsubscribe;
+    private readonly LogDrops _logDrops;
 
     // Written on the supervisor loop, read by scrapes.
     private readonly Lock _lock = new();
@@ -83,16 +86,18 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
     private (long At, List<(string Group, int Slot, ProcessStat Stat)> Workers)? _readings;
 
     public ClusterdMetrics(Supervisor supervisor)
-        : this(supervisor.Journal, () => supervisor.Snapshot, () => supervisor.ListenerSockets)
+        : this(supervisor.Journal, () => supervisor.Snapshot, () => supervisor.ListenerSockets, supervisor.LogDrops)
     {
         supervisor.HealthChecked += RecordHealthCheck;
         _unsubscribe = () => supervisor.HealthChecked -= RecordHealthCheck;
     }
 
     /// <summary>For tests: any journal, snapshot and socket list.</summary>
-    internal ClusterdMetrics(LifecycleJournal journal, Func<ClusterSnapshot> snapshot, Func<IReadOnlyList<ListenerSocket>> listeners)
+    internal ClusterdMetrics(LifecycleJournal journal, Func<ClusterSnapshot> snapshot, Func<IReadOnlyList<ListenerSocket>> listeners,
+        LogDrops? logDrops = null)
     {
         _journal = journal;
+        _logDrops = logDrops ?? new LogDrops();
         _snapshot = snapshot;
         _listeners = listeners;
         Version = typeof(ClusterdMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
@@ -130,6 +135,8 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
             new InstrumentAdvice<double> { HistogramBucketBoundaries = HealthCheckBuckets });
         Meter.CreateObservableCounter(ConfigReloads, ObserveReloads, "{reload}",
             "Configuration reloads by result (success, failure).");
+        Meter.CreateObservableCounter(LogLinesDropped, ObserveLogDrops, "{line}",
+            "Worker output lines clusterd let go, by reason (queue_full, rate_limit, slow_disk, disk_full, file_error, journal_busy, journal_error).");
         Meter.CreateObservableGauge(BuildInfo, () => new Measurement<int>(1, new KeyValuePair<string, object?>("version", Version)), "{build}",
             "Always 1; the version label is the clusterd that is running.");
 
@@ -255,6 +262,11 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
             ];
         }
     }
+
+    private List<Measurement<long>> ObserveLogDrops() =>
+        GroupNames(_logDrops.Groups)
+            .SelectMany(g => LogDrops.Reasons.Select(reason => new Measurement<long>(_logDrops.Get(g, reason), Group(g), new("reason", reason))))
+            .ToList();
 
     private List<Measurement<int>> ObserveWorkers() =>
         _snapshot().Groups

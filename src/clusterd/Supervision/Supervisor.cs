@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Clusterd.Config;
+using Clusterd.Logging;
 using Clusterd.Platform;
 using Clusterd.Protocol;
 using Clusterd.Readiness;
@@ -42,14 +43,16 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     /// </param>
     public Supervisor(ILoggerFactory loggers, TimeProvider time, ISocketSource? sockets = null,
         Func<Action<SupervisorEvent>, OutputCapture, IWorkerLauncher>? launcher = null,
-        Func<GroupConfig, Action<NotifySocket>, NotifySocket?>? notify = null)
+        Func<GroupConfig, Action<NotifySocket>, NotifySocket?>? notify = null,
+        LogEnvironment? logEnvironment = null)
     {
         _sockets = sockets;
         _logger = loggers.CreateLogger("clusterd.supervisor");
         Time = time;
         StartedAt = time.GetUtcNow();
         Logs = new WorkerLogBook(time);
-        _output = new OutputCapture(loggers.CreateLogger("clusterd.worker"), Logs);
+        _output = new OutputCapture(loggers.CreateLogger("clusterd.worker"), Logs, time, LogDrops,
+            logEnvironment?.Journal, logEnvironment?.UnderJournald ?? false);
         _launcher = (launcher ?? ((post, output) =>
             new ProcessWorkerLauncher(post, output, loggers.CreateLogger("clusterd.launcher"), reapOrphans: true)))(Post, _output);
         _openNotify = notify ?? ((config, wake) =>
@@ -62,6 +65,12 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
     /// <summary>Recent worker output, per group.</summary>
     public WorkerLogBook Logs { get; }
+
+    /// <summary>Worker lines let go, by group and reason (clusterd_log_lines_dropped_total).</summary>
+    public LogDrops LogDrops { get; } = new();
+
+    /// <summary>Reopens every worker log file before its next line (SIGUSR1, <c>clusterctl logs --reopen</c>); how many there are.</summary>
+    public int ReopenLogFiles() => _output.ReopenFiles();
 
     public DateTimeOffset StartedAt { get; }
 

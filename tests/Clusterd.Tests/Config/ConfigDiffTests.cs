@@ -39,6 +39,8 @@ public class ConfigDiffTests
     [InlineData("", "env = { SECRET = \"x\" }", "env.SECRET added", true)]
     [InlineData("", "cwd = \"/srv\"", "cwd: (none) -> \"/srv\"", true)]
     [InlineData("listen = [\"127.0.0.1:8080\"]", "listen = [\"127.0.0.1:8081\"]", "listen: [127.0.0.1:8080] -> [127.0.0.1:8081]", true)]
+    [InlineData("", "logs = { target = \"file\", rate_limit = \"10/s\" }",
+        "logs: target auto, file (default), max_size 10MiB, keep 5, compress true, rate_limit (none) -> target file, file (default), max_size 10MiB, keep 5, compress true, rate_limit 10/s, burst 10", false)]
     public void Compare_OneKeyChanged_NamesItAndSaysWhetherWorkersRoll(string before, string after, string change, bool rolls)
     {
         const string Base = "[groups.web]\ncommand = [\"/bin/web\"]\n";

@@ -74,6 +74,10 @@ public class ConfigFixtureTests
         Assert.Equal(new BackoffConfig(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 2.0), jobs.Backoff);
         Assert.Equal("default", jobs.Env["QUEUE"]);
         Assert.Equal("SIGINT", jobs.StopSignalName);
+        var fileLogs = new LogsConfig(LogTarget.File, "/var/log/clusterd/{group}-{slot}.log", 50L << 20, 10, false, new LogRateLimit(1000, 5000));
+        Assert.Equal(fileLogs, web.Logs);
+        Assert.Equal(fileLogs with { Target = LogTarget.Journal, RateLimit = new LogRateLimit(10, 600) }, jobs.Logs);
+        Assert.Equal(LogFormat.Json, result.Config.LogFormat);
     }
 
     [Fact]

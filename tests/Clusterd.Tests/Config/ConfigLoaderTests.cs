@@ -841,7 +841,7 @@ public class ConfigLoaderTests
             command = ["/bin/app"]
             "x\ty" = 1
             """,
-            "clusterd.toml:3:1: group 'web': unknown key 'x\\ty'; remove it (valid keys: command, workers, min_ready, listen, sharing, ready, ready_timeout, min_uptime, user, group, cwd, env, restart, backoff, max_restarts, restart_window, stop_signal, stop_timeout, watchdog_timeout, drain_delay, max_memory, memory_max, max_lifetime, health)");
+            "clusterd.toml:3:1: group 'web': unknown key 'x\\ty'; remove it (valid keys: command, workers, min_ready, listen, sharing, ready, ready_timeout, min_uptime, user, group, cwd, env, restart, backoff, max_restarts, restart_window, stop_signal, stop_timeout, watchdog_timeout, drain_delay, max_memory, memory_max, max_lifetime, health, logs)");
 
     [Theory]
     [InlineData("[", "]")]
@@ -1044,5 +1044,62 @@ public class ConfigLoaderTests
         var error = Assert.Single(Errors($"[groups.{name}]\ncommand = [\"/bin/web\"]\n"));
 
         Assert.Contains("is 65 characters long; use at most 64", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NoLogsTable_GroupsGetTheDefaults()
+    {
+        var result = Parse("""
+            [groups.web]
+            command = ["/usr/bin/web"]
+            """);
+
+        Assert.Equal(LogsConfig.Default, Assert.Single(result.Config!.Groups).Logs);
+        Assert.Equal(LogFormat.Text, result.Config.LogFormat);
+        Assert.Equal(LogTarget.Auto, LogsConfig.Default.Target);
+        Assert.Equal(10L << 20, LogsConfig.Default.MaxSize);
+        Assert.Equal(5, LogsConfig.Default.Keep);
+        Assert.True(LogsConfig.Default.Compress);
+        Assert.Null(LogsConfig.Default.RateLimit);
+    }
+
+    [Fact]
+    public void Parse_GroupLogsTable_OverridesOnlyTheKeysItSets()
+    {
+        var result = Parse("""
+            [groups.web]
+            command = ["/usr/bin/web"]
+            logs = { keep = 2, rate_limit = "60/m" }
+
+            [logs]
+            target = "file"
+            file = "/srv/logs/{group}.log"
+            max_size = "1MiB"
+            format = "json"
+            """);
+
+        Assert.Empty(result.Errors);
+        var logs = Assert.Single(result.Config!.Groups).Logs;
+        Assert.Equal(new LogsConfig(LogTarget.File, "/srv/logs/{group}.log", 1L << 20, 2, true, new LogRateLimit(1, 60)), logs);
+        Assert.Equal(LogFormat.Json, result.Config.LogFormat);
+    }
+
+    [Theory]
+    [InlineData("\"1000/s\"", "", 1000, 1000)]
+    [InlineData("\"1000/s\"", "burst = 50", 1000, 50)]
+    [InlineData("\" 30 / m \"", "", 0.5, 30)]
+    [InlineData("\"7200/h\"", "", 2, 7200)]
+    public void Parse_RateLimit_IsLinesPerSecondWithBurst(string rate, string burst, double perSecond, int expectedBurst)
+    {
+        var group = SingleGroup($$"""
+            [groups.web]
+            command = ["/usr/bin/web"]
+
+            [groups.web.logs]
+            rate_limit = {{rate}}
+            {{burst}}
+            """);
+
+        Assert.Equal(new LogRateLimit(perSecond, expectedBurst), group.Logs.RateLimit);
     }
 }
