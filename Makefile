@@ -35,7 +35,7 @@ APPHOSTS = src/clusterd/bin/$(CONFIGURATION)/$(OUT)/clusterd \
            src/clusterctl/bin/$(CONFIGURATION)/$(OUT)/clusterctl \
            examples/hello/bin/$(CONFIGURATION)/$(OUT)/hello
 
-.PHONY: all build run test test-unit test-integration test-system publish check-config check-macos install deb bench bench-quick clean
+.PHONY: all build run test test-unit test-integration test-system publish check-config check-macos install deb image bench bench-quick clean
 
 all: build
 
@@ -116,6 +116,11 @@ install: $(DIST)/clusterd $(DIST)/clusterctl $(DIST)/clusterd-exec $(DIST)/hello
 ## deb: dist/clusterd_$(VERSION)_amd64.deb (dpkg-deb; the same files as `make install PREFIX=/usr`)
 deb: publish
 	packaging/deb/build-deb.sh "$(VERSION)" "$(DIST)" "$(DEB)"
+
+## image: the OCI image clusterd:$(VERSION) from the .deb, on a Debian 12 base made here with debootstrap (nothing is
+## pulled; docs/containers.md). Needs root, debootstrap and a running dockerd.
+image: deb
+	packaging/docker/build-image.sh "$(VERSION)" "$(DEB)"
 
 ## bench: the whole benchmark harness (bench/), ~30 min; installs wrk/hyperfine/supervisor (apt) and PM2 (npm), writes BENCHMARKS.md
 bench:

@@ -3,9 +3,10 @@
 SIGKILL one worker at KILL_AT seconds, keep probing until END seconds; print one JSON summary.
 
 usage: probe.py PORT VICTIM_PID [INTERVAL_MS=5] [KILL_AT=1.0] [END=3.0]
-A probe "fails" if its connection is refused/reset or its answer is not a 200; it "hangs" if it takes over 1 s
-(its own deadline is 10 s). "replacement_ms" is the time from the kill to the first answer from a pid that had
-not answered before the kill (the new worker), measured on the probes' own clock.
+A probe "fails" if its connection is refused/reset or its answer is not a 200; it is "slow" if it takes over 100 ms
+(it waited for something: a replacement worker, a backoff); it "hangs" if it takes over 1 s (its own deadline is
+10 s). "max_ms" is the slowest probe. "replacement_ms" is the time from the kill to the first answer from a pid that
+had not answered before the kill (the new worker), measured on the probes' own clock.
 """
 import asyncio, json, os, signal, sys, time
 
@@ -51,6 +52,7 @@ def pct(p): return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
 print(json.dumps({
     'probes': len(results),
     'failed': sum(1 for r in results if r[2] != '200'),
+    'slow': sum(1 for r in results if r[1] > 0.1),
     'hung': sum(1 for r in results if r[1] > 1.0),
     'errors': sorted({r[2] for r in results if r[2] != '200'}),
     'p50_ms': round(pct(0.5), 2), 'p99_ms': round(pct(0.99), 2), 'max_ms': round(lat[-1] * 1000, 2),

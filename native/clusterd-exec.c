@@ -9,6 +9,9 @@
  * Failure: one line "<exit-code> <errno> <message>" on the status socket, "clusterd-exec: <message>" on stderr (the
  * worker's captured stderr) and systemd's exit code for the step. Success: nothing; the status socket is
  * close-on-exec, so clusterd reads EOF once execve has succeeded.
+ *
+ * "clusterd-exec --init -- PROGRAM [ARG...]" is another program in the same file: a container's PID 1 that runs
+ * clusterd as its only child (docs/adr/0007-clusterd-as-a-container-init.md). See init_main.
  */
 #if defined(__APPLE__)
 #define _DARWIN_C_SOURCE /* initgroups, setgroups */
@@ -26,14 +29,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifdef __linux__
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <signal.h>
 /* close_range through syscall(2): glibc only wraps it from 2.34, the kernel has it from 5.9 (the flag from 5.11). */
 #ifndef SYS_close_range
 #define SYS_close_range 436
@@ -437,8 +441,89 @@ static void exec_worker(const struct request *r)
     fail(EXIT_EXEC, ENOENT, "'%s' not found on PATH %s", program, path);
 }
 
+/*
+ * --init: PID 1 of a container, with PROGRAM (clusterd) as its child. .NET, as PID 1, reaps every child on SIGCHLD
+ * (waitpid(-1)), which would take the workers' exit statuses from clusterd; so clusterd stays a child, and this does
+ * what PID 1 must: reap every orphan the kernel hands it, pass the stop and reload signals on (PID 1 gets no signal
+ * it has no handler for, so nothing may be left to the default action), and end with the child's status (128+N
+ * for a signal N, as a shell says it). When it is not PID 1 (a test) it is a child subreaper instead, so the
+ * orphans of its subtree come to it all the same.
+ */
+static const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
+
+static int exit_status_of(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return 1;
+}
+
+__attribute__((noreturn))
+static void init_main(int argc, char **argv)
+{
+    if (argc < 4 || strcmp(argv[2], "--") != 0)
+        fail(EXIT_SETUP, EINVAL, "usage: clusterd-exec --init -- PROGRAM [ARG...]");
+
+    /* Blocked before the fork and taken with sigwait: none is lost between the fork and the loop, and none runs a
+     * handler. The child starts with an empty mask: whatever the process that exec'd us had blocked is not its. */
+    sigset_t handled, none;
+    sigemptyset(&handled);
+    for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
+        sigaddset(&handled, forwarded_signals[i]);
+    sigaddset(&handled, SIGCHLD);
+    sigemptyset(&none);
+    if (sigprocmask(SIG_BLOCK, &handled, NULL) != 0)
+        fail(EXIT_SIGNAL_MASK, errno, "cannot block signals: %s", strerror(errno));
+#ifdef __linux__
+    if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+        fail(EXIT_SETUP, errno, "cannot become a child subreaper: %s", strerror(errno));
+#endif
+
+    pid_t child = fork();
+    if (child < 0)
+        fail(EXIT_SETUP, errno, "cannot fork: %s", strerror(errno));
+    if (child == 0) {
+        if (sigprocmask(SIG_SETMASK, &none, NULL) != 0)
+            fail(EXIT_SIGNAL_MASK, errno, "cannot restore the signal mask: %s", strerror(errno));
+#ifdef __linux__
+        /* Outside a PID namespace (a test) a SIGKILLed init would leave clusterd running: ask it to stop instead. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0)
+            fail(EXIT_SETUP, errno, "cannot set the parent-death signal: %s", strerror(errno));
+#endif
+        execvp(argv[3], argv + 3);
+        fail(EXIT_EXEC, errno, "cannot execute '%s': %s", argv[3], strerror(errno));
+    }
+
+    for (;;) {
+        int sig;
+        if (sigwait(&handled, &sig) != 0)
+            continue;
+        if (sig != SIGCHLD) {
+            (void)kill(child, sig); /* ESRCH: it has just exited, and its SIGCHLD is next */
+            continue;
+        }
+        /* Signals coalesce: one SIGCHLD may stand for many exits, the child's among orphans'. */
+        int status;
+        pid_t pid;
+        bool child_exited = false;
+        int child_status = 0;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            if (pid == child) {
+                child_exited = true;
+                child_status = status;
+            }
+        }
+        if (child_exited)
+            exit(exit_status_of(child_status));
+    }
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "--init") == 0)
+        init_main(argc, argv);
     if (argc != 2 || (status_fd = parse_fd(argv[1])) < 0)
         fail(EXIT_SETUP, EINVAL, "usage: clusterd-exec STATUS-FD (it is started by clusterd, not by hand)");
 #if defined(SO_NOSIGPIPE)

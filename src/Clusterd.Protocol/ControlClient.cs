@@ -5,22 +5,31 @@ using Clusterd.Protocol.Messages;
 
 namespace Clusterd.Protocol;
 
-/// <summary>A connection to clusterd's control socket. One request at a time; used by clusterctl and the tests.</summary>
+/// <summary>
+/// A connection to clusterd's control protocol: its socket, or any stream that carries the same bytes (clusterctl's
+/// SSH transport). One request at a time; used by clusterctl and the tests.
+/// </summary>
 public sealed class ControlClient : IAsyncDisposable
 {
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private long _nextId;
 
-    private ControlClient(Socket socket)
-    {
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
-    }
+    private ControlClient(Stream stream) => _stream = stream;
 
     /// <summary>Connects, once <see cref="SocketTrust"/> has found the socket and its listener to be root's or this user's.</summary>
     /// <exception cref="UntrustedSocketException">Someone else's socket, or a link, is at the path.</exception>
-    public static async Task<ControlClient> ConnectAsync(string path, CancellationToken cancellationToken)
+    public static async Task<ControlClient> ConnectAsync(string path, CancellationToken cancellationToken) =>
+        new(new NetworkStream(await ConnectSocketAsync(path, cancellationToken), ownsSocket: true));
+
+    /// <summary>A client that speaks over <paramref name="stream"/> and disposes it with itself.</summary>
+    public static ControlClient Over(Stream stream) => new(stream);
+
+    /// <summary>
+    /// The connected socket itself, after the same <see cref="SocketTrust"/> checks, for a caller that relays bytes rather
+    /// than requests (<c>clusterctl dial-stdio</c>). The caller owns it.
+    /// </summary>
+    /// <exception cref="UntrustedSocketException">Someone else's socket, or a link, is at the path.</exception>
+    public static async Task<Socket> ConnectSocketAsync(string path, CancellationToken cancellationToken)
     {
         SocketTrust.CheckFile(path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -28,7 +37,7 @@ public sealed class ControlClient : IAsyncDisposable
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
             SocketTrust.CheckPeer(socket);
-            return new ControlClient(socket);
+            return socket;
         }
         catch
         {
@@ -92,9 +101,5 @@ public sealed class ControlClient : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stream.DisposeAsync();
-        _socket.Dispose();
-    }
+    public ValueTask DisposeAsync() => _stream.DisposeAsync();
 }

@@ -37,7 +37,7 @@ public static class ExitReasons
 {
     /// <summary>It exited on its own, with a code.</summary>
     public const string Exited = "exited";
-    /// <summary>A signal clusterd did not send ended it (SIGSEGV, an OOM kill, a kill -9 by hand).</summary>
+    /// <summary>A signal clusterd did not send ended it (SIGSEGV, a kill -9 by hand; an OOM kill seen without a cgroup).</summary>
     public const string Crashed = "crashed";
     /// <summary>clusterd asked it to stop and it did.</summary>
     public const string Stopped = "stopped";
@@ -49,4 +49,12 @@ public static class ExitReasons
     public const string ReadyTimeout = "ready-timeout";
     /// <summary>clusterd could not start the command at all (not found, no permission, bad user).</summary>
     public const string ExecFailed = "exec-failed";
+    /// <summary>The kernel's OOM killer ended a process of it (its cgroup's memory.events oom_kill rose).</summary>
+    public const string Oom = "oom";
+    /// <summary>Its memory stayed above max_memory; a ready replacement took its slot first.</summary>
+    public const string MemoryLimit = "memory-limit";
+    /// <summary>Its health check failed `failures` times in a row; a ready replacement took its slot first.</summary>
+    public const string Unhealthy = "unhealthy";
+    /// <summary>It reached max_lifetime; a ready replacement took its slot first.</summary>
+    public const string MaxLifetime = "max-lifetime";
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Clusterd.Protocol.Messages;
 using Clusterctl.Connection;
+using Clusterctl.Output;
 
 namespace Clusterctl;
 
@@ -9,11 +10,14 @@ namespace Clusterctl;
 /// terminal, and, in the shell, the open connection to clusterd. Commands never touch <see cref="Console"/> directly,
 /// which is what lets the tests drive them in-process.
 /// </summary>
-internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<TextReader> stdin, bool stdoutIsTerminal, bool stdinIsTerminal)
+/// <param name="binaryStdio">stdin and stdout as byte streams, for <c>dial-stdio</c>; none in contexts that only print.</param>
+internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<TextReader> stdin, bool stdoutIsTerminal, bool stdinIsTerminal,
+    Func<(Stream In, Stream Out)>? binaryStdio = null)
     : IAsyncDisposable
 {
     private readonly Lazy<TextReader> _in = new(stdin);
     private DaemonConnection? _connection;
+    private string? _connectionKey;
     private CancellationTokenSource? _interruptible;
 
     public TextWriter Out { get; } = stdout;
@@ -24,6 +28,10 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<Text
     public TextReader In => _in.Value;
 
     public bool StdoutIsTerminal { get; } = stdoutIsTerminal;
+
+    /// <summary>stdin and stdout as bytes, opened when asked for (only dial-stdio relays bytes).</summary>
+    public (Stream In, Stream Out) OpenBinaryStdio() =>
+        binaryStdio?.Invoke() ?? throw new InvalidOperationException("this context has no binary stdin/stdout");
 
     public bool StdinIsTerminal { get; } = stdinIsTerminal;
 
@@ -38,6 +46,20 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<Text
 
     /// <summary>The socket given to <c>clusterctl --socket PATH shell</c>: every line of that shell uses it unless it names another.</summary>
     public string? SocketOverride { get; set; }
+
+    /// <summary>The hosts given to <c>clusterctl --host URL shell</c>: every line of that shell goes there unless it names others.</summary>
+    public IReadOnlyList<SshHost>? HostsOverride { get; set; }
+
+    /// <summary>How a connection to a --host is made: over ssh; tests give a stand-in transport.</summary>
+    internal Func<SshHost, TimeSpan, string?, CancellationToken, Task<DaemonConnection>> ConnectSsh { get; init; } =
+        (host, timeout, remoteSocket, _) => Task.FromResult(DaemonConnection.Connect(host, timeout, remoteSocket));
+
+    /// <summary>Makes the shell started by this command line keep its --socket and --host for every line.</summary>
+    public void KeepTarget(ParseResult parseResult)
+    {
+        SocketOverride = parseResult.GetValue(GlobalOptions.Socket);
+        HostsOverride = parseResult.GetValue(GlobalOptions.Host) is { Length: > 0 } hosts ? hosts : null;
+    }
 
     /// <summary>--socket, else the shell's socket, else $CLUSTERD_SOCKET, else the platform default that clusterd also uses.</summary>
     public string ResolveSocket(ParseResult parseResult) =>
@@ -75,26 +97,87 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<Text
     }
 
     /// <summary>
-    /// Runs a command's body with a connection, and turns every failure into its exit code and one line on stderr.
+    /// Runs a command's body with a connection to the one clusterd the command line names (the local socket, or one
+    /// --host), and turns every failure into its exit code and one line on stderr. Commands that change clusterd, and
+    /// follows, use it: given several hosts they are refused rather than fanned out (docs/remote.md says why).
     /// Cancellation by the caller (Ctrl-C) is a clean stop: <see cref="ExitCodes.Ok"/>.
     /// </summary>
-    public async Task<int> RunAsync(ParseResult parseResult, Func<DaemonConnection, CancellationToken, Task<int>> body,
-        CancellationToken cancellationToken)
+    public Task<int> RunAsync(ParseResult parseResult, Func<DaemonConnection, CancellationToken, Task<int>> body,
+        CancellationToken cancellationToken) =>
+        GuardAsync(async () =>
+        {
+            var hosts = ResolveHosts(parseResult);
+            if (hosts.Count > 1)
+            {
+                throw new CliException(ExitCodes.Usage,
+                    $"'{parseResult.CommandResult.Command.Name}' runs on one host at a time (it changes clusterd, or follows a stream), and "
+                    + Formats.Invariant($"{hosts.Count} hosts were given; run it once per host, in the order you choose"));
+            }
+            return await RunOnAsync(parseResult, hosts.Count == 0 ? null : hosts[0], body, cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Runs a read command's body on every host at once (or once, locally): each host's output is collected apart, then
+    /// printed in the order the hosts were given with every line prefixed by the host (JSON objects gain a "host"
+    /// field). The exit code is the worst of the hosts'. The body writes to the context it is given, not to this one.
+    /// </summary>
+    public Task<int> RunOnEachAsync(ParseResult parseResult, Func<CliContext, DaemonConnection, CancellationToken, Task<int>> body,
+        CancellationToken cancellationToken) =>
+        GuardAsync(async () =>
+        {
+            var hosts = ResolveHosts(parseResult);
+            if (hosts.Count <= 1)
+            {
+                return await RunOnAsync(parseResult, hosts.Count == 0 ? null : hosts[0], (c, ct) => body(this, c, ct), cancellationToken);
+            }
+            var results = await Task.WhenAll(hosts.Select(async host =>
+            {
+                using var stdout = new StringWriter { NewLine = Out.NewLine };
+                using var stderr = new StringWriter { NewLine = Err.NewLine };
+                await using var one = new CliContext(stdout, stderr, () => TextReader.Null, StdoutIsTerminal, stdinIsTerminal: false)
+                {
+                    ConnectSsh = ConnectSsh,
+                };
+                var code = await one.GuardAsync(() => one.RunOnAsync(parseResult, host, (c, ct) => body(one, c, ct), cancellationToken), cancellationToken);
+                return (host.Label, Code: code, Out: stdout.ToString(), Err: stderr.ToString());
+            }));
+            var width = results.Max(r => r.Label.Length);
+            var json = parseResult.GetValue(GlobalOptions.Json);
+            foreach (var result in results)
+            {
+                await Out.WriteAsync(HostPrefix.Apply(result.Out, result.Label, width, json, Out.NewLine));
+                await Err.WriteAsync(HostPrefix.Apply(result.Err, result.Label, width, json: false, Err.NewLine));
+            }
+            return results.Max(r => r.Code);
+        }, cancellationToken);
+
+    /// <summary>--host (each may be a comma list), else the shell's hosts, else $CLUSTERD_HOST; none means the local socket.</summary>
+    public IReadOnlyList<SshHost> ResolveHosts(ParseResult parseResult)
+    {
+        if (parseResult.GetValue(GlobalOptions.Host) is { Length: > 0 } hosts)
+        {
+            return hosts;
+        }
+        if (HostsOverride is not null)
+        {
+            return HostsOverride;
+        }
+        var fromEnvironment = Environment.GetEnvironmentVariable(SshHost.EnvironmentVariable);
+        if (string.IsNullOrEmpty(fromEnvironment))
+        {
+            return [];
+        }
+        return GlobalOptions.TryParseHosts([fromEnvironment], out var parsed, out var error)
+            ? parsed
+            : throw new CliException(ExitCodes.Usage, $"${SshHost.EnvironmentVariable}: {error}");
+    }
+
+    /// <summary>Runs <paramref name="body"/> and maps what it throws to exit codes and a line on stderr.</summary>
+    public async Task<int> GuardAsync(Func<Task<int>> body, CancellationToken cancellationToken)
     {
         try
         {
-            var connection = await ConnectAsync(parseResult, cancellationToken);
-            try
-            {
-                return await body(connection, cancellationToken);
-            }
-            finally
-            {
-                if (!KeepConnection || !connection.Healthy)
-                {
-                    await DropConnectionAsync();
-                }
-            }
+            return await body();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -115,14 +198,52 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<Text
         }
     }
 
-    private async Task<DaemonConnection> ConnectAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    private async Task<int> RunOnAsync(ParseResult parseResult, SshHost? host, Func<DaemonConnection, CancellationToken, Task<int>> body,
+        CancellationToken cancellationToken)
     {
-        var path = ResolveSocket(parseResult);
-        if (_connection is not null && (_connection.SocketPath != path || !_connection.Healthy))
+        var connection = await ConnectAsync(parseResult, host, cancellationToken);
+        try
+        {
+            return await body(connection, cancellationToken);
+        }
+        finally
+        {
+            if (!KeepConnection || !connection.Healthy)
+            {
+                await DropConnectionAsync();
+            }
+        }
+    }
+
+    private async Task<DaemonConnection> ConnectAsync(ParseResult parseResult, SshHost? host, CancellationToken cancellationToken)
+    {
+        var timeout = parseResult.GetValue(GlobalOptions.Timeout) ?? GlobalOptions.DefaultTimeout;
+        if (host is null)
+        {
+            var path = ResolveSocket(parseResult);
+            return await ReuseOrConnectAsync(path, () => DaemonConnection.ConnectAsync(path, timeout, cancellationToken));
+        }
+        var remoteSocket = parseResult.GetValue(GlobalOptions.Socket) is { Length: > 0 } given ? given : SocketOverride;
+        if (remoteSocket is not null && !SshHost.IsShellSafePath(remoteSocket))
+        {
+            throw new CliException(ExitCodes.Usage,
+                $"--socket '{remoteSocket}' cannot be passed to the far side: with --host it must be a path of letters, digits and / . _ + -");
+        }
+        return await ReuseOrConnectAsync($"{host} {remoteSocket}", () => ConnectSsh(host, timeout, remoteSocket, cancellationToken));
+    }
+
+    /// <summary>The shell's open connection if it still goes where <paramref name="key"/> says and works; else a new one.</summary>
+    private async Task<DaemonConnection> ReuseOrConnectAsync(string key, Func<Task<DaemonConnection>> connect)
+    {
+        if (_connection is not null && (_connectionKey != key || !_connection.Healthy))
         {
             await DropConnectionAsync();
         }
-        _connection ??= await DaemonConnection.ConnectAsync(path, parseResult.GetValue(GlobalOptions.Timeout) ?? GlobalOptions.DefaultTimeout, cancellationToken);
+        if (_connection is null)
+        {
+            _connection = await connect();
+            _connectionKey = key;
+        }
         return _connection;
     }
 

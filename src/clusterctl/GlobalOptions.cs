@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using Clusterctl.Connection;
 
 namespace Clusterctl;
 
@@ -23,6 +24,16 @@ internal static class GlobalOptions
         Recursive = true,
     };
 
+    public static readonly Option<SshHost[]> Host = new("--host", "-H")
+    {
+        Description = "Drive clusterd on other machines over SSH: ssh://[user@]host[:port]. Repeat it, or give a comma list, to run a "
+            + "read command on each; with it, --socket names the socket there (default: $CLUSTERD_HOST)",
+        HelpName = "URL",
+        Recursive = true,
+        Arity = ArgumentArity.OneOrMore,
+        CustomParser = ParseHosts,
+    };
+
     // Nullable rather than a DefaultValueFactory: help would print the default as "00:00:05".
     public static readonly Option<TimeSpan?> Timeout = new("--timeout")
     {
@@ -41,6 +52,37 @@ internal static class GlobalOptions
         }
         result.AddError($"'{text}' is not a duration; use e.g. 500ms, 5s or 1m");
         return DefaultTimeout;
+    }
+
+    private static SshHost[] ParseHosts(ArgumentResult result)
+    {
+        if (TryParseHosts(result.Tokens.Select(t => t.Value), out var hosts, out var error))
+        {
+            return hosts;
+        }
+        result.AddError(error);
+        return [];
+    }
+
+    /// <summary>Each text may be a comma list; the same host named twice is asked once.</summary>
+    internal static bool TryParseHosts(IEnumerable<string> texts, out SshHost[] hosts, out string error)
+    {
+        var parsed = new List<SshHost>();
+        foreach (var text in texts.SelectMany(t => t.Split(',', StringSplitOptions.TrimEntries)))
+        {
+            if (!SshHost.TryParse(text, out var host, out error))
+            {
+                hosts = [];
+                return false;
+            }
+            if (!parsed.Contains(host))
+            {
+                parsed.Add(host);
+            }
+        }
+        hosts = [.. parsed];
+        error = "";
+        return true;
     }
 
     internal static bool TryParseDuration(string text, out TimeSpan value)

@@ -26,7 +26,8 @@ internal static class Program
             new StreamWriter(Console.OpenStandardOutput(), Console.OutputEncoding, StdoutBufferSize) { AutoFlush = true });
         // Console.In only when the shell reads it: at a terminal, making it sets the terminal up (terminfo, keypad mode).
         await using var cli = new CliContext(stdout, Console.Error, () => Console.In,
-            stdoutIsTerminal: !Console.IsOutputRedirected, stdinIsTerminal: !Console.IsInputRedirected);
+            stdoutIsTerminal: !Console.IsOutputRedirected, stdinIsTerminal: !Console.IsInputRedirected,
+            binaryStdio: () => (Console.OpenStandardInput(), Console.OpenStandardOutput()));
         // Ctrl-C stops the running command (a --follow, a long restart) and lets it exit 0; with nothing running
         // (at a piped shell's read) it keeps its default meaning and ends the process. A signal registration rather
         // than Console.CancelKeyPress, which would set the terminal up for this too.
@@ -47,9 +48,9 @@ internal static class Program
         var parseResult = root.Parse(args);
         if (cli.StdinIsTerminal && cli.StdoutIsTerminal && IsOnlyMissingCommand(parseResult))
         {
-            // Bare `clusterctl` (perhaps with --socket) at a terminal is what someone exploring types: give them the
+            // Bare `clusterctl` (perhaps with --socket or --host) at a terminal is what someone exploring types: give them the
             // shell, not an error.
-            cli.SocketOverride = parseResult.GetValue(GlobalOptions.Socket);
+            cli.KeepTarget(parseResult);
             return await new InteractiveShell(cli).RunAsync(cancellationToken);
         }
         return await InvokeAsync(parseResult, cli, cancellationToken);
@@ -112,6 +113,7 @@ internal static class Program
             GlobalOptions.Socket,
             GlobalOptions.Json,
             GlobalOptions.Timeout,
+            GlobalOptions.Host,
             StatusCommand.Create(cli),
             RestartCommand.Create(cli),
             ReloadCommand.Create(cli),
@@ -123,6 +125,8 @@ internal static class Program
             StreamCommands.Logs(cli),
             InfoCommands.Version(cli),
             InfoCommands.Ping(cli),
+            HealthCommand.Create(cli),
+            DialStdioCommand.Create(cli),
             CompletionCommand.Create(cli),
         };
         if (includeShell)
@@ -144,7 +148,7 @@ internal static class Program
         var command = new Command("shell", "Interactive prompt into the running clusterd: the same commands, plus help, history and Tab completion");
         command.SetAction((parseResult, ct) =>
         {
-            cli.SocketOverride = parseResult.GetValue(GlobalOptions.Socket);
+            cli.KeepTarget(parseResult);
             return new InteractiveShell(cli).RunAsync(ct);
         });
         return command;

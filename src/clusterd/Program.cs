@@ -3,6 +3,7 @@ using Clusterd.Config;
 using Clusterd.Control;
 using Clusterd.Control.Commands;
 using Clusterd.Hosting;
+using Clusterd.Logging;
 using Clusterd.Metrics;
 using Clusterd.Platform;
 using Clusterd.Sockets;
@@ -24,6 +25,10 @@ internal static class Program
 
     public static int Main(string[] args)
     {
+        if (!OperatingSystem.IsMacOS() && ContainerInit.IsPid1)
+        {
+            ContainerInit.BecomeInit(args); // returns only by throwing (docs/adr/0007)
+        }
         SignalDispositions.RestoreIgnored(); // before anything registers for them
 
         var configOption = new Option<string>("--config", "-c")
@@ -35,27 +40,31 @@ internal static class Program
         {
             Description = "Validate the configuration, print every error as FILE:LINE:COL, and exit (0 valid, 1 invalid).",
         };
-        var logFormatOption = new Option<string>("--log-format")
+        var logFormatOption = new Option<string?>("--log-format")
         {
-            Description = "Log format on stdout: text, or json (one object per line).",
-            DefaultValueFactory = _ => "text",
+            Description = "Log format on stdout: text, or json (one object per line); overrides [logs] format.",
         };
         logFormatOption.AcceptOnlyFromAmong("text", "json");
         var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Also log every worker state change." };
+        var containerOption = new Option<bool>(ContainerInit.ContainerFlag)
+        {
+            Description = "Run as a container's main process: a failed group stops clusterd with status 3 ([container] exit_on_failed). Implied when clusterd is PID 1.",
+        };
 
         var root = new RootCommand("clusterd: runs groups of worker processes that share listening sockets, and keeps them running.")
         {
-            configOption, checkOption, logFormatOption, verboseOption,
+            configOption, checkOption, logFormatOption, verboseOption, containerOption,
         };
         root.SetAction(parse => Run(
             parse.GetValue(configOption)!,
             parse.GetValue(checkOption),
-            parse.GetValue(logFormatOption)!,
-            parse.GetValue(verboseOption)));
+            parse.GetValue(logFormatOption),
+            parse.GetValue(verboseOption),
+            parse.GetValue(containerOption)));
         return root.Parse(args).Invoke();
     }
 
-    private static int Run(string configPath, bool checkOnly, string logFormat, bool verbose)
+    private static int Run(string configPath, bool checkOnly, string? logFormat, bool verbose, bool containerMode)
     {
         var result = ConfigLoader.Load(configPath, SystemHost.Facts());
         if (result.Config is null)
@@ -70,15 +79,15 @@ internal static class Program
         if (checkOnly)
         {
             var config = result.Config;
-            // What start would refuse about the control socket's path, found without touching it.
-            var socketProblems = ControlServer.Check(config.Control);
-            foreach (var problem in socketProblems)
+            // What start would refuse about the control socket's and the unix: listeners' paths, found without touching them.
+            var pathProblems = ControlServer.Check(config.Control).Concat(ListenerBinder.Check(config)).ToList();
+            foreach (var problem in pathProblems)
             {
                 Console.Error.WriteLine($"{configPath}: {problem}");
             }
-            if (socketProblems.Count > 0)
+            if (pathProblems.Count > 0)
             {
-                Console.Error.WriteLine($"{configPath}: {socketProblems.Count} error(s); nothing was started.");
+                Console.Error.WriteLine($"{configPath}: {pathProblems.Count} error(s); nothing was started.");
                 return ExitInvalid;
             }
             Console.WriteLine($"{configPath}: configuration OK ({config.Groups.Count} groups, {config.Groups.Sum(g => g.Workers)} workers)");
@@ -97,9 +106,11 @@ internal static class Program
         builder.Services.AddSystemd();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
-        if (logFormat == "json")
+        if ((logFormat ?? (result.Config.LogFormat == LogFormat.Json ? "json" : "text")) == "json")
         {
-            builder.Logging.AddJsonConsole(o => o.UseUtcTimestamp = true);
+            // One JSON shape for clusterd's messages and worker lines alike (docs/logging.md).
+            builder.Logging.AddConsole(o => o.FormatterName = JsonConsoleFormatter.FormatterName);
+            builder.Services.AddSingleton<ConsoleFormatter, JsonConsoleFormatter>();
         }
         else if (SystemdHelpers.IsSystemdService())
         {
@@ -115,6 +126,13 @@ internal static class Program
             });
         }
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        if (LogEnvironment.JournalStreamSet && JournalSink.Exists(JournalSink.DefaultSocketPath))
+        {
+            // Audit lines as their own journal entries (CLUSTERD_AUDIT=1), and so not also through the console.
+            var audit = new JournalSink(JournalSink.DefaultSocketPath, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, TimeProvider.System);
+            builder.Logging.AddProvider(new JournalAuditLoggerProvider(audit, Console.Out));
+            builder.Logging.AddFilter<ConsoleLoggerProvider>(ControlAudit.Category, LogLevel.None);
+        }
         // Workers get stop_timeout each, then SIGKILL; leave the host time for the slowest group plus the kill.
         var slowest = result.Config.Groups.Select(g => g.StopTimeout).DefaultIfEmpty(TimeSpan.Zero).Max();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = slowest + TimeSpan.FromSeconds(15));
@@ -130,6 +148,7 @@ internal static class Program
             builder.Services.AddSingleton<ServiceManagerReporter>();
             builder.Services.AddSingleton<IReloadListener>(s => s.GetRequiredService<ServiceManagerReporter>());
         }
+        builder.Services.AddSingleton(s => LogEnvironment.Detect(s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.worker")));
         builder.Services.AddSingleton<Reloader>();
         builder.Services.AddSingleton<Supervisor>();
         builder.Services.AddSingleton<IControlCommand, PingCommand>();
@@ -143,10 +162,13 @@ internal static class Program
         builder.Services.AddSingleton<IControlCommand, SignalCommand>();
         builder.Services.AddSingleton<IControlCommand, EventsCommand>();
         builder.Services.AddSingleton<IControlCommand, LogsCommand>();
+        builder.Services.AddSingleton<IControlCommand, ReopenLogsCommand>();
         builder.Services.AddSingleton(s => new CommandDispatcher(
             s.GetServices<IControlCommand>(),
             s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.control"),
             new ControlAudit(s.GetRequiredService<ILoggerFactory>().CreateLogger(ControlAudit.Category))));
+        builder.Services.AddHostedService(s => new ContainerLifetime(s.GetRequiredService<Supervisor>(),
+            s.GetRequiredService<IHostApplicationLifetime>(), s.GetRequiredService<ILogger<ContainerLifetime>>(), containerMode));
         builder.Services.AddHostedService<SupervisorService>();
         // [metrics] (docs/metrics.md): the endpoint starts before the supervisor, so startup events are counted.
         var metricsListen = result.Config.Metrics.Listen;

@@ -36,7 +36,7 @@ public sealed class BinaryTests
     {
         var (code, stdout, _) = await RunAsync("--help");
         Assert.Equal(0, code);
-        foreach (var command in new[] { "status", "restart", "reload", "scale", "stop", "start", "signal", "events", "logs", "version", "ping", "completion", "shell" })
+        foreach (var command in new[] { "status", "health", "restart", "reload", "scale", "stop", "start", "signal", "events", "logs", "version", "ping", "dial-stdio", "completion", "shell" })
         {
             Assert.Contains($"  {command} ", stdout, StringComparison.Ordinal);
         }
@@ -69,6 +69,29 @@ public sealed class BinaryTests
         Assert.Contains("status", suggestions);
         Assert.Contains("start", suggestions);
         Assert.Contains("stop", suggestions);
+    }
+
+    [Fact]
+    public async Task SuggestDirective_CompletesTheRemoteCommandsAndOptions()
+    {
+        var (_, commands, _) = await RunAsync("[suggest:13]", "clusterctl he");
+        var (_, options, _) = await RunAsync("[suggest:14]", "clusterctl --ho");
+
+        Assert.Contains("health", commands.Split('\n'));
+        Assert.Contains("--host", options.Split('\n'));
+    }
+
+    [Fact]
+    public async Task SuggestDirective_WithHost_OffersNoLocalGroupNames()
+    {
+        await using var daemon = new FakeDaemon(_ => new Clusterd.Protocol.Messages.Response { Ok = true, Cluster = StatusOutputTests.Snapshot });
+        var line = $"clusterctl --socket {daemon.SocketPath} --host ssh://web1 status j";
+
+        var (code, stdout, _) = await RunAsync($"[suggest:{line.Length}]", line);
+
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("jobs", stdout.Split('\n'));
+        Assert.Empty(daemon.Requests);
     }
 
     [Fact]

@@ -53,6 +53,28 @@ public sealed class StatusOutputTests
     }
 
     [Fact]
+    public async Task Status_GroupWithAHealthCheck_ShowsTheLastResultAndItsLatency()
+    {
+        var checkedGroup = new GroupStatus("api", Desired: 2, Ready: 1, State: PublicGroupState.Degraded, Generation: 1, Listen: [],
+        [
+            new WorkerStatus(0, 700, PublicWorkerState.Ready, 1, 0, UptimeSeconds: 60, null, null, null, CpuSeconds: 1, RssBytes: 1 << 20, null, Health: "pass", HealthLatencySeconds: 0.0031),
+            new WorkerStatus(1, 701, PublicWorkerState.Starting, 1, 0, UptimeSeconds: 1, null, null, null, CpuSeconds: 0, RssBytes: 1 << 20, null, Health: "fail", HealthLatencySeconds: 2),
+        ]);
+        await using var daemon = new FakeDaemon(_ => new Response { Ok = true, Cluster = new StatusData([checkedGroup]) });
+
+        var result = await Cli.RunAsync(["status", "--socket", daemon.SocketPath]);
+
+        const string expected = """
+            api  degraded  1/2 ready  generation 1
+              SLOT  PID  STATE     UPTIME  RESTARTS  LAST-EXIT  CPU    RSS      HEALTH
+              0     700  ready     1m00s   0         -          1.00s  1.0 MiB  pass 3ms
+              1     701  starting  1s      0         -          0.00s  1.0 MiB  fail 2s
+
+            """;
+        Assert.Equal(expected, result.Out);
+    }
+
+    [Fact]
     public async Task Status_InPages_IsPrintedAsOneAnswer()
     {
         var web = Snapshot.Groups[0];

@@ -3,7 +3,7 @@ using Clusterd.Config;
 namespace Clusterd.Fuzz;
 
 /// <summary>
-/// TOML bytes into <see cref="ConfigLoader.Parse(ReadOnlySpan{byte}, string, int)"/>. The contract: a config or
+/// TOML bytes into <see cref="ConfigLoader.Parse(ReadOnlySpan{byte}, string, AvailableCpus, HostFacts?)"/>. The contract: a config or
 /// located one-line errors, exactly one of the two, never an exception; and a config that is accepted keeps every
 /// documented limit (docs/config.md).
 /// </summary>
@@ -12,11 +12,11 @@ internal static class ConfigTarget
     private const string File = "fuzz.toml";
 
     // Fixed, not this machine's: workers = "auto" must resolve alike wherever an input is replayed.
-    private const int ProcessorCount = 4;
+    private static readonly AvailableCpus s_cpus = AvailableCpus.Assumed(4);
 
     public static void Run(ReadOnlySpan<byte> input)
     {
-        var result = ConfigLoader.Parse(input, File, ProcessorCount);
+        var result = ConfigLoader.Parse(input, File, s_cpus);
         Require((result.Config is null) != (result.Errors.Count == 0), "the result is neither a config nor errors, or both");
         foreach (var error in result.Errors)
         {

@@ -13,5 +13,7 @@ public static class FuzzTargets
     public static IReadOnlyDictionary<string, ReadOnlySpanAction> ByName { get; } = new Dictionary<string, ReadOnlySpanAction>(StringComparer.Ordinal)
     {
         ["config"] = ConfigTarget.Run,
+        ["control"] = ControlTarget.Run,
+        ["notify"] = NotifyTarget.Run,
     };
 }

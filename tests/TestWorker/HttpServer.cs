@@ -246,6 +246,11 @@ internal sealed class HttpServer : IDisposable
                 // A slow in-flight request, so tests can check that a graceful stop waits for it.
                 await Task.Delay(request.IntQuery("ms") ?? 1000);
                 return Response.Json(WriteIdentity);
+            case "/healthz":
+                var health = Health.Status(listener.Name);
+                return health == 200
+                    ? Response.Json(WriteIdentity)
+                    : new Response(health, health == 503 ? "Service Unavailable" : "Internal Server Error", "text/plain", "unhealthy\n"u8.ToArray(), null);
             case "/exit":
                 var code = request.IntQuery("code") ?? 0;
                 return new Response(200, "OK", "text/plain", Encoding.ASCII.GetBytes($"exiting {code}\n"), code);

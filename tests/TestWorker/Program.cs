@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -10,6 +11,8 @@ internal sealed class Options
 {
     public int? CrashAfterMs { get; set; }
     public string? CrashIfFile { get; set; }
+
+    public string? NoReadyIfFile { get; set; }
     public int ExitCode { get; set; } = 3;
     public bool CrashSignal { get; set; }
     public bool IgnoreTerm { get; set; }
@@ -19,6 +22,7 @@ internal sealed class Options
     public bool Serial { get; set; }
     public bool Flood { get; set; }
     public int FloodLines { get; set; }
+    public int FloodMs { get; set; }
     public string? Say { get; set; }
     public int SayTimes { get; set; } = 1;
     public string? SayErr { get; set; }
@@ -31,14 +35,18 @@ internal sealed class Options
     public string? ControlSocket { get; set; }
     public string ControlRequest { get; set; } = "{\"id\":1,\"command\":\"ping\"}";
     public bool NotifyFlood { get; set; }
+    public int? HealthAfterMs { get; set; }
+    public int? Serve500AfterMs { get; set; }
+    public int AllocateMibPerSecond { get; set; }
 }
 
 internal static class Program
 {
     private const string Usage =
         "usage: testworker [--no-ready] [--ready-delay MS] [--status TEXT] [--crash-after MS] [--exit-code N]\n" +
-        "                  [--crash-signal] [--crash-if-file PATH] [--ignore-term] [--exit-on-term] [--drain-ms MS] [--hang] [--serial] [--flood] [--flood-lines N]\n" +
+        "                  [--crash-signal] [--crash-if-file PATH] [--ignore-term] [--exit-on-term] [--drain-ms MS] [--hang] [--serial] [--flood] [--flood-lines N] [--flood-ms MS]\n" +
         "                  [--say TEXT] [--say-times N] [--say-err TEXT] [--watchdog-ms MS] [--stop-watchdog-after MS] [--notify-flood]\n" +
+        "                  [--health-after MS] [--serve-500-after MS] [--allocate-mib-per-second N]\n" +
         "       testworker --hold-connections N --control-socket PATH [--control-request JSON]";
 
     private static readonly TaskCompletionSource s_termRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -77,6 +85,11 @@ internal static class Program
         if (crashAfter == 0)
         {
             return Crash(options);
+        }
+        // --no-ready-if-file: tests create the file to keep workers started from then on from ever getting ready.
+        if (options.NoReadyIfFile is not null && File.Exists(options.NoReadyIfFile))
+        {
+            options.NoReady = true;
         }
 
         // Keep the registration referenced for the life of the process or the GC would unregister it.
@@ -118,12 +131,35 @@ internal static class Program
             return 0;
         }
 
+        Health.HealthyAfterMs = options.HealthAfterMs;
+        Health.FailAfterMs = options.Serve500AfterMs;
+        if (options.AllocateMibPerSecond > 0)
+        {
+            Health.Leak(options.AllocateMibPerSecond);
+        }
+
         var listeners = AdoptListeners();
         Console.Out.WriteLine($"testworker pid={pid} listening fds={listeners.Count}");
 
         if (options.FloodLines > 0)
         {
             WriteFloodLines(options.FloodLines);
+        }
+
+        if (options.FloodMs > 0)
+        {
+            // As fast as the pipe takes it for a while, then a line that says so, every 100 ms: the first may meet a
+            // full queue in clusterd and be dropped, but one of them must arrive after the flood.
+            var flooded = WriteFloodLines(long.MaxValue, TimeSpan.FromMilliseconds(options.FloodMs));
+            var thread = new Thread(() =>
+            {
+                while (true)
+                {
+                    Console.Out.WriteLine($"flood over after {flooded} lines");
+                    Thread.Sleep(100);
+                }
+            }) { IsBackground = true, Name = "flood over" };
+            thread.Start();
         }
 
         if (options.Flood)
@@ -235,12 +271,15 @@ internal static class Program
     }
 
     /// <summary>Writes ~100-byte lines straight to fd 1, batched below PIPE_BUF so each write is atomic and whole lines never interleave with other output.</summary>
-    private static void WriteFloodLines(long lines)
+    /// <returns>How many lines were written before <paramref name="lines"/> or <paramref name="duration"/> ran out.</returns>
+    private static long WriteFloodLines(long lines, TimeSpan? duration = null)
     {
+        var until = duration is { } d ? Stopwatch.GetTimestamp() + (long)(d.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
         using var stdout = Console.OpenStandardOutput();
         var batch = new byte[4096];
         var used = 0;
-        for (long n = 0; n < lines; n++)
+        long n = 0;
+        for (; n < lines && (n % 1000 != 0 || Stopwatch.GetTimestamp() < until); n++)
         {
             var head = $"flood {n} ";
             var line = head + new string('x', Math.Max(1, 99 - head.Length)) + "\n";
@@ -257,6 +296,7 @@ internal static class Program
         {
             stdout.Write(batch, 0, used);
         }
+        return n;
     }
 
     private static bool TryParse(string[] args, out Options options, out string? error)
@@ -299,20 +339,33 @@ internal static class Program
                 case "--exit-code" when Int(out v): options.ExitCode = v; break;
                 case "--drain-ms" when Int(out v): options.DrainMs = v; break;
                 case "--flood-lines" when Int(out v): options.FloodLines = v; break;
+                case "--flood-ms" when Int(out v): options.FloodMs = v; break;
                 case "--watchdog-ms" when Int(out v): options.WatchdogMs = v; break;
                 case "--stop-watchdog-after" when Int(out v): options.StopWatchdogAfterMs = v; break;
                 case "--say-times" when Int(out v): options.SayTimes = v; break;
                 case "--hold-connections" when Int(out v): options.HoldConnections = v; break;
-                case "--ready-delay" or "--crash-after" or "--exit-code" or "--drain-ms" or "--flood-lines"
-                    or "--watchdog-ms" or "--stop-watchdog-after" or "--say-times" or "--hold-connections":
+                case "--health-after" when Int(out v): options.HealthAfterMs = v; break;
+                case "--serve-500-after" when Int(out v): options.Serve500AfterMs = v; break;
+                case "--allocate-mib-per-second" when Int(out v): options.AllocateMibPerSecond = v; break;
+                case "--ready-delay" or "--crash-after" or "--exit-code" or "--drain-ms" or "--flood-lines" or "--flood-ms"
+                    or "--watchdog-ms" or "--stop-watchdog-after" or "--say-times" or "--hold-connections"
+                    or "--health-after" or "--serve-500-after" or "--allocate-mib-per-second":
                     error = $"{flag} needs a non-negative integer";
                     return false;
-                case "--crash-if-file":
-                    options.CrashIfFile = Value();
-                    if (options.CrashIfFile is null)
+                case "--crash-if-file" or "--no-ready-if-file":
+                    var path = Value();
+                    if (path is null)
                     {
-                        error = "--crash-if-file needs a path";
+                        error = $"{flag} needs a path";
                         return false;
+                    }
+                    if (flag == "--crash-if-file")
+                    {
+                        options.CrashIfFile = path;
+                    }
+                    else
+                    {
+                        options.NoReadyIfFile = path;
                     }
 
                     break;

@@ -26,6 +26,12 @@ public sealed record Request
 
     public int? Lines { get; init; }
 
+    /// <summary><c>logs</c>: only lines of this stream, <c>stdout</c> or <c>stderr</c>.</summary>
+    public string? Stream { get; init; }
+
+    /// <summary><c>logs</c>: only lines captured at or after this time (<c>clusterctl logs --since 10m</c>).</summary>
+    public DateTimeOffset? After { get; init; }
+
     public bool DryRun { get; init; }
 
     public int? MaxSurge { get; init; }
@@ -66,13 +72,19 @@ public static class Commands
     /// <summary><c>since</c>, <c>follow</c>. Answers <see cref="Response.Events"/>, then more frames while following.</summary>
     public const string Events = "events";
 
-    /// <summary><c>group</c>, <c>slot</c> (optional), <c>lines</c>, <c>follow</c>. Answers <see cref="Response.Logs"/>.</summary>
+    /// <summary>
+    /// <c>group</c> (optional: all groups), <c>slot</c> (optional), <c>stream</c> (optional), <c>after</c> (optional),
+    /// <c>lines</c>, <c>follow</c>. Answers <see cref="Response.Logs"/>.
+    /// </summary>
     public const string Logs = "logs";
+
+    /// <summary>No fields. Reopens the worker log files (after an external logrotate moved them); answers a message.</summary>
+    public const string ReopenLogs = "reopen_logs";
 
     public static readonly IReadOnlySet<string> ReadOnly = new HashSet<string>(StringComparer.Ordinal)
     {
         Ping, Version, Status, Events, Logs,
     };
 
-    public static readonly IReadOnlyList<string> All = [Ping, Version, Status, Restart, Reload, Scale, Stop, Start, Signal, Events, Logs];
+    public static readonly IReadOnlyList<string> All = [Ping, Version, Status, Restart, Reload, Scale, Stop, Start, Signal, Events, Logs, ReopenLogs];
 }

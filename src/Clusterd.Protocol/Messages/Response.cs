@@ -64,6 +64,15 @@ public sealed record StatusData(IReadOnlyList<GroupStatus> Groups)
     }
 }
 
+/// <param name="WorkersSource">
+/// Where <paramref name="Desired"/> came from: <c>config</c> (a count in the file), <c>scale</c> (<c>clusterctl scale</c>),
+/// or <c>auto: ...</c> followed by where the CPU count came from (affinity mask, cgroup CPU quota). An optional field
+/// within protocol version 2: null from a clusterd that predates it.
+/// </param>
+/// <param name="RequiredReady">
+/// Ready workers the group needs to count as ready (<c>min_ready</c>, at most <paramref name="Desired"/>): what
+/// <c>/readyz</c> and <c>clusterctl health</c> judge by. Optional as <paramref name="WorkersSource"/> is; null means all desired.
+/// </param>
 public sealed record GroupStatus(
     string Name,
     int Desired,
@@ -71,8 +80,12 @@ public sealed record GroupStatus(
     PublicGroupState State,
     int Generation,
     IReadOnlyList<string> Listen,
-    IReadOnlyList<WorkerStatus> Workers);
+    IReadOnlyList<WorkerStatus> Workers,
+    string? WorkersSource = null,
+    int? RequiredReady = null);
 
+/// <param name="Health">The last health check of the process: "pass" or "fail"; absent without a check (or before the first).</param>
+/// <param name="HealthLatencySeconds">How long that check took.</param>
 public sealed record WorkerStatus(
     int Slot,
     int Pid,
@@ -85,7 +98,9 @@ public sealed record WorkerStatus(
     int? LastExitSignal,
     double? CpuSeconds,
     long? RssBytes,
-    string? Status);
+    string? Status,
+    string? Health = null,
+    double? HealthLatencySeconds = null);
 
 public sealed record LogLine(long Seq, DateTimeOffset Time, string Group, int Slot, int Pid, string Stream, string Text);
 

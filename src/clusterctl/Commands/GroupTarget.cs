@@ -67,14 +67,26 @@ internal static class GroupArguments
         return argument;
     }
 
-    public static Argument<GroupTarget> Target(CliContext cli, string description)
+    public static Argument<GroupTarget> Target(CliContext cli, string description) =>
+        Target<GroupTarget>(cli, description, ArgumentArity.ExactlyOne, t => t);
+
+    /// <summary>GROUP[/SLOT] that may be left out (null): <c>clusterctl logs</c> of every group.</summary>
+    public static Argument<GroupTarget?> OptionalTarget(CliContext cli, string description) =>
+        Target<GroupTarget?>(cli, description, ArgumentArity.ZeroOrOne, t => t);
+
+    private static Argument<T> Target<T>(CliContext cli, string description, ArgumentArity arity, Func<GroupTarget, T> wrap)
     {
-        var argument = new Argument<GroupTarget>("GROUP[/SLOT]")
+        var argument = new Argument<T>("GROUP[/SLOT]")
         {
             Description = description,
             HelpName = "GROUP[/SLOT]",
+            Arity = arity,
             CustomParser = result =>
             {
+                if (result.Tokens.Count == 0 && arity.MinimumNumberOfValues == 0)
+                {
+                    return default;
+                }
                 var text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
                 if (text.StartsWith('-'))
                 {
@@ -83,7 +95,7 @@ internal static class GroupArguments
                 }
                 if (GroupTarget.TryParse(text, out var target, out var error))
                 {
-                    return target;
+                    return wrap(target);
                 }
                 result.AddError(error);
                 return default;
@@ -95,7 +107,7 @@ internal static class GroupArguments
 
     private static IEnumerable<string> GroupNames(CliContext cli, CompletionContext context, bool allowAll)
     {
-        var names = cli.CachedGroups ?? QueryGroupNames(cli.ResolveSocket(context.ParseResult));
+        var names = cli.CachedGroups ?? (GoesToHosts(cli, context.ParseResult) ? [] : QueryGroupNames(cli.ResolveSocket(context.ParseResult)));
         if (cli.KeepConnection && names.Count > 0)
         {
             // In the shell, ask once: Tab is pressed far more often than the set of groups changes (reload clears the cache).
@@ -104,6 +116,22 @@ internal static class GroupArguments
         var word = context.WordToComplete;
         var all = allowAll ? names.Prepend("all") : names;
         return all.Where(n => n.StartsWith(word, StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Whether the command line names --host (or $CLUSTERD_HOST does): then the local daemon's groups would be the wrong
+    /// ones, and an SSH login per Tab too slow, so only the shell's cached names are offered.
+    /// </summary>
+    private static bool GoesToHosts(CliContext cli, ParseResult parseResult)
+    {
+        try
+        {
+            return cli.ResolveHosts(parseResult).Count > 0;
+        }
+        catch (CliException)
+        {
+            return true;
+        }
     }
 
     /// <summary>

@@ -17,18 +17,18 @@ internal static class InfoCommands
     public static Command Ping(CliContext cli)
     {
         var command = new Command("ping", "Check that clusterd answers on its socket, and how fast");
-        command.SetAction((parseResult, cancellationToken) => cli.RunAsync(parseResult, async (connection, ct) =>
+        command.SetAction((parseResult, cancellationToken) => cli.RunOnEachAsync(parseResult, async (output, connection, ct) =>
         {
             var started = Stopwatch.GetTimestamp();
             var response = await connection.RequestAsync(new Request { Command = ProtocolCommands.Ping }, ct);
             var elapsed = Stopwatch.GetElapsedTime(started);
             if (parseResult.GetValue(GlobalOptions.Json))
             {
-                await ResultWriter.WriteAsync(cli, json: true, response, "");
+                await ResultWriter.WriteAsync(output, json: true, response, "");
             }
             else
             {
-                await cli.Out.WriteLineAsync(Formats.Invariant($"{response.Message ?? "pong"} from {connection.SocketPath} in {elapsed.TotalMilliseconds:0.0}ms"));
+                await output.Out.WriteLineAsync(Formats.Invariant($"{response.Message ?? "pong"} from {connection.Address} in {elapsed.TotalMilliseconds:0.0}ms"));
             }
             return ExitCodes.Ok;
         }, cancellationToken));
@@ -39,17 +39,17 @@ internal static class InfoCommands
     public static Command Version(CliContext cli)
     {
         var command = new Command("version", "Print clusterctl's version and the running clusterd's version, protocol, pid and start time");
-        command.SetAction((parseResult, cancellationToken) => cli.RunAsync(parseResult, async (connection, ct) =>
+        command.SetAction((parseResult, cancellationToken) => cli.RunOnEachAsync(parseResult, async (output, connection, ct) =>
         {
             var response = await connection.RequestAsync(new Request { Command = ProtocolCommands.Version }, ct);
             var daemon = response.Version ?? throw StatusCommand.Missing("version");
             if (parseResult.GetValue(GlobalOptions.Json))
             {
-                await cli.Out.WriteLineAsync(VersionJson(daemon));
+                await output.Out.WriteLineAsync(VersionJson(daemon));
                 return ExitCodes.Ok;
             }
-            await cli.Out.WriteLineAsync($"clusterctl {ClientVersion} (protocol {ProtocolVersion.Current})");
-            await cli.Out.WriteLineAsync(Formats.Invariant(
+            await output.Out.WriteLineAsync($"clusterctl {ClientVersion} (protocol {ProtocolVersion.Current})");
+            await output.Out.WriteLineAsync(Formats.Invariant(
                 $"clusterd   {daemon.Version} (protocol {daemon.Protocol}, pid {daemon.Pid}, started {Formats.Time(daemon.StartedAt)})"));
             return ExitCodes.Ok;
         }, cancellationToken));

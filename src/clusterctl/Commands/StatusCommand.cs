@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
+using Clusterctl.Connection;
 using Clusterctl.Output;
 
 using ProtocolCommands = Clusterd.Protocol.Messages.Commands;
@@ -18,30 +19,36 @@ internal static class StatusCommand
     {
         var group = GroupArguments.Group(cli, "Show only this group", optional: true);
         var command = new Command("status", "Show each group and its workers: state, pid, uptime, restarts, last exit, CPU, memory") { group };
-        command.SetAction((parseResult, cancellationToken) => cli.RunAsync(parseResult, async (connection, ct) =>
+        command.SetAction((parseResult, cancellationToken) => cli.RunOnEachAsync(parseResult, async (output, connection, ct) =>
         {
             var groupName = parseResult.GetValue(group);
-            var pages = new List<StatusData>();
-            await foreach (var page in connection.StreamAsync(new Request { Command = ProtocolCommands.Status, Group = groupName }, ct))
-            {
-                pages.Add(page.Cluster ?? throw Missing("cluster"));
-            }
-            var status = StatusData.Join(pages);
+            var status = await FetchAsync(connection, groupName, ct);
             if (groupName is null)
             {
-                cli.Remember(status);
+                output.Remember(status);
             }
             if (parseResult.GetValue(GlobalOptions.Json))
             {
-                await cli.Out.WriteLineAsync(JsonSerializer.Serialize(status, ProtocolJsonContext.Default.StatusData));
+                await output.Out.WriteLineAsync(JsonSerializer.Serialize(status, ProtocolJsonContext.Default.StatusData));
             }
             else
             {
-                StatusRenderer.Write(cli.Out, status, cli.Color, cli.StdoutIsTerminal);
+                StatusRenderer.Write(output.Out, status, output.Color, output.StdoutIsTerminal);
             }
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>The status of every group, or of one: all its pages, put together.</summary>
+    internal static async Task<StatusData> FetchAsync(DaemonConnection connection, string? groupName, CancellationToken ct)
+    {
+        var pages = new List<StatusData>();
+        await foreach (var page in connection.StreamAsync(new Request { Command = ProtocolCommands.Status, Group = groupName }, ct))
+        {
+            pages.Add(page.Cluster ?? throw Missing("cluster"));
+        }
+        return StatusData.Join(pages);
     }
 
     /// <summary>An answer without the data its command promises: the daemon speaks a different protocol than we do.</summary>

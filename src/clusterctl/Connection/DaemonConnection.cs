@@ -6,36 +6,45 @@ using Clusterd.Protocol.Messages;
 namespace Clusterctl.Connection;
 
 /// <summary>
-/// clusterctl's view of the control socket: <see cref="ControlClient"/> plus the translation of every way talking to
-/// clusterd can fail into a <see cref="CliException"/> with the right exit code and a message that says what to try.
+/// clusterctl's view of one clusterd, through its local socket or over SSH (<see cref="SshStream"/>): <see cref="ControlClient"/>
+/// plus the translation of every way talking to clusterd can fail into a <see cref="CliException"/> with the right exit code and a message that says what to try.
 /// </summary>
 internal sealed class DaemonConnection : IAsyncDisposable
 {
     private readonly ControlClient _client;
 
-    private DaemonConnection(string socketPath, ControlClient client)
+    private DaemonConnection(string address, ControlClient client)
     {
-        SocketPath = socketPath;
+        Address = address;
         _client = client;
     }
 
-    public string SocketPath { get; }
+    /// <summary>Where the commands go, as messages name it: the socket's path, or <c>ssh://user@host:port</c>.</summary>
+    public string Address { get; }
 
     /// <summary>False once a request failed or was abandoned mid-stream; the shell then reconnects for the next command.</summary>
     public bool Healthy { get; private set; } = true;
 
-    public static async Task<DaemonConnection> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<DaemonConnection> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken) =>
+        new(socketPath, ControlClient.Over(new NetworkStream(await ConnectSocketAsync(socketPath, timeout, cancellationToken), ownsSocket: true)));
+
+    /// <summary>Starts ssh to <paramref name="host"/>; whether it got there, the first request tells (<see cref="SshStream"/>).</summary>
+    public static DaemonConnection Connect(SshHost host, TimeSpan timeout, string? remoteSocket) =>
+        new(SshHost.Scheme + host.Label, ControlClient.Over(SshStream.Start(host, timeout, remoteSocket)));
+
+    /// <summary>The connected, trusted control socket, or a <see cref="CliException"/> that says why not and what to try.</summary>
+    public static async Task<Socket> ConnectSocketAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            var connecting = ControlClient.ConnectAsync(socketPath, deadline.Token);
+            var connecting = ControlClient.ConnectSocketAsync(socketPath, deadline.Token);
             if (!connecting.IsCompleted)
             {
                 // A Unix socket almost always connects (or fails) at once; only a wait needs the deadline and its timer.
                 deadline.CancelAfter(timeout);
             }
-            return new DaemonConnection(socketPath, await connecting);
+            return await connecting;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -81,7 +90,7 @@ internal sealed class DaemonConnection : IAsyncDisposable
                 return response;
             }
         }
-        throw new CliException(ExitCodes.System, $"clusterd at {SocketPath} ended the response without a final frame");
+        throw new CliException(ExitCodes.System, $"clusterd at {Address} ended the response without a final frame");
     }
 
     /// <summary>
@@ -109,15 +118,20 @@ internal sealed class DaemonConnection : IAsyncDisposable
                 }
                 catch (ProtocolException ex)
                 {
-                    throw new CliException(ExitCodes.System, $"talking to clusterd at {SocketPath}: {ex.Message}", ex);
+                    throw new CliException(ExitCodes.System, $"talking to clusterd at {Address}: {ex.Message}", ex);
+                }
+                catch (SshFailureException ex)
+                {
+                    // Its message names the host already, and says what failed better than "talking to clusterd" would.
+                    throw new CliException(ExitCodes.System, ex.Message, ex);
                 }
                 catch (IOException ex)
                 {
-                    throw new CliException(ExitCodes.System, $"talking to clusterd at {SocketPath}: {ex.Message}", ex);
+                    throw new CliException(ExitCodes.System, $"talking to clusterd at {Address}: {ex.Message}", ex);
                 }
                 catch (SocketException ex)
                 {
-                    throw new CliException(ExitCodes.System, $"talking to clusterd at {SocketPath}: {ex.Message}", ex);
+                    throw new CliException(ExitCodes.System, $"talking to clusterd at {Address}: {ex.Message}", ex);
                 }
                 if (!response.More)
                 {

@@ -62,6 +62,10 @@ internal static class Formats
     public static string Signal(int signal) =>
         signal > 0 && signal < s_signalNames.Length ? s_signalNames[signal] : signal.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The last health check and how long it took: pass 3ms, fail 2s, or - before the first.</summary>
+    public static string Health(string? result, double? latencySeconds) =>
+        result is null ? None : latencySeconds is { } seconds ? $"{result} {Duration(TimeSpan.FromSeconds(seconds))}" : result;
+
     /// <summary>How the last process of a slot ended: exited(1), crashed(SIGSEGV), stopped, or - when it never did.</summary>
     public static string LastExit(string? reason, int? code, int? signal)
     {

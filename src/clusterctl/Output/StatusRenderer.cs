@@ -50,10 +50,12 @@ internal static class StatusRenderer
             writer.WriteLine("  (no workers)");
             return;
         }
-        var table = new TableRenderer(s_headers);
+        var checkedHealth = group.Workers.Any(w => w.Health is not null); // the column only for groups with a health check
+        var table = new TableRenderer(checkedHealth ? [.. s_headers, "HEALTH"] : s_headers);
         foreach (var w in group.Workers.OrderBy(w => w.Slot))
         {
-            table.AddRow(
+            string[] cells =
+            [
                 w.Slot.ToString(CultureInfo.InvariantCulture),
                 w.Pid > 0 ? w.Pid.ToString(CultureInfo.InvariantCulture) : Formats.None,
                 w.State.Name(),
@@ -61,7 +63,9 @@ internal static class StatusRenderer
                 w.Restarts.ToString(CultureInfo.InvariantCulture),
                 TerminalText.Shown(Formats.LastExit(w.LastExit, w.LastExitCode, w.LastExitSignal), terminal),
                 Formats.CpuSeconds(w.CpuSeconds),
-                Formats.Bytes(w.RssBytes));
+                Formats.Bytes(w.RssBytes),
+            ];
+            table.AddRow(checkedHealth ? [.. cells, Formats.Health(w.Health, w.HealthLatencySeconds)] : cells);
         }
         table.Write(writer, "  ", color ? (column, text) => column == StateColumn ? Ansi.Paint(text, Ansi.ForState(PublicStates.Workers.First(s => s.Name() == text)), true) : text : null);
     }

@@ -5,7 +5,8 @@ internal sealed record ClusterConfig(
     string Path,
     ControlConfig Control,
     MetricsConfig Metrics,
-    IReadOnlyList<GroupConfig> Groups)
+    IReadOnlyList<GroupConfig> Groups,
+    ContainerConfig Container)
 {
     /// <summary>Each group is one program; 64 is more than one host runs under one supervisor (docs/config.md).</summary>
     public const int MaxGroups = 64;
@@ -15,6 +16,12 @@ internal sealed record ClusterConfig(
     /// The shipped unit's FileDescriptorStoreMax is 4096, so every listener survives <c>systemctl restart</c>.
     /// </summary>
     public const int MaxListeningSockets = 4096;
+
+    /// <summary>[logs] as written: what a group without a logs table of its own gets.</summary>
+    public LogsConfig Logs { get; init; } = LogsConfig.Default;
+
+    /// <summary>[logs] format: how clusterd writes its console, its own messages and worker lines alike.</summary>
+    public LogFormat LogFormat { get; init; }
 }
 
 /// <param name="Socket">Null: the default path (/run/clusterd/clusterd.sock as root, else $XDG_RUNTIME_DIR/clusterd.sock).</param>
@@ -25,6 +32,13 @@ internal sealed record ControlConfig(string? Socket, string? Group, string? Admi
 
 /// <summary><c>Listen</c> is null when the [metrics] table or its key is absent: no endpoint.</summary>
 internal sealed record MetricsConfig(string? Listen);
+
+/// <summary>[container] (docs/containers.md).</summary>
+/// <param name="ExitOnFailed">Stop everything and exit non-zero when a group fails; null: on in container mode only.</param>
+internal sealed record ContainerConfig(bool? ExitOnFailed)
+{
+    public static readonly ContainerConfig Default = new(ExitOnFailed: null);
+}
 
 internal enum SharingMode { ReusePort, Shared }
 
@@ -69,8 +83,19 @@ internal sealed record GroupConfig(
     TimeSpan StopTimeout,
     TimeSpan WatchdogTimeout,
     TimeSpan DrainDelay,
-    WorkerHealthConfig Health)
+    WorkerHealthConfig Health,
+    int? MinReady,
+    string WorkersSource)
 {
+    /// <summary><see cref="WorkersSource"/> of a count written in the file (or the default of 1).</summary>
+    public const string WorkersFromConfig = "config";
+
+    /// <summary><see cref="WorkersSource"/> of <c>workers = "auto"</c> starts with this, then says where the CPU count came from.</summary>
+    public const string WorkersAuto = "auto";
+
+    /// <summary>Ready workers the group needs to count as ready (/readyz): <c>min_ready</c>, else all it should run.</summary>
+    public int RequiredReady(int desired) => Math.Min(MinReady ?? desired, desired);
+
     /// <summary>Per group, whether from the config or from <c>clusterctl scale</c>.</summary>
     public const int MaxWorkers = 4096;
 
@@ -89,6 +114,9 @@ internal sealed record GroupConfig(
 
     /// <summary>SO_REUSEPORT load-balances on Linux only; on macOS workers share one listener the daemon owns.</summary>
     public static SharingMode DefaultSharing => OperatingSystem.IsMacOS() ? SharingMode.Shared : SharingMode.ReusePort;
+
+    /// <summary>[logs] with [groups.NAME.logs] over it.</summary>
+    public LogsConfig Logs { get; init; } = LogsConfig.Default;
 }
 
 /// <summary>

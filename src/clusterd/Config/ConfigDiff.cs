@@ -97,6 +97,7 @@ internal static class ConfigDiff
             }
         }
         Check("workers", a.Workers, b.Workers, false, v => v.ToString(CultureInfo.InvariantCulture));
+        Check("min_ready", a.MinReady, b.MinReady, false, v => v?.ToString(CultureInfo.InvariantCulture) ?? "(every worker)");
         Check("ready", a.Ready, b.Ready, false, v => v.ToString().ToLowerInvariant());
         Check("ready_timeout", a.ReadyTimeout, b.ReadyTimeout, false, Dur);
         Check("min_uptime", a.MinUptime, b.MinUptime, false, Dur);
@@ -117,6 +118,8 @@ internal static class ConfigDiff
         Check("memory_max", a.Health.MemoryMax, b.Health.MemoryMax, true, Size);
         Check("max_lifetime", a.Health.MaxLifetime, b.Health.MaxLifetime, false, Dur);
         Check("health", Describe(a.Health.Check), Describe(b.Health.Check), false, d => d); // by text: the argv is a list
+        // The capture is clusterd's: new log settings apply to the running workers' next lines.
+        Check("logs", a.Logs, b.Logs, false, l => l.Describe());
         return (changes, rolls);
     }
 }

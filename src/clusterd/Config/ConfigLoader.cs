@@ -18,7 +18,7 @@ internal static partial class ConfigLoader
     // Tomlyn's depth counts the value itself as one level.
     private static readonly TomlSerializerOptions s_options = new() { MaxDepth = MaxNesting + 1 };
 
-    /// <summary>Reads and validates the file at <paramref name="path"/>; "auto" workers resolve to this machine's CPU count.</summary>
+    /// <summary>Reads and validates the file at <paramref name="path"/>; "auto" workers resolve to the CPUs this process may use.</summary>
     /// <param name="host">The machine's answers about users and groups, or null to skip those checks.</param>
     public static ConfigResult Load(string path, HostFacts? host = null)
     {
@@ -32,7 +32,7 @@ internal static partial class ConfigLoader
             var error = new ConfigError(path, 1, 1, $"cannot read config file '{path}': {ex.Message}; check the path and its permissions");
             return new ConfigResult(null, [error]);
         }
-        return Parse(bytes, path, Environment.ProcessorCount, host);
+        return Parse(bytes, path, Platform.CpuBudget.Detect(), host);
     }
 
     /// <summary>The first <paramref name="limit"/> bytes, so that a huge file (or /dev/zero) costs no more than that.</summary>
@@ -53,17 +53,17 @@ internal static partial class ConfigLoader
     /// Validates the file's <paramref name="bytes"/> as if read from <paramref name="path"/>: the size limit and UTF-8
     /// first, then the TOML. Pure, and total: every input gives a config or located errors, never an exception.
     /// </summary>
-    public static ConfigResult Parse(ReadOnlySpan<byte> bytes, string path, int processorCount, HostFacts? host = null)
+    public static ConfigResult Parse(ReadOnlySpan<byte> bytes, string path, AvailableCpus cpus, HostFacts? host = null)
     {
         if (!ConfigText.TryDecode(bytes, out var text, out var position, out var error))
         {
             return new ConfigResult(null, [new ConfigError(path, position.Line, position.Column, error)]);
         }
-        return Parse(text, path, processorCount, host);
+        return Parse(text, path, cpus, host);
     }
 
     /// <summary>Validates <paramref name="text"/> as if read from <paramref name="path"/>. Pure (no I/O, no environment) unless <paramref name="host"/> asks.</summary>
-    public static ConfigResult Parse(string text, string path, int processorCount, HostFacts? host = null)
+    public static ConfigResult Parse(string text, string path, AvailableCpus cpus, HostFacts? host = null)
     {
         var endOfFile = EndOfFile(text);
         var errors = new List<ConfigError>();
@@ -104,7 +104,7 @@ internal static partial class ConfigLoader
             }
         }
 
-        var config = new ConfigValidator(path, processorCount, errors, host).Validate(root);
+        var config = new ConfigValidator(path, cpus, errors, host).Validate(root);
         return errors.Count == 0 ? new ConfigResult(config, []) : Fail(errors);
     }
 

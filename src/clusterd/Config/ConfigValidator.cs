@@ -7,11 +7,12 @@ namespace Clusterd.Config;
 /// the first problem: every error is recorded with the position of the offending key or value, and a default stands in
 /// for a bad value so the rest of the file is still checked.
 /// </summary>
-internal sealed class ConfigValidator
+internal sealed partial class ConfigValidator
 {
-    private static readonly string[] s_topLevelTables = ["control", "metrics", "groups"];
+    private static readonly string[] s_topLevelTables = ["control", "metrics", "container", "logs", "groups"];
     private static readonly string[] s_controlKeys = ["socket", "group", "admin_group", "read_group"];
     private static readonly string[] s_metricsKeys = ["listen"];
+    private static readonly string[] s_containerKeys = ["exit_on_failed"];
     private static readonly string[] s_backoffKeys = ["initial", "max", "factor"];
     /// <summary>A group's notify socket is RUNTIME_DIR/notify/NAME, and a Unix socket path holds at most 107 bytes.</summary>
     private const int MaxGroupName = 64;
@@ -19,22 +20,22 @@ internal sealed class ConfigValidator
     private static readonly string[] s_healthKeys = ["http", "tcp", "command", "interval", "timeout", "failures", "start_period"];
     private static readonly string[] s_groupKeys =
     [
-        "command", "workers", "listen", "sharing", "ready", "ready_timeout", "min_uptime", "user", "group", "cwd", "env",
+        "command", "workers", "min_ready", "listen", "sharing", "ready", "ready_timeout", "min_uptime", "user", "group", "cwd", "env",
         "restart", "backoff", "max_restarts", "restart_window", "stop_signal", "stop_timeout", "watchdog_timeout", "drain_delay",
-        "max_memory", "memory_max", "max_lifetime", "health",
+        "max_memory", "memory_max", "max_lifetime", "health", "logs",
     ];
 
     private readonly string _file;
-    private readonly int _processorCount;
+    private readonly AvailableCpus _cpus;
     private readonly HostFacts? _host;
     private readonly TomlReader _toml;
     private readonly Dictionary<string, (string Group, SourcePosition Position)> _listenOwners = new(StringComparer.Ordinal);
     private int _listeningSockets;
 
-    public ConfigValidator(string file, int processorCount, List<ConfigError> errors, HostFacts? host = null)
+    public ConfigValidator(string file, AvailableCpus cpus, List<ConfigError> errors, HostFacts? host = null)
     {
         _file = file;
-        _processorCount = processorCount;
+        _cpus = cpus;
         _host = host;
         _toml = new TomlReader(file, errors);
     }
@@ -43,7 +44,10 @@ internal sealed class ConfigValidator
     {
         var control = new ControlConfig(null, null, null, null);
         var metrics = new MetricsConfig(null);
+        var container = ContainerConfig.Default;
         var groups = new List<GroupConfig>();
+        // Groups inherit [logs] wherever it appears in the file.
+        var (logs, logFormat) = root.TryGet("logs", out var logsEntry) ? ValidateLogs(logsEntry) : (LogsConfig.Default, LogFormat.Text);
         foreach (var entry in root.Entries)
         {
             switch (entry.Key)
@@ -54,15 +58,20 @@ internal sealed class ConfigValidator
                 case "metrics":
                     metrics = ValidateMetrics(entry);
                     break;
+                case "container":
+                    container = ValidateContainer(entry);
+                    break;
                 case "groups":
-                    ValidateGroups(entry, groups);
+                    ValidateGroups(entry, groups, logs);
+                    break;
+                case "logs":
                     break;
                 default:
                     UnknownTopLevel(entry);
                     break;
             }
         }
-        return new ClusterConfig(_file, control, metrics, groups);
+        return new ClusterConfig(_file, control, metrics, groups, container) { Logs = logs, LogFormat = logFormat };
     }
 
     private void UnknownTopLevel(TomlEntry entry)
@@ -72,7 +81,7 @@ internal sealed class ConfigValidator
         {
             _toml.Error(entry.KeyPosition, suggestion is not null
                 ? $"unknown table '{entry.Key}'; did you mean '{suggestion}'?"
-                : $"unknown table '{entry.Key}'; valid tables are [control], [metrics] and [groups.NAME]");
+                : $"unknown table '{entry.Key}'; valid tables are [control], [metrics], [container], [logs] and [groups.NAME]");
         }
         else if (Array.IndexOf(s_groupKeys, entry.Key) >= 0)
         {
@@ -82,7 +91,7 @@ internal sealed class ConfigValidator
         {
             _toml.Error(entry.KeyPosition, suggestion is not null
                 ? $"unknown top-level key '{entry.Key}'; did you mean '{suggestion}'?"
-                : $"unknown top-level key '{entry.Key}'; valid tables are [control], [metrics] and [groups.NAME]");
+                : $"unknown top-level key '{entry.Key}'; valid tables are [control], [metrics], [container], [logs] and [groups.NAME]");
         }
     }
 
@@ -125,18 +134,29 @@ internal sealed class ConfigValidator
                 _toml.Error(listenEntry.ValuePosition, $"{Prefix}'listen' address \"{listen}\" is invalid: {error}");
                 return new MetricsConfig(null);
             }
-            if (address!.EndPoint is System.Net.IPEndPoint ip
-                && (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || ip.Address.Equals(System.Net.IPAddress.Any)))
+            if (address!.EndPoint is System.Net.IPEndPoint { AddressFamily: not System.Net.Sockets.AddressFamily.InterNetwork })
             {
-                // The exporter's HttpListener takes a host name prefix, and serves neither IPv6 literals nor 0.0.0.0.
-                _toml.Error(listenEntry.ValuePosition, $"{Prefix}'listen' must be a specific IPv4 address (got \"{listen}\"); e.g. listen = \"127.0.0.1:9464\"");
+                // .NET's managed HttpListener, which serves the endpoints outside Windows, rejects IPv6 literal prefixes.
+                _toml.Error(listenEntry.ValuePosition, $"{Prefix}'listen' must be an IPv4 address, or 0.0.0.0 for every interface (got \"{listen}\"); e.g. listen = \"127.0.0.1:9464\"");
                 return new MetricsConfig(null);
             }
         }
         return new MetricsConfig(listen);
     }
 
-    private void ValidateGroups(TomlEntry entry, List<GroupConfig> groups)
+    private ContainerConfig ValidateContainer(TomlEntry entry)
+    {
+        const string Prefix = "container: ";
+        var table = _toml.RequireTable(entry, Prefix, "write it as a [container] table");
+        if (table is null)
+        {
+            return ContainerConfig.Default;
+        }
+        _toml.CheckUnknownKeys(table, s_containerKeys, Prefix);
+        return new ContainerConfig(_toml.GetBoolean(table, "exit_on_failed", Prefix));
+    }
+
+    private void ValidateGroups(TomlEntry entry, List<GroupConfig> groups, LogsConfig logs)
     {
         if (entry.IsTableArray)
         {
@@ -156,7 +176,7 @@ internal sealed class ConfigValidator
                 _toml.Error(groupEntry.KeyPosition, $"group '{groupEntry.Key}' is one more than the {ClusterConfig.MaxGroups} groups clusterd supervises; " +
                     "merge groups that run the same program, or give the rest a clusterd of their own");
             }
-            var group = ValidateGroup(groupEntry);
+            var group = ValidateGroup(groupEntry, logs);
             if (group is not null)
             {
                 groups.Add(group);
@@ -164,7 +184,7 @@ internal sealed class ConfigValidator
         }
     }
 
-    private GroupConfig? ValidateGroup(TomlEntry entry)
+    private GroupConfig? ValidateGroup(TomlEntry entry, LogsConfig defaultLogs)
     {
         var name = entry.Key;
         var prefix = $"group '{name}': ";
@@ -185,7 +205,7 @@ internal sealed class ConfigValidator
 
         _toml.CheckUnknownKeys(table, s_groupKeys, prefix);
         var command = GetCommand(table, entry, prefix);
-        var workers = GetWorkers(table, prefix);
+        var (workers, workersSource) = GetWorkers(table, prefix);
         var listen = GetListen(table, name, prefix);
         var sharing = _toml.GetEnum(table, "sharing", prefix, GroupConfig.DefaultSharing,
             ("reuseport", SharingMode.ReusePort), ("shared", SharingMode.Shared));
@@ -211,9 +231,16 @@ internal sealed class ConfigValidator
         var watchdogTimeout = _toml.GetDuration(table, "watchdog_timeout", prefix, TimeSpan.Zero, allowZero: true);
         var drainDelay = _toml.GetDuration(table, "drain_delay", prefix, GroupConfig.DefaultDrainDelay, allowZero: true);
         var health = GetWorkerHealth(table, name, prefix, ready);
+        var logs = GetGroupLogs(table, name, prefix, defaultLogs);
+
+        var minReady = GetMinReady(table, workers, workersSource, prefix);
 
         return new GroupConfig(name, command, workers, listen, sharing, ready, readyTimeout, minUptime, user, group, cwd, env,
-            restart, backoff, maxRestarts, restartWindow, stopSignal, stopSignalName, stopTimeout, watchdogTimeout, drainDelay, health);
+            restart, backoff, maxRestarts, restartWindow, stopSignal, stopSignalName, stopTimeout, watchdogTimeout, drainDelay, health,
+            minReady, workersSource)
+        {
+            Logs = logs,
+        };
     }
 
     private WorkerHealthConfig GetWorkerHealth(TomlTable table, string name, string prefix, ReadyMode ready)
@@ -357,29 +384,54 @@ internal sealed class ConfigValidator
         return argv;
     }
 
-    private int GetWorkers(TomlTable table, string prefix)
+    private (int Count, string Source) GetWorkers(TomlTable table, string prefix)
     {
         const string Fix = "set workers = \"auto\" or a positive count";
+        const string Config = GroupConfig.WorkersFromConfig;
         if (!table.TryGet("workers", out var entry))
         {
-            return 1;
+            return (1, Config);
         }
         switch (entry.Value)
         {
             case StringValueSyntax { Value: "auto" }:
-                return Math.Clamp(_processorCount, 1, GroupConfig.MaxWorkers);
+                return (Math.Clamp(_cpus.Count, 1, GroupConfig.MaxWorkers), GroupConfig.WorkersAuto + ": " + _cpus.Source);
             case IntegerValueSyntax i when i.Value < 1:
                 _toml.Error(entry.ValuePosition, $"{prefix}'workers' must be >= 1 or \"auto\" (got {i.Value}); {Fix}");
-                return 1;
+                return (1, Config);
             case IntegerValueSyntax i when i.Value > GroupConfig.MaxWorkers:
                 _toml.Error(entry.ValuePosition, $"{prefix}'workers' must be <= {GroupConfig.MaxWorkers} (got {i.Value}); use a smaller count or \"auto\"");
-                return 1;
+                return (1, Config);
             case IntegerValueSyntax i:
-                return (int)i.Value;
+                return ((int)i.Value, Config);
             default:
                 _toml.Error(entry.ValuePosition, $"{prefix}'workers' must be an integer or \"auto\" (got {TomlReader.Describe(entry)}); {Fix}");
-                return 1;
+                return (1, Config);
         }
+    }
+
+    /// <summary>
+    /// Null when absent: every worker must be ready. More than a written <c>workers</c> could never be met; with
+    /// "auto" the count depends on the host, so /readyz caps it at the workers the group runs instead.
+    /// </summary>
+    private int? GetMinReady(TomlTable table, int workers, string workersSource, string prefix)
+    {
+        if (!table.TryGet("min_ready", out var entry))
+        {
+            return null;
+        }
+        var minReady = _toml.GetInteger(table, "min_ready", prefix, -1, 0, GroupConfig.MaxWorkers, "e.g. min_ready = 1");
+        if (minReady < 0)
+        {
+            return null;
+        }
+        if (minReady > workers && workersSource == GroupConfig.WorkersFromConfig)
+        {
+            _toml.Error(entry.ValuePosition, $"{prefix}'min_ready' ({minReady}) is more than the group's {workers} workers, so it could never be ready; " +
+                $"lower it to at most {workers}, or remove it to require every worker");
+            return null;
+        }
+        return minReady;
     }
 
     private List<ListenAddress> GetListen(TomlTable table, string group, string prefix)

@@ -68,7 +68,22 @@ internal sealed class TomlReader
         return text;
     }
 
-    public int GetInteger(TomlTable table, string key, string prefix, int defaultValue, int min, int max, string example, string keyPrefix = "")
+    public bool? GetBoolean(TomlTable table, string key, string prefix)
+    {
+        if (!table.TryGet(key, out var entry))
+        {
+            return null;
+        }
+        if (entry.Value is BooleanValueSyntax b)
+        {
+            return b.Value;
+        }
+        var fix = entry.Value is StringValueSyntax { Value: "true" or "false" } s ? $"drop the quotes: {key} = {s.Value}" : $"write {key} = true or {key} = false";
+        Error(entry.ValuePosition, $"{prefix}'{key}' must be true or false (got {Describe(entry)}); {fix}");
+        return null;
+    }
+
+        public int GetInteger(TomlTable table, string key, string prefix, int defaultValue, int min, int max, string example, string keyPrefix = "")
     {
         var name = keyPrefix + key;
         if (!table.TryGet(key, out var entry))

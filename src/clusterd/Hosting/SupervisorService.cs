@@ -24,6 +24,7 @@ internal sealed partial class SupervisorService(
 {
     private ControlServer? _control;
     private PosixSignalRegistration? _sighup;
+    private PosixSignalRegistration? _sigusr1;
     private bool _running;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -43,6 +44,16 @@ internal sealed partial class SupervisorService(
             context.Cancel = true; // the default would terminate clusterd
             _ = ReloadOnSignalAsync();
         });
+        // SIGUSR1 reopens the worker log files, after an external logrotate moved them (docs/logging.md).
+        if (SignalNames.TryParse("SIGUSR1", out var sigusr1, out _))
+        {
+            _sigusr1 = PosixSignalRegistration.Create((PosixSignal)sigusr1, context =>
+            {
+                context.Cancel = true; // the default would terminate clusterd
+                var reopened = supervisor.ReopenLogFiles();
+                LogReopenSignal(reopened);
+            });
+        }
         _running = true;
         reporter?.Start();
         await base.StartAsync(cancellationToken);
@@ -103,6 +114,7 @@ internal sealed partial class SupervisorService(
     {
         reporter?.Stopping();
         _sighup?.Dispose();
+        _sigusr1?.Dispose();
         if (_control is not null)
         {
             await _control.DisposeAsync();
@@ -123,6 +135,9 @@ internal sealed partial class SupervisorService(
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "SIGHUP: reloading the configuration")]
     private partial void LogReloadSignal();
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "SIGUSR1: reopening {Count} worker log files")]
+    private partial void LogReopenSignal(int count);
 
     [LoggerMessage(EventId = 17, Level = LogLevel.Error, Message = "reload on SIGHUP failed unexpectedly; nothing more was changed. This probably indicates a bug in clusterd")]
     private partial void LogReloadCrashed(Exception e);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Reflection;
+using Clusterd.Logging;
 using Clusterd.Platform;
 using Clusterd.Protocol;
 using Clusterd.Supervision;
@@ -37,6 +38,9 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
     public const string ListenerQueueLimit = "clusterd_listener_queue_limit";
     public const string ConfigReloads = "clusterd_config_reloads";
     public const string BuildInfo = "clusterd_build_info";
+    public const string HealthChecks = "clusterd_health_checks";
+    public const string HealthCheck = "clusterd_health_check";
+    public const string LogLinesDropped = "clusterd_log_lines_dropped";
 
     public static readonly IReadOnlyList<string> EventKinds =
     [
@@ -47,22 +51,30 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
     public static readonly IReadOnlyList<string> ExitReasonValues =
     [
         ExitReasons.Exited, ExitReasons.Crashed, ExitReasons.Stopped, ExitReasons.Killed, ExitReasons.Watchdog,
-        ExitReasons.ReadyTimeout, ExitReasons.ExecFailed,
+        ExitReasons.ReadyTimeout, ExitReasons.ExecFailed, ExitReasons.Oom, ExitReasons.MemoryLimit, ExitReasons.Unhealthy,
+        ExitReasons.MaxLifetime,
     ];
 
     /// <summary>From a worker that is up at once (10 ms) to one that loads for a minute; Prometheus's defaults stop at 10 s.</summary>
     public static readonly IReadOnlyList<double> StartupBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+    /// <summary>From a check answered at once (1 ms) to one at the longest sensible timeout.</summary>
+    public static readonly IReadOnlyList<double> HealthCheckBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     private readonly LifecycleJournal _journal;
     private readonly Func<ClusterSnapshot> _snapshot;
     private readonly Func<IReadOnlyList<ListenerSocket>> _listeners;
     private readonly Histogram<double> _startup;
+    private readonly Histogram<double> _healthCheck;
+    private readonly Action? _unsubscribe;
+    private readonly LogDrops _logDrops;
 
     // Written on the supervisor loop, read by scrapes.
     private readonly Lock _lock = new();
     private readonly Dictionary<(string Group, string Event), long> _events = [];
     private readonly Dictionary<(string Group, string Reason), long> _exits = [];
     private readonly Dictionary<string, long> _restarts = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Group, string Result), long> _healthChecks = [];
     private long _reloadSuccesses;
     private long _reloadFailures;
 
@@ -74,14 +86,18 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
     private (long At, List<(string Group, int Slot, ProcessStat Stat)> Workers)? _readings;
 
     public ClusterdMetrics(Supervisor supervisor)
-        : this(supervisor.Journal, () => supervisor.Snapshot, () => supervisor.ListenerSockets)
+        : this(supervisor.Journal, () => supervisor.Snapshot, () => supervisor.ListenerSockets, supervisor.LogDrops)
     {
+        supervisor.HealthChecked += RecordHealthCheck;
+        _unsubscribe = () => supervisor.HealthChecked -= RecordHealthCheck;
     }
 
     /// <summary>For tests: any journal, snapshot and socket list.</summary>
-    internal ClusterdMetrics(LifecycleJournal journal, Func<ClusterSnapshot> snapshot, Func<IReadOnlyList<ListenerSocket>> listeners)
+    internal ClusterdMetrics(LifecycleJournal journal, Func<ClusterSnapshot> snapshot, Func<IReadOnlyList<ListenerSocket>> listeners,
+        LogDrops? logDrops = null)
     {
         _journal = journal;
+        _logDrops = logDrops ?? new LogDrops();
         _snapshot = snapshot;
         _listeners = listeners;
         Version = typeof(ClusterdMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
@@ -92,7 +108,7 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
         Meter.CreateObservableCounter(WorkerEvents, ObserveEvents, "{event}",
             "Worker lifecycle events by kind (fork, online, listening, disconnect, exit, restart, backoff, failed).");
         Meter.CreateObservableCounter(WorkerExits, ObserveExits, "{exit}",
-            "Worker process exits by reason (exited, crashed, stopped, killed, watchdog, ready-timeout, exec-failed).");
+            "Worker process exits by reason (exited, crashed, stopped, killed, watchdog, ready-timeout, exec-failed, oom, memory-limit, unhealthy, max-lifetime).");
         Meter.CreateObservableCounter(WorkerRestarts, ObserveRestarts, "{restart}",
             "Restarts of a worker slot after its process died (after the backoff delay).");
         Meter.CreateObservableGauge(Workers, ObserveWorkers, "{worker}",
@@ -112,8 +128,15 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
             "Connections accepted by the kernel but not yet by a worker, summed over the group's sockets for the address (Linux, TCP).");
         Meter.CreateObservableGauge(ListenerQueueLimit, () => ObserveQueues(limit: true), "{connection}",
             "Accept-queue limit (listen backlog, capped by net.core.somaxconn), summed over the group's sockets for the address (Linux, TCP).");
+        Meter.CreateObservableCounter(HealthChecks, ObserveHealthChecks, "{check}",
+            "Active health checks of workers by result (pass, fail).");
+        _healthCheck = Meter.CreateHistogram(HealthCheck, "s",
+            "Time each active health check took (to its answer, or to its timeout).", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = HealthCheckBuckets });
         Meter.CreateObservableCounter(ConfigReloads, ObserveReloads, "{reload}",
             "Configuration reloads by result (success, failure).");
+        Meter.CreateObservableCounter(LogLinesDropped, ObserveLogDrops, "{line}",
+            "Worker output lines clusterd let go, by reason (queue_full, rate_limit, slow_disk, disk_full, file_error, journal_busy, journal_error).");
         Meter.CreateObservableGauge(BuildInfo, () => new Measurement<int>(1, new KeyValuePair<string, object?>("version", Version)), "{build}",
             "Always 1; the version label is the clusterd that is running.");
 
@@ -139,6 +162,24 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
             {
                 _reloadFailures++;
             }
+        }
+    }
+
+    /// <summary>One health check of a worker of <paramref name="group"/> (on the supervisor loop).</summary>
+    public void RecordHealthCheck(string group, bool passed, TimeSpan latency)
+    {
+        lock (_lock)
+        {
+            Increment(_healthChecks, (group, passed ? "pass" : "fail"));
+        }
+        _healthCheck.Record(latency.TotalSeconds, new KeyValuePair<string, object?>("group", group));
+    }
+
+    private List<Measurement<long>> ObserveHealthChecks()
+    {
+        lock (_lock)
+        {
+            return _healthChecks.Select(c => new Measurement<long>(c.Value, Group(c.Key.Group), new("result", c.Key.Result))).ToList();
         }
     }
 
@@ -222,6 +263,11 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
         }
     }
 
+    private List<Measurement<long>> ObserveLogDrops() =>
+        GroupNames(_logDrops.Groups)
+            .SelectMany(g => LogDrops.Reasons.Select(reason => new Measurement<long>(_logDrops.Get(g, reason), Group(g), new("reason", reason))))
+            .ToList();
+
     private List<Measurement<int>> ObserveWorkers() =>
         _snapshot().Groups
             .SelectMany(g => PublicStates.Workers.Select(state => new Measurement<int>(g.Workers.Count(w => w.State == state), Group(g.Name), new("state", state.Name()))))
@@ -283,6 +329,7 @@ internal sealed class ClusterdMetrics : IDisposable, IReloadListener
     public void Dispose()
     {
         _journal.Appended -= OnAppended;
+        _unsubscribe?.Invoke();
         Meter.Dispose();
     }
 }

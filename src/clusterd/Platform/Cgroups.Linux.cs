@@ -20,11 +20,21 @@ internal sealed class WorkerCgroups : IDisposable
 {
     private readonly string _workers;
     private readonly string? _removeOnDispose;
+    private readonly string? _delegated;
 
-    private WorkerCgroups(string workers, string? removeOnDispose)
+    /// <param name="delegated">clusterd's own cgroup C when the workers' subtree is below it (it must pass controllers on too).</param>
+    private WorkerCgroups(string workers, string? removeOnDispose, string? delegated = null)
     {
         _workers = workers;
         _removeOnDispose = removeOnDispose;
+        _delegated = delegated;
+    }
+
+    /// <summary>The cgroups above a worker of <paramref name="group"/> that clusterd manages, outermost first.</summary>
+    public IReadOnlyList<string> ParentsOf(string group)
+    {
+        var own = System.IO.Path.Combine(_workers, group);
+        return _delegated is null ? [_workers, own] : [_delegated, _workers, own];
     }
 
     /// <summary>Where workers' cgroups go, e.g. /sys/fs/cgroup/system.slice/clusterd.service/workers.</summary>
@@ -35,7 +45,7 @@ internal sealed class WorkerCgroups : IDisposable
     {
         try
         {
-            if (Own() is not { } own)
+            if (CgroupPaths.V2() is not { } own)
             {
                 why = "no cgroup v2 hierarchy is mounted";
                 return null;
@@ -53,7 +63,7 @@ internal sealed class WorkerCgroups : IDisposable
             var workers = System.IO.Path.Combine(own.Directory, "workers");
             Directory.CreateDirectory(workers);
             why = "";
-            return new WorkerCgroups(workers, removeOnDispose: null);
+            return new WorkerCgroups(workers, removeOnDispose: null, delegated: own.Directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -87,37 +97,6 @@ internal sealed class WorkerCgroups : IDisposable
             WorkerCgroup.TryRemove(_removeOnDispose);
         }
     }
-
-    /// <summary>clusterd's own cgroup v2: its path in the hierarchy and its directory, from /proc/self/{cgroup,mountinfo}.</summary>
-    private static (string Relative, string Directory)? Own()
-    {
-        var relative = File.ReadLines("/proc/self/cgroup").FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal))?[3..];
-        if (relative is null)
-        {
-            return null;
-        }
-        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
-        {
-            // "36 25 0:31 / /sys/fs/cgroup rw,... shared:9 - cgroup2 cgroup2 rw,..."
-            var dash = line.IndexOf(" - ", StringComparison.Ordinal);
-            if (dash < 0 || !line.AsSpan(dash + 3).StartsWith("cgroup2 ", StringComparison.Ordinal))
-            {
-                continue;
-            }
-            var fields = line[..dash].Split(' ');
-            var (root, mountPoint) = (Unescape(fields[3]), Unescape(fields[4]));
-            if (relative == root || relative.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal))
-            {
-                var below = root == "/" ? relative : relative[root.TrimEnd('/').Length..];
-                return (below.Length == 0 ? "/" : below, mountPoint + (below == "/" ? "" : below));
-            }
-        }
-        return null;
-    }
-
-    /// <summary>mountinfo escapes spaces and the like as \040 (octal).</summary>
-    private static string Unescape(string field) =>
-        System.Text.RegularExpressions.Regex.Replace(field, @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString());
 }
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Runtime.Versioning;
-using System.Text;
 
 namespace Clusterd.Platform;
 
@@ -20,30 +19,20 @@ internal static class CredentialDatagrams
     /// <summary>
     /// A datagram socket at <paramref name="path"/> that receives its senders' credentials. The socket's inode gets
     /// <paramref name="mode"/> before bind(2) creates the file from it, so there is no moment in which the file has
-    /// the umask's mode and another user could connect(2) and keep the connection. bind(2) is called directly, not
+    /// the umask's mode and another user could connect(2) and keep the connection. It is bound with <see cref="UnixSocketBind"/>, not
     /// through <see cref="Socket.Bind"/>, because .NET deletes a path it bound when the Socket is disposed, whatever is
     /// there by then: the caller removes the file itself, after checking it still is a socket.
     /// </summary>
     /// <exception cref="IOException">The path is too long for a Unix socket, or bind(2) failed.</exception>
-    public static unsafe Socket Bind(string path, UnixFileMode mode)
+    public static Socket Bind(string path, UnixFileMode mode)
     {
-        var name = Encoding.UTF8.GetBytes(path);
-        if (name.Length >= Interop.SunPathLength)
-        {
-            throw new IOException($"{path} is {name.Length} bytes long; a Unix socket path may have at most {Interop.SunPathLength - 1}: use a shorter directory or name");
-        }
         var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         try
         {
             EnablePassCred(socket);
             var fd = (int)socket.SafeHandle.DangerousGetHandle();
             ErrnoException.ThrowIfFailed(Interop.fchmod(fd, (uint)mode), $"fchmod {path}");
-            // struct sockaddr_un: sa_family_t sun_family; char sun_path[108], NUL-terminated.
-            var address = stackalloc byte[sizeof(ushort) + Interop.SunPathLength];
-            new Span<byte>(address, sizeof(ushort) + Interop.SunPathLength).Clear();
-            *(ushort*)address = Interop.AF_UNIX;
-            name.CopyTo(new Span<byte>(address + sizeof(ushort), name.Length));
-            ErrnoException.ThrowIfFailed(Interop.bind(fd, address, (uint)(sizeof(ushort) + name.Length + 1)), $"bind {path}");
+            UnixSocketBind.Bind(socket, path);
         }
         catch
         {

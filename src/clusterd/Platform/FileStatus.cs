@@ -30,8 +30,16 @@ internal readonly record struct FileStatus(FileKind Kind, uint Uid, uint Gid, ui
             PathStatus.Socket => FileKind.Socket,
             _ => FileKind.Other,
         };
-        return new FileStatus(kind, status.Uid, status.Gid, status.Mode & 0xFFF);
+        return new FileStatus(kind, status.Uid, status.Gid, status.Mode & 0xFFF) { Device = status.Device, Inode = status.Inode };
     }
+
+    /// <summary>With <see cref="Inode"/>, which file this is: a path may name another file later (st_dev, st_ino).</summary>
+    public ulong Device { get; init; }
+
+    public ulong Inode { get; init; }
+
+    /// <summary>Whether both name the very same file (not a copy, not a newer file at the same path).</summary>
+    public bool IsSameFile(FileStatus other) => Kind != FileKind.Missing && Device == other.Device && Inode == other.Inode;
 
     /// <summary>"a regular file", "a symbolic link", ...: for messages.</summary>
     public string Describe() => Kind switch

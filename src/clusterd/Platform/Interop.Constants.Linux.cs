@@ -1,6 +1,6 @@
 namespace Clusterd.Platform;
 
-/// <summary>Linux values (x86-64 and arm64 agree on all of these).</summary>
+/// <summary>Linux values (x86-64 and arm64 agree on all of these but O_NOFOLLOW).</summary>
 internal static class LinuxConstants
 {
     public const int SOL_SOCKET = 1;
@@ -10,6 +10,13 @@ internal static class LinuxConstants
     public const int SCM_CREDENTIALS = 2;
     public const int F_DUPFD_CLOEXEC = 1030;
     public const int O_CLOEXEC = 0x80000;
+    public const int O_WRONLY = 0x1;
+    public const int O_CREAT = 0x40;
+    public const int O_EXCL = 0x80;
+    public const int O_APPEND = 0x400;
+    public const int O_NOFOLLOW_X64 = 0x20000; // x86-64 and arm64 differ here (asm-generic has 0x8000)
+    public const int O_NOFOLLOW_ARM64 = 0x8000;
+    public const int ENOSPC = 28;
     public const int SOCK_CLOEXEC = 0x80000;
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_TRUNC = 0x20;

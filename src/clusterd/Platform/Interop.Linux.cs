@@ -17,6 +17,10 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "pipe2", SetLastError = true)]
     internal static unsafe partial int pipe2(int* fds, int flags);
 
+    [SupportedOSPlatform("linux")]
+    [LibraryImport(Libc, EntryPoint = "sched_getaffinity", SetLastError = true)]
+    internal static unsafe partial int sched_getaffinity(int pid, nuint cpusetsize, byte* mask);
+
     /// <summary>For bpf(2), which glibc has no wrapper for. Returns -1 and sets errno on failure.</summary>
     [SupportedOSPlatform("linux")]
     [LibraryImport(Libc, EntryPoint = "syscall", SetLastError = true)]

@@ -5,6 +5,16 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Clusterd.Platform;
 
+/// <summary>Which sockets of one SO_REUSEPORT group get new connections: <see cref="ReuseportSteering"/>, or a test's fake.</summary>
+internal interface IReuseportSteering : IDisposable
+{
+    /// <summary>From now on only <paramref name="routed"/> get new connections (at least one; all in the same group).</summary>
+    void Route(IReadOnlyList<Socket> routed);
+
+    /// <summary>Back to the kernel's own choice among every socket of the group that <paramref name="anyInGroup"/> is in.</summary>
+    void Detach(Socket anyInGroup);
+}
+
 /// <summary>
 /// Chooses which sockets of one SO_REUSEPORT group get new connections (docs/adr/0004). A BPF program of type
 /// SK_REUSEPORT picks <c>hash % n</c> among the n sockets of a REUSEPORT_SOCKARRAY map; a socket left out gets no
@@ -13,7 +23,7 @@ namespace Clusterd.Platform;
 /// and CAP_BPF (root); <see cref="Unavailable"/> says why not where it is missing, and clusterd then does without.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class ReuseportSteering : IDisposable
+internal sealed class ReuseportSteering : IReuseportSteering
 {
     private const int BpfMapCreate = 0;
     private const int BpfMapDeleteElem = 3;
@@ -36,20 +46,13 @@ internal sealed class ReuseportSteering : IDisposable
     /// <summary>Null when steering works here; otherwise why not (e.g. "bpf(BPF_MAP_CREATE) failed: Operation not permitted").</summary>
     public static string? Unavailable => s_unavailable.Value;
 
-    /// <summary>From now on only <paramref name="routed"/> get new connections (at least one; all in the same group).</summary>
     public void Route(IReadOnlyList<Socket> routed)
     {
         // A socket can be in one such map at a time: empty the old map first. Until the new program replaces the
         // old one (microseconds), the old one finds nothing and the kernel picks by hash among all the sockets.
-        if (_map is not null)
-        {
-            for (var key = 0; key < _mapped; key++)
-            {
-                MapDelete(_map, key);
-            }
-        }
+        EmptyMap();
         var map = CreateMap(routed.Count);
-        SafeFileHandle program;
+        SafeFileHandle? program = null;
         try
         {
             for (var key = 0; key < routed.Count; key++)
@@ -57,26 +60,23 @@ internal sealed class ReuseportSteering : IDisposable
                 MapUpdate(map, key, routed[key]);
             }
             program = LoadProgram(map, routed.Count);
+            var fd = (int)program.DangerousGetHandle();
+            routed[0].SetRawSocketOption(LinuxConstants.SOL_SOCKET, SoAttachReuseportEbpf, BitConverter.GetBytes(fd));
         }
         catch
         {
+            // Closed now, not by a finalizer some time later: a map holds its sockets, a program its map.
+            program?.Dispose();
             map.Dispose();
             throw;
         }
-        var fd = (int)program.DangerousGetHandle();
-        routed[0].SetRawSocketOption(LinuxConstants.SOL_SOCKET, SoAttachReuseportEbpf, BitConverter.GetBytes(fd));
         _program?.Dispose(); // the group holds the old program until the attach above replaced it
         _map?.Dispose();
         (_map, _program, _mapped) = (map, program, routed.Count);
     }
 
-    /// <summary>Back to the kernel's own choice among every socket of the group that <paramref name="anyInGroup"/> is in.</summary>
     public void Detach(Socket anyInGroup)
     {
-        if (_program is null)
-        {
-            return;
-        }
         DetachAny(anyInGroup);
         Dispose();
     }
@@ -97,8 +97,19 @@ internal sealed class ReuseportSteering : IDisposable
     public void Dispose()
     {
         _program?.Dispose();
+        // The kernel frees a closed map later, and its sockets stay in it until then: empty it now, or the group's next
+        // replacement (a health recycle moments after the last) finds them still mapped (EBUSY) and steering breaks.
+        EmptyMap();
         _map?.Dispose();
         (_map, _program, _mapped) = (null, null, 0);
+    }
+
+    private void EmptyMap()
+    {
+        for (var key = 0; _map is not null && key < _mapped; key++)
+        {
+            MapDelete(_map, key);
+        }
     }
 
     private static string? Probe()

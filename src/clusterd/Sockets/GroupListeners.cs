@@ -1,54 +1,65 @@
 using System.Net.Sockets;
 using Clusterd.Config;
-using Clusterd.Platform;
 
 namespace Clusterd.Sockets;
 
 /// <summary>
-/// The listening sockets of one group. clusterd owns every one of them for as long as the group listens on the
-/// address: in reuseport mode one socket per address per slot, kept across that slot's restarts so connections
-/// queued on it wait for the replacement instead of being reset; in shared mode one socket per address.
-/// Unix-domain addresses are always shared (Linux has no SO_REUSEPORT for AF_UNIX).
-/// On reload, <see cref="Rebind"/> hands the sockets of every address that stays over to the new set, so a
-/// rolling restart never closes a socket that still has a queue.
+/// The listening sockets of one group, one <see cref="IAddressSockets"/> per <c>listen</c> address: clusterd owns
+/// every one of them for as long as the group listens on the address. In reuseport mode a
+/// <see cref="SteeredAddress"/> (a socket per slot, kept across that slot's restarts so connections queued on it wait
+/// for the replacement instead of being reset); in shared mode, and for every <c>unix:</c> address, a
+/// <see cref="SharedAddress"/>.
+/// On reload, <see cref="Rebind"/> hands the sockets of every address that stays over to the new set, so a rolling
+/// restart never closes a socket that still has a queue. Touched only on the supervisor loop.
 /// </summary>
 internal sealed class GroupListeners : IDisposable
 {
-    // As deep as the kernel allows (net.core.somaxconn caps it): a queue that outlives a worker crash should be long.
-    private const int Backlog = 4096;
-
     private readonly GroupConfig _group;
-    private readonly ISocketSource? _source;
-    private readonly AddressSockets[] _addresses;
+    private readonly IListenerBinder _binder;
+    private readonly Action<string>? _steeringFailed;
+
+    /// <summary>
+    /// In <c>listen</c> order. An entry is empty once this set is done with the address's sockets: they moved on to
+    /// the next set (<see cref="Rebind"/>), or closed (<see cref="Dispose"/>, <see cref="Retire"/>).
+    /// </summary>
+    private readonly IAddressSockets?[] _addresses;
+
     private readonly List<(int From, int To)> _taken = [];
     private GroupListeners? _previous;
+    private bool _closed;
 
-    private GroupListeners(GroupConfig group, ISocketSource? source)
+    private GroupListeners(GroupConfig group, IListenerBinder binder, Action<string>? steeringFailed)
     {
         _group = group;
-        _source = source;
-        _addresses = new AddressSockets[group.Listen.Count];
+        _binder = binder;
+        _steeringFailed = steeringFailed;
+        _addresses = new IAddressSockets?[group.Listen.Count];
     }
 
     public int Count => _addresses.Length;
 
-    /// <summary>Told why steering stopped working for an address (it is then off there: replacements share the slot's sockets).</summary>
-    public Action<string>? SteeringFailed { get; set; }
-
     /// <summary>LISTEN_FDNAMES: systemd names fds after their socket unit; clusterd after their group.</summary>
     public string FdNames => string.Join(':', Enumerable.Repeat(_group.Name, Count));
 
-    /// <summary>Binds the shared sockets and slot 0's now, so a port already taken fails the start, not a spawn.</summary>
-    public static GroupListeners Bind(GroupConfig group, ISocketSource? source = null) => Rebind(group, previous: null, source);
+    /// <summary>
+    /// Binds the shared sockets and slot 0's now, so a port already taken fails the start, not a spawn.
+    /// <paramref name="steeringFailed"/> is told why steering stopped working for an address (it is then off there).
+    /// </summary>
+    public static GroupListeners Bind(GroupConfig group, ISocketSource? source = null, Action<string>? steeringFailed = null,
+        IListenerBinder? binder = null) =>
+        Create(group, previous: null, binder ?? new ListenerBinder(group.Name, source), steeringFailed);
 
     /// <summary>
     /// The listeners for <paramref name="group"/>, taking over from <paramref name="previous"/> the sockets of every
     /// address both configurations share (when the sharing mode is the same). What is not taken stays with
     /// <paramref name="previous"/>, whose disposal closes it. On failure, nothing moves.
     /// </summary>
-    public static GroupListeners Rebind(GroupConfig group, GroupListeners? previous, ISocketSource? source = null)
+    public static GroupListeners Rebind(GroupConfig group, GroupListeners previous, ISocketSource? source = null, IListenerBinder? binder = null) =>
+        Create(group, previous, binder ?? (source is null ? previous._binder : new ListenerBinder(group.Name, source)), previous._steeringFailed);
+
+    private static GroupListeners Create(GroupConfig group, GroupListeners? previous, IListenerBinder binder, Action<string>? steeringFailed)
     {
-        var listeners = new GroupListeners(group, source ?? previous?._source);
+        var listeners = new GroupListeners(group, binder, steeringFailed);
         var taken = new List<(int From, int To)>();
         try
         {
@@ -56,7 +67,7 @@ internal sealed class GroupListeners : IDisposable
             {
                 var address = group.Listen[i];
                 var shared = group.Sharing == SharingMode.Shared || address.IsUnix;
-                var from = previous is null ? -1 : previous.IndexOf(address, shared);
+                var from = previous?.IndexOf(address, shared) ?? -1;
                 if (from >= 0)
                 {
                     listeners._addresses[i] = previous!._addresses[from];
@@ -64,30 +75,32 @@ internal sealed class GroupListeners : IDisposable
                 }
                 else
                 {
-                    listeners._addresses[i] = new AddressSockets(address, shared ? listeners.Open(address, slot: null) : null);
+                    listeners._addresses[i] = shared ? new SharedAddress(address, binder) : new SteeredAddress(address, binder, steeringFailed);
                 }
             }
-            if (group.Listen.Count > 0 && group.Workers > 0)
+            if (group.Workers > 0)
             {
-                listeners.ForSlot(0);
+                foreach (var i in Enumerable.Range(0, group.Listen.Count).Where(i => !taken.Exists(t => t.To == i)))
+                {
+                    listeners.Held(i).ForSlot(0); // an address taken over has its sockets (or a vacated slot 0)
+                }
             }
         }
         catch
         {
             foreach (var (_, to) in taken)
             {
-                listeners._addresses[to] = null!; // still owned by previous
+                listeners._addresses[to] = null; // still previous's
             }
             listeners.Retire();
             throw;
         }
         foreach (var (from, _) in taken)
         {
-            previous!._addresses[from] = null!;
+            previous!._addresses[from] = null;
         }
         listeners._taken.AddRange(taken);
         listeners._previous = previous;
-        listeners.SteeringFailed = previous?.SteeringFailed;
         return listeners;
     }
 
@@ -99,7 +112,7 @@ internal sealed class GroupListeners : IDisposable
             foreach (var (from, to) in _taken)
             {
                 _previous._addresses[from] = _addresses[to];
-                _addresses[to] = null!;
+                _addresses[to] = null;
             }
             _taken.Clear();
             _previous = null;
@@ -112,8 +125,7 @@ internal sealed class GroupListeners : IDisposable
         var identity = ListenAddressParser.Identity(address);
         for (var i = 0; i < _addresses.Length; i++)
         {
-            var a = _addresses[i];
-            if (a is not null && ListenAddressParser.Identity(a.Address) == identity && (a.Shared is not null) == shared)
+            if (_addresses[i] is { } a && ListenAddressParser.Identity(a.Address) == identity && (a is SharedAddress) == shared)
             {
                 return i;
             }
@@ -127,27 +139,14 @@ internal sealed class GroupListeners : IDisposable
         var sockets = new Socket[Count];
         for (var i = 0; i < Count; i++)
         {
-            var a = _addresses[i];
-            if (a.Shared is not null)
-            {
-                sockets[i] = a.Shared;
-            }
-            else if (!a.PerSlot.TryGetValue(slot, out sockets[i]!))
-            {
-                sockets[i] = a.PerSlot[slot] = Open(a.Address, slot);
-                if (a.Unrouted.Count > 0)
-                {
-                    a.Route(SteeringFailed); // steering is on: a new slot's socket gets nothing until it is in the route
-                }
-            }
+            sockets[i] = Held(i).ForSlot(slot);
         }
         return sockets;
     }
 
     /// <summary>Every socket with its address, for queue-length metrics. Call on the supervisor loop.</summary>
     public IEnumerable<(ListenAddress Address, Socket Socket)> AllSockets() =>
-        _addresses.Where(a => a is not null).SelectMany(a =>
-            a.Shared is not null ? [(a.Address, a.Shared)] : a.PerSlot.Values.Concat(a.Unrouted).Select(s => (a.Address, s)));
+        _addresses.OfType<IAddressSockets>().SelectMany(a => a.Sockets.Select(s => (a.Address, s)));
 
     /// <summary>
     /// Sockets of its own for a rolling replacement of <paramref name="slot"/>, which get no connection until
@@ -156,25 +155,41 @@ internal sealed class GroupListeners : IDisposable
     /// </summary>
     public IReadOnlyList<Socket>? OpenForReplacement(int slot)
     {
-        if (!_addresses.Any(a => a.CanSteer))
+        var addresses = Enumerable.Range(0, Count).Select(Held).ToArray();
+        if (!addresses.Any(a => a is SteeredAddress { CanSteer: true }))
         {
             return null;
         }
-        ForSlot(slot); // the slot's routed sockets must exist before their groups are steered to them
-        var sockets = new Socket[Count];
-        for (var i = 0; i < Count; i++)
+        return [.. addresses.Select(a => a is SteeredAddress steered ? steered.OpenForReplacement(slot) : a.ForSlot(slot))];
+    }
+
+    /// <summary>
+    /// Steers new connections away from <paramref name="slot"/>'s sockets, whose worker died, and closes them: what
+    /// was queued there moves to the other slots (docs/adr/0004). False where no address could do so (no steering,
+    /// no other slot): the queue then waits for the slot's next process, as in shared mode.
+    /// </summary>
+    public bool Vacate(int slot)
+    {
+        var vacated = false;
+        foreach (var steered in Steered())
         {
-            var a = _addresses[i];
-            if (a.Shared is not null)
-            {
-                sockets[i] = a.Shared;
-                continue;
-            }
-            a.Route(SteeringFailed, extraUnrouted: 1); // steer first: the socket bound next joins the group unrouted
-            sockets[i] = Bind(a.Address, reusePort: true);
-            a.Unrouted.Add(sockets[i]);
+            vacated |= steered.Vacate(slot);
         }
-        return sockets;
+        return vacated;
+    }
+
+    /// <summary>
+    /// Sockets of its own for the next process of a slot <see cref="Vacate"/> emptied: unrouted until
+    /// <see cref="Promote"/>, as a rolling replacement's. Null if no address of the slot is vacated.
+    /// </summary>
+    public IReadOnlyList<Socket>? OpenForVacatedSlot(int slot)
+    {
+        var addresses = Enumerable.Range(0, Count).Select(Held).ToArray();
+        if (!addresses.Any(a => a is SteeredAddress { CanSteer: true } steered && steered.IsVacated(slot)))
+        {
+            return null;
+        }
+        return [.. addresses.Select(a => a is SteeredAddress { CanSteer: true } steered && steered.IsVacated(slot) ? steered.OpenForReplacement(slot) : a.ForSlot(slot))];
     }
 
     /// <summary>
@@ -187,20 +202,10 @@ internal sealed class GroupListeners : IDisposable
         var retired = new List<Socket>();
         for (var i = 0; i < Count; i++)
         {
-            var a = _addresses[i];
-            if (a.Shared is not null || !a.Unrouted.Remove(replacement[i]))
+            if (Held(i) is SteeredAddress steered && steered.Promote(slot, replacement[i]) is { } old)
             {
-                continue;
-            }
-            if (a.PerSlot.Remove(slot, out var old))
-            {
-                a.Unrouted.Add(old);
                 retired.Add(old);
-                _source?.Closed(_group.Name, a.Address, slot);
             }
-            a.PerSlot[slot] = replacement[i];
-            _source?.Opened(_group.Name, a.Address, slot, replacement[i]);
-            a.Route(SteeringFailed);
         }
         return retired;
     }
@@ -211,26 +216,9 @@ internal sealed class GroupListeners : IDisposable
     /// </summary>
     public void CloseUnrouted(IReadOnlyList<Socket> sockets)
     {
-        foreach (var a in _addresses)
+        foreach (var steered in Steered())
         {
-            if (a is null || a.Unrouted.Count == 0)
-            {
-                continue;
-            }
-            var closed = false;
-            foreach (var socket in sockets)
-            {
-                if (a.Unrouted.Contains(socket))
-                {
-                    socket.Dispose(); // while the program that migrates its queue is still attached
-                    a.Unrouted.Remove(socket);
-                    closed = true;
-                }
-            }
-            if (closed)
-            {
-                a.Route(SteeringFailed);
-            }
+            steered.CloseUnrouted(sockets);
         }
     }
 
@@ -241,90 +229,9 @@ internal sealed class GroupListeners : IDisposable
     /// </summary>
     public void ReleaseSlot(int slot)
     {
-        foreach (var a in _addresses)
+        foreach (var steered in Steered())
         {
-            if (a is not null && a.PerSlot.Remove(slot, out var socket))
-            {
-                _source?.Closed(_group.Name, a.Address, slot);
-                if (a.CanSteer)
-                {
-                    a.Unrouted.Add(socket); // steered away first, so that closing it hands its queue on
-                    a.Route(SteeringFailed);
-                    a.Unrouted.Remove(socket);
-                }
-                socket.Dispose();
-                a.Route(SteeringFailed);
-            }
-        }
-    }
-
-    /// <summary>A passed socket if the source has one for this address and slot, else a freshly bound one.</summary>
-    private Socket Open(ListenAddress address, int? slot)
-    {
-        var adopted = _source?.Adopt(_group.Name, address, slot, reusePort: slot is not null);
-        if (adopted is not null && slot is not null && OperatingSystem.IsLinux())
-        {
-            ReuseportSteering.DetachAny(adopted); // a clusterd killed mid-rollout left its program on the group
-        }
-        var socket = adopted ?? Bind(address, reusePort: slot is not null);
-        _source?.Opened(_group.Name, address, slot, socket);
-        return socket;
-    }
-
-    private static Socket Bind(ListenAddress address, bool reusePort)
-    {
-        var endPoint = address.EndPoint;
-        Socket socket;
-        if (address.IsUnix)
-        {
-            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            RemoveStaleUnixSocket(UnixPath(address));
-        }
-        else
-        {
-            socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
-            {
-                // "[::]:80" next to "0.0.0.0:80" must not collide; each address means exactly itself.
-                socket.DualMode = false;
-            }
-            // Lets a restarted clusterd bind while old connections sit in TIME_WAIT.
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            if (reusePort)
-            {
-                socket.SetRawSocketOption(Constants.SolSocket, Constants.SoReusePort, BitConverter.GetBytes(1));
-            }
-        }
-        try
-        {
-            socket.Bind(endPoint);
-            socket.Listen(Backlog);
-            return socket;
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new SocketException((int)e.SocketErrorCode, $"cannot listen on {address}: {e.Message}");
-        }
-    }
-
-    private static string UnixPath(ListenAddress address) => address.Text["unix:".Length..];
-
-    /// <summary>A socket file nobody accepts on is left over from a crash; anything else at the path is not ours to delete.</summary>
-    private static void RemoveStaleUnixSocket(string path)
-    {
-        if (!File.Exists(path) || (File.GetAttributes(path) & FileAttributes.Directory) != 0)
-        {
-            return;
-        }
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
-        {
-            File.Delete(path);
+            steered.ReleaseSlot(slot);
         }
     }
 
@@ -332,115 +239,25 @@ internal sealed class GroupListeners : IDisposable
     /// Closes every socket on clusterd's way out. Copies kept by the service manager stay there, so the next clusterd
     /// gets the same listeners back; for the same reason a Unix socket's path is kept when a service manager holds it.
     /// </summary>
-    public void Dispose() => Close(retire: false);
+    public void Dispose() => Close(forGood: false);
 
     /// <summary>Closes every socket for good (group removed, addresses dropped by a reload): the service manager drops its copies too.</summary>
-    public void Retire() => Close(retire: true);
+    public void Retire() => Close(forGood: true);
 
-    private void Close(bool retire)
+    private void Close(bool forGood)
     {
-        foreach (var a in _addresses)
+        for (var i = 0; i < _addresses.Length; i++)
         {
-            if (a is null)
-            {
-                continue;
-            }
-            if (a.Unrouted.Count > 0)
-            {
-                foreach (var socket in a.Unrouted)
-                {
-                    socket.Dispose(); // steering is still on: their queues move to the slots' sockets
-                }
-                a.Unrouted.Clear();
-                a.Route(SteeringFailed); // detaches: the group the service manager keeps goes back to the kernel's own choice
-            }
-            foreach (var (slot, socket) in a.PerSlot)
-            {
-                socket.Dispose();
-                if (retire)
-                {
-                    _source?.Closed(_group.Name, a.Address, slot);
-                }
-            }
-            a.PerSlot.Clear();
-            if (a.Shared is not null)
-            {
-                a.Shared.Dispose();
-                if (retire)
-                {
-                    _source?.Closed(_group.Name, a.Address, null);
-                }
-            }
-            if (a.Address.IsUnix && (retire || _source is null))
-            {
-                File.Delete(UnixPath(a.Address));
-            }
+            _addresses[i]?.Close(forGood);
+            _addresses[i] = null;
         }
-        Array.Clear(_addresses);
+        _closed = true;
     }
 
-    /// <summary>One address's sockets: the shared one, or one per slot. Moves whole between listener sets on reload.</summary>
-    private sealed class AddressSockets(ListenAddress address, Socket? shared)
-    {
-        public ListenAddress Address { get; } = address;
+    private IEnumerable<SteeredAddress> Steered() => _addresses.OfType<SteeredAddress>();
 
-        public Socket? Shared { get; } = shared;
-
-        /// <summary>The routed sockets: each slot's, kept across that slot's restarts.</summary>
-        public Dictionary<int, Socket> PerSlot { get; } = [];
-
-        /// <summary>Open, in the SO_REUSEPORT group, and given no new connection: a replacement's before it is ready, a retired worker's.</summary>
-        public HashSet<Socket> Unrouted { get; } = [];
-
-        /// <summary>Attached only while some socket is unrouted; otherwise the kernel picks by hash, as without it.</summary>
-        public ReuseportSteering? Steering { get; private set; }
-
-        [System.Runtime.Versioning.SupportedOSPlatformGuard("linux")]
-        public bool CanSteer => Shared is null && !_broken && OperatingSystem.IsLinux() && ReuseportSteering.Unavailable is null;
-
-        private bool _broken;
-
-        /// <summary>Steers new connections to the slots' sockets alone while any other is open (or about to be).</summary>
-        public void Route(Action<string>? failed, int extraUnrouted = 0)
-        {
-            if (!CanSteer)
-            {
-                return;
-            }
-            try
-            {
-                Steer(extraUnrouted);
-            }
-            catch (Exception e) when (e is IOException or SocketException)
-            {
-                // Never worth a crash: without steering clusterd works as it does where BPF is missing.
-                _broken = true;
-                if (PerSlot.Values.Concat(Unrouted).FirstOrDefault() is { } anyInGroup)
-                {
-                    ReuseportSteering.DetachAny(anyInGroup);
-                }
-                Steering?.Dispose();
-                failed?.Invoke($"{Address}: {e.Message}");
-            }
-        }
-
-        [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-        private void Steer(int extraUnrouted)
-        {
-            if (Unrouted.Count + extraUnrouted == 0 || PerSlot.Count == 0)
-            {
-                if (PerSlot.Count > 0)
-                {
-                    Steering?.Detach(PerSlot.Values.First());
-                }
-                else
-                {
-                    Steering?.Dispose();
-                }
-                return;
-            }
-            Steering ??= new ReuseportSteering();
-            Steering.Route(PerSlot.OrderBy(p => p.Key).Select(p => p.Value).ToArray());
-        }
-    }
+    /// <summary>The sockets of address <paramref name="i"/>; an empty entry means this set is done, and asking it is a bug.</summary>
+    private IAddressSockets Held(int i) => _addresses[i] ?? throw new InvalidOperationException(_closed
+        ? $"group '{_group.Name}': its listeners are closed; this probably indicates a bug in clusterd"
+        : $"group '{_group.Name}': the sockets of {_group.Listen[i]} moved to the next configuration's listeners; this probably indicates a bug in clusterd");
 }

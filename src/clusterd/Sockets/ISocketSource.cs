@@ -5,7 +5,7 @@ namespace Clusterd.Sockets;
 
 /// <summary>
 /// Where listening sockets come from besides bind(): the service manager (systemd socket units, its fd store,
-/// launchd). <see cref="GroupListeners"/> asks it before binding and tells it what it opened and closed.
+/// launchd). <see cref="ListenerBinder"/> asks it before binding and tells it what clusterd opened and closed.
 /// </summary>
 internal interface ISocketSource
 {

@@ -11,8 +11,13 @@ internal sealed record ClusterSnapshot(DateTimeOffset Taken, IReadOnlyList<Group
     public static readonly ClusterSnapshot Empty = new(DateTimeOffset.MinValue, []);
 }
 
-internal sealed record GroupSnapshot(string Name, int Desired, bool Stopped, int Ready, int Generation, IReadOnlyList<string> Listen, IReadOnlyList<WorkerSnapshot> Workers)
+/// <param name="RequiredReady">Ready workers the group needs to count as ready (<c>min_ready</c>, at most <paramref name="Desired"/>).</param>
+/// <param name="WorkersSource">Where <paramref name="Desired"/> came from: "config", "auto: ..." (the CPUs), or "scale" (clusterctl).</param>
+internal sealed record GroupSnapshot(string Name, int Desired, bool Stopped, int Ready, int Generation, IReadOnlyList<string> Listen,
+    IReadOnlyList<WorkerSnapshot> Workers, int RequiredReady, string WorkersSource)
 {
+    public const string WorkersFromScale = "scale";
+
     public PublicGroupState State => PublicStates.OfGroup(Stopped, Ready, Desired, Workers.Select(w => w.State));
 }
 
@@ -29,4 +34,6 @@ internal sealed record WorkerSnapshot(
     int? LastExitSignal,
     string? Status,
     long DroppedOutputLines,
-    string? Cgroup = null);
+    string? Cgroup = null,
+    bool? HealthPassed = null,
+    double? HealthLatencySeconds = null);

@@ -34,6 +34,7 @@ internal sealed class ContainedProcess : ITrackedProcess
     private ulong? _eventsWatch;
     private int? _status;
     private bool _reaped;
+    private bool _oomKilled;
 
     /// <param name="gone">Called (on the watcher thread) once the tree is gone and the main process reaped.</param>
     public ContainedProcess(int pid, SafeFileHandle pidfd, WorkerCgroup? cgroup, EpollWatcher watcher, Action<ContainedProcess> gone)
@@ -52,6 +53,18 @@ internal sealed class ContainedProcess : ITrackedProcess
     public int Pid { get; }
 
     public string? Cgroup => _cgroup?.Path;
+
+    /// <summary>Read from the cgroup while it exists; once the tree is gone, what it said just before it was removed.</summary>
+    public bool OomKilled
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _reaped ? _oomKilled : _cgroup is not null && Health.CgroupMemory.OomKills(_cgroup.Path) > 0;
+            }
+        }
+    }
 
     public Task<int> MainExited => _mainExited.Task;
 
@@ -138,6 +151,7 @@ internal sealed class ContainedProcess : ITrackedProcess
             }
             Pidfd.TryWait(_pidfd, reap: true);
             _reaped = true;
+            _oomKilled = _cgroup is not null && Health.CgroupMemory.OomKills(_cgroup.Path) > 0; // a fresh cgroup counts from 0
             if (_eventsWatch is ulong watch)
             {
                 _watcher.Remove(_cgroup!.Events, watch);

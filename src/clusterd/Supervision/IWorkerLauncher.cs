@@ -24,6 +24,9 @@ internal interface IWorkerProcess
     /// <summary>The directory of the worker's own cgroup, or null without one: its CPU and memory cover its whole tree.</summary>
     string? Cgroup { get; }
 
+    /// <summary>Whether the kernel's OOM killer has ended a process of the worker (its cgroup's memory.events); false without one.</summary>
+    bool OomKilled { get; }
+
     /// <summary>
     /// Sends <paramref name="signal"/> to every process of the worker. Never reaches a process that is not the worker's:
     /// the main process is not reaped, so its pid and process group cannot be reused, until the tree is gone.

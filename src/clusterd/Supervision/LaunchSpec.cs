@@ -8,6 +8,7 @@ namespace Clusterd.Supervision;
 /// </summary>
 /// <param name="Configured">The group's <c>env</c>.</param>
 /// <param name="Contract">What clusterd sets (<see cref="Config.ReservedEnvironment"/>); it overrides everything.</param>
+/// <param name="MemoryMax">memory_max: the worker's cgroup gets this memory.max, or the spawn is refused.</param>
 internal sealed record LaunchSpec(
     Worker Worker,
     int Incarnation,
@@ -17,4 +18,5 @@ internal sealed record LaunchSpec(
     string? Cwd,
     string? User,
     string? Group,
-    IReadOnlyList<Socket> Listeners);
+    IReadOnlyList<Socket> Listeners,
+    long? MemoryMax = null);

@@ -19,6 +19,7 @@ internal sealed class LinuxProcessTracker : IDisposable
     private readonly WorkerCgroups? _cgroups;
     private readonly PosixSignalRegistration _sigchld;
     private readonly ConcurrentDictionary<int, ContainedProcess> _live = new();
+    private readonly string _noCgroups;
     private int _spawnerTid;
 
     /// <param name="reapOrphans">See <see cref="ProcessWorkerLauncher"/>.</param>
@@ -26,6 +27,7 @@ internal sealed class LinuxProcessTracker : IDisposable
     {
         _reapOrphans = reapOrphans;
         _cgroups = WorkerCgroups.TrySetUp(out var why);
+        _noCgroups = why;
         Containment = _cgroups is null
             ? $"each worker's process group (no cgroups: {why}); a descendant that leaves it is not stopped with it"
             : $"a cgroup per worker under {_cgroups.Path}";
@@ -42,8 +44,32 @@ internal sealed class LinuxProcessTracker : IDisposable
     /// <summary>Call on the spawner thread: its children are the workers; every other thread's are orphans to reap.</summary>
     public void SpawnerStarted() => _spawnerTid = Interop.gettid();
 
-    /// <summary>A fresh cgroup for the next worker process, or null where there are none.</summary>
-    public WorkerCgroup? CreateCgroup(string group, string name) => _cgroups?.Create(group, name);
+    /// <summary>
+    /// A fresh cgroup for the next worker process, or null where there are none; with <paramref name="memoryMax"/>
+    /// limited to it (memory_max), or <see cref="MemoryLimitException"/> if that cannot be done here.
+    /// </summary>
+    public WorkerCgroup? CreateCgroup(string group, string name, long? memoryMax)
+    {
+        if (memoryMax is null)
+        {
+            return _cgroups?.Create(group, name);
+        }
+        if (_cgroups is null)
+        {
+            throw new Health.MemoryLimitException($"it needs a cgroup per worker, and there are none here ({_noCgroups})");
+        }
+        var cgroup = _cgroups.Create(group, name);
+        try
+        {
+            Health.CgroupMemory.ApplyLimit(_cgroups.ParentsOf(group), cgroup.Path, memoryMax.Value);
+        }
+        catch
+        {
+            cgroup.Dispose();
+            throw;
+        }
+        return cgroup;
+    }
 
     /// <summary>From now on nothing but the returned object reaps or signals <paramref name="pid"/>.</summary>
     public ContainedProcess Track(int pid, WorkerCgroup? cgroup)

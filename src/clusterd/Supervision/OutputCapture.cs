@@ -1,46 +1,88 @@
 using System.Buffers;
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Clusterd.Config;
+using Clusterd.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace Clusterd.Supervision;
 
 /// <summary>
-/// Worker stdout/stderr, line by line, into clusterd's log. Readers never wait for the logger: lines go into one
-/// bounded queue and what does not fit is dropped and counted. So a worker that floods its output keeps running
-/// (its pipe is always drained), and clusterd's memory stays bounded whatever the workers write.
+/// Worker stdout/stderr, line by line, to where the group's [logs] settings send it (docs/logging.md): journald, a
+/// file, or clusterd's console, and always into the in-memory log book <c>clusterctl logs</c> reads. Readers never wait:
+/// a line over the worker's rate_limit is dropped at once, and the rest go into one bounded queue where what does not
+/// fit is dropped and counted. So a worker that floods its output keeps running (its pipe is always drained), and
+/// clusterd's memory stays bounded whatever the workers write.
 /// </summary>
 internal sealed partial class OutputCapture : IAsyncDisposable
 {
     /// <summary>Longer lines are split; a worker cannot make clusterd buffer an unbounded line.</summary>
     public const int MaxLineBytes = 4096;
 
+    public const int DefaultCapacity = 8192;
+
     private readonly Channel<OutputLine> _lines;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly LogDrops _drops;
+    private readonly JournalSink? _journal;
+    private readonly bool _underJournald;
+    private readonly Func<string, LogsConfig, FileLogSink> _newFile;
+    private readonly Dictionary<string, FileLogSink> _files = new(StringComparer.Ordinal); // writer task only, but for Reopen
+    private readonly Lock _filesLock = new();
+    private readonly ConditionalWeakTable<Worker, WorkerRateLimiter> _limiters = [];
+    private readonly JournalEntry _entry = new();
     private readonly Task _writer;
     private long _dropped;
+    private bool _journalMissingReported;
 
     private readonly WorkerLogBook _book;
 
-    public OutputCapture(ILogger logger, WorkerLogBook book, int capacity = 8192)
+    /// <param name="journal">journald's native socket, or null where there is none.</param>
+    /// <param name="underJournald">clusterd's own stdout goes to journald (JOURNAL_STREAM): <c>target</c>'s default is the journal.</param>
+    /// <param name="newFile">Opens a file sink; the real <see cref="FileLogSink"/> unless a test gives another.</param>
+    public OutputCapture(ILogger logger, WorkerLogBook book, TimeProvider time, LogDrops drops, JournalSink? journal = null,
+        bool underJournald = false, Func<string, LogsConfig, FileLogSink>? newFile = null, int capacity = DefaultCapacity)
     {
         _logger = logger;
         _book = book;
+        _time = time;
+        _drops = drops;
+        _journal = journal;
+        _underJournald = underJournald && journal is not null;
+        _newFile = newFile ?? ((path, settings) => new FileLogSink(path, settings, drops, logger, time));
         _lines = Channel.CreateBounded<OutputLine>(
             new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
             line =>
             {
                 Interlocked.Increment(ref line.Worker.DroppedOutputLines);
                 Interlocked.Increment(ref _dropped);
+                _drops.Add(line.Group, LogDrops.QueueFull);
             });
         _writer = WriteAsync();
     }
 
-    public void Capture(Worker worker, int pid, Stream stream, string name) => _ = ReadAsync(worker, pid, stream, name);
+    public void Capture(Worker worker, int pid, Stream stream, string name) =>
+        _ = ReadAsync(worker, new Source(worker.Group.Name, worker.Slot, pid, worker.Generation, name), stream);
 
-    private async Task ReadAsync(Worker worker, int pid, Stream stream, string name)
+    /// <summary>Closes every log file and opens it again before its next line (SIGUSR1, <c>clusterctl logs --reopen</c>).</summary>
+    public int ReopenFiles()
     {
-        var group = worker.Group.Name;
+        lock (_filesLock)
+        {
+            foreach (var file in _files.Values)
+            {
+                file.Reopen();
+            }
+            return _files.Count;
+        }
+    }
+
+    private async Task ReadAsync(Worker worker, Source source, Stream stream)
+    {
         var decoder = new LineSplitter(MaxLineBytes);
+        var limiter = _limiters.GetValue(worker, _ => new WorkerRateLimiter(_time));
         await using (stream)
         {
             try
@@ -62,7 +104,7 @@ internal sealed partial class OutputCapture : IAsyncDisposable
                         }
                         foreach (var line in decoder.Push(buffer.AsSpan(0, n)))
                         {
-                            _lines.Writer.TryWrite(new OutputLine(worker, group, worker.Slot, pid, name, line));
+                            Enqueue(worker, source, limiter, line);
                         }
                     }
                     finally
@@ -77,18 +119,51 @@ internal sealed partial class OutputCapture : IAsyncDisposable
             }
             if (decoder.Flush() is string rest)
             {
-                _lines.Writer.TryWrite(new OutputLine(worker, group, worker.Slot, pid, name, rest));
+                Enqueue(worker, source, limiter, rest);
             }
         }
+    }
+
+    private void Enqueue(Worker worker, Source source, WorkerRateLimiter limiter, string text)
+    {
+        // The group's settings as of now: a reload replaces the group's config, and the next line follows it.
+        if (worker.Group.Config.Logs.RateLimit is { } limit)
+        {
+            if (!limiter.TryTake(limit, out var suppressed))
+            {
+                _drops.Add(source.Group, LogDrops.RateLimit);
+                return;
+            }
+            if (suppressed > 0)
+            {
+                _lines.Writer.TryWrite(new OutputLine(worker, source, string.Create(CultureInfo.InvariantCulture,
+                    $"<4>clusterd: suppressed {suppressed} lines of {source.Group}/{source.Slot} over its rate_limit ({limit.Describe()})")));
+            }
+        }
+        _lines.Writer.TryWrite(new OutputLine(worker, source, text));
     }
 
     private async Task WriteAsync()
     {
         await foreach (var line in _lines.Reader.ReadAllAsync())
         {
-            var (level, text) = SyslogPrefix.Parse(line.Text, LogLevel.Information);
-            _book.Append(line.Group, line.Slot, line.Pid, line.Stream, text);
-            LogOutput(level, line.Group, line.Slot, line.Pid, line.Stream, text);
+            var source = line.Source;
+            var (priority, text) = SyslogPrefix.ParsePriority(line.Text, source.Stream == "stderr" ? 3 : 6);
+            var stored = _book.Append(source.Group, source.Slot, source.Pid, source.Stream, text);
+            var settings = line.Worker.Group.Config.Logs;
+            switch (Target(settings))
+            {
+                case LogTarget.Journal:
+                    SendToJournal(source, priority, text);
+                    break;
+                case LogTarget.File:
+                    WriteToFile(settings, source, stored.Time, text);
+                    break;
+                default:
+                    var level = SyslogPrefix.Level(priority);
+                    LogOutput(level, source.Group, source.Slot, source.Pid, source.Stream, text);
+                    break;
+            }
             var dropped = Interlocked.Exchange(ref _dropped, 0);
             if (dropped > 0)
             {
@@ -97,10 +172,72 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         }
     }
 
+    private LogTarget Target(LogsConfig settings)
+    {
+        switch (settings.Target)
+        {
+            case LogTarget.Auto:
+                return _underJournald ? LogTarget.Journal : LogTarget.Console;
+            case LogTarget.Journal when _journal is null:
+                if (!_journalMissingReported)
+                {
+                    _journalMissingReported = true;
+                    LogJournalMissing(JournalSink.DefaultSocketPath);
+                }
+                return LogTarget.Console;
+            default:
+                return settings.Target;
+        }
+    }
+
+    private void SendToJournal(Source source, int priority, string text)
+    {
+        _entry.Clear();
+        _entry.Add("MESSAGE", text)
+            .Add("PRIORITY", priority.ToString(CultureInfo.InvariantCulture))
+            .Add("SYSLOG_IDENTIFIER", source.Group)
+            .Add("SYSLOG_PID", source.Pid.ToString(CultureInfo.InvariantCulture))
+            .Add("CLUSTERD_GROUP", source.Group)
+            .Add("CLUSTERD_SLOT", source.Slot.ToString(CultureInfo.InvariantCulture))
+            .Add("CLUSTERD_WORKER_PID", source.Pid.ToString(CultureInfo.InvariantCulture))
+            .Add("CLUSTERD_GENERATION", source.Generation.ToString(CultureInfo.InvariantCulture))
+            .Add("CLUSTERD_STREAM", source.Stream);
+        if (_journal!.Send(_entry.Bytes) is { } reason)
+        {
+            _drops.Add(source.Group, reason);
+        }
+    }
+
+    private void WriteToFile(LogsConfig settings, Source source, DateTimeOffset time, string text)
+    {
+        var path = LogPaths.Expand(settings.File ?? LogPaths.DefaultTemplate, source.Group, source.Slot);
+        FileLogSink? file;
+        lock (_filesLock)
+        {
+            if (!_files.TryGetValue(path, out file))
+            {
+                _files[path] = file = _newFile(path, settings);
+            }
+        }
+        file.Write(source.Group, FormatFileLine(time, source, text), settings);
+    }
+
+    /// <summary><c>2026-11-30T17:00:00.123Z web/0[2705] stdout: text</c>: RFC 3339 UTC, the slot, the pid, the stream.</summary>
+    public static string FormatFileLine(DateTimeOffset time, string group, int slot, int pid, string stream, string text) =>
+        string.Create(CultureInfo.InvariantCulture, $"{time.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'} {group}/{slot}[{pid}] {stream}: {text}");
+
+    private static string FormatFileLine(DateTimeOffset time, Source source, string text) =>
+        FormatFileLine(time, source.Group, source.Slot, source.Pid, source.Stream, text);
+
     public async ValueTask DisposeAsync()
     {
         _lines.Writer.TryComplete();
         await _writer;
+        foreach (var file in _files.Values)
+        {
+            await file.DisposeAsync();
+        }
+        _journal?.Dispose();
     }
 
     [LoggerMessage(EventId = 200, Message = "{Group}/{Slot} pid {Pid} {Stream}: {Line}")]
@@ -110,5 +247,15 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         Message = "dropped {Count} lines of worker output: workers wrote faster than the log could take them")]
     private partial void LogDropped(long count);
 
-    private sealed record OutputLine(Worker Worker, string Group, int Slot, int Pid, string Stream, string Text);
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning,
+        Message = "target = \"journal\" but there is no journald socket at {Path}: worker lines go to the console instead")]
+    private partial void LogJournalMissing(string path);
+
+    /// <summary>Who wrote a line, fixed when the process's pipes are taken.</summary>
+    private sealed record Source(string Group, int Slot, int Pid, int Generation, string Stream);
+
+    private sealed record OutputLine(Worker Worker, Source Source, string Text)
+    {
+        public string Group => Source.Group;
+    }
 }

@@ -21,6 +21,8 @@ internal sealed class ProcessGroup : ITrackedProcess
 
     public string? Cgroup => null;
 
+    public bool OomKilled => false;
+
     public Task<int> MainExited => _exited.Task;
 
     /// <summary>Nothing beyond the main process is tracked here.</summary>

@@ -72,7 +72,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
             {
                 Spawn(spec);
             }
-            catch (SpawnRefusedException e)
+            catch (Exception e) when (e is SpawnRefusedException or Health.MemoryLimitException)
             {
                 _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.SpawnFailed, Text: e.Message));
             }
@@ -126,7 +126,8 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
             {
                 var worker = spec.Worker;
                 cgroup = _linux!.CreateCgroup(worker.Group.Name,
-                    string.Create(CultureInfo.InvariantCulture, $"{worker.Slot}-g{worker.Generation}-{Interlocked.Increment(ref _spawns)}"));
+                    string.Create(CultureInfo.InvariantCulture, $"{worker.Slot}-g{worker.Generation}-{Interlocked.Increment(ref _spawns)}"),
+                    spec.MemoryMax);
             }
             using var cgroupDirectory = cgroup is null ? null : Descriptors.OpenDirectory(cgroup.Path);
             (pid, status) = ExecHelper.Start(_helper, request, [.. spec.Listeners.Select(l => l.SafeHandle)], cgroupDirectory, stdoutWrite, stderrWrite,

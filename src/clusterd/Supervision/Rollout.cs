@@ -9,8 +9,11 @@ namespace Clusterd.Supervision;
 /// times out before it is ready, the rollout stops there: slots not yet replaced keep their old workers, and the
 /// group goes back to its previous configuration for any restart.
 /// Advanced by <see cref="Step"/> on the supervisor loop after every event; it never waits itself.
+/// A health replacement (Supervisor.Health.cs) is a rollout of the given <paramref name="slots"/> only, whose old
+/// workers exit with <paramref name="reason"/> instead of "stopped".
 /// </summary>
-internal sealed class Rollout(GroupRuntime group, int maxSurge, int maxUnavailable, Action<GroupRuntime>? revert)
+internal sealed class Rollout(GroupRuntime group, int maxSurge, int maxUnavailable, Action<GroupRuntime>? revert,
+    IReadOnlyCollection<int>? slots = null, string? reason = null)
 {
     private readonly Queue<int> _pending = new();
     private readonly Dictionary<int, (Worker Old, Worker New)> _inFlight = [];
@@ -23,13 +26,13 @@ internal sealed class Rollout(GroupRuntime group, int maxSurge, int maxUnavailab
 
     public void Begin(IWorkerHost host)
     {
-        foreach (var w in Group.Workers)
+        foreach (var w in Group.Workers.Where(w => slots is null || slots.Contains(w.Slot)))
         {
             if (w.State is WorkerState.Starting or WorkerState.Ready or WorkerState.Spawning)
             {
                 _pending.Enqueue(w.Slot);
             }
-            else if (w.State is WorkerState.Stopped or WorkerState.Failed && !Group.AdminStopped)
+            else if (w.State is WorkerState.Stopped or WorkerState.Failed && !Group.AdminStopped && slots is null)
             {
                 WorkerStateMachine.Handle(host, w, WorkerInput.Start); // nothing to keep serving: just start it anew
             }
@@ -81,7 +84,7 @@ internal sealed class Rollout(GroupRuntime group, int maxSurge, int maxUnavailab
             else
             {
                 unavailable++;
-                WorkerStateMachine.Handle(host, old, WorkerInput.Stop); // max_unavailable: make room first
+                WorkerStateMachine.Handle(host, old, WorkerInput.Stop, text: reason); // max_unavailable: make room first
             }
             WorkerStateMachine.Handle(host, replacement, WorkerInput.Start);
         }
@@ -102,7 +105,8 @@ internal sealed class Rollout(GroupRuntime group, int maxSurge, int maxUnavailab
         if (replacement.OwnSockets is { } own)
         {
             // The slot's sockets become the replacement's; the old ones get no new connection from now on.
-            old.OwnSockets = Group.Listeners.Promote(slot, own);
+            // A slot vacated when its worker died: that worker's next process has unrouted sockets of its own too.
+            old.OwnSockets = [.. Group.Listeners.Promote(slot, own), .. old.OwnSockets ?? []];
             replacement.OwnSockets = null;
             old.CloseOwnSocketsIfGone(); // if nobody is left to accept what is queued there, move it on
         }
@@ -110,7 +114,7 @@ internal sealed class Rollout(GroupRuntime group, int maxSurge, int maxUnavailab
         {
             Group.Retiring.Add(old);
             // With its own sockets steered away it can finish what it has before the signal (drain_delay).
-            WorkerStateMachine.Handle(host, old, old.OwnSockets is null ? WorkerInput.Stop : WorkerInput.Drain);
+            WorkerStateMachine.Handle(host, old, old.OwnSockets is null ? WorkerInput.Stop : WorkerInput.Drain, text: reason);
         }
     }
 

@@ -49,10 +49,6 @@ internal sealed partial class Supervisor
         public IReadOnlyList<string> CloseUnclaimed() => [];
     }
 
-    private GroupListeners BindListeners(GroupConfig group, ISocketSource? sockets)
-    {
-        var listeners = GroupListeners.Bind(group, sockets);
-        listeners.SteeringFailed = why => LogSteeringFailed(group.Name, why);
-        return listeners;
-    }
+    private GroupListeners BindListeners(GroupConfig group, ISocketSource? sockets) =>
+        GroupListeners.Bind(group, sockets, steeringFailed: why => LogSteeringFailed(group.Name, why));
 }

@@ -99,7 +99,7 @@ internal sealed partial class Supervisor
             done.TrySetResult(OperationResult.Error(ErrorCodes.BadRequest, "max_surge and max_unavailable must be >= 0 and not both 0"));
             return;
         }
-        if (s._rollouts.Length > 0)
+        if (s.Rolling)
         {
             done.TrySetResult(s.Busy());
             return;
@@ -151,7 +151,7 @@ internal sealed partial class Supervisor
             accepted.TrySetResult(refusal);
             done.TrySetResult(refusal);
         }
-        if (_rollouts.Length > 0)
+        if (Rolling)
         {
             Refuse(Busy() with { Plan = plan });
             return;
@@ -335,6 +335,7 @@ internal sealed partial class Supervisor
         {
             r.Step(this);
         }
+        StepRecycles();
         foreach (var group in AllGroups)
         {
             for (var i = group.Retiring.Count - 1; i >= 0; i--)
@@ -397,7 +398,7 @@ internal sealed partial class Supervisor
             done.TrySetResult(NoSuchGroup(name));
             return null;
         }
-        if (_rollouts.Length > 0)
+        if (Rolling)
         {
             done.TrySetResult(Busy());
             return null;
@@ -408,6 +409,7 @@ internal sealed partial class Supervisor
     private OperationResult NoSuchGroup(string name) => OperationResult.Error(ErrorCodes.NotFound,
         $"no group '{name}'; groups are: {(_groups.Count == 0 ? "(none)" : string.Join(", ", _groups.Keys.Order(StringComparer.Ordinal)))}");
 
-    private OperationResult Busy() => OperationResult.Error(ErrorCodes.Busy,
-        $"a rollout of {string.Join(", ", _rollouts.Select(r => r.Group.Name))} is in progress; try again when it ends");
+    private OperationResult Busy() => OperationResult.Error(ErrorCodes.Busy, _rollouts.Length > 0
+        ? $"a rollout of {string.Join(", ", _rollouts.Select(r => r.Group.Name))} is in progress; try again when it ends"
+        : $"a worker of {string.Join(", ", _recycles.Keys.Select(g => g.Name))} is being replaced (max_memory, max_lifetime or its health check); try again in a moment");
 }

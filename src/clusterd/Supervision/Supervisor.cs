@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Clusterd.Config;
+using Clusterd.Logging;
 using Clusterd.Platform;
 using Clusterd.Protocol;
 using Clusterd.Readiness;
@@ -42,14 +43,16 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     /// </param>
     public Supervisor(ILoggerFactory loggers, TimeProvider time, ISocketSource? sockets = null,
         Func<Action<SupervisorEvent>, OutputCapture, IWorkerLauncher>? launcher = null,
-        Func<GroupConfig, Action<NotifySocket>, NotifySocket?>? notify = null)
+        Func<GroupConfig, Action<NotifySocket>, NotifySocket?>? notify = null,
+        LogEnvironment? logEnvironment = null)
     {
         _sockets = sockets;
         _logger = loggers.CreateLogger("clusterd.supervisor");
         Time = time;
         StartedAt = time.GetUtcNow();
         Logs = new WorkerLogBook(time);
-        _output = new OutputCapture(loggers.CreateLogger("clusterd.worker"), Logs);
+        _output = new OutputCapture(loggers.CreateLogger("clusterd.worker"), Logs, time, LogDrops,
+            logEnvironment?.Journal, logEnvironment?.UnderJournald ?? false);
         _launcher = (launcher ?? ((post, output) =>
             new ProcessWorkerLauncher(post, output, loggers.CreateLogger("clusterd.launcher"), reapOrphans: true)))(Post, _output);
         _openNotify = notify ?? ((config, wake) =>
@@ -62,6 +65,12 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
     /// <summary>Recent worker output, per group.</summary>
     public WorkerLogBook Logs { get; }
+
+    /// <summary>Worker lines let go, by group and reason (clusterd_log_lines_dropped_total).</summary>
+    public LogDrops LogDrops { get; } = new();
+
+    /// <summary>Reopens every worker log file before its next line (SIGUSR1, <c>clusterctl logs --reopen</c>); how many there are.</summary>
+    public int ReopenLogFiles() => _output.ReopenFiles();
 
     public DateTimeOffset StartedAt { get; }
 
@@ -141,6 +150,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         }
         CheckStopped();
         Publish();
+        StartHealth();
         _running.TrySetResult();
 
         await foreach (var e in _events.Reader.ReadAllAsync(cancellationToken))
@@ -203,6 +213,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 if (current && we.Input is WorkerInput.Exited or WorkerInput.MainExited)
                 {
                     _byPid.Remove(we.Worker.Pid);
+                    VacateIfDied(we.Worker); // see Supervisor.Steering.cs
                 }
                 if (!current || !WorkerStateMachine.Handle(this, we.Worker, we.Input, we.Arg, we.Text, we.Process, we.Transient))
                 {
@@ -284,7 +295,11 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 w.LastExit?.Signal,
                 w.Status,
                 Interlocked.Read(ref w.DroppedOutputLines),
-                w.Process?.Cgroup)).ToArray())).ToArray();
+                w.Process?.Cgroup,
+                w.Health?.LastCheck?.Passed,
+                w.Health?.LastCheck?.Latency.TotalSeconds)).ToArray(),
+            g.Config.RequiredReady(g.Desired),
+            g.Desired == g.Config.Workers ? g.Config.WorkersSource : GroupSnapshot.WorkersFromScale)).ToArray();
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
         Volatile.Write(ref _snapshot, snapshot);
         if (!_started.Task.IsCompleted && snapshot.Groups.All(g => g.Stopped || g.Ready >= g.Desired || g.Workers.Any(w => w.State == PublicWorkerState.Failed)))
@@ -312,7 +327,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         IReadOnlyList<System.Net.Sockets.Socket> listeners;
         try
         {
-            listeners = worker.OwnSockets ?? group.Listeners.ForSlot(worker.Slot);
+            listeners = worker.OwnSockets ?? OpenForVacatedSlot(worker) ?? group.Listeners.ForSlot(worker.Slot);
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
         {
@@ -327,10 +342,20 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             [ReservedEnvironment.Worker] = worker.Slot.ToString(CultureInfo.InvariantCulture),
             [ReservedEnvironment.Generation] = worker.Generation.ToString(CultureInfo.InvariantCulture),
         };
+        string fdNames;
+        try
+        {
+            (listeners, fdNames) = WithHealthSocket(worker, listeners, group.Listeners.FdNames);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            Post(new WorkerEvent(worker, worker.Incarnation, WorkerInput.SpawnFailed, Text: $"cannot bind the health socket: {e.Message}", Transient: true));
+            return;
+        }
         if (listeners.Count > 0)
         {
             contract[ReservedEnvironment.ListenFds] = listeners.Count.ToString(CultureInfo.InvariantCulture);
-            contract[ReservedEnvironment.ListenFdNames] = group.Listeners.FdNames;
+            contract[ReservedEnvironment.ListenFdNames] = fdNames;
         }
         if (group.Notify is not null)
         {
@@ -343,7 +368,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         try
         {
             _launcher.Launch(new LaunchSpec(worker, worker.Incarnation, config.Command, config.Env, contract, config.Cwd,
-                config.User, config.Group, listeners));
+                config.User, config.Group, listeners, config.Health.MemoryMax));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -385,11 +410,19 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         LogLifecycle(level, e);
     }
 
-    void IWorkerHost.StateChanged(Worker worker, WorkerState from, WorkerState to, string why) =>
+    void IWorkerHost.StateChanged(Worker worker, WorkerState from, WorkerState to, string why)
+    {
         LogStateChanged(worker.Group.Name, worker.Slot, worker.Pid, from, to, why);
+        WatchHealth(worker, to);
+        if (to == WorkerState.Ready)
+        {
+            RouteIfVacated(worker);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
+        _memorySampler?.Dispose();
         foreach (var group in _groups.Values)
         {
             group.Dispose();

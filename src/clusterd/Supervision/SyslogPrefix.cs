@@ -8,20 +8,18 @@ namespace Clusterd.Supervision;
 /// </summary>
 internal static class SyslogPrefix
 {
-    public static (LogLevel Level, string Text) Parse(string line, LogLevel fallback)
+    /// <summary>The syslog priority (0 emerg .. 7 debug) and the text after the prefix; <paramref name="fallback"/> without one.</summary>
+    public static (int Priority, string Text) ParsePriority(string line, int fallback) =>
+        line.Length < 3 || line[0] != '<' || line[2] != '>' || line[1] is < '0' or > '7'
+            ? (fallback, line)
+            : (line[1] - '0', line[3..]);
+
+    public static LogLevel Level(int priority) => priority switch
     {
-        if (line.Length < 3 || line[0] != '<' || line[2] != '>' || line[1] is < '0' or > '7')
-        {
-            return (fallback, line);
-        }
-        var level = line[1] switch
-        {
-            <= '2' => LogLevel.Critical, // emerg, alert, crit
-            '3' => LogLevel.Error,
-            '4' => LogLevel.Warning,
-            '5' or '6' => LogLevel.Information, // notice, info
-            _ => LogLevel.Debug,
-        };
-        return (level, line[3..]);
-    }
+        <= 2 => LogLevel.Critical, // emerg, alert, crit
+        3 => LogLevel.Error,
+        4 => LogLevel.Warning,
+        5 or 6 => LogLevel.Information, // notice, info
+        _ => LogLevel.Debug,
+    };
 }

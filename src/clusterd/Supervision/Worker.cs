@@ -92,6 +92,9 @@ internal sealed class Worker(GroupRuntime group, int slot)
 
     public IDisposable? WatchdogTimer { get; set; }
 
+    /// <summary>What watches the current process's health (Supervisor.Health.cs); null until needed and once it is gone.</summary>
+    public Health.WorkerHealth? Health { get; set; }
+
     public long DroppedOutputLines;
 
     public void ResetHistory()

@@ -15,7 +15,7 @@ internal sealed class WorkerLogBook(TimeProvider time, int linesPerGroup = 2000)
     /// <summary>Raised after a line is stored, on the writer's thread; handlers must not block.</summary>
     public event Action<LogLine>? Appended;
 
-    public void Append(string group, int slot, int pid, string stream, string text)
+    public LogLine Append(string group, int slot, int pid, string stream, string text)
     {
         LogLine line;
         lock (_lock)
@@ -32,18 +32,21 @@ internal sealed class WorkerLogBook(TimeProvider time, int linesPerGroup = 2000)
             lines.Enqueue(line);
         }
         Appended?.Invoke(line);
+        return line;
     }
 
     /// <summary>The last <paramref name="count"/> lines of a group (or of one slot of it), oldest first.</summary>
-    public IReadOnlyList<LogLine> Tail(string group, int? slot, int count)
+    public IReadOnlyList<LogLine> Tail(string group, int? slot, int count) => Tail(group, l => slot is null || l.Slot == slot, count);
+
+    /// <summary>The last <paramref name="count"/> lines that match, of one group or (null) of all, oldest first.</summary>
+    public IReadOnlyList<LogLine> Tail(string? group, Func<LogLine, bool> wanted, int count)
     {
         lock (_lock)
         {
-            if (!_groups.TryGetValue(group, out var lines))
-            {
-                return [];
-            }
-            var matching = lines.Where(l => slot is null || l.Slot == slot).ToArray();
+            IEnumerable<LogLine> lines = group is null ? _groups.Values.SelectMany(g => g).OrderBy(l => l.Seq)
+                : _groups.TryGetValue(group, out var queue) ? queue
+                : [];
+            var matching = lines.Where(wanted).ToArray();
             return matching[Math.Max(0, matching.Length - count)..];
         }
     }

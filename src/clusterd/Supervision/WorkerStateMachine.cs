@@ -29,11 +29,12 @@ internal enum WorkerInput
     ExecFailed,     // Text = clusterd-exec's message; Transient = worth another try
     NotifyReady,
     NotifyWatchdog,
+    HealthPassed,   // a health check of the process passed
     Exited,         // Arg = waitpid's status word; the main process and everything it started are gone
     MainExited,     // Arg = waitpid's status word; processes it started remain: TreeGone follows
     TreeGone,       // the last process of a worker whose main process had exited is gone
     Stop,
-    Drain,          // a rollout retired it; its own sockets no longer get new connections
+    Drain,          // a rollout retired it; its own sockets no longer get new connections. Stop and Drain: Text = the exit reason (default "stopped")
     StateTimer,
     WatchdogTimer,
 }
@@ -153,6 +154,7 @@ internal static class WorkerStateMachine
 
             case (WorkerState.Starting, WorkerInput.NotifyReady) when w.Config.Ready == ReadyMode.Notify:
             case (WorkerState.Starting, WorkerInput.StateTimer) when w.Config.Ready == ReadyMode.Started:
+            case (WorkerState.Starting, WorkerInput.HealthPassed) when w.Config.Ready == ReadyMode.Health:
                 BecomeReady(host, w);
                 return true;
             case (WorkerState.Starting, WorkerInput.StateTimer):
@@ -168,18 +170,18 @@ internal static class WorkerStateMachine
 
             case (WorkerState.Starting or WorkerState.Ready, WorkerInput.Drain) when w.Config.DrainDelay > TimeSpan.Zero:
                 w.DesiredRunning = false;
-                w.StopReason = ExitReasons.Stopped;
-                host.Record(w, LifecycleEventKinds.Disconnect, ExitReasons.Stopped);
+                w.StopReason = text ?? ExitReasons.Stopped;
+                host.Record(w, LifecycleEventKinds.Disconnect, w.StopReason);
                 SetState(host, w, WorkerState.Draining, $"no new connections; {w.Config.StopSignalName} in {w.Config.DrainDelay.TotalSeconds:0.###}s");
                 w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Config.DrainDelay);
                 return true;
             case (WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready or WorkerState.Draining, WorkerInput.Stop):
             case (WorkerState.Spawning or WorkerState.Starting or WorkerState.Ready, WorkerInput.Drain): // no drain_delay
                 w.DesiredRunning = false;
-                BeginStop(host, w, ExitReasons.Stopped, w.Config.StopSignal);
+                BeginStop(host, w, w.State == WorkerState.Draining ? w.StopReason! : text ?? ExitReasons.Stopped, w.Config.StopSignal);
                 return true;
             case (WorkerState.Draining, WorkerInput.StateTimer):
-                BeginStop(host, w, ExitReasons.Stopped, w.Config.StopSignal);
+                BeginStop(host, w, w.StopReason!, w.Config.StopSignal);
                 return true;
             case (WorkerState.Stopping or WorkerState.Killing, WorkerInput.Stop):
                 w.DesiredRunning = false; // already on its way down; only the outcome changes
@@ -250,7 +252,12 @@ internal static class WorkerStateMachine
     private static void BecomeReady(IWorkerHost host, Worker w)
     {
         w.ReadyAt = host.Time.GetUtcNow();
-        SetState(host, w, WorkerState.Ready, w.Config.Ready == ReadyMode.Notify ? "READY=1" : "stayed up for min_uptime");
+        SetState(host, w, WorkerState.Ready, w.Config.Ready switch
+        {
+            ReadyMode.Notify => "READY=1",
+            ReadyMode.Health => "its first health check passed",
+            _ => "stayed up for min_uptime",
+        });
         host.Record(w, LifecycleEventKinds.Listening);
         ArmWatchdog(host, w);
     }
@@ -357,8 +364,13 @@ internal static class WorkerStateMachine
         {
             return new ExitInfo(ExitReasons.ExecFailed, code, signal, w.ExecError, w.ExecErrorTransient);
         }
-        // A watchdog or ready timeout is the cause even when the stop then needed SIGKILL.
-        if (w.StopReason is ExitReasons.Watchdog or ExitReasons.ReadyTimeout)
+        // The kernel's OOM killer is the cause whatever else was under way; it needs the worker's own cgroup to be seen.
+        if (w.Process is { OomKilled: true })
+        {
+            return new ExitInfo(ExitReasons.Oom, code, signal, "the kernel's OOM killer ended a process of the worker");
+        }
+        // A watchdog, ready timeout or health replacement is the cause even when the stop then needed SIGKILL.
+        if (w.StopReason is ExitReasons.Watchdog or ExitReasons.ReadyTimeout or ExitReasons.MemoryLimit or ExitReasons.Unhealthy or ExitReasons.MaxLifetime)
         {
             return new ExitInfo(w.StopReason, code, signal, w.Killed ? "killed after stop_timeout" : null);
         }

@@ -135,7 +135,7 @@ public class ClusterctlTests(ITestOutputHelper output)
     }
 
     private static string? Category(LogEntry entry) =>
-        System.Text.Json.JsonDocument.Parse(entry.Raw).RootElement.GetProperty("Category").GetString();
+        System.Text.Json.JsonDocument.Parse(entry.Raw).RootElement.GetProperty("category").GetString();
 
     private static async Task ChownAsync(string owner, string path)
     {

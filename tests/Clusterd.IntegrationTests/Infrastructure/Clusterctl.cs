@@ -5,7 +5,12 @@ namespace Clusterd.IntegrationTests.Infrastructure;
 /// <summary>Runs the built clusterctl binary, optionally as another user through setpriv (util-linux).</summary>
 internal static class Clusterctl
 {
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string socket, string? asUser, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string socket, string? asUser, params string[] args) =>
+        RunAsync(socket, asUser, environment: null, args);
+
+    /// <param name="environment">Extra variables for clusterctl (CLUSTERD_SSH_CONFIG, CLUSTERD_HOST).</param>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string socket, string? asUser,
+        IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var argv = new List<string>();
         if (asUser is not null)
@@ -22,6 +27,10 @@ internal static class Clusterctl
         }
         psi.Environment["HOME"] = "/tmp";
         psi.Environment["NO_COLOR"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[key] = value;
+        }
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

@@ -114,6 +114,8 @@ internal sealed class ClusterdProcess : IAsyncDisposable
         {
             psi.ArgumentList.Add(a);
         }
+        // Run under journald or not, worker lines go to this console unless a test says otherwise (docs/logging.md).
+        psi.Environment.Remove("JOURNAL_STREAM");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             psi.Environment[key] = value;

@@ -3,13 +3,14 @@ using System.Text.Json;
 
 namespace Clusterd.IntegrationTests.Infrastructure;
 
-/// <summary>One line of clusterd's <c>--log-format json</c> output.</summary>
+/// <summary>One line of clusterd's <c>--log-format json</c> output (src/clusterd/Logging/JsonConsoleFormatter.cs).</summary>
 internal sealed record LogEntry(int EventId, string Level, string Message, IReadOnlyDictionary<string, string> State, string Raw)
 {
-    // Property names of Microsoft.Extensions.Logging's JSON console formatter.
-    private const string StateProperty = "State";
-    private const string EventIdProperty = "EventId";
-    private const string MessageProperty = "Message";
+    // clusterd's JSON shape: the message's values under "fields", the worker ones promoted to the top level.
+    private const string FieldsProperty = "fields";
+    private const string EventIdProperty = "event_id";
+    private const string MessageProperty = "message";
+    private static readonly string[] s_promoted = ["group", "slot", "pid", "stream"];
 
     public const int Lifecycle = 10;
     public const int WorkerOutput = 200;
@@ -34,25 +35,35 @@ internal sealed record LogEntry(int EventId, string Level, string Message, IRead
             using var doc = JsonDocument.Parse(line);
             var root = doc.RootElement;
             var state = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (root.TryGetProperty(StateProperty, out var s) && s.ValueKind == JsonValueKind.Object)
+            if (root.TryGetProperty(FieldsProperty, out var s) && s.ValueKind == JsonValueKind.Object)
             {
                 foreach (var p in s.EnumerateObject())
                 {
-                    state[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+                    state[p.Name] = Text(p.Value);
                 }
             }
-            return new LogEntry(
-                root.GetProperty(EventIdProperty).GetInt32(),
-                root.GetProperty("LogLevel").GetString() ?? "",
-                root.TryGetProperty(MessageProperty, out var m) ? m.GetString() ?? "" : "",
-                state,
-                line);
+            foreach (var name in s_promoted)
+            {
+                if (root.TryGetProperty(name, out var value))
+                {
+                    state[char.ToUpperInvariant(name[0]) + name[1..]] = Text(value); // as named in the message template
+                }
+            }
+            var eventId = root.GetProperty(EventIdProperty).GetInt32();
+            var message = root.TryGetProperty(MessageProperty, out var m) ? m.GetString() ?? "" : "";
+            if (eventId == WorkerOutput)
+            {
+                state["Line"] = message;
+            }
+            return new LogEntry(eventId, root.GetProperty("level").GetString() ?? "", message, state, line);
         }
         catch (JsonException)
         {
             return null;
         }
     }
+
+    private static string Text(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
 
     public override string ToString() => Raw;
 }

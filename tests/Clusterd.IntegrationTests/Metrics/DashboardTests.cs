@@ -42,7 +42,7 @@ public class DashboardTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Dashboard_HasGroupAndDatasourceVariables_AndAQueryPerPanel()
+    public void Dashboard_HasDatasourceInstanceAndGroupVariables_AndAQueryPerPanel()
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(DashboardPath));
         var variables = doc.RootElement.GetProperty("templating").GetProperty("list").EnumerateArray()
@@ -50,9 +50,13 @@ public class DashboardTests(ITestOutputHelper output)
 
         Assert.Equal("datasource", variables["datasource"].GetProperty("type").GetString());
         Assert.Equal("prometheus", variables["datasource"].GetProperty("query").GetString());
-        Assert.Equal("label_values(clusterd_group_desired_workers, group)",
+        Assert.Equal("label_values(up{job=\"clusterd\"}, instance)",
+            variables["instance"].GetProperty("query").GetProperty("query").GetString());
+        Assert.Equal("label_values(clusterd_group_desired_workers{instance=~\"$instance\"}, group)",
             variables["group"].GetProperty("query").GetProperty("query").GetString());
         var queries = PanelQueries();
+        // One dashboard watches every host: no query may ignore the instance picked.
+        Assert.All(queries, q => Assert.Contains("instance=~\"$instance\"", q.Expr, StringComparison.Ordinal));
         Assert.True(queries.Count >= 10, $"only {queries.Count} queries");
         foreach (var family in MetricsEndpointTests.Families.Where(f => f != "clusterd_config_reloads_total" && f != "clusterd_build_info"))
         {
@@ -116,6 +120,7 @@ public class DashboardTests(ITestOutputHelper output)
             var queries = PanelQueries();
             var pending = queries.Select(q => (q.Panel, Expr: q.Expr
                     .Replace("$group", Group, StringComparison.Ordinal)
+                    .Replace("$instance", ".+", StringComparison.Ordinal)
                     .Replace("$__rate_interval", "1m", StringComparison.Ordinal)
                     .Replace("$__range", "1h", StringComparison.Ordinal)))
                 .ToList();

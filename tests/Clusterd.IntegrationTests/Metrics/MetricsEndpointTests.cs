@@ -16,6 +16,7 @@ public partial class MetricsEndpointTests(ITestOutputHelper output)
         "clusterd_group_ready_workers", "clusterd_worker_restarts_total", "clusterd_worker_startup_seconds",
         "clusterd_worker_cpu_seconds_total", "clusterd_worker_resident_memory_bytes", "clusterd_listener_queue_length",
         "clusterd_listener_queue_limit", "clusterd_config_reloads_total", "clusterd_build_info",
+        "clusterd_log_lines_dropped_total",
     ];
 
     internal static string Config(int metricsPort, int webPort, int workers = 2) =>

@@ -22,7 +22,7 @@ public class LifecycleTests(ITestOutputHelper output)
         Assert.Equal(4, events.Count(e => e.Event == "fork"));
         Assert.Equal(3, events.Count(e => e.Event == "restart"));
         Assert.All(events.Where(e => e.Event == "exit"), e => Assert.Equal("3", e["ExitCode"]));
-        Assert.Equal("Error", failed.Level);
+        Assert.Equal("error", failed.Level);
         Assert.Contains("crash loop", failed.Reason, StringComparison.Ordinal);
     }
 

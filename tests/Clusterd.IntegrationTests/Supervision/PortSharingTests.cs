@@ -72,15 +72,7 @@ public class PortSharingTests(ITestOutputHelper output)
         Native.Kill(frozen, Native.SIGSTOP); // slot 1 accepts nothing: what the kernel hashes to its socket stays queued there
         await Wait.UntilAsync(() => Native.State(frozen) == 'T', "slot 1's worker stopped");
 
-        // 20 connections: about half land on slot 1's queue (all of them missing it has odds of 2^-20).
-        var clients = new List<Socket>();
-        for (var i = 0; i < 20; i++)
-        {
-            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            clients.Add(client);
-            await client.ConnectAsync(IPAddress.Loopback, port);
-            await client.SendAsync("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"u8.ToArray());
-        }
+        var clients = await SendRequestsAsync(port);
         var scale = await clusterd.RequestAsync(new Request { Command = Commands.Scale, Group = "web", Count = 1 });
         var answers = await Task.WhenAll(clients.Select(ReadToEndAsync));
 
@@ -89,6 +81,90 @@ public class PortSharingTests(ITestOutputHelper output)
         Assert.False(Native.IsAlive(frozen));
         var survivor = ready.Single(e => e.Slot == 0).Pid;
         Assert.All(answers, a => Assert.Contains($"\"pid\":{survivor}", a, StringComparison.Ordinal));
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// 20 requests on connections of their own, unanswered yet: with two slots, about half are hashed to each (all of
+    /// them missing one has odds of 2^-20).
+    /// </summary>
+    private static async Task<List<Socket>> SendRequestsAsync(int port)
+    {
+        var clients = new List<Socket>();
+        for (var i = 0; i < 20; i++)
+        {
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            clients.Add(client);
+            await client.ConnectAsync(IPAddress.Loopback, port);
+            await client.SendAsync("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"u8.ToArray());
+        }
+        return clients;
+    }
+
+    [Fact]
+    public async Task KilledWorker_OtherSlotServing_ConnectionsQueuedForItAndMadeAfterAreServedByTheOther()
+    {
+        if (!Native.SteeringTestable())
+        {
+            return;
+        }
+        var port = Ports.Free();
+        var notReady = Path.Combine(Path.GetTempPath(), $"clusterd-not-ready-{Guid.NewGuid():N}");
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker("--no-ready-if-file", notReady), 2, [$"127.0.0.1:{port}"], "reuseport", "notify"), output);
+        var ready = await clusterd.WaitForEventAsync("listening", "web", count: 2);
+        var (survivor, doomed) = (ready.Single(e => e.Slot == 0).Pid, ready.Single(e => e.Slot == 1).Pid);
+        await File.WriteAllTextAsync(notReady, ""); // the replacement serves HTTP but never says READY=1
+        try
+        {
+            Native.Kill(doomed, Native.SIGSTOP); // slot 1 accepts nothing: what the kernel hashes to it stays queued there
+            await Wait.UntilAsync(() => Native.State(doomed) == 'T', "slot 1's worker stopped");
+            var queued = await SendRequestsAsync(port);
+
+            Native.Kill(doomed, Native.SIGKILL);
+            await clusterd.WaitForEventAsync("fork", "web", count: 3); // the replacement runs, and will never be ready
+            var after = await SendRequestsAsync(port);
+            var answers = await Task.WhenAll(queued.Concat(after).Select(ReadToEndAsync));
+
+            Assert.All(answers, a => Assert.StartsWith("HTTP/1.1 200", a, StringComparison.Ordinal));
+            Assert.All(answers, a => Assert.Contains($"\"pid\":{survivor}", a, StringComparison.Ordinal));
+            Assert.Contains(clusterd.Entries, e => e.Message.StartsWith("web/1 died: new connections go to the other workers", StringComparison.Ordinal));
+            Assert.Single(clusterd.Events("web"), e => e.Event == "listening" && e.Slot == 1);
+            foreach (var client in queued.Concat(after))
+            {
+                client.Dispose();
+            }
+        }
+        finally
+        {
+            File.Delete(notReady);
+        }
+    }
+
+    [Fact]
+    public async Task KilledWorker_OtherSlotServing_ReplacementGetsConnectionsOnceReady()
+    {
+        if (!Native.SteeringTestable())
+        {
+            return;
+        }
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker(), 2, [$"127.0.0.1:{port}"], "reuseport", "notify"), output);
+        var doomed = (await clusterd.WaitForEventAsync("listening", "web", count: 2)).Single(e => e.Slot == 1).Pid;
+
+        Native.Kill(doomed, Native.SIGKILL);
+        var replacement = (await clusterd.WaitForEventAsync("listening", "web", count: 3))[2];
+        var clients = await SendRequestsAsync(port);
+        var answers = await Task.WhenAll(clients.Select(ReadToEndAsync));
+
+        Assert.Equal(1, replacement.Slot);
+        Assert.Contains(clusterd.Entries, e => e.Message.StartsWith("web/1 died: new connections go to the other workers", StringComparison.Ordinal));
+        Assert.All(answers, a => Assert.StartsWith("HTTP/1.1 200", a, StringComparison.Ordinal));
+        Assert.Contains(answers, a => a.Contains($"\"pid\":{replacement.Pid}", StringComparison.Ordinal)); // routed again
         foreach (var client in clients)
         {
             client.Dispose();

@@ -6,7 +6,7 @@ public class ConfigDiffTests
 {
     private static ClusterConfig Parse(string toml)
     {
-        var result = ConfigLoader.Parse(toml, "test.toml", processorCount: 2);
+        var result = ConfigLoader.Parse(toml, "test.toml", AvailableCpus.Assumed(2));
         Assert.True(result.Errors.Count == 0, string.Join("\n", result.Errors));
         return result.Config!;
     }
@@ -35,9 +35,12 @@ public class ConfigDiffTests
     [Theory]
     [InlineData("workers = 2", "workers = 4", "workers: 2 -> 4", false)]
     [InlineData("", "stop_timeout = \"30s\"", "stop_timeout: 10s -> 30s", false)]
+    [InlineData("", "min_ready = 0", "min_ready: (every worker) -> 0", false)]
     [InlineData("", "env = { SECRET = \"x\" }", "env.SECRET added", true)]
     [InlineData("", "cwd = \"/srv\"", "cwd: (none) -> \"/srv\"", true)]
     [InlineData("listen = [\"127.0.0.1:8080\"]", "listen = [\"127.0.0.1:8081\"]", "listen: [127.0.0.1:8080] -> [127.0.0.1:8081]", true)]
+    [InlineData("", "logs = { target = \"file\", rate_limit = \"10/s\" }",
+        "logs: target auto, file (default), max_size 10MiB, keep 5, compress true, rate_limit (none) -> target file, file (default), max_size 10MiB, keep 5, compress true, rate_limit 10/s, burst 10", false)]
     public void Compare_OneKeyChanged_NamesItAndSaysWhetherWorkersRoll(string before, string after, string change, bool rolls)
     {
         const string Base = "[groups.web]\ncommand = [\"/bin/web\"]\n";

@@ -54,8 +54,11 @@ public class ConfigFixtureTests
         var result = ConfigLoader.Load(Path.Combine(s_root, "valid", "full.toml"));
 
         Assert.True(result.IsValid, string.Join('\n', result.Errors));
+        Assert.Equal("0.0.0.0:9464", result.Config.Metrics.Listen);
+        Assert.False(result.Config.Container.ExitOnFailed);
         var web = result.Config.Groups[0];
         Assert.Equal(4, web.Workers);
+        Assert.Equal(3, web.MinReady);
         Assert.Equal(3, web.Listen.Count);
         Assert.Equal(SharingMode.Shared, web.Sharing);
         Assert.Equal(ReadyMode.Notify, web.Ready);
@@ -67,10 +70,14 @@ public class ConfigFixtureTests
         Assert.Equal(("SIGQUIT", 3), (web.StopSignalName, web.StopSignal));
         Assert.Equal(TimeSpan.FromSeconds(90), web.StopTimeout);
         var jobs = result.Config.Groups[1];
-        Assert.Equal(Environment.ProcessorCount, jobs.Workers);
+        Assert.Equal(Clusterd.Platform.CpuBudget.Detect().Count, jobs.Workers);
         Assert.Equal(new BackoffConfig(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 2.0), jobs.Backoff);
         Assert.Equal("default", jobs.Env["QUEUE"]);
         Assert.Equal("SIGINT", jobs.StopSignalName);
+        var fileLogs = new LogsConfig(LogTarget.File, "/var/log/clusterd/{group}-{slot}.log", 50L << 20, 10, false, new LogRateLimit(1000, 5000));
+        Assert.Equal(fileLogs, web.Logs);
+        Assert.Equal(fileLogs with { Target = LogTarget.Journal, RateLimit = new LogRateLimit(10, 600) }, jobs.Logs);
+        Assert.Equal(LogFormat.Json, result.Config.LogFormat);
     }
 
     [Fact]

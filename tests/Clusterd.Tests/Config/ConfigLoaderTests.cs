@@ -8,7 +8,7 @@ public class ConfigLoaderTests
     private const string File = "clusterd.toml";
 
     private static ConfigResult Parse(string toml, int processorCount = 8) =>
-        ConfigLoader.Parse(toml.ReplaceLineEndings("\n"), File, processorCount);
+        ConfigLoader.Parse(toml.ReplaceLineEndings("\n"), File, AvailableCpus.Assumed(processorCount));
 
     private static string[] Errors(string toml) => Parse(toml).Errors.Select(e => e.ToString()).ToArray();
 
@@ -104,14 +104,103 @@ public class ConfigLoaderTests
 
     [Theory]
     [InlineData("[::1]:9464")]
-    [InlineData("0.0.0.0:9464")]
-    public void Parse_MetricsOnIPv6OrWildcard_IsRefusedWithTheFix(string listen)
+    [InlineData("[::]:9464")]
+    public void Parse_MetricsOnIPv6_IsRefusedWithTheFix(string listen)
     {
         var result = Parse($"[metrics]\nlisten = \"{listen}\"\n");
 
         var error = Assert.Single(result.Errors);
         Assert.Equal((2, 10), (error.Line, error.Column));
-        Assert.Contains("specific IPv4 address", error.Message, StringComparison.Ordinal);
+        Assert.Equal($"metrics: 'listen' must be an IPv4 address, or 0.0.0.0 for every interface (got \"{listen}\"); e.g. listen = \"127.0.0.1:9464\"", error.Message);
+    }
+
+    [Fact]
+    public void Parse_MetricsOnEveryInterface_IsAccepted()
+    {
+        var result = Parse("[metrics]\nlisten = \"0.0.0.0:9464\"\n");
+
+        Assert.True(result.IsValid, string.Join('\n', result.Errors));
+        Assert.Equal("0.0.0.0:9464", result.Config.Metrics.Listen);
+    }
+
+    [Fact]
+    public void Parse_NoContainerTable_LeavesExitOnFailedToTheMode()
+    {
+        Assert.Equal(ContainerConfig.Default, Parse("").Config!.Container);
+        Assert.Null(ContainerConfig.Default.ExitOnFailed);
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    public void Parse_ContainerExitOnFailed_IsRead(string value, bool expected)
+    {
+        var result = Parse($"[container]\nexit_on_failed = {value}\n");
+
+        Assert.True(result.IsValid, string.Join('\n', result.Errors));
+        Assert.Equal(expected, result.Config.Container.ExitOnFailed);
+    }
+
+    [Theory]
+    [InlineData("exit_on_failed = \"true\"", "clusterd.toml:2:18: container: 'exit_on_failed' must be true or false (got a string \"true\"); drop the quotes: exit_on_failed = true")]
+    [InlineData("exit_on_failed = 1", "clusterd.toml:2:18: container: 'exit_on_failed' must be true or false (got an integer 1); write exit_on_failed = true or exit_on_failed = false")]
+    [InlineData("exit_on_fail = true", "clusterd.toml:2:1: container: unknown key 'exit_on_fail'; did you mean 'exit_on_failed'?")]
+    public void Parse_ContainerBadKeyOrValue_IsLocatedWithTheFix(string line, string expected) =>
+        AssertSingleError($"[container]\n{line}\n", expected);
+
+    [Fact]
+    public void Parse_MinReady_DefaultsToEveryWorkerAndIsCappedAtDesired()
+    {
+        var group = SingleGroup("""
+            [groups.web]
+            command = ["/bin/app"]
+            workers = 4
+            """);
+
+        Assert.Null(group.MinReady);
+        Assert.Equal(4, group.RequiredReady(4));
+        Assert.Equal(2, group.RequiredReady(2)); // scaled down: never more than the group runs
+    }
+
+    [Fact]
+    public void Parse_MinReady_IsReadAndMayBeZero()
+    {
+        Assert.Equal(2, SingleGroup("[groups.web]\ncommand = [\"/bin/app\"]\nworkers = 4\nmin_ready = 2\n").MinReady);
+        var none = SingleGroup("[groups.web]\ncommand = [\"/bin/app\"]\nworkers = 4\nmin_ready = 0\n");
+        Assert.Equal(0, none.RequiredReady(4));
+    }
+
+    [Fact]
+    public void Parse_MinReadyAboveWrittenWorkers_IsAnError() =>
+        AssertSingleError("[groups.web]\ncommand = [\"/bin/app\"]\nworkers = 2\nmin_ready = 3\n",
+            "clusterd.toml:4:13: group 'web': 'min_ready' (3) is more than the group's 2 workers, so it could never be ready; lower it to at most 2, or remove it to require every worker");
+
+    [Fact]
+    public void Parse_MinReadyAboveAutoWorkers_IsCappedNotRefused()
+    {
+        // "auto" is 2 on this host and 64 on the next: the file stays valid on both.
+        var group = SingleGroup("[groups.web]\ncommand = [\"/bin/app\"]\nworkers = \"auto\"\nmin_ready = 3\n", processorCount: 2);
+
+        Assert.Equal(3, group.MinReady);
+        Assert.Equal(2, group.RequiredReady(group.Workers));
+    }
+
+    [Fact]
+    public void Parse_MinReadyNegative_IsAnError() =>
+        AssertSingleError("[groups.web]\ncommand = [\"/bin/app\"]\nmin_ready = -1\n",
+            "clusterd.toml:3:13: group 'web': 'min_ready' must be >= 0 (got -1); write e.g. min_ready = 1");
+
+    [Fact]
+    public void Parse_WorkersSource_SaysWhereTheCountCameFrom()
+    {
+        Assert.Equal("config", SingleGroup("[groups.web]\ncommand = [\"/bin/app\"]\nworkers = 3\n").WorkersSource);
+        Assert.Equal("config", SingleGroup("[groups.web]\ncommand = [\"/bin/app\"]\n").WorkersSource);
+        var cpus = new AvailableCpus(2, "cgroup CPU quota of 1.5 CPUs (/sys/fs/cgroup/cpu.max \"150000 100000\"), rounded up");
+        var result = ConfigLoader.Parse("[groups.web]\ncommand = [\"/bin/app\"]\nworkers = \"auto\"\n", File, cpus);
+
+        var group = Assert.Single(result.Config!.Groups);
+        Assert.Equal(2, group.Workers);
+        Assert.Equal("auto: " + cpus.Source, group.WorkersSource);
     }
 
     [Fact]
@@ -672,7 +761,7 @@ public class ConfigLoaderTests
     [Fact]
     public void Parse_CrLfLineEndings_PositionsMatchLf()
     {
-        var result = ConfigLoader.Parse("[groups.web]\r\ncommand = [\"/bin/app\"]\r\nworkers = 0\r\n", File, 8);
+        var result = ConfigLoader.Parse("[groups.web]\r\ncommand = [\"/bin/app\"]\r\nworkers = 0\r\n", File, AvailableCpus.Assumed(8));
 
         var error = Assert.Single(result.Errors);
         Assert.Equal((3, 11), (error.Line, error.Column));
@@ -752,7 +841,7 @@ public class ConfigLoaderTests
             command = ["/bin/app"]
             "x\ty" = 1
             """,
-            "clusterd.toml:3:1: group 'web': unknown key 'x\\ty'; remove it (valid keys: command, workers, listen, sharing, ready, ready_timeout, min_uptime, user, group, cwd, env, restart, backoff, max_restarts, restart_window, stop_signal, stop_timeout, watchdog_timeout, drain_delay, max_memory, memory_max, max_lifetime, health)");
+            "clusterd.toml:3:1: group 'web': unknown key 'x\\ty'; remove it (valid keys: command, workers, min_ready, listen, sharing, ready, ready_timeout, min_uptime, user, group, cwd, env, restart, backoff, max_restarts, restart_window, stop_signal, stop_timeout, watchdog_timeout, drain_delay, max_memory, memory_max, max_lifetime, health, logs)");
 
     [Theory]
     [InlineData("[", "]")]
@@ -890,7 +979,7 @@ public class ConfigLoaderTests
     [Fact]
     public void Parse_UserWhenClusterdCannotSwitchUsers_IsAnErrorAtTheValue()
     {
-        var errors = ConfigLoader.Parse("[groups.web]\ncommand = [\"/bin/web\"]\nuser = \"www-data\"\ngroup = \"adm\"\n", "c.toml", 2, s_notRoot)
+        var errors = ConfigLoader.Parse("[groups.web]\ncommand = [\"/bin/web\"]\nuser = \"www-data\"\ngroup = \"adm\"\n", "c.toml", AvailableCpus.Assumed(2), s_notRoot)
             .Errors.Select(e => e.ToString()).ToArray();
 
         Assert.Equal(2, errors.Length);
@@ -902,7 +991,7 @@ public class ConfigLoaderTests
     [Fact]
     public void Parse_UnknownUserOrGroup_IsAnErrorNamingIt()
     {
-        var errors = ConfigLoader.Parse("[groups.web]\ncommand = [\"/bin/web\"]\nuser = \"wwwdata\"\ngroup = \"admin\"\n", "c.toml", 2, s_root)
+        var errors = ConfigLoader.Parse("[groups.web]\ncommand = [\"/bin/web\"]\nuser = \"wwwdata\"\ngroup = \"admin\"\n", "c.toml", AvailableCpus.Assumed(2), s_root)
             .Errors.Select(e => e.ToString()).ToArray();
 
         Assert.Equal(["c.toml:3:8: group 'web': 'user' = \"wwwdata\": no such user; create it",
@@ -911,7 +1000,7 @@ public class ConfigLoaderTests
 
     [Fact]
     public void Parse_KnownUserAsRoot_IsValid() =>
-        Assert.True(ConfigLoader.Parse("[groups.web]\ncommand = [\"/bin/web\"]\nuser = \"www-data\"\n", "c.toml", 2, s_root).IsValid);
+        Assert.True(ConfigLoader.Parse("[groups.web]\ncommand = [\"/bin/web\"]\nuser = \"www-data\"\n", "c.toml", AvailableCpus.Assumed(2), s_root).IsValid);
 
     [Fact]
     public void Parse_EnvSettingWatchdogVariables_IsRefusedLikeTheOtherReservedNames()
@@ -955,5 +1044,62 @@ public class ConfigLoaderTests
         var error = Assert.Single(Errors($"[groups.{name}]\ncommand = [\"/bin/web\"]\n"));
 
         Assert.Contains("is 65 characters long; use at most 64", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NoLogsTable_GroupsGetTheDefaults()
+    {
+        var result = Parse("""
+            [groups.web]
+            command = ["/usr/bin/web"]
+            """);
+
+        Assert.Equal(LogsConfig.Default, Assert.Single(result.Config!.Groups).Logs);
+        Assert.Equal(LogFormat.Text, result.Config.LogFormat);
+        Assert.Equal(LogTarget.Auto, LogsConfig.Default.Target);
+        Assert.Equal(10L << 20, LogsConfig.Default.MaxSize);
+        Assert.Equal(5, LogsConfig.Default.Keep);
+        Assert.True(LogsConfig.Default.Compress);
+        Assert.Null(LogsConfig.Default.RateLimit);
+    }
+
+    [Fact]
+    public void Parse_GroupLogsTable_OverridesOnlyTheKeysItSets()
+    {
+        var result = Parse("""
+            [groups.web]
+            command = ["/usr/bin/web"]
+            logs = { keep = 2, rate_limit = "60/m" }
+
+            [logs]
+            target = "file"
+            file = "/srv/logs/{group}.log"
+            max_size = "1MiB"
+            format = "json"
+            """);
+
+        Assert.Empty(result.Errors);
+        var logs = Assert.Single(result.Config!.Groups).Logs;
+        Assert.Equal(new LogsConfig(LogTarget.File, "/srv/logs/{group}.log", 1L << 20, 2, true, new LogRateLimit(1, 60)), logs);
+        Assert.Equal(LogFormat.Json, result.Config.LogFormat);
+    }
+
+    [Theory]
+    [InlineData("\"1000/s\"", "", 1000, 1000)]
+    [InlineData("\"1000/s\"", "burst = 50", 1000, 50)]
+    [InlineData("\" 30 / m \"", "", 0.5, 30)]
+    [InlineData("\"7200/h\"", "", 2, 7200)]
+    public void Parse_RateLimit_IsLinesPerSecondWithBurst(string rate, string burst, double perSecond, int expectedBurst)
+    {
+        var group = SingleGroup($$"""
+            [groups.web]
+            command = ["/usr/bin/web"]
+
+            [groups.web.logs]
+            rate_limit = {{rate}}
+            {{burst}}
+            """);
+
+        Assert.Equal(new LogRateLimit(perSecond, expectedBurst), group.Logs.RateLimit);
     }
 }

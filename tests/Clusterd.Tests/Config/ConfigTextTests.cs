@@ -94,7 +94,7 @@ public class ConfigTextTests
     [Fact]
     public void Parse_InvalidUtf8Bytes_IsLocatedErrorNotReplacementCharacter()
     {
-        var result = ConfigLoader.Parse(Bytes("[groups.web]\ncommand = [\"/srv/caf", new byte[] { 0xE9 }, "\"]\n"), "clusterd.toml", 8);
+        var result = ConfigLoader.Parse(Bytes("[groups.web]\ncommand = [\"/srv/caf", new byte[] { 0xE9 }, "\"]\n"), "clusterd.toml", AvailableCpus.Assumed(8));
 
         Assert.Null(result.Config);
         Assert.Equal("clusterd.toml:2:21: invalid UTF-8 (byte 0xE9); clusterd reads the config as UTF-8 only, so save the file as UTF-8",
@@ -104,7 +104,7 @@ public class ConfigTextTests
     [Fact]
     public void Parse_BomBeforeAnError_PositionsAsWithout()
     {
-        var result = ConfigLoader.Parse(Bytes(new byte[] { 0xEF, 0xBB, 0xBF }, "[groups.web]\ncommand = [\"/bin/app\"]\nworkers = 0\n"), "clusterd.toml", 8);
+        var result = ConfigLoader.Parse(Bytes(new byte[] { 0xEF, 0xBB, 0xBF }, "[groups.web]\ncommand = [\"/bin/app\"]\nworkers = 0\n"), "clusterd.toml", AvailableCpus.Assumed(8));
 
         var error = Assert.Single(result.Errors);
         Assert.Equal((3, 11), (error.Line, error.Column));

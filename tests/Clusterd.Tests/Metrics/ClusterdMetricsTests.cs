@@ -34,7 +34,7 @@ public sealed class ClusterdMetricsTests : IDisposable
         new(slot, pid, state, 1, 0, null, null, null, null, null, null, 0);
 
     private static GroupSnapshot Group(string name, int desired, params WorkerSnapshot[] workers) =>
-        new(name, desired, false, workers.Count(w => w.State == PublicWorkerState.Ready), 1, [], workers);
+        new(name, desired, false, workers.Count(w => w.State == PublicWorkerState.Ready), 1, [], workers, desired, Clusterd.Config.GroupConfig.WorkersFromConfig);
 
     /// <summary>Every measurement of one instrument of this test's meter, with its tags as "k=v,k=v" (sorted).</summary>
     private List<(string Tags, double Value)> Collect(string instrument)

@@ -67,6 +67,8 @@ internal sealed class FakeProcess(int pid) : IWorkerProcess
 
     public string? Cgroup => null;
 
+    public bool OomKilled { get; set; }
+
     public IReadOnlyList<int> Signals
     {
         get

@@ -73,7 +73,9 @@ internal sealed class FakeWorkerHost : IWorkerHost
             StopTimeout: TimeSpan.FromSeconds(10),
             WatchdogTimeout: watchdog ?? TimeSpan.Zero,
             DrainDelay: TimeSpan.FromMilliseconds(100),
-            Health: WorkerHealthConfig.None);
+            Health: WorkerHealthConfig.None,
+            MinReady: null,
+            WorkersSource: GroupConfig.WorkersFromConfig);
 
     public static Worker Worker(GroupConfig config) =>
         new GroupRuntime(config, GroupListeners.Bind(config), generation: 1).Workers[0];

@@ -19,17 +19,17 @@ internal sealed class SupervisorHarness : IAsyncDisposable
     {
     }
 
-    public SupervisorHarness(Sockets.ISocketSource? sockets, params GroupConfig[] groups)
+    public SupervisorHarness(Clusterd.Sockets.ISocketSource? sockets, params GroupConfig[] groups)
         : this(sockets, null, groups)
     {
     }
 
     /// <param name="notify">Opens each group's notify socket (over a scripted source); without it, groups have none.</param>
-    public SupervisorHarness(Sockets.ISocketSource? sockets, Func<GroupConfig, Action<NotifySocket>, NotifySocket?>? notify, params GroupConfig[] groups)
+    public SupervisorHarness(Clusterd.Sockets.ISocketSource? sockets, Func<GroupConfig, Action<NotifySocket>, NotifySocket?>? notify, params GroupConfig[] groups)
     {
         Supervisor = new Supervisor(NullLoggerFactory.Instance, Time, sockets, (post, _) => Launcher = new FakeLauncher(post),
             notify ?? ((_, _) => null));
-        var config = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), groups);
+        var config = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), groups, ContainerConfig.Default);
         _loop = Supervisor.RunAsync(config, CancellationToken.None);
     }
 

@@ -106,7 +106,7 @@ public sealed class SupervisorNotifyTests : IDisposable
     {
         await using var h = Harness(NotifyGroup("web"));
         await h.SettleAsync();
-        var next = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), [NotifyGroup("web"), NotifyGroup("api")]);
+        var next = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), [NotifyGroup("web"), NotifyGroup("api")], ContainerConfig.Default);
 
         var dryRun = await h.Supervisor.ReloadAsync(next, dryRun: true).Applied.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -122,7 +122,7 @@ public sealed class SupervisorNotifyTests : IDisposable
         var api = h.Launcher.Launched.Single(s => s.Worker.Group.Name == "api");
         h.Launcher.Start(api);
         await h.SettleAsync();
-        var next = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), [NotifyGroup("web")]);
+        var next = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), [NotifyGroup("web")], ContainerConfig.Default);
 
         var reload = await h.Supervisor.ReloadAsync(next, dryRun: false).Applied.WaitAsync(TimeSpan.FromSeconds(10));
         var whileStopping = _sources["api"].Disposed;

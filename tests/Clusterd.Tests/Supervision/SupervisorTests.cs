@@ -58,7 +58,7 @@ public sealed class SupervisorTests
         await h.StartAllAsync();
         Assert.True(ListenAddressParser.TryParse("127.0.0.1:1", isWorkerListener: true, out var address, out _));
         var next = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null),
-            [SupervisorHarness.Group(), SupervisorHarness.Group("api") with { Listen = [address!] }]);
+            [SupervisorHarness.Group(), SupervisorHarness.Group("api") with { Listen = [address!] }], ContainerConfig.Default);
 
         var reload = await h.Supervisor.ReloadAsync(next, dryRun: false).Applied.WaitAsync(TimeSpan.FromSeconds(10));
         var scale = await h.Supervisor.ScaleAsync("web", 2).WaitAsync(TimeSpan.FromSeconds(10));

@@ -6,18 +6,31 @@ namespace Clusterd.Tests.Supervision;
 public class SyslogPrefixTests
 {
     [Theory]
-    [InlineData("<3>disk full", "Error", "disk full")]
-    [InlineData("<4>slow", "Warning", "slow")]
-    [InlineData("<6>Now listening", "Information", "Now listening")]
-    [InlineData("<7>x", "Debug", "x")]
-    [InlineData("<0>boom", "Critical", "boom")]
-    [InlineData("<9>not a priority", "Information", "<9>not a priority")]
-    [InlineData("plain", "Information", "plain")]
-    [InlineData("<6", "Information", "<6")]
-    public void Parse_Line_MapsPriorityAndStripsPrefix(string line, string level, string text)
+    [InlineData("<3>disk full", 3, "disk full")]
+    [InlineData("<4>slow", 4, "slow")]
+    [InlineData("<6>Now listening", 6, "Now listening")]
+    [InlineData("<7>x", 7, "x")]
+    [InlineData("<0>boom", 0, "boom")]
+    [InlineData("<9>not a priority", 6, "<9>not a priority")]
+    [InlineData("plain", 6, "plain")]
+    [InlineData("<6", 6, "<6")]
+    public void ParsePriority_Line_ReadsPriorityAndStripsPrefix(string line, int priority, string text)
     {
-        var parsed = SyslogPrefix.Parse(line, LogLevel.Information);
+        var parsed = SyslogPrefix.ParsePriority(line, fallback: 6);
 
-        Assert.Equal((Enum.Parse<LogLevel>(level), text), parsed);
+        Assert.Equal((priority, text), parsed);
+    }
+
+    [Theory]
+    [InlineData(0, LogLevel.Critical)]
+    [InlineData(2, LogLevel.Critical)]
+    [InlineData(3, LogLevel.Error)]
+    [InlineData(4, LogLevel.Warning)]
+    [InlineData(5, LogLevel.Information)]
+    [InlineData(6, LogLevel.Information)]
+    [InlineData(7, LogLevel.Debug)]
+    public void Level_Priority_MapsToLogLevel(int priority, LogLevel level)
+    {
+        Assert.Equal(level, SyslogPrefix.Level(priority));
     }
 }

@@ -5,9 +5,10 @@ using Clusterd.Supervision;
 namespace Clusterd.Control.Commands;
 
 /// <summary>
-/// Request <c>{"command":"logs","group":"web","slot":1,"lines":100,"follow":true}</c> (slot optional). Answers the last
-/// lines of captured worker output, oldest first, in pages (<c>more</c> on all but the last); with follow, further
-/// frames as workers write. <c>clusterctl logs GROUP[/SLOT] [-n N] [--follow]</c>.
+/// Request <c>{"command":"logs","group":"web","slot":1,"stream":"stderr","after":"2026-11-30T17:00:00Z","lines":100,"follow":true}</c>
+/// (all but <c>command</c> optional; no group: every group's). Answers the last lines of captured worker output,
+/// oldest first, in pages (<c>more</c> on all but the last); with follow, further frames as workers write.
+/// <c>clusterctl logs [GROUP[/SLOT]] [--stderr] [--since 10m] [-n N] [--follow]</c>.
 /// </summary>
 internal sealed class LogsCommand(Supervisor supervisor) : IControlCommand
 {
@@ -23,21 +24,31 @@ internal sealed class LogsCommand(Supervisor supervisor) : IControlCommand
 
     public async Task ExecuteAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
     {
-        if (request.Group is null)
-        {
-            await connection.SendAsync(Responses.MissingField(request.Id, "group", "{\"command\":\"logs\",\"group\":\"web\"}"), cancellationToken);
-            return;
-        }
-        if (supervisor.Snapshot.Groups.All(g => g.Name != request.Group))
+        if (request.Group is not null && supervisor.Snapshot.Groups.All(g => g.Name != request.Group))
         {
             await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.NotFound, $"no group '{request.Group}'"), cancellationToken);
+            return;
+        }
+        if (request.Stream is not (null or "stdout" or "stderr"))
+        {
+            await connection.SendAsync(Response.Failure(request.Id, ErrorCodes.BadRequest,
+                $"'stream' must be \"stdout\" or \"stderr\" (got \"{request.Stream}\")"), cancellationToken);
+            return;
+        }
+        if (request.Group is null && request.Slot is not null)
+        {
+            await connection.SendAsync(Responses.MissingField(request.Id, "group", "{\"command\":\"logs\",\"group\":\"web\",\"slot\":1}"), cancellationToken);
             return;
         }
         var book = supervisor.Logs;
         var type = ProtocolJsonContext.Default.LogLine;
         Response Page(IReadOnlyList<LogLine> lines) => Response.Success(request.Id) with { Logs = lines };
-        bool Wanted(LogLine l) => l.Group == request.Group && (request.Slot is null || l.Slot == request.Slot);
-        var tail = book.Tail(request.Group, request.Slot, Math.Clamp(request.Lines ?? DefaultLines, 0, 10_000));
+        bool Wanted(LogLine l) =>
+            (request.Group is null || l.Group == request.Group)
+            && (request.Slot is null || l.Slot == request.Slot)
+            && (request.Stream is null || l.Stream == request.Stream)
+            && (request.After is null || l.Time >= request.After);
+        var tail = book.Tail(request.Group, Wanted, Math.Clamp(request.Lines ?? DefaultLines, 0, 10_000));
         await connection.SendPagesAsync(tail, type, Page, moreAfter: request.Follow, cancellationToken);
         if (!request.Follow)
         {

@@ -30,7 +30,7 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
             return;
         }
         var now = time.GetUtcNow();
-        var wire = groups.Select(g => new GroupStatus(g.Name, g.Desired, g.Ready, g.State, g.Generation, g.Listen, ToWire(g.Workers, _readings.Of(g.Workers), now)));
+        var wire = groups.Select(g => new GroupStatus(g.Name, g.Desired, g.Ready, g.State, g.Generation, g.Listen, ToWire(g.Workers, _readings.Of(g.Workers), now), g.WorkersSource, g.RequiredReady));
         using var sizes = new JsonSize();
         await connection.SendPagesAsync(Fragments(wire, sizes),
             fragments => Response.Success(request.Id) with { Cluster = new StatusData(fragments) }, moreAfter: false, cancellationToken);
@@ -66,5 +66,7 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
     private static WorkerStatus[] ToWire(IReadOnlyList<WorkerSnapshot> workers, ProcessStat?[] readings, DateTimeOffset now) =>
         [.. workers.Select((w, i) => new WorkerStatus(w.Slot, w.Pid, w.State, w.Generation, w.Restarts,
             w.SpawnedAt is { } spawned ? Math.Round((now - spawned).TotalSeconds, 3) : null,
-            w.LastExitReason, w.LastExitCode, w.LastExitSignal, readings[i]?.CpuSeconds, readings[i]?.ResidentBytes, w.Status))];
+            w.LastExitReason, w.LastExitCode, w.LastExitSignal, readings[i]?.CpuSeconds, readings[i]?.ResidentBytes, w.Status,
+            w.HealthPassed switch { true => "pass", false => "fail", null => null },
+            w.HealthLatencySeconds is { } latency ? Math.Round(latency, 4) : null))];
 }

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using Clusterctl.Connection;
+
+namespace Clusterctl.Commands;
+
+/// <summary>
+/// <c>clusterctl dial-stdio</c>: relays bytes between stdin/stdout and the control socket, as <c>docker system
+/// dial-stdio</c> does, so that <c>clusterctl --host ssh://...</c> on another machine can speak the protocol through
+/// an SSH session. It never parses a frame: clusterd sees this process's own credentials (the SSH login's uid) and
+/// gives that user's role, exactly as for a local clusterctl.
+/// </summary>
+internal static class DialStdioCommand
+{
+    public static Command Create(CliContext cli)
+    {
+        var command = new Command("dial-stdio", "Relay stdin/stdout to clusterd's control socket (what --host runs on the far side over SSH)");
+        command.SetAction((parseResult, cancellationToken) => cli.GuardAsync(async () =>
+        {
+            var timeout = parseResult.GetValue(GlobalOptions.Timeout) ?? GlobalOptions.DefaultTimeout;
+            using var socket = await DaemonConnection.ConnectSocketAsync(cli.ResolveSocket(parseResult), timeout, cancellationToken);
+            var (input, output) = cli.OpenBinaryStdio();
+            await using (input)
+            await using (output)
+            {
+                await RelayAsync(socket, input, output, cancellationToken);
+            }
+            return ExitCodes.Ok;
+        }, cancellationToken));
+        return command;
+    }
+
+    /// <summary>
+    /// Copies both ways until clusterd closes the connection. The end of stdin is passed on as a half-close, so clusterd
+    /// still answers what it has read; the answers end the relay, which does not wait for a stdin that may never end.
+    /// </summary>
+    internal static async Task RelayAsync(Socket socket, Stream input, Stream output, CancellationToken cancellationToken)
+    {
+        await using var network = new NetworkStream(socket, ownsSocket: false);
+        var upstream = UpstreamAsync(socket, network, input, cancellationToken);
+        try
+        {
+            await network.CopyToAsync(output, cancellationToken);
+            await output.FlushAsync(cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            throw new CliException(ExitCodes.System, $"dial-stdio: {ex.Message}", ex);
+        }
+        if (upstream.IsCompleted)
+        {
+            await upstream;
+        }
+    }
+
+    private static async Task UpstreamAsync(Socket socket, NetworkStream network, Stream input, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await input.CopyToAsync(network, cancellationToken);
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            // clusterd closed the connection first (a refused command closes it): the downstream copy ends the relay.
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using System.Text.Json;
+using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
+
+namespace Clusterd.Fuzz;
+
+/// <summary>
+/// Bytes a local client sends to the control socket, read as clusterd reads them: frames (<see cref="Framing"/>,
+/// with the request size limit), each payload a <see cref="Request"/>. The contract: a frame is a payload, a clean
+/// end, or a <see cref="ProtocolException"/> with one line of text; a payload is a request or a
+/// <see cref="JsonException"/> (clusterd answers both and goes on); never another exception. A request that is read
+/// comes back the same through the encoder, so what clusterd audits and answers is what was sent.
+/// The same payloads are then read as a <see cref="Response"/>, as clusterctl reads what a daemon sends.
+/// </summary>
+internal static class ControlTarget
+{
+    public static void Run(ReadOnlySpan<byte> input)
+    {
+        using var stream = new MemoryStream(input.ToArray(), writable: false);
+        while (true)
+        {
+            byte[]? payload;
+            try
+            {
+                // A MemoryStream completes every read at once: this never blocks.
+                payload = Framing.ReadAsync(stream, Framing.MaxRequestPayload, frameStarted: null, CancellationToken.None).GetAwaiter().GetResult();
+            }
+            catch (ProtocolException e)
+            {
+                Require(e.Code.Length > 0 && e.Message.Length > 0 && !e.Message.Any(char.IsControl), $"a protocol error is empty or not one line: {e.Code} {e.Message}");
+                return;
+            }
+            if (payload is null)
+            {
+                return;
+            }
+            Require(payload.Length <= Framing.MaxRequestPayload, $"a payload of {payload.Length} bytes passed the request limit");
+            ReadRequest(payload);
+            ReadResponse(payload);
+        }
+    }
+
+    private static void ReadRequest(byte[] payload)
+    {
+        Request? request;
+        try
+        {
+            request = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Request);
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+        if (request is null)
+        {
+            return;
+        }
+        var again = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(request, ProtocolJsonContext.Default.Request), ProtocolJsonContext.Default.Request);
+        Require(request == again, $"a request does not survive its own encoder: {request} became {again}");
+    }
+
+    private static void ReadResponse(byte[] payload)
+    {
+        try
+        {
+            _ = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Response);
+        }
+        catch (JsonException)
+        {
+        }
+    }
+
+    private static void Require(bool condition, string broken)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException($"the control protocol reader broke its contract: {broken}");
+        }
+    }
+}
