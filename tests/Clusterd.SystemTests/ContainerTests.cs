@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 
 namespace Clusterd.SystemTests;
 
@@ -89,11 +90,11 @@ public sealed class ContainerTests(ClusterdImage image) : IDisposable
         await ClusterdImage.MustAsync("stop", "-t", "60", id);
 
         Assert.Equal("0", await ClusterdImage.MustAsync("inspect", "-f", "{{.State.ExitCode}}", id));
-        var exits = (await ClusterdImage.LogLinesAsync(id))
-            .Where(l => l.Contains("\"Event\":\"exit\"", StringComparison.Ordinal) && l.Contains("\"Group\":\"hello\"", StringComparison.Ordinal))
+        var exits = Entries(await ClusterdImage.LogLinesAsync(id))
+            .Where(e => Field(e, "Event") == "exit" && e.TryGetProperty("group", out var group) && group.GetString() == "hello")
             .ToArray();
         Assert.Equal(2, exits.Length);
-        Assert.All(exits, l => Assert.Contains("\"Reason\":\"stopped\"", l, StringComparison.Ordinal));
+        Assert.All(exits, e => Assert.Equal("stopped", Field(e, "Reason")));
     }
 
     [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
@@ -118,8 +119,31 @@ public sealed class ContainerTests(ClusterdImage image) : IDisposable
         var id = await image.RunAsync(Config(workers: "\"auto\""), _dir, "--cpus", "1");
         await ClusterdImage.UntilReadyAsync(id, MetricsPort);
 
-        var started = Assert.Single(await ClusterdImage.LogLinesAsync(id), l => l.Contains("\"EventId\":1,", StringComparison.Ordinal));
-        Assert.Contains("\"Workers\":1,", started, StringComparison.Ordinal);
+        var started = Assert.Single(Entries(await ClusterdImage.LogLinesAsync(id)), e => e.GetProperty("event_id").GetInt32() == 1);
+        Assert.Equal("1", Field(started, "Workers"));
         Assert.Single(await ProcessesAsync(id), p => p.EndsWith("/usr/lib/clusterd/hello/hello", StringComparison.Ordinal));
     }
+
+    /// <summary>The JSON lines of clusterd's console (docs/logging.md: one object per line), skipping anything else.</summary>
+    private static JsonElement[] Entries(string[] lines)
+    {
+        var entries = new List<JsonElement>();
+        foreach (var line in lines.Where(l => l.StartsWith('{')))
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                entries.Add(document.RootElement.Clone());
+            }
+            catch (JsonException)
+            {
+                // a line cut short by the container's end
+            }
+        }
+        return [.. entries];
+    }
+
+    /// <summary>A value of the message's template, under "fields".</summary>
+    private static string? Field(JsonElement entry, string name) =>
+        entry.TryGetProperty("fields", out var fields) && fields.TryGetProperty(name, out var value) ? value.ToString() : null;
 }
