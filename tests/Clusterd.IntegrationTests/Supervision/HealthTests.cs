@@ -65,8 +65,11 @@ public class HealthTests(ITestOutputHelper output)
         Assert.Empty(failures);
         var exit = clusterd.Events("web").First(e => e.Event == "exit" && e.Reason == ExitReasons.Unhealthy);
         Assert.Contains(Probes(clusterd), p => p.From == exit.Pid && p.Status == 500);
-        var status = await clusterd.RequestAsync(new Request { Command = Commands.Status });
-        Assert.All(status.Cluster!.Groups[0].Workers, w => Assert.NotNull(w.Health));
+        // status carries each worker's last check; a replacement that has just started has none yet, so wait for one.
+        await Wait.UntilAsync(async () =>
+            (await clusterd.RequestAsync(new Request { Command = Commands.Status })).Cluster!.Groups[0].Workers
+                .Any(w => w.Health is "pass" or "fail" && w.HealthLatencySeconds is >= 0),
+            "a worker whose status shows its last check and its latency");
     }
 
     [Fact]
