@@ -302,12 +302,14 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             g.Desired == g.Config.Workers ? g.Config.WorkersSource : GroupSnapshot.WorkersFromScale)).ToArray();
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
         Volatile.Write(ref _snapshot, snapshot);
+        Published?.Invoke(snapshot);
+        PublishListenerSockets(); // metrics: see Supervisor.Listeners.cs
+        // After Published: the service manager's STATUS= for this snapshot is sent before READY=1, which the start's
+        // continuation sends on another thread.
         if (!_started.Task.IsCompleted && snapshot.Groups.All(g => g.Stopped || g.Ready >= g.Desired || g.Workers.Any(w => w.State == PublicWorkerState.Failed)))
         {
             _started.TrySetResult();
         }
-        Published?.Invoke(snapshot);
-        PublishListenerSockets(); // metrics: see Supervisor.Listeners.cs
     }
 
     private IEnumerable<GroupRuntime> AllGroups => _groups.Values.Concat(_removing);

@@ -87,7 +87,13 @@ public class HealthTests(ITestOutputHelper output)
         }, "a starting worker whose check fails");
         var ready = (await clusterd.WaitForEventAsync("listening", "web"))[0];
 
-        var worker = (await clusterd.RequestAsync(new Request { Command = Commands.Status })).Cluster!.Groups[0].Workers[0];
+        // status answers from the snapshot the loop publishes after the turn that logged "listening": wait for it.
+        WorkerStatus worker = null!;
+        await Wait.UntilAsync(async () =>
+        {
+            worker = (await clusterd.RequestAsync(new Request { Command = Commands.Status })).Cluster!.Groups[0].Workers[0];
+            return worker.State == PublicWorkerState.Ready;
+        }, "status to show the worker ready");
         Assert.Equal((ready.Pid, PublicWorkerState.Ready, "pass"), (worker.Pid, worker.State, worker.Health));
         Assert.NotNull(worker.HealthLatencySeconds);
         Assert.Contains(Probes(clusterd), p => p.From == ready.Pid && p.Status == 503);
