@@ -49,7 +49,25 @@ internal sealed partial class Supervisor
         {
             LogCommandChecksUnsupported(group.Name);
         }
-        _memorySampler = Time.CreateTimer(_ => SampleMemory(), null, MemorySampleInterval, MemorySampleInterval);
+        ArmMemorySampler();
+    }
+
+    /// <summary>
+    /// The sampler runs only while some group sets max_memory (at start, and again after each reload): without one,
+    /// an idle clusterd has no reason to wake up.
+    /// </summary>
+    private void ArmMemorySampler()
+    {
+        var wanted = Config?.Groups.Any(g => g.Health.MaxMemory is not null) == true;
+        if (wanted && _memorySampler is null)
+        {
+            _memorySampler = Time.CreateTimer(_ => SampleMemory(), null, MemorySampleInterval, MemorySampleInterval);
+        }
+        else if (!wanted && _memorySampler is not null)
+        {
+            _memorySampler.Dispose();
+            _memorySampler = null;
+        }
     }
 
     /// <summary>

@@ -212,6 +212,7 @@ internal sealed partial class Supervisor
         TaskCompletionSource<OperationResult> done)
     {
         Volatile.Write(ref _config, next);
+        ArmMemorySampler();
         foreach (var group in added)
         {
             _groups.Add(group.Name, group);
