@@ -77,8 +77,9 @@ TOML
 wait_clusterd_ready() { # until every desired worker is ready
   local deadline=$((SECONDS + ${1:-60})) out
   while ((SECONDS < deadline)); do
+    # on stdin, not as an argument: the status of 1000 workers is longer than an argument may be
     out=$("$CLUSTERCTL" -s "$RUN/clusterd.sock" --json status 2>/dev/null) &&
-      python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d["groups"] and all(g["ready"]==g["desired"] for g in d["groups"]) else 1)' "$out" &&
+      python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["groups"] and all(g["ready"]==g["desired"] for g in d["groups"]) else 1)' <<< "$out" &&
       return 0
     sleep 0.1
   done
