@@ -4,7 +4,8 @@ namespace Clusterd.Control;
 
 /// <summary>
 /// The control socket's audit trail: who changed what, and who was refused. It has a logger category of its own,
-/// <see cref="Category"/>, so that it never shares a stream (and a journald rate limit) with worker output (docs/security.md).
+/// <see cref="Category"/>, so that under journald its lines go out as entries with <c>CLUSTERD_AUDIT=1</c>. journald's
+/// rate limit is per unit and priority class, not per category: docs/logging.md says what keeps workers from using it up.
 /// </summary>
 internal sealed partial class ControlAudit(ILogger logger)
 {
