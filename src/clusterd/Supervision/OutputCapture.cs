@@ -82,7 +82,8 @@ internal sealed partial class OutputCapture : IAsyncDisposable
     private async Task ReadAsync(Worker worker, Source source, Stream stream)
     {
         var decoder = new LineSplitter(MaxLineBytes);
-        var limiter = _limiters.GetValue(worker, _ => new WorkerRateLimiter(_time));
+        var limiter = _limiters.GetValue(worker, w => new WorkerRateLimiter(_time, (suppressed, limit) =>
+            _lines.Writer.TryWrite(Suppressed(w, new Source(w.Group.Name, w.Slot, w.Pid, w.Generation, "stderr"), suppressed, limit))));
         await using (stream)
         {
             try
@@ -136,12 +137,15 @@ internal sealed partial class OutputCapture : IAsyncDisposable
             }
             if (suppressed > 0)
             {
-                _lines.Writer.TryWrite(new OutputLine(worker, source, string.Create(CultureInfo.InvariantCulture,
-                    $"<4>clusterd: suppressed {suppressed} lines of {source.Group}/{source.Slot} over its rate_limit ({limit.Describe()})")));
+                _lines.Writer.TryWrite(Suppressed(worker, source, suppressed, limit));
             }
         }
         _lines.Writer.TryWrite(new OutputLine(worker, source, text));
     }
+
+    private static OutputLine Suppressed(Worker worker, Source source, long count, LogRateLimit limit) =>
+        new(worker, source, string.Create(CultureInfo.InvariantCulture,
+            $"<4>clusterd: suppressed {count} lines of {source.Group}/{source.Slot} over its rate_limit ({limit.Describe()})"));
 
     private async Task WriteAsync()
     {
