@@ -245,6 +245,7 @@ internal sealed partial class Supervisor
                 Scale(group, change.Config.Workers);
             }
         }
+        _output.CloseUnusedFiles(); // a changed [logs] file or target leaves the old file to no one
         var rollouts = new List<Rollout>();
         var retiredListeners = new List<GroupListeners>();
         foreach (var (group, listeners) in rebound)
