@@ -245,7 +245,6 @@ internal sealed partial class Supervisor
                 Scale(group, change.Config.Workers);
             }
         }
-        _output.CloseUnusedFiles(); // a changed [logs] file or target leaves the old file to no one
         var rollouts = new List<Rollout>();
         var retiredListeners = new List<GroupListeners>();
         foreach (var (group, listeners) in rebound)
@@ -274,6 +273,7 @@ internal sealed partial class Supervisor
                 }
             }));
         }
+        _output.CloseUnusedFiles(); // every group has its new config: a changed [logs] file or target leaves the old file to no one
         RunRollouts([.. rollouts], done, onSuccess: () =>
         {
             foreach (var l in retiredListeners)
