@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Worker output through the manager into a file, next to the peers. One chatty worker (bench/chatty.c, 100-byte lines,
 # one write(2) each) under clusterd (target = "file"), PM2 (its out_file) and supervisord (stdout_logfile), and under
-# clusterd with target = "journal" into a journald of its own (systemd-journald run standalone in a private mount
-# namespace: PID 1 here is not systemd, and no other process may see its socket). Two phases, each for
+# clusterd with target = "journal" into a journald of its own (systemd-journald run standalone in private mount and
+# network namespaces: PID 1 here is not systemd, and no other process may see its socket). Two phases, each for
 # BENCH_LOGS_SECONDS (10): "max", the worker writing as fast as its pipe takes lines; "flood", 1000-byte lines at
 # 50 MB/s. Measured: lines that reached the file (or the journal), the manager's CPU from the start until the file
 # stops growing (so what it buffered and wrote late counts), its RSS every 0.2 s during the phase and 2 s after it, and
@@ -162,7 +162,7 @@ mkdir -p "$RAW/logs"
 journal=yes
 if [[ ! -x /lib/systemd/systemd-journald ]] || ! unshare --mount --net true 2> /dev/null; then
   journal=""
-  log "no systemd-journald or no mount namespaces: the journal column stays empty"
+  log "no systemd-journald or no mount and network namespaces: the journal column stays empty"
 fi
 
 for ((round = 1; round <= ROUNDS; round++)); do

@@ -243,14 +243,16 @@ if lg:
     p('## Worker output into a file and into journald\n')
     p('One chatty worker (`bench/chatty.c`: fixed-size lines, one `write(2)` each, as a logging library does) under '
       'clusterd with `target = "file"`, PM2 (its `out_file`), supervisord (`stdout_logfile`), and clusterd with '
-      '`target = "journal"` into a `systemd-journald` of its own (run standalone in a private mount namespace, '
-      '`RateLimitBurst=0`, `Storage=volatile`: its files in tmpfs). Nothing rotates. A phase lasts from the worker\'s start until the output last grew '
+      '`target = "journal"` into a `systemd-journald` of its own (run standalone in private mount and network namespaces, '
+      '`RateLimitBurst=0`, `Storage=volatile`: its files in tmpfs, and `net.unix.max_dgram_qlen` 512 as systemd hosts '
+      'set it). Nothing rotates. A phase lasts from the worker\'s start until the output last grew '
       '(what a manager buffered and wrote late counts); "reached" is the lines found in the file (`grep -c`) or the '
       'journal (`journalctl --output=cat CLUSTERD_GROUP=chatty`). CPU is the manager\'s alone (PM2: its God daemon, '
       'which writes the files; journald\'s own is in the note), as % of one core; **per core** = lines reached per '
       'CPU-second of the manager. PM2 and supervisord stop reading when behind, which blocks the worker\'s '
-      '`write` (nothing is lost, the worker slows down); clusterd never blocks a worker and drops what does not fit '
-      '(counted: `clusterd_log_lines_dropped_total`). Medians over rounds.\n')
+      '`write` (nothing is lost, the worker slows down); clusterd keeps reading and drops what its queues cannot hold '
+      '(counted: `clusterd_log_lines_dropped_total`), but a worker that writes faster than clusterd reads waits on '
+      'its full pipe all the same ("worker wrote"). Medians over rounds.\n')
     managers = (('clusterd-file', 'clusterd → file'), ('clusterd-journal', 'clusterd → journald'),
                 ('pm2', 'PM2 → out_file'), ('supervisord', 'supervisord → stdout_logfile'))
 
@@ -287,7 +289,8 @@ if lg:
         for m in ('clusterd-file', 'clusterd-journal'):
             rs = [r for r in cd if r['manager'] == m]
             if rs:
-                notes.append(f"{m.replace('clusterd-', 'to the ')} ({phase}): {med(r['dropped'] for r in rs):,.0f} lines counted as dropped, "
+                notes.append(f"{m.replace('clusterd-', 'to the ')} ({phase}): {med(r['dropped'] for r in rs):,.0f} lines counted as dropped "
+                             f"({med(r.get('queue_full', 0) for r in rs):,.0f} of them \"queue_full\", the rest by the sink), "
                              f"{med(r['written'] - r['lines'] for r in rs):,.0f} missing")
     jd = [r for r in lg if r['manager'] == 'clusterd-journal']
     if jd:
