@@ -22,6 +22,12 @@ internal sealed partial class OutputCapture : IAsyncDisposable
 
     public const int DefaultCapacity = 8192;
 
+    /// <summary>
+    /// What one read takes once output is there: a pipe's worth (64 KiB) in one pass of the read loop, where 4 KiB a
+    /// pass left a worker writing 1000-byte lines waiting on its full pipe (bench/logs.sh). Rented only for that pass.
+    /// </summary>
+    private const int ReadBytes = 64 * 1024;
+
     private readonly Channel<OutputLine?> _lines; // null: close the files no worker writes to any more
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -117,10 +123,10 @@ internal sealed partial class OutputCapture : IAsyncDisposable
 #pragma warning disable CA2022 // not an inexact read: a zero-byte read reads nothing, it only waits for data
                     await stream.ReadAsync(Memory<byte>.Empty);
 #pragma warning restore CA2022
-                    var buffer = ArrayPool<byte>.Shared.Rent(MaxLineBytes);
+                    var buffer = ArrayPool<byte>.Shared.Rent(ReadBytes);
                     try
                     {
-                        var n = await stream.ReadAsync(buffer.AsMemory(0, MaxLineBytes));
+                        var n = await stream.ReadAsync(buffer.AsMemory(0, ReadBytes));
                         if (n == 0)
                         {
                             break;
