@@ -253,6 +253,70 @@ if nf:
       f"{med(r['rss_after_kib'] for r in nf) / 1024:.1f} MiB.\n")
 
 # ---------------------------------------------------------------------------------------------------------------
+lg = [r for r in rows if r['section'] == 'logs']
+if lg:
+    p('## Worker output into a file and into journald\n')
+    p('One chatty worker (`bench/chatty.c`: fixed-size lines, one `write(2)` each, as a logging library does) under '
+      'clusterd with `target = "file"`, PM2 (its `out_file`), supervisord (`stdout_logfile`), and clusterd with '
+      '`target = "journal"` into a `systemd-journald` of its own (run standalone in private mount and network namespaces, '
+      '`RateLimitBurst=0`, `Storage=volatile`: its files in tmpfs, and `net.unix.max_dgram_qlen` 512 as systemd hosts '
+      'set it). Nothing rotates. A phase lasts from the worker\'s start until the output last grew '
+      '(what a manager buffered and wrote late counts); "reached" is the lines found in the file (`grep -c`) or the '
+      'journal (`journalctl --output=cat CLUSTERD_GROUP=chatty`). CPU is the manager\'s alone (PM2: its God daemon, '
+      'which writes the files; journald\'s own is in the note), as % of one core; **per core** = lines reached per '
+      'CPU-second of the manager. PM2 and supervisord stop reading when behind, which blocks the worker\'s '
+      '`write` (nothing is lost, the worker slows down); clusterd keeps reading and drops what its queues cannot hold '
+      '(counted: `clusterd_log_lines_dropped_total`), but a worker that writes faster than clusterd reads waits on '
+      'its full pipe all the same ("worker wrote"). Medians over rounds.\n')
+    managers = (('clusterd-file', 'clusterd → file'), ('clusterd-journal', 'clusterd → journald'),
+                ('pm2', 'PM2 → out_file'), ('supervisord', 'supervisord → stdout_logfile'))
+
+    def phase_rows(phase):
+        for m, label in managers:
+            rs = [r for r in lg if r['manager'] == m and r['phase'] == phase]
+            if rs:
+                yield label, rs
+
+    def secs(r):
+        return r['elapsed_ms'] / 1000
+
+    p(f"### As fast as the worker writes ({med(r['line_bytes'] for r in lg if r['phase'] == 'max'):.0f}-byte lines)\n")
+    p('| manager → destination | worker wrote lines/s | **reached lines/s** | lost | manager CPU | **lines/s per core** | RSS MiB (max) |')
+    p('|---|---:|---:|---:|---:|---:|---:|')
+    for label, rs in phase_rows('max'):
+        lost = med((r['written'] - r['lines']) / r['written'] * 100 for r in rs)
+        p(f"| {label} | {med(r['written'] / r['worker_seconds'] for r in rs):,.0f} | **{med(r['lines'] / secs(r) for r in rs):,.0f}** "
+          f"| {lost:.0f}% | {med(r['cpu_ticks'] / secs(r) for r in rs):.0f}% "
+          f"| **{med(r['lines'] / (r['cpu_ticks'] / 100) for r in rs if r['cpu_ticks'] > 0):,.0f}** | {med(r['rss_max_kib'] for r in rs) / 1024:.1f} |")
+    fl = list(phase_rows('flood'))
+    if fl:
+        p(f"\n### A 50 MB/s flood ({med(r['line_bytes'] for r in lg if r['phase'] == 'flood'):.0f}-byte lines, a token bucket in the worker)\n")
+        p('| manager → destination | worker wrote MB/s | reached MB/s | lost | manager CPU | RSS MiB before | **RSS MiB during (max)** | RSS MiB 2 s after |')
+        p('|---|---:|---:|---:|---:|---:|---:|---:|')
+        for label, rs in fl:
+            mb = lambda r, n: n * r['line_bytes'] / 1e6
+            p(f"| {label} | {med(mb(r, r['written']) / r['worker_seconds'] for r in rs):.1f} | {med(mb(r, r['lines']) / secs(r) for r in rs):.1f} "
+              f"| {med((r['written'] - r['lines']) / r['written'] * 100 for r in rs):.0f}% | {med(r['cpu_ticks'] / secs(r) for r in rs):.0f}% "
+              f"| {med(r['rss_before_kib'] for r in rs) / 1024:.1f} | **{med(r['rss_max_kib'] for r in rs) / 1024:.1f}** | {med(r['rss_after_kib'] for r in rs) / 1024:.1f} |")
+    notes = []
+    for phase in ('max', 'flood'):
+        cd = [r for r in lg if r['manager'].startswith('clusterd') and r['phase'] == phase and r['dropped'] >= 0]
+        for m in ('clusterd-file', 'clusterd-journal'):
+            rs = [r for r in cd if r['manager'] == m]
+            if rs:
+                notes.append(f"{m.replace('clusterd-', 'to the ')} ({phase}): {med(r['dropped'] for r in rs):,.0f} lines counted as dropped "
+                             f"({med(r.get('queue_full', 0) for r in rs):,.0f} of them \"queue_full\", the rest by the sink), "
+                             f"{med(r['written'] - r['lines'] for r in rs):,.0f} missing")
+    jd = [r for r in lg if r['manager'] == 'clusterd-journal']
+    if jd:
+        notes.append('journald\'s own CPU: ' + ', '.join(
+            f"{med(r['journald_cpu_ticks'] / secs(r) for r in jd if r['phase'] == ph):.0f}% ({ph})" for ph in ('max', 'flood')
+            if any(r['phase'] == ph for r in jd)))
+    else:
+        notes.append('no journald column: this machine had no `systemd-journald` binary or no mount namespaces (see bench/logs.sh)')
+    p('\nclusterd\'s drop counter against the lines missing from the destination: ' + '; '.join(notes) + '.\n')
+
+# ---------------------------------------------------------------------------------------------------------------
 p('## Footprint and scale\n')
 fp = [r for r in rows if r['section'] == 'footprint']
 if fp:
