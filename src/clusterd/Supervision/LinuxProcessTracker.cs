@@ -30,7 +30,8 @@ internal sealed class LinuxProcessTracker : IDisposable
         _noCgroups = why;
         Containment = _cgroups is null
             ? $"each worker's process group (no cgroups: {why}); a descendant that leaves it is not stopped with it"
-            : $"a cgroup per worker under {_cgroups.Path}";
+            : $"a cgroup per worker under {_cgroups.Path}"
+                + string.Concat(_cgroups.Swept.Select(dir => $"; killed what a clusterd no longer running left in {dir}"));
         _watcher = new EpollWatcher(Rescan, failed);
         if (reapOrphans)
         {

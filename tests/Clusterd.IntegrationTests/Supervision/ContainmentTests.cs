@@ -100,6 +100,30 @@ public class ContainmentTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Sigkill9OfClusterd_WhatItsWorkersStarted_IsKilledByTheNextClusterd()
+    {
+        Assert.False(!Native.IsRoot && Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root: this test must run there");
+        if (!Native.IsRoot)
+        {
+            return; // cgroups per worker take root here
+        }
+        int[] old;
+        await using (var killed = ClusterdProcess.Start(Group(Ports.Free(), "2"), output))
+        {
+            old = await TreeAsync(killed);
+            await killed.WaitForEventAsync("listening", "pre");
+        } // disposing SIGKILLs clusterd: the arbiter gets its parent-death signal, its children and the daemon do not
+        await Wait.UntilAsync(() => !Native.IsAlive(old[0]), "the arbiter to die with clusterd");
+        Assert.Contains(old[1..], Native.IsAlive);
+
+        await using var next = ClusterdProcess.Start(Group(Ports.Free(), "2"), output);
+        await next.WaitForEventAsync("listening", "pre");
+
+        Assert.Contains(next.Entries, e => e.EventId == 27 && e.Message.Contains("killed what a clusterd no longer running left", StringComparison.Ordinal));
+        await Wait.UntilAsync(() => !old.Any(Native.IsAlive), "every process the killed clusterd's workers started to be gone");
+    }
+
+    [Fact]
     public async Task Kill9WithoutCgroups_TheArbitersProcessGroupGoesDownBeforeTheRestart()
     {
         Assert.False(!Native.IsRoot && Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root: this test must run there");
@@ -127,6 +151,8 @@ public class ContainmentTests(ITestOutputHelper output)
             var exit = Assert.Single(clusterd.Events("pre"), e => e.Event == "exit");
             Assert.Equal(("crashed", "9"), (exit.Reason, exit["Signal"]));
             Assert.Subset(fresh.ToHashSet(), await ServingPidsAsync(port, 20));
+            // Without cgroups nothing stops the arbiter's children once clusterd is SIGKILLed (disposing does that).
+            Array.ForEach(fresh, pid => Native.Kill(pid, Native.SIGKILL));
         }
         finally
         {
