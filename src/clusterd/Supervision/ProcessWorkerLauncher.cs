@@ -110,7 +110,8 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         {
             using (outputChild) // our copy goes at once: EOF then means the check and everything it started are done writing
             {
-                var (status, process) = Start(spec, $"{spec.Worker.Slot}-check-{Interlocked.Increment(ref _spawns)}", outputChild, outputChild, tracked: null);
+                var name = string.Create(CultureInfo.InvariantCulture, $"{spec.Worker.Slot}-check-{Interlocked.Increment(ref _spawns)}");
+                var (status, process) = Start(spec, name, outputChild, outputChild, tracked: null);
                 return (status, process, output);
             }
         }
