@@ -118,8 +118,11 @@ public class HealthTests(ITestOutputHelper output)
         Assert.Equal($"web:{HealthSocket}", env.GetProperty("LISTEN_FDNAMES").GetString());
     }
 
-    /// <summary>A command check every 500ms, given 400ms: slow enough for a loaded machine to start a shell in time.</summary>
-    private static string CommandCheck(string script, string timeout = "400ms", string interval = "500ms", int failures = 2) =>
+    /// <summary>
+    /// A command check. By default it has 10s, which no shell needs even on a loaded machine: only a check that hangs
+    /// on purpose meets its timeout. One failure makes a ready worker unhealthy.
+    /// </summary>
+    private static string CommandCheck(string script, string timeout = "10s", string interval = "11s", int failures = 1) =>
         $"[groups.web.health]\ncommand = {ClusterdProcess.Command("/bin/sh", "-c", script)}\ninterval = \"{interval}\"\ntimeout = \"{timeout}\"\nfailures = {failures}";
 
     /// <summary>Whether a process whose argv holds <paramref name="marker"/> as a whole argument is alive (not a zombie).</summary>
@@ -179,7 +182,7 @@ public class HealthTests(ITestOutputHelper output)
         // seconds unique to the worker, which marks it.
         await using var clusterd = ClusterdProcess.Start(
             Toml.Group("web", Toml.Worker(), 1, [$"127.0.0.1:{Ports.Free()}"], "reuseport", "notify",
-                CommandCheck("if mv hang hanging 2>/dev/null; then echo waiting; sleep 1$CLUSTERD_WORKER_PID & wait; fi", timeout: "300ms", failures: 1)),
+                CommandCheck("if mv hang hanging 2>/dev/null; then echo waiting; sleep 1$CLUSTERD_WORKER_PID & wait; fi", timeout: "3s", interval: "4s")),
             output);
         var pid = (await clusterd.WaitForEventAsync("listening", "web"))[0].Pid;
         await File.WriteAllTextAsync(Path.Combine(clusterd.Directory, "hang"), "");
@@ -188,7 +191,7 @@ public class HealthTests(ITestOutputHelper output)
         await clusterd.WaitForAsync(e => e.Message.Contains($"(pid {pid}) is unhealthy", StringComparison.Ordinal), what: "the check's failure");
 
         Assert.Contains(clusterd.Entries, e => e.Message.Contains($"(pid {pid}) is unhealthy", StringComparison.Ordinal)
-            && e.Message.Contains("no exit within 0.3s; killed; output: waiting", StringComparison.Ordinal));
+            && e.Message.Contains("no exit within 3s; killed; output: waiting", StringComparison.Ordinal));
         Assert.False(Running($"1{pid}"), "a process of the killed check is left"); // the result comes only once its tree is gone
     }
 
