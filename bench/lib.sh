@@ -86,14 +86,15 @@ wait_clusterd_ready() { # until every desired worker is ready
   log "clusterd workers never all ready"; return 1
 }
 
-# start CONFIG PORT: start one configuration serving worker.js on PORT with $WORKERS workers; sets MANAGER_PID
+# start CONFIG PORT: start one configuration serving worker.js on PORT with $WORKERS workers; sets MANAGER_PID.
+# Extra TOML lines for clusterd's group in the array START_TOML, extra `pm2 start` options in START_PM2.
 start() {
   local config=$1 port=$2
   fresh_run_dir
   export BENCH_COUNTS="$RUN/counts" BENCH_DRAIN="${BENCH_DRAIN:-1}"
   case $config in
     clusterd-reuseport|clusterd-shared)
-      clusterd_config clusterd "$port" "${config#clusterd-}"
+      clusterd_config clusterd "$port" "${config#clusterd-}" ${START_TOML[@]+"${START_TOML[@]}"}
       "$CLUSTERD" --config "$RUN/clusterd.toml" > "$RUN/clusterd.log" 2>&1 &
       MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID")
       wait_clusterd_ready ;;
@@ -104,7 +105,7 @@ start() {
       PORT=$port WORKERS=$WORKERS setsid node "$BENCH/cluster.js" > "$RUN/cluster.log" 2>&1 &
       MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID") ;;
     pm2)
-      PORT=$port "$PM2" start "$BENCH/worker.js" -i "$WORKERS" --name hello > "$RUN/pm2.log" 2>&1
+      PORT=$port "$PM2" start "$BENCH/worker.js" -i "$WORKERS" --name hello ${START_PM2[@]+"${START_PM2[@]}"} > "$RUN/pm2.log" 2>&1
       MANAGER_PID=$(cat "$PM2_HOME/pm2.pid") ;;
     *) log "unknown configuration $config"; return 1 ;;
   esac

@@ -190,6 +190,32 @@ if ki:
       'queue for the replacement (then the p99 and slowest probe are about the replacement time). None is reset, '
       'because clusterd, not the worker, owns the socket.\n')
 
+me = [r for r in rows if r['section'] == 'memory']
+if me:
+    p('### Memory-limit replacement under load\n')
+    p('Every worker (`bench/worker.js` with `BENCH_LEAK_MIB_PER_S=5`) holds 5 MiB more each second once the probe '
+      'has started (it creates the file the workers watch; a replacement leaks from its own start). '
+      'clusterd: `max_memory = "64MiB"` (memory sampled every second, 3 samples in a row above it start a '
+      'readiness-gated replacement: the new worker starts, is ready after `min_uptime`, then the old one is steered '
+      'away and drained). PM2: `--max-memory-restart 64M` (`max_memory_restart`), which restarts the process in '
+      'place, checked every `worker_interval` (30 s by default). A probe opens a new connection every 5 ms across the '
+      'first replacement (`bench/memory_probe.py`) and samples each worker\'s RSS every 100 ms. Crossed → serving = '
+      'from the first sample above 64 MiB of the worker that was replaced to the first answer from a new worker pid; '
+      'peak = that worker\'s largest sample. A failed probe is refused, reset, not a 200, or unanswered after 10 s. '
+      'Medians over rounds (per-round values in brackets).\n')
+    p('| manager | failed probes | probes | crossed → new worker serving, ms | peak RSS of the leaking worker, MiB |')
+    p('|---|---:|---:|---:|---:|')
+    for c in ['clusterd-reuseport', 'pm2']:
+        js = [json.load(open(r['raw'] + '.json')) for r in me if r['config'] == c]
+        if not js: continue
+        def cell(k, fmt='{:g}'):
+            v = [j.get(k) for j in js]
+            return f"{f(med(v), fmt)} [{', '.join(f(x, fmt) for x in v)}]"
+        p(f"| {NAMES[c]} | {cell('failed')} | {cell('probes', '{:.0f}')} | {cell('replacement_ms', '{:.0f}')} | {cell('peak_mib', '{:.0f}')} |")
+    p('\nclusterd\'s time is its detection (three one-second samples above the limit: 2–3 s after the crossing) plus '
+      'the replacement\'s start and `min_uptime`; the leaking worker serves until then. PM2\'s is up to one '
+      '`worker_interval` plus the restart, while the worker goes on leaking.\n')
+
 # ---------------------------------------------------------------------------------------------------------------
 co = [r for r in rows if r['section'] == 'control']
 if co:

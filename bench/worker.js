@@ -30,6 +30,12 @@ function flush() {
 }
 if (countsDir) setInterval(flush, 200).unref();
 
+// memory.sh: while the file BENCH_LEAK_WHILE exists, hold BENCH_LEAK_MIB_PER_S more MiB every second, written to so
+// that they are resident.
+const leakWhile = process.env.BENCH_LEAK_WHILE, leakMiB = Number(process.env.BENCH_LEAK_MIB_PER_S || 5);
+const leaked = [];
+if (leakWhile) setInterval(() => { if (fs.existsSync(leakWhile)) leaked.push(Buffer.alloc((leakMiB << 20) / 10, 1)); }, 100).unref();
+
 function stop() {
   flush();
   if (process.env.BENCH_DRAIN !== '1') process.exit(0);

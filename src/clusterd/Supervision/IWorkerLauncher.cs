@@ -14,6 +14,13 @@ internal interface IWorkerLauncher : IDisposable
     string Containment { get; }
 
     void Launch(LaunchSpec spec);
+
+    /// <summary>
+    /// Runs a <c>command</c> health check: <paramref name="spec"/>'s program (no listeners) as the worker's user, given
+    /// <paramref name="timeout"/> to exit 0. Completes with null if it did, else why not; with
+    /// <see cref="OperationCanceledException"/> (the check killed) once <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    Task<string?> RunCheckAsync(LaunchSpec spec, TimeSpan timeout, CancellationToken cancellationToken);
 }
 
 /// <summary>One spawned worker: its main process and everything it started (its cgroup, or its process group).</summary>

@@ -297,7 +297,8 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 Interlocked.Read(ref w.DroppedOutputLines),
                 w.Process?.Cgroup,
                 w.Health?.LastCheck?.Passed,
-                w.Health?.LastCheck?.Latency.TotalSeconds)).ToArray(),
+                w.Health?.LastCheck?.Latency.TotalSeconds,
+                w.Health?.LastCheck?.Failure)).ToArray(),
             g.Config.RequiredReady(g.Desired),
             g.Desired == g.Config.Workers ? g.Config.WorkersSource : GroupSnapshot.WorkersFromScale)).ToArray();
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
@@ -338,12 +339,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             return;
         }
 
-        var contract = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [ReservedEnvironment.Group] = config.Name,
-            [ReservedEnvironment.Worker] = worker.Slot.ToString(CultureInfo.InvariantCulture),
-            [ReservedEnvironment.Generation] = worker.Generation.ToString(CultureInfo.InvariantCulture),
-        };
+        var contract = IdentityContract(worker);
         string fdNames;
         try
         {
@@ -377,6 +373,14 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             Post(new WorkerEvent(worker, worker.Incarnation, WorkerInput.SpawnFailed, Text: e.Message, Transient: true));
         }
     }
+
+    /// <summary>The variables that say which worker this is: for the worker, and for its command health check.</summary>
+    private static Dictionary<string, string> IdentityContract(Worker worker) => new(StringComparer.Ordinal)
+    {
+        [ReservedEnvironment.Group] = worker.Config.Name,
+        [ReservedEnvironment.Worker] = worker.Slot.ToString(CultureInfo.InvariantCulture),
+        [ReservedEnvironment.Generation] = worker.Generation.ToString(CultureInfo.InvariantCulture),
+    };
 
     void IWorkerHost.Signal(Worker worker, int signal)
     {

@@ -50,6 +50,12 @@ internal sealed class FakeLauncher(Action<SupervisorEvent> post) : IWorkerLaunch
         return process;
     }
 
+    /// <summary>What a command health check comes to: null (a pass) unless the test says otherwise.</summary>
+    public Func<LaunchSpec, string?> CheckResult { get; set; } = _ => null;
+
+    public Task<string?> RunCheckAsync(LaunchSpec spec, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Task.FromResult(CheckResult(spec));
+
     public void Exit(LaunchSpec spec, int waitStatus) =>
         post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Exited, waitStatus));
 
