@@ -106,6 +106,10 @@ internal static class WorkerStateMachine
                 w.Process = process;
                 w.SpawnedAt = host.Time.GetUtcNow();
                 host.Record(w, LifecycleEventKinds.Fork);
+                // ready_timeout for the exec outcome counts from the fork, not from the queueing: behind a long spawn
+                // queue (1000 workers on a busy host) a worker would be killed just after its fork.
+                w.StateTimer?.Dispose();
+                w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Config.ReadyTimeout);
                 if (w.StopReason is not null)
                 {
                     BeginStop(host, w, w.StopReason, w.Config.StopSignal); // a stop arrived before the pid did

@@ -346,6 +346,21 @@ public class WorkerStateMachineTests
     }
 
     [Fact]
+    public void Spawned_AfterAWaitInTheSpawnQueue_GivesTheExecOutcomeAFullReadyTimeout()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        var queued = _host.ArmedTimer(WorkerInput.StateTimer)!;
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
+
+        var forked = _host.ArmedTimer(WorkerInput.StateTimer)!;
+        Assert.True(queued.Disposed);
+        Assert.NotSame(queued, forked);
+        Assert.Equal(TimeSpan.FromSeconds(30), forked.Delay);
+    }
+
+    [Fact]
     public void StateTimer_SpawningWithAProcess_StopsItAsReadyTimeout()
     {
         var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
