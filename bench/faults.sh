@@ -15,7 +15,7 @@ ROUNDS=${BENCH_FAULT_ROUNDS:-3}
 LOAD=${BENCH_FAULT_DURATION:-7}
 CONNS=${BENCH_CONNS:-50}
 PARTS=${*:-rollout kill}
-KILL_CONFIGS=${BENCH_KILL_CONFIGS:-clusterd-reuseport clusterd-shared node-cluster pm2}
+KILL_CONFIGS=${BENCH_KILL_CONFIGS:-launcher clusterd-reuseport clusterd-shared node-cluster pm2}
 wants() { [[ " $PARTS " == *" $1 "* ]]; }
 mkdir -p "$RAW/rollout" "$RAW/kill"
 

@@ -99,6 +99,9 @@ start() {
     limit-reuseport|limit-shared)
       python3 "$BENCH/launcher.py" "${config#limit-}" "127.0.0.1:$port" "$WORKERS" node "$BENCH/worker.js" > "$RUN/launcher.log" 2>&1 &
       MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID") ;;
+    launcher) # the trivial launcher that respawns a dead worker at once: the floor for kill -9 -> replacement
+      python3 "$BENCH/launcher.py" --respawn reuseport "127.0.0.1:$port" "$WORKERS" node "$BENCH/worker.js" > "$RUN/launcher.log" 2>&1 &
+      MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID") ;;
     node-cluster)
       PORT=$port WORKERS=$WORKERS setsid node "$BENCH/cluster.js" > "$RUN/cluster.log" 2>&1 &
       MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID") ;;
