@@ -66,7 +66,7 @@ command = ["$(command -v node)", "$BENCH/worker.js"]
 workers = $WORKERS
 listen = ["127.0.0.1:$port"]
 sharing = "$sharing"
-ready = "started"
+ready = "${BENCH_READY:-started}"
 min_uptime = "500ms"
 stop_timeout = "10s"
 env = { BENCH_COUNTS = "$RUN/counts", BENCH_DRAIN = "${BENCH_DRAIN:-1}" }
