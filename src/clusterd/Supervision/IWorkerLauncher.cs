@@ -14,6 +14,12 @@ internal interface IWorkerLauncher : IDisposable
     string Containment { get; }
 
     void Launch(LaunchSpec spec);
+
+    /// <summary>
+    /// Whether a spawn was taken off the queue within <paramref name="within"/>: the spawner is working through a
+    /// queue, not stuck on one spawn (a slow NSS lookup).
+    /// </summary>
+    bool SpawnerMovedWithin(TimeSpan within);
 }
 
 /// <summary>One spawned worker: its main process and everything it started (its cgroup, or its process group).</summary>

@@ -29,6 +29,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
     private readonly LinuxProcessTracker? _linux;
     private readonly ChildReaper? _reaper;
     private long _spawns;
+    private long _lastTakenMs = Environment.TickCount64;
 
     /// <param name="reapOrphans">
     /// Become the subreaper of every worker's descendants and reap them (Linux). Only for the daemon: it would take the
@@ -60,6 +61,9 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
 
     public void Launch(LaunchSpec spec) => _queue.Add(spec);
 
+    public bool SpawnerMovedWithin(TimeSpan within) =>
+        Environment.TickCount64 - Volatile.Read(ref _lastTakenMs) < within.TotalMilliseconds;
+
     private void SpawnLoop()
     {
         if (OperatingSystem.IsLinux())
@@ -68,6 +72,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         }
         foreach (var spec in _queue.GetConsumingEnumerable())
         {
+            Volatile.Write(ref _lastTakenMs, Environment.TickCount64);
             try
             {
                 Spawn(spec);

@@ -378,6 +378,8 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         }
     }
 
+    bool IWorkerHost.SpawnerMovedWithin(TimeSpan within) => _launcher.SpawnerMovedWithin(within);
+
     void IWorkerHost.Signal(Worker worker, int signal)
     {
         if (worker.Process is { } process && !process.Signal(signal))

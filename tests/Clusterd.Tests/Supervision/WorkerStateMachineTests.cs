@@ -361,6 +361,22 @@ public class WorkerStateMachineTests
     }
 
     [Fact]
+    public void StateTimer_SpawningWithoutAProcessWhileTheQueueMoves_WaitsOnWithoutGivingUp()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        var incarnation = w.Incarnation;
+        _host.SpawnerMoving = true;
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+
+        Assert.Equal((WorkerState.Spawning, incarnation), (w.State, w.Incarnation));
+        Assert.Empty(_host.Events);
+        Assert.Equal(TimeSpan.FromSeconds(30), _host.ArmedTimer(WorkerInput.StateTimer)!.Delay);
+        Assert.Equal(1, _host.Spawns);
+    }
+
+    [Fact]
     public void StateTimer_SpawningWithAProcess_StopsItAsReadyTimeout()
     {
         var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
