@@ -189,12 +189,16 @@ if ki:
             return f"{f(med(v), fmt)} [{', '.join(f(x, fmt) for x in v)}]"
         p(f"| {NAMES[c]} | {cell('failed')} | {cell('slow')} | {cell('hung')} | {cell('max_ms', '{:.0f}')} | {cell('p99_ms', '{:.0f}')} "
           f"| {cell('replacement_ms', '{:.0f}')} | {f(med(ratios))} |")
-    p('\nclusterd replaces a worker that was serving at once; the replacement answers once Node has started. In '
-      'reuseport mode, where clusterd can steer connections (root: the bench runs as root), the dead slot is steered '
-      'away as soon as clusterd sees the exit: what the kernel had queued on it moves to the live worker, and the '
-      'replacement gets connections once it is ready (docs/adr/0004). Without steering they wait in the dead slot\'s '
-      'queue for the replacement (then the p99 and slowest probe are about the replacement time). None is reset, '
-      'because clusterd, not the worker, owns the socket.\n')
+    p('\nThe trivial launcher (`bench/launcher.py --respawn`, reuseport) fork+execs a dead worker\'s replacement at once '
+      'on the same socket: the floor for the replacement, and without steering what the kernel queued on the dead '
+      'slot waits for it (its slow and hung probes). "× launcher" is each round\'s replacement time over the '
+      'launcher\'s in the same round, median over rounds. clusterd replaces a worker that was serving at once; here '
+      'it runs with `ready = "notify"` (the worker sends READY=1 once listening). In reuseport mode, where clusterd can '
+      'steer connections (root: the bench runs as root), the dead slot is steered away as soon as clusterd sees the '
+      'exit: what the kernel had queued on it moves to the live worker, and the replacement gets connections once it is '
+      'ready (docs/adr/0004). Without steering they wait in the dead slot\'s queue for the replacement (then the p99 '
+      'and slowest probe are about the replacement time). A connection the killed worker had already accepted dies '
+      'with it (reset), whoever owns the socket; what is still queued survives, because clusterd owns the socket.\n')
 
 # ---------------------------------------------------------------------------------------------------------------
 co = [r for r in rows if r['section'] == 'control']
