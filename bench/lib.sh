@@ -66,7 +66,7 @@ command = ["$(command -v node)", "$BENCH/worker.js"]
 workers = $WORKERS
 listen = ["127.0.0.1:$port"]
 sharing = "$sharing"
-ready = "started"
+ready = "${BENCH_READY:-started}"
 min_uptime = "500ms"
 stop_timeout = "10s"
 env = { BENCH_COUNTS = "$RUN/counts", BENCH_DRAIN = "${BENCH_DRAIN:-1}" }
@@ -100,6 +100,9 @@ start() {
       wait_clusterd_ready ;;
     limit-reuseport|limit-shared)
       python3 "$BENCH/launcher.py" "${config#limit-}" "127.0.0.1:$port" "$WORKERS" node "$BENCH/worker.js" > "$RUN/launcher.log" 2>&1 &
+      MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID") ;;
+    launcher) # the trivial launcher that respawns a dead worker at once: the floor for kill -9 -> replacement
+      python3 "$BENCH/launcher.py" --respawn reuseport "127.0.0.1:$port" "$WORKERS" node "$BENCH/worker.js" > "$RUN/launcher.log" 2>&1 &
       MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID") ;;
     node-cluster)
       PORT=$port WORKERS=$WORKERS setsid node "$BENCH/cluster.js" > "$RUN/cluster.log" 2>&1 &

@@ -108,7 +108,8 @@ p('## Data path\n')
 CONFIGS = ['limit-reuseport', 'limit-shared', 'clusterd-reuseport', 'clusterd-shared', 'node-cluster', 'pm2']
 NAMES = {'limit-reuseport': 'limit, reuseport (launcher)', 'limit-shared': 'limit, shared socket (launcher)',
          'clusterd-reuseport': 'clusterd, reuseport', 'clusterd-shared': 'clusterd, shared',
-         'node-cluster': 'Node cluster (round-robin)', 'pm2': 'PM2 cluster mode'}
+         'node-cluster': 'Node cluster (round-robin)', 'pm2': 'PM2 cluster mode',
+         'launcher': 'trivial launcher (respawns at once)'}
 data = {}
 for r in dp:
     base = r['raw']
@@ -173,22 +174,31 @@ if ki:
       'answer; 1 s in, one worker gets SIGKILL; probing goes on for 2 more seconds (600 probes). Failed = refused, '
       'reset or not 200; slow = took over 100 ms; hung = took over 1 s (probes give up at 10 s). Replacement = from the '
       'kill to the first answer from a new worker pid. Medians over rounds (per-round values in brackets).\n')
-    p('| manager | failed probes | slow probes (> 100 ms) | hung probes | slowest probe ms | p99 ms | replacement serves after ms |')
-    p('|---|---:|---:|---:|---:|---:|---:|')
-    for c in ['clusterd-reuseport', 'clusterd-shared', 'node-cluster', 'pm2']:
-        js = [json.load(open(r['raw'] + '.json')) for r in ki if r['config'] == c]
+    p('| manager | failed probes | slow probes (> 100 ms) | hung probes | slowest probe ms | p99 ms | replacement serves after ms | × launcher |')
+    p('|---|---:|---:|---:|---:|---:|---:|---:|')
+    floor = {r['round']: json.load(open(r['raw'] + '.json'))['replacement_ms'] for r in ki if r['config'] == 'launcher'}
+    for c in ['launcher', 'clusterd-reuseport', 'clusterd-shared', 'node-cluster', 'pm2']:
+        rs = [r for r in ki if r['config'] == c]
+        js = [json.load(open(r['raw'] + '.json')) for r in rs]
         if not js: continue
+        # each round's replacement time over the launcher's in the same round
+        ratios = [j['replacement_ms'] / floor[r['round']] for r, j in zip(rs, js)
+                  if j.get('replacement_ms') and floor.get(r['round'])]
         def cell(k, fmt='{:g}'):
             v = [j.get(k) for j in js]  # older raw outputs lack 'slow'
             return f"{f(med(v), fmt)} [{', '.join(f(x, fmt) for x in v)}]"
         p(f"| {NAMES[c]} | {cell('failed')} | {cell('slow')} | {cell('hung')} | {cell('max_ms', '{:.0f}')} | {cell('p99_ms', '{:.0f}')} "
-          f"| {cell('replacement_ms', '{:.0f}')} |")
-    p('\nclusterd replaces a worker that was serving at once; the replacement answers once Node has started. In '
-      'reuseport mode, where clusterd can steer connections (root: the bench runs as root), the dead slot is steered '
-      'away as soon as clusterd sees the exit: what the kernel had queued on it moves to the live worker, and the '
-      'replacement gets connections once it is ready (docs/adr/0004). Without steering they wait in the dead slot\'s '
-      'queue for the replacement (then the p99 and slowest probe are about the replacement time). None is reset, '
-      'because clusterd, not the worker, owns the socket.\n')
+          f"| {cell('replacement_ms', '{:.0f}')} | {f(med(ratios))} |")
+    p('\nThe trivial launcher (`bench/launcher.py --respawn`, reuseport) fork+execs a dead worker\'s replacement at once '
+      'on the same socket: the floor for the replacement, and without steering what the kernel queued on the dead '
+      'slot waits for it (its slow and hung probes). "× launcher" is each round\'s replacement time over the '
+      'launcher\'s in the same round, median over rounds. clusterd replaces a worker that was serving at once; here '
+      'it runs with `ready = "notify"` (the worker sends READY=1 once listening). In reuseport mode, where clusterd can '
+      'steer connections (root: the bench runs as root), the dead slot is steered away as soon as clusterd sees the '
+      'exit: what the kernel had queued on it moves to the live worker, and the replacement gets connections once it is '
+      'ready (docs/adr/0004). Without steering they wait in the dead slot\'s queue for the replacement (then the p99 '
+      'and slowest probe are about the replacement time). A connection the killed worker had already accepted dies '
+      'with it (reset), whoever owns the socket; what is still queued survives, because clusterd owns the socket.\n')
 
 me = [r for r in rows if r['section'] == 'memory']
 if me:
@@ -368,8 +378,8 @@ if sc:
       'the wait in the spawn queue). RSS idle is taken after 12 idle seconds, before any query; "after the queries" '
       'after the 46 `status` runs and 23 scrapes of the next columns (the GC keeps what those answers needed). '
       'Medians over rounds.\n')
-    p('| workers | ready after ms | first fork → last ready ms | spawn floor ms | overhead per worker ms | fork→ready mean ms | RSS MiB idle | RSS MiB after the queries | fds | threads | idle CPU (10 s) | `status` ms | `/metrics` ms | /metrics KiB | stop ms |')
-    p('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    p('| workers | ready after ms | first fork → last ready ms | spawn floor ms | × floor | overhead per worker ms | fork→ready mean ms | RSS MiB idle | RSS MiB after the queries | fds | threads | idle CPU (10 s) | `status` ms | `/metrics` ms | /metrics KiB | stop ms |')
+    p('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     stops = [r for r in rows if r['section'] == 'scale-stop']
     fdrow = {}
     for n in sorted({int(r['workers']) for r in sc}):
@@ -392,11 +402,12 @@ if sc:
         stat = [json.load(open(r['raw'] + '-status.json'))['results'][0]['median'] * 1000 for r in rs]
         met = [json.load(open(r['raw'] + '-metrics.json'))['results'][0]['median'] * 1000 for r in rs]
         over = [(sp - r['baseline_spawn_ms']) / n for sp, r in zip(spans, rs)]
+        times = [sp / r['baseline_spawn_ms'] for sp, r in zip(spans, rs) if r['baseline_spawn_ms']]
         fdrow[n] = med(r['fds'] for r in rs)
         headline[('rss', n)] = med(r['rss_kib'] for r in rs) / 1024
         headline[('status', n)] = med(stat); headline[('metrics', n)] = med(met)
         headline[('idle', n)] = med(r['idle_cpu_ticks'] for r in rs)
-        p(f"| {n} | {med(r['ready_ms'] for r in rs):,.0f} | {f(med(spans), '{:,.0f}')} | {med(r['baseline_spawn_ms'] for r in rs):,.1f} | {med(over):.2f} "
+        p(f"| {n} | {med(r['ready_ms'] for r in rs):,.0f} | {f(med(spans), '{:,.0f}')} | {med(r['baseline_spawn_ms'] for r in rs):,.1f} | {f(med(times))} | {med(over):.2f} "
           f"| {f(med(hist), '{:.1f}')} | **{med(r['rss_kib'] for r in rs) / 1024:.1f}** | {med(r['rss_after_queries_kib'] for r in rs) / 1024:.1f} | {fdrow[n]:.0f} | {med(r['threads'] for r in rs):.0f} "
           f"| {med(r['idle_cpu_ticks'] for r in rs) * 10:.0f} ms | {med(stat):.1f} | {med(met):.1f} | {med(size):.0f} "
           f"| {f(med(s['stop_ms'] for s in stops if int(s['workers']) == n), '{:,.0f}')} |")
@@ -411,6 +422,22 @@ if sc:
           f'restart each surge worker adds its pipes and, where clusterd steers connections (reuseport, root: ADR 0004), '
           f'its own socket per address until it is promoted; the retired worker\'s closes when it exits. The workers\' own limits are '
           f'theirs: each inherits clusterd\'s 20000 and holds its sockets and its connections.\n')
+
+bu = [r for r in rows if r['section'] == 'burst']
+if bu:
+    p('### Memory after bursts\n')
+    p('The same sleepers (`bench/scale.sh burst`). Idle RSS of clusterd with 1000 workers, then after `clusterctl restart '
+      'sleepers --max-surge 100` (all 1000 replaced); scaled to 0, then after `scale sleepers 1000` and back to 0. Each '
+      'figure is taken 10 s after the burst ended (clusterd compacts its heap 2 s after the last fork or exit). Goal: '
+      'within 10 % of the figure before. Per-round values in brackets.\n')
+    p('| burst | RSS MiB before | RSS MiB after | after / before | burst took ms |')
+    p('|---|---:|---:|---:|---:|')
+    for name, before, after, took in [('rolling restart of 1000 workers', 'rss_1000_kib', 'rss_after_restart_kib', 'restart_ms'),
+                                      ('scale 0 → 1000 → 0', 'rss_0_kib', 'rss_after_scale_kib', None)]:
+        ratio = [r[after] / r[before] for r in bu]
+        p(f"| {name} | {med(r[before] for r in bu) / 1024:.1f} | {med(r[after] for r in bu) / 1024:.1f} "
+          f"| **{med(ratio):.2f}** [{', '.join(f'{x:.2f}' for x in ratio)}] | {f(med(r[took] for r in bu), '{:,.0f}') if took else '–'} |")
+    p('')
 
 # ---------------------------------------------------------------------------------------------------------------
 a = os.path.join(here, 'analysis.md')

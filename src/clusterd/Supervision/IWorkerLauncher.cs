@@ -21,6 +21,12 @@ internal interface IWorkerLauncher : IDisposable
     /// <see cref="OperationCanceledException"/> (the check killed) once <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
     Task<string?> RunCheckAsync(LaunchSpec spec, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether a spawn was taken off the queue within <paramref name="within"/>: the spawner is working through a
+    /// queue, not stuck on one spawn (a slow NSS lookup).
+    /// </summary>
+    bool SpawnerMovedWithin(TimeSpan within);
 }
 
 /// <summary>One spawned worker: its main process and everything it started (its cgroup, or its process group).</summary>

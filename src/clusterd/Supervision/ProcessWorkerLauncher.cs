@@ -29,6 +29,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
     private readonly LinuxProcessTracker? _linux;
     private readonly ChildReaper? _reaper;
     private long _spawns;
+    private long _lastTakenMs = Environment.TickCount64;
 
     /// <param name="reapOrphans">
     /// Become the subreaper of every worker's descendants and reap them (Linux). Only for the daemon: it would take the
@@ -122,6 +123,9 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         }
     }
 
+    public bool SpawnerMovedWithin(TimeSpan within) =>
+        Environment.TickCount64 - Volatile.Read(ref _lastTakenMs) < within.TotalMilliseconds;
+
     private void SpawnLoop()
     {
         if (OperatingSystem.IsLinux())
@@ -130,6 +134,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         }
         foreach (var spawn in _queue.GetConsumingEnumerable())
         {
+            Volatile.Write(ref _lastTakenMs, Environment.TickCount64);
             spawn();
         }
     }

@@ -382,6 +382,8 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         [ReservedEnvironment.Generation] = worker.Generation.ToString(CultureInfo.InvariantCulture),
     };
 
+    bool IWorkerHost.SpawnerMovedWithin(TimeSpan within) => _launcher.SpawnerMovedWithin(within);
+
     void IWorkerHost.Signal(Worker worker, int signal)
     {
         if (worker.Process is { } process && !process.Signal(signal))

@@ -29,6 +29,8 @@ internal sealed class FakeLauncher(Action<SupervisorEvent> post) : IWorkerLaunch
 
     public string Containment => "nothing: no process is started";
 
+    public bool SpawnerMovedWithin(TimeSpan within) => false; // nothing is queued: a spawn the test never reports is stuck
+
     public void Launch(LaunchSpec spec)
     {
         if (Fault?.Invoke(spec) is { } fault)
