@@ -38,17 +38,25 @@ internal static class Program
         if (OperatingSystem.IsLinux())
         {
             int? stateFd = null;
+            string? previousFailure = null;
             try
             {
-                adoption = UpgradeAdoption.FromEnvironment(out stateFd);
+                adoption = UpgradeAdoption.FromEnvironment(out stateFd, out previousFailure);
             }
             catch (UpgradeStateException e)
             {
                 // Before anything started: the exec of the binary that wrote the state is all that can save its workers.
                 Console.Error.WriteLine($"clusterd: cannot take over the upgrade state: {e.Message}");
-                if (stateFd is int fd)
+                try
                 {
-                    UpgradeAdoption.FallBackUnread(fd, e.Message);
+                    if (stateFd is int fd)
+                    {
+                        UpgradeAdoption.FallBackUnread(fd, previousFailure, e.Message); // returns only by throwing
+                    }
+                }
+                catch (IOException again) // UpgradeStateException too: nothing left to fall back to
+                {
+                    Console.Error.WriteLine($"clusterd: {again.Message}");
                 }
                 return ExitInvalid;
             }

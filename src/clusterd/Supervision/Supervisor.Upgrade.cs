@@ -74,8 +74,9 @@ internal sealed partial class Supervisor
                 {
                     return $"{w} is {w.State.ToString().ToLowerInvariant()}; upgrade once it has settled";
                 }
-                if (w.Health is not null)
+                if (w.Config.Health.Check is not null || w.Config.Health.MaxLifetime > TimeSpan.Zero)
                 {
+                    // A health check's socket and probe loop, a max_lifetime timer: not in the state yet.
                     return $"{group.Name}: health checks and max_lifetime do not cross an upgrade yet; restart clusterd instead";
                 }
             }

@@ -36,11 +36,11 @@ internal sealed class UpgradeAdoption
     /// </summary>
     /// <exception cref="UpgradeStateException">The state cannot be read; <see cref="FallBackUnread"/> is what is left to do.</exception>
     [SupportedOSPlatform("linux")]
-    public static UpgradeAdoption? FromEnvironment(out int? stateFd)
+    public static UpgradeAdoption? FromEnvironment(out int? stateFd, out string? fallback)
     {
         stateFd = null;
         var value = Environment.GetEnvironmentVariable(Supervisor.UpgradeFdVariable);
-        var fallback = Environment.GetEnvironmentVariable(FallbackVariable);
+        fallback = Environment.GetEnvironmentVariable(FallbackVariable);
         Environment.SetEnvironmentVariable(Supervisor.UpgradeFdVariable, null);
         Environment.SetEnvironmentVariable(FallbackVariable, null);
         if (value is null)
@@ -78,7 +78,7 @@ internal sealed class UpgradeAdoption
 
     /// <summary><see cref="FallBack(string, Action{Action})"/> for a state this binary cannot read: what it needs is read leniently.</summary>
     [SupportedOSPlatform("linux")]
-    public static void FallBackUnread(int stateFd, string reason)
+    public static void FallBackUnread(int stateFd, string? previousFailure, string reason)
     {
         string? binary = null;
         string[] arguments = [];
@@ -95,7 +95,7 @@ internal sealed class UpgradeAdoption
             throw new UpgradeStateException($"{reason}; and the state does not even say which binary wrote it ({e.Message}), so there is nothing to fall back to");
         }
         // Its fds are still inheritable (nothing here touched them): only the state's own must be kept open.
-        FallBack(stateFd, binary ?? "", arguments, fds, previousFailure: null, reason, run => run());
+        FallBack(stateFd, binary ?? "", arguments, fds, previousFailure, reason, run => run());
     }
 
     [SupportedOSPlatform("linux")]

@@ -50,12 +50,11 @@ internal static class UpgradeDocument
 }
 
 /// <summary>The state cannot be read: the upgrade must fall back to the binary that wrote it.</summary>
-internal sealed class UpgradeStateException(string message) : Exception(message);
+internal sealed class UpgradeStateException(string message) : IOException(message);
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    RespectRequiredConstructorParameters = true,
+    RespectRequiredConstructorParameters = true, // every field is written, nulls too: a missing one is a broken state
     UseStringEnumConverter = true)]
 [JsonSerializable(typeof(UpgradeState))]
 [JsonSerializable(typeof(LifecycleEvent))]
