@@ -265,6 +265,12 @@ internal static class Program
             Console.Error.WriteLine("an in-place upgrade is Linux only; restart clusterd instead");
             return ExitInvalid;
         }
+        if (ExecHelper.Locate() is null)
+        {
+            // Without it the new image could not start its launcher, after the exec: too late to say no.
+            Console.Error.WriteLine($"{ExecHelper.FileName} is missing next to {Environment.ProcessPath}; install it with clusterd");
+            return ExitInvalid;
+        }
         Console.WriteLine(VersionCommand.Version);
         return 0;
     }

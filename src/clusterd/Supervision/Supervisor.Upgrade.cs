@@ -41,9 +41,21 @@ internal sealed partial class Supervisor
     private readonly Dictionary<int, Socket> _adopting = [];
 
     /// <summary>Replaces this process's image; the task completes only if that did not happen (refused, or the exec failed).</summary>
-    public Task<OperationResult> UpgradeAsync(UpgradeHandoffRequest request) => Submit((s, done) => done.TrySetResult(s.Upgrade(request)));
+    /// <remarks>
+    /// A spawn in flight is waited for rather than refused: its outcome (bounded by ready_timeout) is a moment away, and a
+    /// crash-looping slot is spawning now and then. Anything else under way refuses at once.
+    /// </remarks>
+    public Task<OperationResult> UpgradeAsync(UpgradeHandoffRequest request) => Submit((s, done) => s.WaitFor(() =>
+        s.UpgradeRefusal() is { } why ? Refused(why)
+        : s._groups.Values.SelectMany(g => g.Workers).Any(w => w.State == WorkerState.Spawning) ? null
+        : s.Upgrade(request), done));
 
-    /// <summary>Why the state cannot cross now, or null. What is under way must end first: its outcome belongs to this image.</summary>
+    private static OperationResult Refused(string why) => OperationResult.Error(ErrorCodes.Busy, $"cannot upgrade now: {why}");
+
+    /// <summary>
+    /// Why the state cannot cross now, or null. What is under way must end first: its outcome belongs to this image. A
+    /// command waiting for workers (start) is not: its client's connection ends with the exec, and it asks again.
+    /// </summary>
     internal string? UpgradeRefusal()
     {
         if (_shuttingDown)
@@ -58,10 +70,6 @@ internal sealed partial class Supervisor
         {
             return $"removed group '{_removing[0].Name}' is still stopping; upgrade once its workers are gone";
         }
-        if (_waiters.Count > 0)
-        {
-            return "a command is waiting for workers (start, stop); upgrade once it has answered";
-        }
         foreach (var group in _groups.Values)
         {
             if (group.Surge.Count + group.Retiring.Count > 0)
@@ -70,7 +78,7 @@ internal sealed partial class Supervisor
             }
             foreach (var w in group.Workers)
             {
-                if (w.State is WorkerState.Spawning or WorkerState.Draining or WorkerState.Stopping or WorkerState.Killing)
+                if (w.State is WorkerState.Draining or WorkerState.Stopping or WorkerState.Killing)
                 {
                     return $"{w} is {w.State.ToString().ToLowerInvariant()}; upgrade once it has settled";
                 }
@@ -89,10 +97,6 @@ internal sealed partial class Supervisor
         if (!OperatingSystem.IsLinux() || _launcher is not ProcessWorkerLauncher launcher)
         {
             return OperationResult.Error(ErrorCodes.Failed, "an in-place upgrade is Linux only; restart clusterd instead");
-        }
-        if (UpgradeRefusal() is { } why)
-        {
-            return OperationResult.Error(ErrorCodes.Busy, $"cannot upgrade now: {why}");
         }
         var notifies = _groups.Values.Select(g => g.Notify).OfType<NotifySocket>().ToArray();
         foreach (var notify in notifies)
