@@ -80,6 +80,46 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
     }
 
     [Fact]
+    public async Task Upgrade_ExecFails_OldClusterdGoesOnAsBefore()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 2, [$"127.0.0.1:{port}"]), output);
+        await clusterd.WaitForEventAsync("listening", "web", count: 2);
+        var before = await WorkersAsync(clusterd);
+        // It passes its check, and is gone by the exec: execve fails with ENOENT after the state was taken.
+        var vanishing = Path.Combine(clusterd.Directory, "vanishing-clusterd");
+        await File.WriteAllTextAsync(vanishing, "#!/bin/sh\nrm -f \"$0\"\necho 9.9.9\n");
+        File.SetUnixFileMode(vanishing, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", vanishing);
+
+        Assert.Equal(1, upgrade.ExitCode);
+        Assert.Contains("the upgrade failed and nothing changed: execve", upgrade.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, await WorkersAsync(clusterd)); // and the control socket accepts again
+        // Its notify socket is read again: a replacement's READY=1 makes it ready.
+        Native.Kill(before[1].Pid, SIGKILL);
+        await clusterd.WaitForEventAsync("listening", "web", count: 3);
+        Assert.Equal(200, (await Http.GetAsync(port)).Status);
+    }
+
+    [Fact]
+    public async Task Upgrade_Sigusr2_ReexecsItsOwnBinaryKeepingTheWorkers()
+    {
+        const int SIGUSR2 = 12;
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 2, [$"127.0.0.1:{port}"]), output);
+        await clusterd.WaitForEventAsync("listening", "web", count: 2);
+        var before = await WorkersAsync(clusterd);
+
+        clusterd.Signal(SIGUSR2);
+
+        await clusterd.WaitForAsync(e => e.EventId == 62, what: "the new image's 'upgraded in place'");
+        Assert.Equal(before, await WorkersAsync(clusterd));
+        Assert.Equal(clusterd.Pid, (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!.Pid);
+        Assert.Equal(200, (await Http.GetAsync(port)).Status);
+    }
+
+    [Fact]
     public async Task Upgrade_WorkerInBackoffAndWorkerStarting_BothGoOnAfterIt()
     {
         // "crashy" dies 100 ms after each start and then backs off 10 s; "slow" never says READY=1, and ready_timeout
