@@ -76,8 +76,11 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         _writer = WriteAsync();
     }
 
-    public void Capture(Worker worker, int pid, Stream stream, string name) =>
+    public void Capture(Worker worker, int pid, Stream stream, string name)
+    {
+        _pipes[(worker, name)] = stream; // an upgrade hands the pipe on by fd (OutputCapture.Upgrade.cs)
         _ = ReadAsync(worker, new Source(worker.Group.Name, worker.Slot, pid, worker.Generation, name), stream);
+    }
 
     /// <summary>Closes every log file and opens it again before its next line (SIGUSR1, <c>clusterctl logs --reopen</c>).</summary>
     public int ReopenFiles()
@@ -150,6 +153,7 @@ internal sealed partial class OutputCapture : IAsyncDisposable
             {
                 Enqueue(worker, source, limiter, rest);
             }
+            _pipes.TryRemove(new KeyValuePair<(Worker, string), Stream>((worker, source.Stream), stream));
         }
         bool lastPipe;
         lock (_filesLock)

@@ -20,11 +20,11 @@ namespace Clusterd.Supervision;
 /// </summary>
 internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
 {
+    /// <summary>Spawns, checks, and the odd action that must run on this thread (the exec of an upgrade).</summary>
     private readonly BlockingCollection<Action> _queue = new();
     private readonly Action<SupervisorEvent> _post;
     private readonly OutputCapture _output;
     private readonly ILogger _logger;
-    private readonly Thread _thread;
     private readonly string _helper;
     private readonly LinuxProcessTracker? _linux;
     private readonly ChildReaper? _reaper;
@@ -52,8 +52,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
             _reaper = new ChildReaper();
             Containment = "each worker's process group";
         }
-        _thread = new Thread(SpawnLoop) { IsBackground = true, Name = "clusterd spawner" };
-        _thread.Start();
+        SpawnerThread.Start(SpawnLoop);
     }
 
     /// <summary>What stands for a worker's tree here, for the start log.</summary>
@@ -284,6 +283,12 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         _post(failure is null
             ? new WorkerEvent(worker, incarnation, WorkerInput.ExecSucceeded)
             : new WorkerEvent(worker, incarnation, WorkerInput.ExecFailed, Text: failure.Message, Transient: failure.Transient));
+        await WatchExitAsync(worker, incarnation, process);
+    }
+
+    /// <summary>Reports the exit: <see cref="WorkerInput.Exited"/>, or MainExited then TreeGone.</summary>
+    private async Task WatchExitAsync(Worker worker, int incarnation, ITrackedProcess process)
+    {
         var exit = await process.MainExited;
         if (process.TreeGone.IsCompleted)
         {

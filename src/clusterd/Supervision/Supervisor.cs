@@ -72,7 +72,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     /// <summary>Reopens every worker log file before its next line (SIGUSR1, <c>clusterctl logs --reopen</c>); how many there are.</summary>
     public int ReopenLogFiles() => _output.ReopenFiles();
 
-    public DateTimeOffset StartedAt { get; }
+    public DateTimeOffset StartedAt { get; private set; }
 
     /// <summary>The configuration in force (the last one loaded or reloaded).</summary>
     public ClusterConfig? Config => Volatile.Read(ref _config);
@@ -99,11 +99,14 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
     public void RequestStop() => Post(new ShutdownEvent());
 
-    /// <summary>Binds every group's sockets (all or nothing), starts every worker, then runs the loop until stopped.</summary>
-    public async Task RunAsync(ClusterConfig config, CancellationToken cancellationToken)
+    /// <summary>
+    /// Binds every group's sockets (all or nothing), starts every worker, then runs the loop until stopped. With
+    /// <paramref name="adopt"/>, takes over what a previous image of this process ran instead (docs/adr/0008).
+    /// </summary>
+    public async Task RunAsync(ClusterConfig config, CancellationToken cancellationToken, Upgrade.UpgradeAdoption? adopt = null)
     {
         Volatile.Write(ref _config, config);
-        foreach (var group in config.Groups)
+        foreach (var group in adopt is null ? config.Groups : [])
         {
             GroupRuntime runtime;
             try
@@ -123,6 +126,10 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 throw;
             }
             _groups.Add(group.Name, runtime);
+        }
+        if (adopt is not null)
+        {
+            Adopt(config, adopt);
         }
         foreach (var name in _sockets?.CloseUnclaimed() ?? [])
         {
@@ -144,7 +151,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 LogSteeringUnavailable(unavailable);
             }
         }
-        foreach (var worker in _groups.Values.SelectMany(g => g.Workers))
+        foreach (var worker in adopt is null ? _groups.Values.SelectMany(g => g.Workers) : [])
         {
             WorkerStateMachine.Handle(this, worker, WorkerInput.Start);
         }
