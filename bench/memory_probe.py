@@ -12,10 +12,10 @@ the first 200 from a pid not in PIDS. "peak_mib": the victim's largest sample. A
 refused/reset or its answer is not a 200.
 """
 import asyncio, json, sys, time
+from httpprobe import probe_once
 
 port, limit_mib, interval, end = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]) / 1000, float(sys.argv[4])
 leak_file, pids = sys.argv[5], sys.argv[6:]
-REQUEST = b'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'
 results = []  # (start, latency, status or error, pid)
 samples = {p: [] for p in pids}  # pid -> [(t, MiB)]
 gone = {}  # pid -> first t it was seen gone
@@ -34,16 +34,7 @@ def rss_mib(pid):
 
 async def probe(t0):
     start = time.monotonic() - t0
-    try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection('127.0.0.1', port), 10)
-        writer.write(REQUEST)
-        data = await asyncio.wait_for(reader.read(-1), 10)
-        writer.close()
-        head = data.split(b'\r\n\r\n', 1)[0].decode(errors='replace').split('\r\n')
-        status = head[0].split(' ')[1] if head and head[0].startswith('HTTP/') else 'empty'
-        pid = next((l.split(':', 1)[1].strip() for l in head[1:] if l.lower().startswith('x-worker-pid:')), None)
-    except Exception as e:  # refused, reset, timeout
-        status, pid = type(e).__name__, None
+    status, pid = await probe_once(port)
     results.append((start, time.monotonic() - t0 - start, status, pid))
 
 async def sample(t0):
