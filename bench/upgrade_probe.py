@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Probes across an operation on the manager (bench/upgrade.sh): a new connection every INTERVAL ms (each on its own,
+as probe.py does) from its start until DONE_FILE exists, then one more second (or until END seconds); one JSON summary.
+
+usage: upgrade_probe.py PORT INTERVAL_MS DONE_FILE [END=60]
+A probe "fails" if its connection is refused/reset or its answer is not a 200; it is "slow" if it takes over 100 ms,
+"hung" over 1 s (its own deadline is 10 s). "outage_ms": from the start of the first failed probe to the end of the
+last one (0 when none failed). "pids": the X-Worker-Pid values that answered, in order of first answer.
+"""
+import asyncio, json, os, sys, time
+from httpprobe import probe_once
+
+port, interval, done_file = int(sys.argv[1]), float(sys.argv[2]) / 1000, sys.argv[3]
+end = float(sys.argv[4]) if len(sys.argv) > 4 else 60.0
+results = []  # (start, latency, status or error, pid)
+
+async def probe(t0):
+    start = time.monotonic() - t0
+    status, pid = await probe_once(port)
+    results.append((start, time.monotonic() - t0 - start, status, pid))
+
+async def main():
+    t0 = time.monotonic()
+    tasks, n, done_at = [], 0, None
+    while (now := time.monotonic() - t0) < end and (done_at is None or now < done_at + 1.0):
+        if done_at is None and os.path.exists(done_file):
+            done_at = now
+        tasks.append(asyncio.create_task(probe(t0)))
+        n += 1
+        await asyncio.sleep(max(0, n * interval - (time.monotonic() - t0)))
+    await asyncio.gather(*tasks)
+    return done_at
+
+done_at = asyncio.run(main())
+failed = [r for r in results if r[2] != '200']
+lat = sorted(r[1] for r in results)
+print(json.dumps({
+    'probes': len(results),
+    'failed': len(failed),
+    'slow': sum(1 for r in results if r[1] > 0.1),
+    'hung': sum(1 for r in results if r[1] > 1.0),
+    'errors': sorted({r[2] for r in failed}),
+    'max_ms': round(lat[-1] * 1000, 2),
+    'outage_ms': round((max(s + l for s, l, st, pid in failed) - min(s for s, l, st, pid in failed)) * 1000) if failed else 0,
+    'pids': list(dict.fromkeys(r[3] for r in sorted(results) if r[3])),
+    'done_seen': done_at is not None,
+}))
