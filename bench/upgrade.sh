@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Upgrading the manager under load (issue #16): a probe connects every 5 ms (upgrade_probe.py) from 1 s before the
 # operation until 1 s after it ended, on 2 workers, for
-# - clusterd, reuseport: `clusterctl upgrade` (re-exec of its own binary in the same pid; --binary changes nothing of it);
+# - clusterd, reuseport: `clusterctl upgrade` (re-exec of its own binary in the same pid; --binary execs another, the
+#   re-exec is the same);
 # - clusterd, reuseport: a plain restart (SIGTERM, wait for its exit, start it again, until every worker is ready),
 #   which is what `systemctl restart` does when the unit has no fd store; there is no systemd here;
 # - PM2 cluster mode: `pm2 update` (saves the process list, kills the daemon, starts a new one, resurrects the apps).
-# Counted: failed, slow and hung probes, the outage, worker pids before and after (restarts = pids that changed), whether
-# the manager's pid stayed, and how long the operation took.
+# Counted: failed, slow and hung probes, the outage, worker pids before and after (restarts = pids that changed),
+# whether the manager's pid stayed, and how long the operation took.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_all EXIT
@@ -76,8 +77,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
       *) cp "$RUN/clusterd.log" "$base.log" ;;
     esac
     record section=upgrade round="$round" op="$op" rc="$rc" took_ms=$(((t1 - t0) / 1000000)) restarts="$restarts" \
-      pids_before="$pids_before" pids_after="$pids_after" manager_before="$manager_before" manager_after="$manager_after" \
-      raw="$base"
+      pids_before="$pids_before" pids_after="$pids_after" \
+      manager_before="$manager_before" manager_after="$manager_after" raw="$base"
     stop "$config"
   done
 done

@@ -41,7 +41,7 @@ print(json.dumps({
     'hung': sum(1 for r in results if r[1] > 1.0),
     'errors': sorted({r[2] for r in failed}),
     'max_ms': round(lat[-1] * 1000, 2),
-    'outage_ms': round((max(s + l for s, l, st, pid in failed) - min(s for s, l, st, pid in failed)) * 1000) if failed else 0,
+    'outage_ms': round((max(s + l for s, l, *_ in failed) - min(s for s, *_ in failed)) * 1000) if failed else 0,
     'pids': list(dict.fromkeys(r[3] for r in sorted(results) if r[3])),
     'done_seen': done_at is not None,
 }))
