@@ -238,9 +238,12 @@ if up:
       '(saves the process list, kills the daemon, starts a new one and resurrects the apps). Failed = refused, reset or '
       'not a 200; slow = took over 100 ms; outage = from the first failed probe\'s start to the last one\'s end. Worker '
       'restarts = worker pids running before that are not running after; took = until the command returned (the plain '
-      'restart: until every worker was ready again). Medians over rounds (per-round values in brackets).\n')
-    p('| manager, operation | failed probes | slow probes (> 100 ms) | outage ms | probes | worker restarts | manager pid kept | took ms |')
-    p('|---|---:|---:|---:|---:|---:|---|---:|')
+      'restart: until every worker was ready again). Gap = the longest time between two probes\' starts (on a busy '
+      'machine the probe itself is starved now and then, and misses what happens meanwhile). Medians over rounds '
+      '(per-round values in brackets).\n')
+    p('| manager, operation | failed probes | slow probes (> 100 ms) | outage ms | probes | gap ms | worker restarts '
+      '| manager pid kept | took ms |')
+    p('|---|---:|---:|---:|---:|---:|---:|---|---:|')
     for op, label in (('clusterctl-upgrade', 'clusterd, `clusterctl upgrade`'),
                       ('plain-restart', 'clusterd, plain restart (`systemctl restart` without the fd store)'),
                       ('pm2-update', 'PM2, `pm2 update`')):
@@ -253,6 +256,7 @@ if up:
         bad = sum(1 for r in rs if r['rc'] != 0)
         p(f"| {label} | **{cell([j['failed'] for j in js])}** | {cell([j['slow'] for j in js])} "
           f"| {cell([j['outage_ms'] for j in js], '{:.0f}')} | {med(j['probes'] for j in js):.0f} "
+          f"| {cell([j['max_gap_ms'] for j in js], '{:.0f}')} "
           f"| {cell([r['restarts'] for r in rs])} | {'yes' if kept == len(rs) else 'no' if not kept else f'{kept} of {len(rs)}'} "
           f"| {cell([r['took_ms'] for r in rs], '{:.0f}')}{f' (failed in {bad} rounds)' if bad else ''} |")
     p('')

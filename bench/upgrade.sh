@@ -30,6 +30,14 @@ wait_workers() { # until exactly $WORKERS workers run (a replaced one may take a
   done
 }
 
+wait_file() { # wait_file PATH: until it exists (a busy machine may take seconds to start Python)
+  local deadline=$((SECONDS + 60))
+  until [[ -e $1 ]]; do
+    ((SECONDS < deadline)) || { log "$1 never appeared"; return 1; }
+    sleep 0.01
+  done
+}
+
 manager_pid() {
   case $1 in
     pm2) cat "$PM2_HOME/pm2.pid" ;;
@@ -60,10 +68,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
     wait_workers
     base="$RAW/upgrade/r$round-$op"
     pids_before=$(live_workers); manager_before=$(manager_pid "$config")
-    rm -f "$RUN/done"
-    python3 "$BENCH/upgrade_probe.py" "$port" 5 "$RUN/done" > "$base.json" &
+    rm -f "$RUN/go" "$RUN/done"
+    python3 "$BENCH/upgrade_probe.py" "$port" 5 "$RUN/go" "$RUN/done" > "$base.json" &
     probe_pid=$!
-    sleep 1  # the probe's first second: the load before the operation
+    wait_file "$RUN/go"  # the probe has probed for a second: the load before the operation
     t0=$(date +%s%N)
     rc=0; operate "$op" > "$base.out" 2>&1 || rc=$?
     t1=$(date +%s%N)
