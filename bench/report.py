@@ -226,6 +226,41 @@ if me:
       'the replacement\'s start and `min_uptime`; the leaking worker serves until then. PM2\'s is up to one '
       '`worker_interval` plus the restart, while the worker goes on leaking.\n')
 
+up = [r for r in rows if r['section'] == 'upgrade']
+if up:
+    p('### Upgrading the manager under load\n')
+    p('2 workers; a probe opens a new connection every 5 ms (`bench/upgrade_probe.py`, each independent of the '
+      'previous) from 1 s before the operation until 1 s after it returned. clusterd (reuseport): `clusterctl upgrade` '
+      '(clusterd re-execs its own binary in the same pid and takes over the workers and sockets, docs/adr/0008; '
+      '`--binary` changes nothing of that), and a plain restart: SIGTERM, wait for its exit, start it again, until '
+      'every worker is ready. That is what `systemctl restart clusterd` does when the unit keeps no fds in systemd\'s '
+      'fd store; there is no systemd on this machine, so the restart is done by hand. PM2 cluster mode: `pm2 update` '
+      '(saves the process list, kills the daemon, starts a new one and resurrects the apps). Failed = refused, reset or '
+      'not a 200; slow = took over 100 ms; outage = from the first failed probe\'s start to the last one\'s end. Worker '
+      'restarts = worker pids running before that are not running after; took = until the command returned (the plain '
+      'restart: until every worker was ready again). Gap = the longest time between two probes\' starts (on a busy '
+      'machine the probe itself is starved now and then, and misses what happens meanwhile). Medians over rounds '
+      '(per-round values in brackets).\n')
+    p('| manager, operation | failed probes | slow probes (> 100 ms) | outage ms | probes | gap ms | worker restarts '
+      '| manager pid kept | took ms |')
+    p('|---|---:|---:|---:|---:|---:|---:|---|---:|')
+    for op, label in (('clusterctl-upgrade', 'clusterd, `clusterctl upgrade`'),
+                      ('plain-restart', 'clusterd, plain restart (`systemctl restart` without the fd store)'),
+                      ('pm2-update', 'PM2, `pm2 update`')):
+        rs = [r for r in up if r['op'] == op]
+        js = [json.load(open(r['raw'] + '.json')) for r in rs]
+        if not js: continue
+        def cell(v, fmt='{:g}'):
+            return f"{f(med(v), fmt)} [{', '.join(f(x, fmt) for x in v)}]"
+        kept = sum(1 for r in rs if r['manager_before'] == r['manager_after'])
+        bad = sum(1 for r in rs if r['rc'] != 0)
+        p(f"| {label} | **{cell([j['failed'] for j in js])}** | {cell([j['slow'] for j in js])} "
+          f"| {cell([j['outage_ms'] for j in js], '{:.0f}')} | {med(j['probes'] for j in js):.0f} "
+          f"| {cell([j['max_gap_ms'] for j in js], '{:.0f}')} "
+          f"| {cell([r['restarts'] for r in rs])} | {'yes' if kept == len(rs) else 'no' if not kept else f'{kept} of {len(rs)}'} "
+          f"| {cell([r['took_ms'] for r in rs], '{:.0f}')}{f' (failed in {bad} rounds)' if bad else ''} |")
+    p('')
+
 # ---------------------------------------------------------------------------------------------------------------
 co = [r for r in rows if r['section'] == 'control']
 if co:
