@@ -127,10 +127,6 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
 
     private void SpawnLoop()
     {
-        if (OperatingSystem.IsLinux())
-        {
-            _linux!.SpawnerStarted();
-        }
         foreach (var spawn in _queue.GetConsumingEnumerable())
         {
             Volatile.Write(ref _lastTakenMs, Environment.TickCount64);
@@ -237,12 +233,29 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
                 cgroup = _linux!.CreateCgroup(spec.Worker.Group.Name, cgroupName, spec.MemoryMax);
             }
             using var cgroupDirectory = cgroup is null ? null : Descriptors.OpenDirectory(cgroup.Path);
-            (_, status) = ExecHelper.Start(_helper, request, [.. spec.Listeners.Select(l => l.SafeHandle)], cgroupDirectory, stdout, stderr,
-                spawned: child =>
-                {
-                    process = Track(child, cgroup);
-                    tracked?.Invoke(process);
-                });
+            var window = OperatingSystem.IsLinux() ? _linux!.SpawnWindow : null;
+            window?.Enter();
+            try
+            {
+                (_, status) = ExecHelper.Start(_helper, request, [.. spec.Listeners.Select(l => l.SafeHandle)], cgroupDirectory, stdout, stderr,
+                    spawned: child =>
+                    {
+                        try
+                        {
+                            process = Track(child, cgroup);
+                        }
+                        finally
+                        {
+                            window?.Exit();
+                            window = null;
+                        }
+                        tracked?.Invoke(process);
+                    });
+            }
+            finally
+            {
+                window?.Exit(); // no child came of it
+            }
         }
         catch
         {

@@ -100,6 +100,27 @@ public class ContainmentTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task DaemonizedDescendantExits_ClusterdItsSubreaper_ReapsIt_NoZombieStays()
+    {
+        await using var clusterd = ClusterdProcess.Start(Group(Ports.Free(), "2"), output);
+        var daemon = (await TreeAsync(clusterd))[^1];
+        await clusterd.WaitForEventAsync("listening", "pre");
+        // Its double fork ended its parent: the kernel handed it to clusterd (the main thread, which is also the spawner).
+        await Wait.UntilAsync(() => ParentOf(daemon) == clusterd.Pid, "the daemon to be handed to clusterd, its subreaper");
+
+        Native.Kill(daemon, Native.SIGKILL);
+
+        await Wait.UntilAsync(() => Native.State(daemon) is null, "clusterd to reap the daemon (a zombie would stay listed)");
+        Assert.DoesNotContain(clusterd.Events("pre"), e => e.Event == "exit"); // its worker was not taken for an orphan
+    }
+
+    private static int ParentOf(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 4)..].Split(' ')[0], CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task Sigkill9OfClusterd_WhatItsWorkersStarted_IsKilledByTheNextClusterd()
     {
         Assert.False(!Native.IsRoot && Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root: this test must run there");
