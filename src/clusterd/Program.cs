@@ -155,7 +155,9 @@ internal static class Program
         builder.Services.AddSystemd();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
-        if ((logFormat ?? (result.Config.LogFormat == LogFormat.Json ? "json" : "text")) == "json")
+        var overrides = CommandLineOverrides.Parse(logFormat);
+        var effective = overrides.Apply(result.Config);
+        if (effective.LogFormat == LogFormat.Json)
         {
             // One JSON shape for clusterd's messages and worker lines alike (docs/logging.md).
             builder.Logging.AddConsole(o => o.FormatterName = JsonConsoleFormatter.FormatterName);
@@ -185,7 +187,8 @@ internal static class Program
         // Workers get stop_timeout each, then SIGKILL; leave the host time for the slowest group plus the kill.
         var slowest = result.Config.Groups.Select(g => g.StopTimeout).DefaultIfEmpty(TimeSpan.Zero).Max();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = slowest + TimeSpan.FromSeconds(15));
-        builder.Services.AddSingleton(result.Config);
+        builder.Services.AddSingleton(effective);
+        builder.Services.AddSingleton(overrides);
         builder.Services.AddSingleton(TimeProvider.System);
         if (passedSockets.Count > 0 || notifier is not null)
         {

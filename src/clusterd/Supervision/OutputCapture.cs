@@ -42,6 +42,7 @@ internal sealed partial class OutputCapture : IAsyncDisposable
     private readonly JournalEntry _entry = new();
     private readonly Task _writer;
     private long _dropped;
+    private readonly Readiness.LogBudget _dropReports; // writer task only
     private int _closeUnused;
     private Task _closing = Task.CompletedTask; // writer task only
     private bool _journalMissingReported;
@@ -58,6 +59,7 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         _book = book;
         _time = time;
         _drops = drops;
+        _dropReports = new Readiness.LogBudget(time, 1, TimeSpan.FromSeconds(1));
         _journal = journal;
         _underJournald = underJournald && journal is not null;
         _newFile = newFile ?? ((path, settings) => new FileLogSink(path, settings, drops, logger, time));
@@ -222,10 +224,9 @@ internal sealed partial class OutputCapture : IAsyncDisposable
                     LogOutput(level, source.Group, source.Slot, source.Pid, source.Stream, text);
                     break;
             }
-            var dropped = Interlocked.Exchange(ref _dropped, 0);
-            if (dropped > 0)
+            if (Interlocked.Read(ref _dropped) > 0 && _dropReports.TryTake(out _))
             {
-                LogDropped(dropped);
+                LogDropped(Interlocked.Exchange(ref _dropped, 0)); // what a flood drops, once a second at most
             }
         }
     }
