@@ -99,6 +99,10 @@ internal static partial class Interop
     [LibraryImport(Libc, EntryPoint = "getgrnam_r", StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial int getgrnam_r(string name, Group* grp, byte* buf, nint buflen, Group** result);
 
+    /// <summary>glibc's gid_t and macOS's int are both 32 bits.</summary>
+    [LibraryImport(Libc, EntryPoint = "getgrouplist", StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int getgrouplist(string user, uint group, uint* groups, int* ngroups);
+
     [StructLayout(LayoutKind.Sequential)]
     internal struct IoVec
     {
