@@ -138,6 +138,10 @@ internal sealed partial class Supervisor
             LogUpgradeFailed(request.Binary, e.Message);
             return OperationResult.Error(ErrorCodes.Failed, $"the upgrade failed and nothing changed: {e.Message}");
         }
+        finally
+        {
+            _output.UnpinPipes(); // reached only when the exec did not happen
+        }
     }
 
     /// <summary>
