@@ -2,7 +2,9 @@
 # Control and footprint next to the peers. Four managers run side by side, each with the same 2 Node workers:
 # clusterd (reuseport), Node's cluster master, PM2, supervisord (plus the trivial launcher as the floor).
 # Measured while all idle: each manager's RSS and CPU over 10 s; then, in interleaved rounds, the wall time of
-# `clusterctl status`, `pm2 jlist` and `supervisorctl status` (hyperfine, no shell in between).
+# `clusterctl status`, `ping` and `--version`, `pm2 jlist` and `supervisorctl status` (hyperfine, no shell in between),
+# next to the floor: the cheapest NativeAOT process (bench/floor), built here with the same SDK. Last, clusterd alone
+# with 1000 idle workers: `status` and `ping` against the same floor.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_all EXIT
@@ -10,6 +12,10 @@ trap stop_all EXIT
 ROUNDS=${BENCH_CONTROL_ROUNDS:-3}
 mkdir -p "$RAW/control"
 declare -A PIDS
+
+FLOOR="$WORK/floor/hello-floor"
+dotnet publish "$BENCH/floor" -c Release -r linux-x64 -warnaserror -o "$WORK/floor" > "$WORK/floor-publish.log" 2>&1 ||
+  { cat "$WORK/floor-publish.log" >&2; exit 1; }
 
 # start_bg CONFIG PORT: start() each configuration in its own run directory, so that all of them stay up together
 start_bg() {
@@ -59,14 +65,44 @@ done
 for ((round = 1; round <= ROUNDS; round++)); do
   log "control round $round/$ROUNDS"
   base="$RAW/control/r$round"
+  hyperfine -N --warmup 3 --runs 30 --export-json "$base-floor.json" "$FLOOR" > /dev/null
+  hyperfine -N --warmup 3 --runs 30 --export-json "$base-version.json" "$CLUSTERCTL --version" > /dev/null
+  hyperfine -N --warmup 3 --runs 30 --export-json "$base-ping.json" "$CLUSTERCTL -s $CTL_SOCK ping" > /dev/null
   hyperfine -N --warmup 3 --runs 30 --export-json "$base-clusterctl.json" "$CLUSTERCTL -s $CTL_SOCK status" > /dev/null
   hyperfine -N --warmup 2 --runs 10 --export-json "$base-pm2.json" "$PM2 jlist" > /dev/null
   hyperfine -N --warmup 2 --runs 10 --export-json "$base-supervisorctl.json" "supervisorctl -c $SV/supervisord.conf status" > /dev/null
-  for tool in clusterctl pm2 supervisorctl; do
-    record section=control round="$round" tool="$tool" raw="$base-$tool.json"
+  for tool in floor version ping clusterctl pm2 supervisorctl; do
+    record section=control round="$round" workers="$WORKERS" tool="$tool" raw="$base-$tool.json"
   done
 done
 
 for c in clusterd-reuseport limit-reuseport node-cluster; do MANAGER_PID=${PIDS[$c]}; stop "$c"; done
 stop pm2
 supervisorctl -c "$SV/supervisord.conf" shutdown > /dev/null; wait "${PIDS[supervisord]}" 2>/dev/null || true
+
+# clusterd alone with 1000 idle workers (/bin/sleep, ready once exec'd): what a control command costs at that size
+RUN="$WORK/run-control-1000"; rm -rf "$RUN"; mkdir -p "$RUN"
+cat > "$RUN/clusterd.toml" <<TOML
+[control]
+socket = "$RUN/clusterd.sock"
+
+[groups.idle]
+command = ["/bin/sleep", "100000"]
+workers = 1000
+ready = "started"
+min_uptime = "0s"
+TOML
+"$CLUSTERD" --config "$RUN/clusterd.toml" > "$RUN/clusterd.log" 2>&1 &
+MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID")
+wait_clusterd_ready 300
+for ((round = 1; round <= ROUNDS; round++)); do
+  log "control at 1000 workers, round $round/$ROUNDS"
+  base="$RAW/control/k$round"
+  hyperfine -N --warmup 3 --runs 30 --export-json "$base-floor.json" "$FLOOR" > /dev/null
+  hyperfine -N --warmup 3 --runs 30 --export-json "$base-ping.json" "$CLUSTERCTL -s $RUN/clusterd.sock ping" > /dev/null
+  hyperfine -N --warmup 3 --runs 30 --export-json "$base-clusterctl.json" "$CLUSTERCTL -s $RUN/clusterd.sock status" > /dev/null
+  for tool in floor ping clusterctl; do
+    record section=control round="$round" workers=1000 tool="$tool" raw="$base-$tool.json"
+  done
+done
+stop clusterd

@@ -6,7 +6,9 @@
 # 2. kill -9 of one worker while a probe connects every 5 ms: failed, slow (> 100 ms) and hung probes, the slowest
 #    probe, time to a replacement.
 # usage: faults.sh [rollout] [kill]: the parts to run (default both). BENCH_KILL_CONFIGS limits the kill -9 part to
-# some configurations, e.g. "clusterd-reuseport clusterd-shared".
+# some configurations, e.g. "clusterd-reuseport clusterd-shared". The kill -9 part runs clusterd with ready = "notify"
+# (the worker sends READY=1 once listening): with ready = "started" a steered slot's replacement would get
+# connections only min_uptime (500 ms) after its exec, the only moment clusterd could call it ready.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_all EXIT
@@ -15,7 +17,7 @@ ROUNDS=${BENCH_FAULT_ROUNDS:-3}
 LOAD=${BENCH_FAULT_DURATION:-7}
 CONNS=${BENCH_CONNS:-50}
 PARTS=${*:-rollout kill}
-KILL_CONFIGS=${BENCH_KILL_CONFIGS:-clusterd-reuseport clusterd-shared node-cluster pm2}
+KILL_CONFIGS=${BENCH_KILL_CONFIGS:-launcher clusterd-reuseport clusterd-shared node-cluster pm2}
 wants() { [[ " $PARTS " == *" $1 "* ]]; }
 mkdir -p "$RAW/rollout" "$RAW/kill"
 
@@ -59,7 +61,7 @@ if wants kill; then
     for config in $KILL_CONFIGS; do
       port=$((port + 1))
       log "kill -9 round $round/$ROUNDS: $config"
-      start "$config" "$port"
+      BENCH_READY=notify start "$config" "$port"
       sleep 0.5
       victim=$(ls "$RUN/counts" | head -1)
       base="$RAW/kill/r$round-$config"

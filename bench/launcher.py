@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """The zero-overhead limit: bind, hand the sockets to N workers the systemd way, then do nothing.
 
-usage: launcher.py reuseport|shared HOST:PORT N command...
+usage: launcher.py [--respawn] reuseport|shared HOST:PORT N command...
 reuseport: one SO_REUSEPORT socket per worker; shared: one socket every worker accepts from.
+--respawn: fork+exec a worker that exits again at once, on the same socket: the floor for replacing a crashed
+worker (bench/faults.sh kill), with no backoff, no readiness and no steering.
 Each worker gets its socket as fd 3 with LISTEN_FDS=1 and LISTEN_PID = its own pid (forked, then exec'd, so the
 pid is the worker's), in a session of its own like clusterd's workers. The launcher keeps its copies (as clusterd does), waits, and on SIGTERM/SIGINT passes the
 signal on to the workers and exits when they have.
 """
 import os, signal, socket, sys
 
-mode, addr, n, argv = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+respawn = sys.argv[1] == '--respawn'
+args = sys.argv[2:] if respawn else sys.argv[1:]
+mode, addr, n, argv = args[0], args[1], int(args[2]), args[3:]
 host, port = addr.rsplit(':', 1)
 
 def listener():
@@ -23,8 +27,9 @@ def listener():
 
 shared = listener() if mode == 'shared' else None
 socks = [shared or listener() for _ in range(n)]
-children = []
-for s in socks:
+children = {}  # pid -> the socket it was given
+
+def spawn(s):
     pid = os.fork()
     if pid == 0:
         os.dup2(s.fileno(), 3)
@@ -33,13 +38,22 @@ for s in socks:
                                         # scheduling group, so the limit must be set up the same way
         os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid()))
         os.execvp(argv[0], argv)
-    children.append(pid)
+    children[pid] = s
 
+for s in socks:
+    spawn(s)
+
+stopping = False
 def forward(sig, _frame):
-    for pid in children:
+    global stopping
+    stopping = True
+    for pid in list(children):
         try: os.kill(pid, sig)
         except ProcessLookupError: pass
 signal.signal(signal.SIGTERM, forward)
 signal.signal(signal.SIGINT, forward)
-for _ in children:
-    os.wait()
+while children:
+    pid, _ = os.wait()
+    s = children.pop(pid, None)
+    if respawn and s is not None and not stopping:
+        spawn(s)

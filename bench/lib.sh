@@ -66,7 +66,7 @@ command = ["$(command -v node)", "$BENCH/worker.js"]
 workers = $WORKERS
 listen = ["127.0.0.1:$port"]
 sharing = "$sharing"
-ready = "started"
+ready = "${BENCH_READY:-started}"
 min_uptime = "500ms"
 stop_timeout = "10s"
 env = { BENCH_COUNTS = "$RUN/counts", BENCH_DRAIN = "${BENCH_DRAIN:-1}" }
@@ -77,33 +77,38 @@ TOML
 wait_clusterd_ready() { # until every desired worker is ready
   local deadline=$((SECONDS + ${1:-60})) out
   while ((SECONDS < deadline)); do
+    # on stdin, not as an argument: the status of 1000 workers is longer than an argument may be
     out=$("$CLUSTERCTL" -s "$RUN/clusterd.sock" --json status 2>/dev/null) &&
-      python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d["groups"] and all(g["ready"]==g["desired"] for g in d["groups"]) else 1)' "$out" &&
+      python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["groups"] and all(g["ready"]==g["desired"] for g in d["groups"]) else 1)' <<< "$out" &&
       return 0
     sleep 0.1
   done
   log "clusterd workers never all ready"; return 1
 }
 
-# start CONFIG PORT: start one configuration serving worker.js on PORT with $WORKERS workers; sets MANAGER_PID
+# start CONFIG PORT: start one configuration serving worker.js on PORT with $WORKERS workers; sets MANAGER_PID.
+# Extra TOML lines for clusterd's group in the array START_TOML, extra `pm2 start` options in START_PM2.
 start() {
   local config=$1 port=$2
   fresh_run_dir
   export BENCH_COUNTS="$RUN/counts" BENCH_DRAIN="${BENCH_DRAIN:-1}"
   case $config in
     clusterd-reuseport|clusterd-shared)
-      clusterd_config clusterd "$port" "${config#clusterd-}"
+      clusterd_config clusterd "$port" "${config#clusterd-}" ${START_TOML[@]+"${START_TOML[@]}"}
       "$CLUSTERD" --config "$RUN/clusterd.toml" > "$RUN/clusterd.log" 2>&1 &
       MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID")
       wait_clusterd_ready ;;
     limit-reuseport|limit-shared)
       python3 "$BENCH/launcher.py" "${config#limit-}" "127.0.0.1:$port" "$WORKERS" node "$BENCH/worker.js" > "$RUN/launcher.log" 2>&1 &
       MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID") ;;
+    launcher) # the trivial launcher that respawns a dead worker at once: the floor for kill -9 -> replacement
+      python3 "$BENCH/launcher.py" --respawn reuseport "127.0.0.1:$port" "$WORKERS" node "$BENCH/worker.js" > "$RUN/launcher.log" 2>&1 &
+      MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID") ;;
     node-cluster)
       PORT=$port WORKERS=$WORKERS setsid node "$BENCH/cluster.js" > "$RUN/cluster.log" 2>&1 &
       MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID") ;;
     pm2)
-      PORT=$port "$PM2" start "$BENCH/worker.js" -i "$WORKERS" --name hello > "$RUN/pm2.log" 2>&1
+      PORT=$port "$PM2" start "$BENCH/worker.js" -i "$WORKERS" --name hello ${START_PM2[@]+"${START_PM2[@]}"} > "$RUN/pm2.log" 2>&1
       MANAGER_PID=$(cat "$PM2_HOME/pm2.pid") ;;
     *) log "unknown configuration $config"; return 1 ;;
   esac

@@ -9,26 +9,17 @@ A probe "fails" if its connection is refused/reset or its answer is not a 200; i
 had not answered before the kill (the new worker), measured on the probes' own clock.
 """
 import asyncio, json, os, signal, sys, time
+from httpprobe import probe_once
 
 port, victim = int(sys.argv[1]), int(sys.argv[2])
 interval = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.005
 kill_at = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
 end = float(sys.argv[5]) if len(sys.argv) > 5 else 3.0
-REQUEST = b'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'
 results = []  # (start, latency, status or error, pid)
 
 async def probe(t0):
     start = time.monotonic() - t0
-    try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection('127.0.0.1', port), 10)
-        writer.write(REQUEST)
-        data = await asyncio.wait_for(reader.read(-1), 10)
-        writer.close()
-        head = data.split(b'\r\n\r\n', 1)[0].decode(errors='replace').split('\r\n')
-        status = head[0].split(' ')[1] if head and head[0].startswith('HTTP/') else 'empty'
-        pid = next((l.split(':', 1)[1].strip() for l in head[1:] if l.lower().startswith('x-worker-pid:')), None)
-    except Exception as e:  # refused, reset, timeout
-        status, pid = type(e).__name__, None
+    status, pid = await probe_once(port)
     results.append((start, time.monotonic() - t0 - start, status, pid))
 
 async def main():

@@ -108,7 +108,8 @@ p('## Data path\n')
 CONFIGS = ['limit-reuseport', 'limit-shared', 'clusterd-reuseport', 'clusterd-shared', 'node-cluster', 'pm2']
 NAMES = {'limit-reuseport': 'limit, reuseport (launcher)', 'limit-shared': 'limit, shared socket (launcher)',
          'clusterd-reuseport': 'clusterd, reuseport', 'clusterd-shared': 'clusterd, shared',
-         'node-cluster': 'Node cluster (round-robin)', 'pm2': 'PM2 cluster mode'}
+         'node-cluster': 'Node cluster (round-robin)', 'pm2': 'PM2 cluster mode',
+         'launcher': 'trivial launcher (respawns at once)'}
 data = {}
 for r in dp:
     base = r['raw']
@@ -173,40 +174,125 @@ if ki:
       'answer; 1 s in, one worker gets SIGKILL; probing goes on for 2 more seconds (600 probes). Failed = refused, '
       'reset or not 200; slow = took over 100 ms; hung = took over 1 s (probes give up at 10 s). Replacement = from the '
       'kill to the first answer from a new worker pid. Medians over rounds (per-round values in brackets).\n')
-    p('| manager | failed probes | slow probes (> 100 ms) | hung probes | slowest probe ms | p99 ms | replacement serves after ms |')
-    p('|---|---:|---:|---:|---:|---:|---:|')
-    for c in ['clusterd-reuseport', 'clusterd-shared', 'node-cluster', 'pm2']:
-        js = [json.load(open(r['raw'] + '.json')) for r in ki if r['config'] == c]
+    p('| manager | failed probes | slow probes (> 100 ms) | hung probes | slowest probe ms | p99 ms | replacement serves after ms | × launcher |')
+    p('|---|---:|---:|---:|---:|---:|---:|---:|')
+    floor = {r['round']: json.load(open(r['raw'] + '.json'))['replacement_ms'] for r in ki if r['config'] == 'launcher'}
+    for c in ['launcher', 'clusterd-reuseport', 'clusterd-shared', 'node-cluster', 'pm2']:
+        rs = [r for r in ki if r['config'] == c]
+        js = [json.load(open(r['raw'] + '.json')) for r in rs]
         if not js: continue
+        # each round's replacement time over the launcher's in the same round
+        ratios = [j['replacement_ms'] / floor[r['round']] for r, j in zip(rs, js)
+                  if j.get('replacement_ms') and floor.get(r['round'])]
         def cell(k, fmt='{:g}'):
             v = [j.get(k) for j in js]  # older raw outputs lack 'slow'
             return f"{f(med(v), fmt)} [{', '.join(f(x, fmt) for x in v)}]"
         p(f"| {NAMES[c]} | {cell('failed')} | {cell('slow')} | {cell('hung')} | {cell('max_ms', '{:.0f}')} | {cell('p99_ms', '{:.0f}')} "
-          f"| {cell('replacement_ms', '{:.0f}')} |")
-    p('\nclusterd replaces a worker that was serving at once; the replacement answers once Node has started. In '
-      'reuseport mode, where clusterd can steer connections (root: the bench runs as root), the dead slot is steered '
-      'away as soon as clusterd sees the exit: what the kernel had queued on it moves to the live worker, and the '
-      'replacement gets connections once it is ready (docs/adr/0004). Without steering they wait in the dead slot\'s '
-      'queue for the replacement (then the p99 and slowest probe are about the replacement time). None is reset, '
-      'because clusterd, not the worker, owns the socket.\n')
+          f"| {cell('replacement_ms', '{:.0f}')} | {f(med(ratios))} |")
+    p('\nThe trivial launcher (`bench/launcher.py --respawn`, reuseport) fork+execs a dead worker\'s replacement at once '
+      'on the same socket: the floor for the replacement, and without steering what the kernel queued on the dead '
+      'slot waits for it (its slow and hung probes). "× launcher" is each round\'s replacement time over the '
+      'launcher\'s in the same round, median over rounds. clusterd replaces a worker that was serving at once; here '
+      'it runs with `ready = "notify"` (the worker sends READY=1 once listening). In reuseport mode, where clusterd can '
+      'steer connections (root: the bench runs as root), the dead slot is steered away as soon as clusterd sees the '
+      'exit: what the kernel had queued on it moves to the live worker, and the replacement gets connections once it is '
+      'ready (docs/adr/0004). Without steering they wait in the dead slot\'s queue for the replacement (then the p99 '
+      'and slowest probe are about the replacement time). A connection the killed worker had already accepted dies '
+      'with it (reset), whoever owns the socket; what is still queued survives, because clusterd owns the socket.\n')
+
+me = [r for r in rows if r['section'] == 'memory']
+if me:
+    p('### Memory-limit replacement under load\n')
+    p('Every worker (`bench/worker.js` with `BENCH_LEAK_MIB_PER_S=5`) holds 5 MiB more each second once the probe '
+      'has started (it creates the file the workers watch; a replacement leaks from its own start). '
+      'clusterd: `max_memory = "64MiB"` (memory sampled every second, 3 samples in a row above it start a '
+      'readiness-gated replacement: the new worker starts, is ready after `min_uptime`, then the old one is steered '
+      'away and drained). PM2: `--max-memory-restart 64M` (`max_memory_restart`), which restarts the process in '
+      'place, checked every `worker_interval` (30 s by default). A probe opens a new connection every 5 ms across the '
+      'first replacement (`bench/memory_probe.py`) and samples each worker\'s RSS every 100 ms. Crossed → serving = '
+      'from the first sample above 64 MiB of the worker that was replaced to the first answer from a new worker pid; '
+      'peak = that worker\'s largest sample. A failed probe is refused, reset, not a 200, or unanswered after 10 s. '
+      'Medians over rounds (per-round values in brackets).\n')
+    p('| manager | failed probes | probes | crossed → new worker serving, ms | peak RSS of the leaking worker, MiB |')
+    p('|---|---:|---:|---:|---:|')
+    for c in ['clusterd-reuseport', 'pm2']:
+        js = [json.load(open(r['raw'] + '.json')) for r in me if r['config'] == c]
+        if not js: continue
+        def cell(k, fmt='{:g}'):
+            v = [j.get(k) for j in js]
+            return f"{f(med(v), fmt)} [{', '.join(f(x, fmt) for x in v)}]"
+        p(f"| {NAMES[c]} | {cell('failed')} | {cell('probes', '{:.0f}')} | {cell('replacement_ms', '{:.0f}')} | {cell('peak_mib', '{:.0f}')} |")
+    p('\nclusterd\'s time is its detection (three one-second samples above the limit: 2–3 s after the crossing) plus '
+      'the replacement\'s start and `min_uptime`; the leaking worker serves until then. PM2\'s is up to one '
+      '`worker_interval` plus the restart, while the worker goes on leaking.\n')
+
+up = [r for r in rows if r['section'] == 'upgrade']
+if up:
+    p('### Upgrading the manager under load\n')
+    p('2 workers; a probe opens a new connection every 5 ms (`bench/upgrade_probe.py`, each independent of the '
+      'previous) from 1 s before the operation until 1 s after it returned. clusterd (reuseport): `clusterctl upgrade` '
+      '(clusterd re-execs its own binary in the same pid and takes over the workers and sockets, docs/adr/0008; '
+      '`--binary` changes nothing of that), and a plain restart: SIGTERM, wait for its exit, start it again, until '
+      'every worker is ready. That is what `systemctl restart clusterd` does when the unit keeps no fds in systemd\'s '
+      'fd store; there is no systemd on this machine, so the restart is done by hand. PM2 cluster mode: `pm2 update` '
+      '(saves the process list, kills the daemon, starts a new one and resurrects the apps). Failed = refused, reset or '
+      'not a 200; slow = took over 100 ms; outage = from the first failed probe\'s start to the last one\'s end. Worker '
+      'restarts = worker pids running before that are not running after; took = until the command returned (the plain '
+      'restart: until every worker was ready again). Gap = the longest time between two probes\' starts (on a busy '
+      'machine the probe itself is starved now and then, and misses what happens meanwhile). Medians over rounds '
+      '(per-round values in brackets).\n')
+    p('| manager, operation | failed probes | slow probes (> 100 ms) | outage ms | probes | gap ms | worker restarts '
+      '| manager pid kept | took ms |')
+    p('|---|---:|---:|---:|---:|---:|---:|---|---:|')
+    for op, label in (('clusterctl-upgrade', 'clusterd, `clusterctl upgrade`'),
+                      ('plain-restart', 'clusterd, plain restart (`systemctl restart` without the fd store)'),
+                      ('pm2-update', 'PM2, `pm2 update`')):
+        rs = [r for r in up if r['op'] == op]
+        js = [json.load(open(r['raw'] + '.json')) for r in rs]
+        if not js: continue
+        def cell(v, fmt='{:g}'):
+            return f"{f(med(v), fmt)} [{', '.join(f(x, fmt) for x in v)}]"
+        kept = sum(1 for r in rs if r['manager_before'] == r['manager_after'])
+        bad = sum(1 for r in rs if r['rc'] != 0)
+        p(f"| {label} | **{cell([j['failed'] for j in js])}** | {cell([j['slow'] for j in js])} "
+          f"| {cell([j['outage_ms'] for j in js], '{:.0f}')} | {med(j['probes'] for j in js):.0f} "
+          f"| {cell([j['max_gap_ms'] for j in js], '{:.0f}')} "
+          f"| {cell([r['restarts'] for r in rs])} | {'yes' if kept == len(rs) else 'no' if not kept else f'{kept} of {len(rs)}'} "
+          f"| {cell([r['took_ms'] for r in rs], '{:.0f}')}{f' (failed in {bad} rounds)' if bad else ''} |")
+    p('')
 
 # ---------------------------------------------------------------------------------------------------------------
 co = [r for r in rows if r['section'] == 'control']
 if co:
     p('## Control\n')
-    p('Wall time of one status query, each manager running the same 2 workers, all idle; `hyperfine -N` (no shell), '
-      'median of each round (30 runs of clusterctl, 10 of the others), then the median over rounds.\n')
-    byround = defaultdict(dict)
-    for r in co:
-        byround[int(r['round'])][r['tool']] = json.load(open(r['raw']))['results'][0]['median'] * 1000
-    p('| command | median ms | range over rounds | × clusterctl (within round) |')
-    p('|---|---:|---:|---:|')
-    for tool, label in (('clusterctl', '`clusterctl status` (NativeAOT)'), ('pm2', '`pm2 jlist`'), ('supervisorctl', '`supervisorctl status`')):
-        v = [byround[n][tool] for n in byround if tool in byround[n]]
-        rt = [byround[n][tool] / byround[n]['clusterctl'] for n in byround if tool in byround[n]]
-        headline[('control', tool)] = med(v)
-        p(f'| {label} | **{med(v):.1f}** | {span(v)} | {med(rt):.1f}× |')
-    p('')
+    p('Wall time of one command, `hyperfine -N` (no shell), median of each round (30 runs of clusterctl and the floor, '
+      '10 of the others), then the median over rounds. The floor is the cheapest NativeAOT process (bench/floor: the '
+      'runtime starts, prints a line, exits), built with the same SDK; ratios are taken within each round. First each '
+      'manager running the same 2 Node workers, all idle; then clusterd alone with 1000 idle workers.\n')
+
+    def control_table(workers, tools):
+        byround = defaultdict(dict)
+        for r in co:
+            if int(r.get('workers', 2) or 2) == workers:
+                byround[int(r['round'])][r['tool']] = json.load(open(r['raw']))['results'][0]['median'] * 1000
+        if not byround:
+            return
+        p(f'| command ({workers} workers) | median ms | range over rounds | × NativeAOT hello (within round) |')
+        p('|---|---:|---:|---:|')
+        for tool, label in tools:
+            v = [byround[n][tool] for n in byround if tool in byround[n]]
+            if not v:
+                continue
+            rt = [byround[n][tool] / byround[n]['floor'] for n in byround if tool in byround[n] and 'floor' in byround[n]]
+            headline[('control', tool, workers)] = med(v)
+            p(f'| {label} | **{med(v):.1f}** | {span(v)} | {med(rt):.2f}× |' if rt else f'| {label} | **{med(v):.1f}** | {span(v)} | - |')
+        p('')
+
+    control_table(2, (('floor', 'NativeAOT hello world (the floor)'), ('version', '`clusterctl --version`'),
+                      ('ping', '`clusterctl ping`'), ('clusterctl', '`clusterctl status`'),
+                      ('pm2', '`pm2 jlist`'), ('supervisorctl', '`supervisorctl status`')))
+    control_table(1000, (('floor', 'NativeAOT hello world (the floor)'), ('ping', '`clusterctl ping`'),
+                         ('clusterctl', '`clusterctl status`')))
 
 # ---------------------------------------------------------------------------------------------------------------
 nf = [r for r in rows if r['section'] == 'notify']
@@ -238,6 +324,70 @@ if nf:
       f"{med(r['rss_after_kib'] for r in nf) / 1024:.1f} MiB.\n")
 
 # ---------------------------------------------------------------------------------------------------------------
+lg = [r for r in rows if r['section'] == 'logs']
+if lg:
+    p('## Worker output into a file and into journald\n')
+    p('One chatty worker (`bench/chatty.c`: fixed-size lines, one `write(2)` each, as a logging library does) under '
+      'clusterd with `target = "file"`, PM2 (its `out_file`), supervisord (`stdout_logfile`), and clusterd with '
+      '`target = "journal"` into a `systemd-journald` of its own (run standalone in private mount and network namespaces, '
+      '`RateLimitBurst=0`, `Storage=volatile`: its files in tmpfs, and `net.unix.max_dgram_qlen` 512 as systemd hosts '
+      'set it). Nothing rotates. A phase lasts from the worker\'s start until the output last grew '
+      '(what a manager buffered and wrote late counts); "reached" is the lines found in the file (`grep -c`) or the '
+      'journal (`journalctl --output=cat CLUSTERD_GROUP=chatty`). CPU is the manager\'s alone (PM2: its God daemon, '
+      'which writes the files; journald\'s own is in the note), as % of one core; **per core** = lines reached per '
+      'CPU-second of the manager. PM2 and supervisord stop reading when behind, which blocks the worker\'s '
+      '`write` (nothing is lost, the worker slows down); clusterd keeps reading and drops what its queues cannot hold '
+      '(counted: `clusterd_log_lines_dropped_total`), but a worker that writes faster than clusterd reads waits on '
+      'its full pipe all the same ("worker wrote"). Medians over rounds.\n')
+    managers = (('clusterd-file', 'clusterd → file'), ('clusterd-journal', 'clusterd → journald'),
+                ('pm2', 'PM2 → out_file'), ('supervisord', 'supervisord → stdout_logfile'))
+
+    def phase_rows(phase):
+        for m, label in managers:
+            rs = [r for r in lg if r['manager'] == m and r['phase'] == phase]
+            if rs:
+                yield label, rs
+
+    def secs(r):
+        return r['elapsed_ms'] / 1000
+
+    p(f"### As fast as the worker writes ({med(r['line_bytes'] for r in lg if r['phase'] == 'max'):.0f}-byte lines)\n")
+    p('| manager → destination | worker wrote lines/s | **reached lines/s** | lost | manager CPU | **lines/s per core** | RSS MiB (max) |')
+    p('|---|---:|---:|---:|---:|---:|---:|')
+    for label, rs in phase_rows('max'):
+        lost = med((r['written'] - r['lines']) / r['written'] * 100 for r in rs)
+        p(f"| {label} | {med(r['written'] / r['worker_seconds'] for r in rs):,.0f} | **{med(r['lines'] / secs(r) for r in rs):,.0f}** "
+          f"| {lost:.0f}% | {med(r['cpu_ticks'] / secs(r) for r in rs):.0f}% "
+          f"| **{med(r['lines'] / (r['cpu_ticks'] / 100) for r in rs if r['cpu_ticks'] > 0):,.0f}** | {med(r['rss_max_kib'] for r in rs) / 1024:.1f} |")
+    fl = list(phase_rows('flood'))
+    if fl:
+        p(f"\n### A 50 MB/s flood ({med(r['line_bytes'] for r in lg if r['phase'] == 'flood'):.0f}-byte lines, a token bucket in the worker)\n")
+        p('| manager → destination | worker wrote MB/s | reached MB/s | lost | manager CPU | RSS MiB before | **RSS MiB during (max)** | RSS MiB 2 s after |')
+        p('|---|---:|---:|---:|---:|---:|---:|---:|')
+        for label, rs in fl:
+            mb = lambda r, n: n * r['line_bytes'] / 1e6
+            p(f"| {label} | {med(mb(r, r['written']) / r['worker_seconds'] for r in rs):.1f} | {med(mb(r, r['lines']) / secs(r) for r in rs):.1f} "
+              f"| {med((r['written'] - r['lines']) / r['written'] * 100 for r in rs):.0f}% | {med(r['cpu_ticks'] / secs(r) for r in rs):.0f}% "
+              f"| {med(r['rss_before_kib'] for r in rs) / 1024:.1f} | **{med(r['rss_max_kib'] for r in rs) / 1024:.1f}** | {med(r['rss_after_kib'] for r in rs) / 1024:.1f} |")
+    notes = []
+    for phase in ('max', 'flood'):
+        cd = [r for r in lg if r['manager'].startswith('clusterd') and r['phase'] == phase and r['dropped'] >= 0]
+        for m in ('clusterd-file', 'clusterd-journal'):
+            rs = [r for r in cd if r['manager'] == m]
+            if rs:
+                notes.append(f"{m.replace('clusterd-', 'to the ')} ({phase}): {med(r['dropped'] for r in rs):,.0f} lines counted as dropped "
+                             f"({med(r.get('queue_full', 0) for r in rs):,.0f} of them \"queue_full\", the rest by the sink), "
+                             f"{med(r['written'] - r['lines'] for r in rs):,.0f} missing")
+    jd = [r for r in lg if r['manager'] == 'clusterd-journal']
+    if jd:
+        notes.append('journald\'s own CPU: ' + ', '.join(
+            f"{med(r['journald_cpu_ticks'] / secs(r) for r in jd if r['phase'] == ph):.0f}% ({ph})" for ph in ('max', 'flood')
+            if any(r['phase'] == ph for r in jd)))
+    else:
+        notes.append('no journald column: this machine had no `systemd-journald` binary or no mount namespaces (see bench/logs.sh)')
+    p('\nclusterd\'s drop counter against the lines missing from the destination: ' + '; '.join(notes) + '.\n')
+
+# ---------------------------------------------------------------------------------------------------------------
 p('## Footprint and scale\n')
 fp = [r for r in rows if r['section'] == 'footprint']
 if fp:
@@ -263,8 +413,8 @@ if sc:
       'the wait in the spawn queue). RSS idle is taken after 12 idle seconds, before any query; "after the queries" '
       'after the 46 `status` runs and 23 scrapes of the next columns (the GC keeps what those answers needed). '
       'Medians over rounds.\n')
-    p('| workers | ready after ms | first fork → last ready ms | spawn floor ms | overhead per worker ms | fork→ready mean ms | RSS MiB idle | RSS MiB after the queries | fds | threads | idle CPU (10 s) | `status` ms | `/metrics` ms | /metrics KiB | stop ms |')
-    p('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    p('| workers | ready after ms | first fork → last ready ms | spawn floor ms | × floor | overhead per worker ms | fork→ready mean ms | RSS MiB idle | RSS MiB after the queries | fds | threads | idle CPU (10 s) | `status` ms | `/metrics` ms | /metrics KiB | stop ms |')
+    p('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     stops = [r for r in rows if r['section'] == 'scale-stop']
     fdrow = {}
     for n in sorted({int(r['workers']) for r in sc}):
@@ -287,11 +437,12 @@ if sc:
         stat = [json.load(open(r['raw'] + '-status.json'))['results'][0]['median'] * 1000 for r in rs]
         met = [json.load(open(r['raw'] + '-metrics.json'))['results'][0]['median'] * 1000 for r in rs]
         over = [(sp - r['baseline_spawn_ms']) / n for sp, r in zip(spans, rs)]
+        times = [sp / r['baseline_spawn_ms'] for sp, r in zip(spans, rs) if r['baseline_spawn_ms']]
         fdrow[n] = med(r['fds'] for r in rs)
         headline[('rss', n)] = med(r['rss_kib'] for r in rs) / 1024
         headline[('status', n)] = med(stat); headline[('metrics', n)] = med(met)
         headline[('idle', n)] = med(r['idle_cpu_ticks'] for r in rs)
-        p(f"| {n} | {med(r['ready_ms'] for r in rs):,.0f} | {f(med(spans), '{:,.0f}')} | {med(r['baseline_spawn_ms'] for r in rs):,.1f} | {med(over):.2f} "
+        p(f"| {n} | {med(r['ready_ms'] for r in rs):,.0f} | {f(med(spans), '{:,.0f}')} | {med(r['baseline_spawn_ms'] for r in rs):,.1f} | {f(med(times))} | {med(over):.2f} "
           f"| {f(med(hist), '{:.1f}')} | **{med(r['rss_kib'] for r in rs) / 1024:.1f}** | {med(r['rss_after_queries_kib'] for r in rs) / 1024:.1f} | {fdrow[n]:.0f} | {med(r['threads'] for r in rs):.0f} "
           f"| {med(r['idle_cpu_ticks'] for r in rs) * 10:.0f} ms | {med(stat):.1f} | {med(met):.1f} | {med(size):.0f} "
           f"| {f(med(s['stop_ms'] for s in stops if int(s['workers']) == n), '{:,.0f}')} |")
@@ -306,6 +457,22 @@ if sc:
           f'restart each surge worker adds its pipes and, where clusterd steers connections (reuseport, root: ADR 0004), '
           f'its own socket per address until it is promoted; the retired worker\'s closes when it exits. The workers\' own limits are '
           f'theirs: each inherits clusterd\'s 20000 and holds its sockets and its connections.\n')
+
+bu = [r for r in rows if r['section'] == 'burst']
+if bu:
+    p('### Memory after bursts\n')
+    p('The same sleepers (`bench/scale.sh burst`). Idle RSS of clusterd with 1000 workers, then after `clusterctl restart '
+      'sleepers --max-surge 100` (all 1000 replaced); scaled to 0, then after `scale sleepers 1000` and back to 0. Each '
+      'figure is taken 10 s after the burst ended (clusterd compacts its heap 2 s after the last fork or exit). Goal: '
+      'within 10 % of the figure before. Per-round values in brackets.\n')
+    p('| burst | RSS MiB before | RSS MiB after | after / before | burst took ms |')
+    p('|---|---:|---:|---:|---:|')
+    for name, before, after, took in [('rolling restart of 1000 workers', 'rss_1000_kib', 'rss_after_restart_kib', 'restart_ms'),
+                                      ('scale 0 → 1000 → 0', 'rss_0_kib', 'rss_after_scale_kib', None)]:
+        ratio = [r[after] / r[before] for r in bu]
+        p(f"| {name} | {med(r[before] for r in bu) / 1024:.1f} | {med(r[after] for r in bu) / 1024:.1f} "
+          f"| **{med(ratio):.2f}** [{', '.join(f'{x:.2f}' for x in ratio)}] | {f(med(r[took] for r in bu), '{:,.0f}') if took else '–'} |")
+    p('')
 
 # ---------------------------------------------------------------------------------------------------------------
 a = os.path.join(here, 'analysis.md')

@@ -2,15 +2,16 @@
 # make bench: install what is missing, build the NativeAOT binaries, run every part of the harness, write
 # BENCHMARKS.md. Options: --quick (one short round of everything: checks that the harness works, numbers are
 # meaningless). Knobs (environment): BENCH_ROUNDS, BENCH_DURATION, BENCH_FAULT_ROUNDS, BENCH_CONTROL_ROUNDS,
-# BENCH_SCALE_ROUNDS, BENCH_SCALE_SIZES, BENCH_NOTIFY_ROUNDS, BENCH_NOTIFY_FLOOD_SECONDS,
-# BENCH_OUT (default: BENCHMARKS.md at the repository root).
+# BENCH_SCALE_ROUNDS, BENCH_SCALE_SIZES, BENCH_NOTIFY_ROUNDS, BENCH_NOTIFY_FLOOD_SECONDS, BENCH_MEMORY_ROUNDS,
+# BENCH_UPGRADE_ROUNDS, BENCH_LOGS_ROUNDS, BENCH_LOGS_SECONDS, BENCH_OUT (default: BENCHMARKS.md at the repository root).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 PM2_VERSION=7.0.4
 
 if [[ ${1:-} == --quick ]]; then
   export BENCH_ROUNDS=1 BENCH_DURATION=1 BENCH_FAULT_ROUNDS=1 BENCH_FAULT_DURATION=4 BENCH_CONTROL_ROUNDS=1 \
-         BENCH_SCALE_ROUNDS=1 BENCH_SCALE_SIZES="1 10" BENCH_NOTIFY_ROUNDS=1 BENCH_NOTIFY_FLOOD_SECONDS=3
+         BENCH_SCALE_ROUNDS=1 BENCH_SCALE_SIZES="1 10" BENCH_NOTIFY_ROUNDS=1 BENCH_NOTIFY_FLOOD_SECONDS=3 \
+         BENCH_MEMORY_ROUNDS=1 BENCH_UPGRADE_ROUNDS=1 BENCH_LOGS_ROUNDS=1 BENCH_LOGS_SECONDS=2
   OUT=${BENCH_OUT:-$WORK/BENCHMARKS.quick.md}
 else
   OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
@@ -61,7 +62,7 @@ rm -rf "$RAW" "$RESULTS"; mkdir -p "$RAW"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$WORK/machine.txt"
 
-for part in datapath faults control scale notify; do
+for part in datapath faults memory upgrade control scale notify logs; do
   log "=== $part"
   "$BENCH/$part.sh"
 done

@@ -4,6 +4,7 @@
 // Fairness: each worker writes its request count to $BENCH_COUNTS/<pid> every 200 ms (no work on the request path
 // beyond an increment). Shutdown: BENCH_DRAIN=1 drains on SIGTERM/SIGINT (stop accepting, answer in-flight requests
 // with "Connection: close", exit when the last connection closed); otherwise the worker simply exits.
+// Readiness: `ready` to a cluster master; READY=1 to clusterd's NOTIFY_SOCKET when it gives one.
 'use strict';
 const http = require('http');
 const fs = require('fs');
@@ -30,6 +31,12 @@ function flush() {
 }
 if (countsDir) setInterval(flush, 200).unref();
 
+// memory.sh: while the file BENCH_LEAK_WHILE exists, hold BENCH_LEAK_MIB_PER_S more MiB every second, written to so
+// that they are resident.
+const leakWhile = process.env.BENCH_LEAK_WHILE, leakMiB = Number(process.env.BENCH_LEAK_MIB_PER_S || 5);
+const leaked = [];
+if (leakWhile) setInterval(() => { if (fs.existsSync(leakWhile)) leaked.push(Buffer.alloc((leakMiB << 20) / 10, 1)); }, 100).unref();
+
 function stop() {
   flush();
   if (process.env.BENCH_DRAIN !== '1') process.exit(0);
@@ -49,4 +56,9 @@ if (process.env.LISTEN_FDS && process.env.LISTEN_PID === pid) {
 } else {
   server.listen(Number(process.env.PORT || 8080), '127.0.0.1');
 }
-server.on('listening', () => { if (process.send) process.send('ready'); });
+server.on('listening', () => {
+  if (process.send) process.send('ready');
+  // clusterd with ready = "notify" (bench/faults.sh kill): READY=1 once listening. Node has no AF_UNIX datagrams;
+  // systemd-notify sends from this worker's session, which clusterd accepts.
+  if (process.env.NOTIFY_SOCKET) require('child_process').execFile('systemd-notify', ['--ready'], () => {});
+});

@@ -215,6 +215,14 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<Text
         }
     }
 
+    /// <summary>A new connection to the clusterd the command line names (after it closed the last one: an upgrade's exec).</summary>
+    public async Task<DaemonConnection> ReconnectAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        await DropConnectionAsync();
+        var hosts = ResolveHosts(parseResult);
+        return await ConnectAsync(parseResult, hosts.Count == 0 ? null : hosts[0], cancellationToken);
+    }
+
     private async Task<DaemonConnection> ConnectAsync(ParseResult parseResult, SshHost? host, CancellationToken cancellationToken)
     {
         var timeout = parseResult.GetValue(GlobalOptions.Timeout) ?? GlobalOptions.DefaultTimeout;

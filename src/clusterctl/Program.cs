@@ -117,6 +117,7 @@ internal static class Program
             StatusCommand.Create(cli),
             RestartCommand.Create(cli),
             ReloadCommand.Create(cli),
+            UpgradeCommand.Create(cli),
             ChangeCommands.Scale(cli),
             ChangeCommands.Stop(cli),
             ChangeCommands.Start(cli),

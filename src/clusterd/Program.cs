@@ -8,6 +8,7 @@ using Clusterd.Metrics;
 using Clusterd.Platform;
 using Clusterd.Sockets;
 using Clusterd.Supervision;
+using Clusterd.Supervision.Upgrade;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
@@ -23,6 +24,9 @@ internal static class Program
     /// <summary>Exit codes, s6-style: 0 ok, 1 "no" (invalid config, could not start), 100 usage.</summary>
     private const int ExitInvalid = 1;
 
+    /// <summary><c>--check-upgrade VERSION</c>: whether this binary can take over a running clusterd's state (docs/adr/0008).</summary>
+    public const string CheckUpgradeFlag = "--check-upgrade";
+
     public static int Main(string[] args)
     {
         if (!OperatingSystem.IsMacOS() && ContainerInit.IsPid1)
@@ -30,6 +34,33 @@ internal static class Program
             ContainerInit.BecomeInit(args); // returns only by throwing (docs/adr/0007)
         }
         SignalDispositions.RestoreIgnored(); // before anything registers for them
+        UpgradeAdoption? adoption = null;
+        if (OperatingSystem.IsLinux())
+        {
+            int? stateFd = null;
+            string? previousFailure = null;
+            try
+            {
+                adoption = UpgradeAdoption.FromEnvironment(out stateFd, out previousFailure);
+            }
+            catch (UpgradeStateException e)
+            {
+                // Before anything started: the exec of the binary that wrote the state is all that can save its workers.
+                Console.Error.WriteLine($"clusterd: cannot take over the upgrade state: {e.Message}");
+                try
+                {
+                    if (stateFd is int fd)
+                    {
+                        UpgradeAdoption.FallBackUnread(fd, previousFailure, e.Message); // returns only by throwing
+                    }
+                }
+                catch (IOException again) // UpgradeStateException too: nothing left to fall back to
+                {
+                    Console.Error.WriteLine($"clusterd: {again.Message}");
+                }
+                return ExitInvalid;
+            }
+        }
 
         var configOption = new Option<string>("--config", "-c")
         {
@@ -46,6 +77,11 @@ internal static class Program
         };
         logFormatOption.AcceptOnlyFromAmong("text", "json");
         var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Also log every worker state change." };
+        var checkUpgradeOption = new Option<int?>(CheckUpgradeFlag)
+        {
+            Description = "Whether this binary can take over a running clusterd's state of this version (clusterctl upgrade runs it first): loads the config, prints this binary's version, exits 0; else says why and exits 1.",
+            Hidden = true,
+        };
         var containerOption = new Option<bool>(ContainerInit.ContainerFlag)
         {
             Description = "Run as a container's main process: a failed group stops clusterd with status 3 ([container] exit_on_failed). Implied when clusterd is PID 1.",
@@ -53,20 +89,29 @@ internal static class Program
 
         var root = new RootCommand("clusterd: runs groups of worker processes that share listening sockets, and keeps them running.")
         {
-            configOption, checkOption, logFormatOption, verboseOption, containerOption,
+            configOption, checkOption, logFormatOption, verboseOption, containerOption, checkUpgradeOption,
         };
         root.SetAction(parse => Run(
             parse.GetValue(configOption)!,
             parse.GetValue(checkOption),
             parse.GetValue(logFormatOption),
             parse.GetValue(verboseOption),
-            parse.GetValue(containerOption)));
+            parse.GetValue(containerOption),
+            parse.GetValue(checkUpgradeOption),
+            adoption));
         return root.Parse(args).Invoke();
     }
 
-    private static int Run(string configPath, bool checkOnly, string? logFormat, bool verbose, bool containerMode)
+    private static int Run(string configPath, bool checkOnly, string? logFormat, bool verbose, bool containerMode,
+        int? checkUpgrade, UpgradeAdoption? adoption)
     {
-        var result = ConfigLoader.Load(configPath, SystemHost.Facts());
+        var result = adoption is null
+            ? ConfigLoader.Load(configPath, SystemHost.Facts())
+            : ConfigLoader.Parse(adoption.State.ConfigText, adoption.State.ConfigPath, CpuBudget.Detect(), SystemHost.Facts());
+        if (result.Config is null && adoption is not null && OperatingSystem.IsLinux())
+        {
+            adoption.FallBack($"the configuration in force does not load here: {string.Join("; ", result.Errors)}", run => run());
+        }
         if (result.Config is null)
         {
             foreach (var error in result.Errors)
@@ -75,6 +120,10 @@ internal static class Program
             }
             Console.Error.WriteLine($"{configPath}: {result.Errors.Count} error(s); nothing was started.");
             return ExitInvalid;
+        }
+        if (checkUpgrade is int stateVersion)
+        {
+            return CheckUpgrade(stateVersion);
         }
         if (checkOnly)
         {
@@ -163,6 +212,12 @@ internal static class Program
         builder.Services.AddSingleton<IControlCommand, EventsCommand>();
         builder.Services.AddSingleton<IControlCommand, LogsCommand>();
         builder.Services.AddSingleton<IControlCommand, ReopenLogsCommand>();
+        builder.Services.AddSingleton<IControlCommand, UpgradeCommand>();
+        builder.Services.AddSingleton<Upgrader>();
+        if (adoption is not null)
+        {
+            builder.Services.AddSingleton(adoption);
+        }
         builder.Services.AddSingleton(s => new CommandDispatcher(
             s.GetServices<IControlCommand>(),
             s.GetRequiredService<ILoggerFactory>().CreateLogger("clusterd.control"),
@@ -176,13 +231,47 @@ internal static class Program
         {
             builder.Services.AddClusterdMetrics(metricsListen);
         }
-        using var host = builder.Build();
-        if (metricsListen is not null && MetricsHosting.Start(host.Services, metricsListen) is string metricsError)
+        var exitCode = 0;
+        // The main thread runs the spawner loop: it is the thread an in-place upgrade's exec keeps (docs/adr/0008).
+        SpawnerThread.LendMainThread(() =>
         {
-            Console.Error.WriteLine($"{configPath}: {metricsError}; nothing was started.");
+            using var host = builder.Build();
+            if (adoption is not null)
+            {
+                host.Services.GetService<ClusterdMetrics>()?.Import(adoption.State.Metrics); // before anything is counted
+            }
+            if (metricsListen is not null && MetricsHosting.Start(host.Services, metricsListen) is string metricsError)
+            {
+                Console.Error.WriteLine($"{configPath}: {metricsError}; nothing was started.");
+                exitCode = ExitInvalid;
+                return;
+            }
+            host.Run();
+            exitCode = Environment.ExitCode;
+        });
+        return exitCode;
+    }
+
+    /// <summary>The config loaded (Run did that), and the state version is one this binary reads: say which version it is.</summary>
+    private static int CheckUpgrade(int stateVersion)
+    {
+        if (!UpgradeDocument.Reads(stateVersion))
+        {
+            Console.Error.WriteLine($"clusterd {VersionCommand.Version} reads upgrade state version {UpgradeDocument.Current}, not {stateVersion}; restart clusterd instead");
             return ExitInvalid;
         }
-        host.Run();
-        return Environment.ExitCode;
+        if (!OperatingSystem.IsLinux())
+        {
+            Console.Error.WriteLine("an in-place upgrade is Linux only; restart clusterd instead");
+            return ExitInvalid;
+        }
+        if (ExecHelper.Locate() is null)
+        {
+            // Without it the new image could not start its launcher, after the exec: too late to say no.
+            Console.Error.WriteLine($"{ExecHelper.FileName} is missing next to {Environment.ProcessPath}; install it with clusterd");
+            return ExitInvalid;
+        }
+        Console.WriteLine(VersionCommand.Version);
+        return 0;
     }
 }

@@ -37,6 +37,9 @@ public sealed record Request
     public int? MaxSurge { get; init; }
 
     public int? MaxUnavailable { get; init; }
+
+    /// <summary><c>upgrade</c>: the new binary's path on the daemon's host; null: the daemon's own path.</summary>
+    public string? Binary { get; init; }
 }
 
 /// <summary>The command names, with the request fields each one reads.</summary>
@@ -81,10 +84,17 @@ public static class Commands
     /// <summary>No fields. Reopens the worker log files (after an external logrotate moved them); answers a message.</summary>
     public const string ReopenLogs = "reopen_logs";
 
+    /// <summary>
+    /// <c>binary</c> (optional). Re-execs clusterd as that binary in the same process, workers untouched
+    /// (docs/adr/0008): a first frame (<c>more</c>) once the binary's check passed, then the connection closes with the
+    /// exec. A last frame with an error when the upgrade was refused or did not happen.
+    /// </summary>
+    public const string Upgrade = "upgrade";
+
     public static readonly IReadOnlySet<string> ReadOnly = new HashSet<string>(StringComparer.Ordinal)
     {
         Ping, Version, Status, Events, Logs,
     };
 
-    public static readonly IReadOnlyList<string> All = [Ping, Version, Status, Restart, Reload, Scale, Stop, Start, Signal, Events, Logs, ReopenLogs];
+    public static readonly IReadOnlyList<string> All = [Ping, Version, Status, Restart, Reload, Scale, Stop, Start, Signal, Events, Logs, ReopenLogs, Upgrade];
 }

@@ -86,6 +86,7 @@ public sealed record GroupStatus(
 
 /// <param name="Health">The last health check of the process: "pass" or "fail"; absent without a check (or before the first).</param>
 /// <param name="HealthLatencySeconds">How long that check took.</param>
+/// <param name="HealthFailure">Why that check failed (a command check's with the end of its output); absent when it passed.</param>
 public sealed record WorkerStatus(
     int Slot,
     int Pid,
@@ -100,7 +101,8 @@ public sealed record WorkerStatus(
     long? RssBytes,
     string? Status,
     string? Health = null,
-    double? HealthLatencySeconds = null);
+    double? HealthLatencySeconds = null,
+    string? HealthFailure = null);
 
 public sealed record LogLine(long Seq, DateTimeOffset Time, string Group, int Slot, int Pid, string Stream, string Text);
 

@@ -22,6 +22,9 @@ internal sealed record ClusterConfig(
 
     /// <summary>[logs] format: how clusterd writes its console, its own messages and worker lines alike.</summary>
     public LogFormat LogFormat { get; init; }
+
+    /// <summary>The text this was parsed from: an in-place upgrade hands it on, not the file, which may have changed since.</summary>
+    public string Source { get; init; } = "";
 }
 
 /// <param name="Socket">Null: the default path (/run/clusterd/clusterd.sock as root, else $XDG_RUNTIME_DIR/clusterd.sock).</param>

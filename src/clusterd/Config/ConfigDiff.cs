@@ -45,6 +45,11 @@ internal static class ConfigDiff
         {
             notes.Add("[metrics] changed: it takes effect when clusterd restarts");
         }
+        if (current.LogFormat != next.LogFormat)
+        {
+            // Whoever parses clusterd's console (docker logs, a Kubernetes collector) is set up for one format.
+            notes.Add("[logs] format changed: it takes effect when clusterd restarts (a collector reading the console must not meet both formats)");
+        }
         return new ConfigPlan(added, removed, changed, unchanged, notes);
     }
 

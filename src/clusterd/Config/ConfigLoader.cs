@@ -105,7 +105,7 @@ internal static partial class ConfigLoader
         }
 
         var config = new ConfigValidator(path, cpus, errors, host).Validate(root);
-        return errors.Count == 0 ? new ConfigResult(config, []) : Fail(errors);
+        return errors.Count == 0 ? new ConfigResult(config with { Source = text }, []) : Fail(errors);
     }
 
     private static DocumentSyntax? TryParse(string text, string path, bool validate, List<ConfigError> errors, SourcePosition endOfFile)

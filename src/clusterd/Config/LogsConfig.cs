@@ -18,7 +18,17 @@ internal enum LogFormat { Text, Json }
 /// <summary><c>rate_limit = "1000/s"</c>: lines a worker may write per second, with <paramref name="Burst"/> lines of credit.</summary>
 internal sealed record LogRateLimit(double LinesPerSecond, int Burst)
 {
-    public string Describe() => string.Create(CultureInfo.InvariantCulture, $"{LinesPerSecond:0.###}/s, burst {Burst}");
+    /// <summary>In the unit it was likely written in: "1/h" is not "0/s".</summary>
+    public string Describe()
+    {
+        var (count, unit) = LinesPerSecond switch
+        {
+            >= 1 => (LinesPerSecond, 's'),
+            >= 1.0 / 60 => (LinesPerSecond * 60, 'm'),
+            _ => (LinesPerSecond * 3600, 'h'),
+        };
+        return string.Create(CultureInfo.InvariantCulture, $"{count:0.###}/{unit}, burst {Burst}");
+    }
 }
 
 /// <summary>

@@ -18,8 +18,11 @@ internal static class ReservedEnvironment
     public const string Worker = "CLUSTERD_WORKER";
     public const string Generation = "CLUSTERD_GENERATION";
 
+    /// <summary>Set for a <c>command</c> health check only: the pid of the worker it checks.</summary>
+    public const string WorkerPid = "CLUSTERD_WORKER_PID";
+
     public static readonly IReadOnlySet<string> Names = new HashSet<string>(StringComparer.Ordinal)
     {
-        ListenFds, ListenPid, ListenFdNames, NotifySocket, WatchdogUsec, WatchdogPid, SystemdExecPid, Group, Worker, Generation,
+        ListenFds, ListenPid, ListenFdNames, NotifySocket, WatchdogUsec, WatchdogPid, SystemdExecPid, Group, Worker, Generation, WorkerPid,
     };
 }

@@ -41,6 +41,7 @@ internal sealed partial class ControlServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Task _acceptLoop = Task.CompletedTask;
+    private CancellationTokenSource? _accepting;
 
     private ControlServer(string path, Socket listener, CommandDispatcher dispatcher, ControlAccess access, TimeProvider time, ILogger logger)
     {
@@ -56,7 +57,11 @@ internal sealed partial class ControlServer : IAsyncDisposable
     /// Starts answering. Until then connections wait in the listen backlog: the socket is claimed early (so a second
     /// clusterd refuses to start), but answered only once the supervisor has its groups, so no client sees an empty status.
     /// </summary>
-    public void Accept() => _acceptLoop = AcceptLoop.RunAsync(AcceptOneAsync, _time, _logger, _stop.Token);
+    public void Accept()
+    {
+        _accepting = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token); // an upgrade stops accepting alone
+        _acceptLoop = AcceptLoop.RunAsync(AcceptOneAsync, _time, _logger, _accepting.Token);
+    }
 
     public string Path { get; }
 
@@ -249,8 +254,10 @@ internal sealed partial class ControlServer : IAsyncDisposable
     {
         await _stop.CancelAsync();
         _listener.Dispose(); // and .NET removes the socket file it bound
+        RemoveAdoptedFile();
         await _acceptLoop;
         _stop.Dispose();
+        _accepting?.Dispose();
     }
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Warning,

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Clusterd.Config;
 using Clusterd.Control;
 using Clusterd.Supervision;
+using Clusterd.Supervision.Upgrade;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +10,9 @@ namespace Clusterd.Hosting;
 
 /// <summary>
 /// Runs the supervisor for the life of the host. The control socket is claimed first: a second clusterd on the
-/// same socket must refuse to start before it binds or spawns anything. SIGHUP reloads, as `clusterctl reload` does.
+/// same socket must refuse to start before it binds or spawns anything. SIGHUP reloads, as `clusterctl reload` does;
+/// SIGUSR2 upgrades clusterd in place, as `clusterctl upgrade` does (docs/adr/0008); after such an upgrade, the control
+/// socket and everything else are taken over (<paramref name="adoption"/>) instead of bound.
 /// On host stop, every worker is stopped before this returns.
 /// </summary>
 internal sealed partial class SupervisorService(
@@ -20,18 +23,23 @@ internal sealed partial class SupervisorService(
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<SupervisorService> logger,
-    ServiceManagerReporter? reporter = null) : BackgroundService
+    Upgrader upgrader,
+    ServiceManagerReporter? reporter = null,
+    UpgradeAdoption? adoption = null) : BackgroundService
 {
     private ControlServer? _control;
     private PosixSignalRegistration? _sighup;
     private PosixSignalRegistration? _sigusr1;
+    private PosixSignalRegistration? _sigusr2;
     private bool _running;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         try
         {
-            _control = ControlServer.Start(config.Control, dispatcher, time, logger);
+            _control = adoption is null
+                ? ControlServer.Start(config.Control, dispatcher, time, logger)
+                : ControlServer.Adopt(adoption.State.ControlFd, config.Control, dispatcher, time, logger);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
@@ -52,6 +60,15 @@ internal sealed partial class SupervisorService(
                 context.Cancel = true; // the default would terminate clusterd
                 var reopened = supervisor.ReopenLogFiles();
                 LogReopenSignal(reopened);
+            });
+        }
+        upgrader.Control = _control;
+        if (SignalNames.TryParse("SIGUSR2", out var sigusr2, out _))
+        {
+            _sigusr2 = PosixSignalRegistration.Create((PosixSignal)sigusr2, context =>
+            {
+                context.Cancel = true; // the default would terminate clusterd
+                _ = UpgradeOnSignalAsync();
             });
         }
         _running = true;
@@ -82,7 +99,7 @@ internal sealed partial class SupervisorService(
     {
         try
         {
-            await supervisor.RunAsync(config, CancellationToken.None);
+            await supervisor.RunAsync(config, CancellationToken.None, adoption);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
@@ -110,11 +127,26 @@ internal sealed partial class SupervisorService(
         }
     }
 
+    private async Task UpgradeOnSignalAsync()
+    {
+        LogUpgradeSignal();
+        try
+        {
+            var result = await upgrader.UpgradeAsync(binary: null, checkedOut: null, CancellationToken.None); // only if it did not happen
+            LogUpgradeNotDone(result.Message);
+        }
+        catch (Exception e)
+        {
+            LogUpgradeCrashed(e); // nobody awaits this task: say so here, or nobody ever would
+        }
+    }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         reporter?.Stopping();
         _sighup?.Dispose();
         _sigusr1?.Dispose();
+        _sigusr2?.Dispose();
         if (_control is not null)
         {
             await _control.DisposeAsync();
@@ -141,4 +173,13 @@ internal sealed partial class SupervisorService(
 
     [LoggerMessage(EventId = 17, Level = LogLevel.Error, Message = "reload on SIGHUP failed unexpectedly; nothing more was changed. This probably indicates a bug in clusterd")]
     private partial void LogReloadCrashed(Exception e);
+
+    [LoggerMessage(EventId = 67, Level = LogLevel.Information, Message = "SIGUSR2: upgrading clusterd in place to its binary on disk")]
+    private partial void LogUpgradeSignal();
+
+    [LoggerMessage(EventId = 68, Level = LogLevel.Error, Message = "SIGUSR2: the upgrade did not happen: {Reason}")]
+    private partial void LogUpgradeNotDone(string reason);
+
+    [LoggerMessage(EventId = 69, Level = LogLevel.Error, Message = "SIGUSR2: the upgrade failed unexpectedly; this probably indicates a bug in clusterd")]
+    private partial void LogUpgradeCrashed(Exception e);
 }

@@ -38,6 +38,10 @@ internal sealed class LogDrops
 
     public long Get(string group, string reason) => _counts.TryGetValue((group, reason), out var box) ? Interlocked.Read(ref box.Value) : 0;
 
+    /// <summary>Every count, for an in-place upgrade to carry across (docs/adr/0008).</summary>
+    public IEnumerable<(string Group, string Reason, long Count)> All =>
+        _counts.Select(p => (p.Key.Group, p.Key.Reason, Interlocked.Read(ref p.Value.Value)));
+
     /// <summary>Groups that dropped anything, for series that outlive a removed group.</summary>
     public IEnumerable<string> Groups => _counts.Keys.Select(k => k.Group).Distinct(StringComparer.Ordinal);
 

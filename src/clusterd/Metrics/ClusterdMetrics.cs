@@ -21,7 +21,7 @@ namespace Clusterd.Metrics;
 /// </para>
 /// <para>Labels stay bounded: group names and slot indexes from the config, never pids.</para>
 /// </summary>
-internal sealed class ClusterdMetrics : IDisposable, IReloadListener
+internal sealed partial class ClusterdMetrics : IDisposable, IReloadListener
 {
     public const string MeterName = "clusterd";
 

@@ -52,10 +52,11 @@ internal sealed class WorkerCgroups : IDisposable
             }
             if (own.Relative == "/")
             {
+                var swept = SweepAbandoned(own.Directory);
                 var mine = System.IO.Path.Combine(own.Directory, $"clusterd-{Environment.ProcessId}");
                 Directory.CreateDirectory(mine);
                 why = "";
-                return new WorkerCgroups(mine, removeOnDispose: mine);
+                return new WorkerCgroups(mine, removeOnDispose: mine) { Swept = swept };
             }
             var supervisor = System.IO.Path.Combine(own.Directory, "supervisor");
             Directory.CreateDirectory(supervisor);
@@ -70,6 +71,41 @@ internal sealed class WorkerCgroups : IDisposable
             why = e.Message;
             return null;
         }
+    }
+
+    /// <summary>The subtrees of clusterds that no longer run, whose processes were killed at set-up.</summary>
+    public IReadOnlyList<string> Swept { get; private init; } = [];
+
+    /// <summary>
+    /// Kills what a clusterd killed outright (SIGKILL, a crash) left in its <c>/clusterd-PID</c> subtree: its workers
+    /// got the parent-death signal, but what they had started did not, and nobody else will stop it (under systemd the
+    /// unit's cgroup does this). A subtree is abandoned when no process PID exists; a reused pid keeps it (whatever runs
+    /// there may be a clusterd under another name, after an upgrade). Its directories go too where they are already
+    /// empty; the rest a later start removes.
+    /// </summary>
+    private static List<string> SweepAbandoned(string root)
+    {
+        var swept = new List<string>();
+        foreach (var dir in Directory.GetDirectories(root, "clusterd-*"))
+        {
+            if (!int.TryParse(System.IO.Path.GetFileName(dir).AsSpan("clusterd-".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                || pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}"))
+            {
+                continue;
+            }
+            var populated = File.ReadAllText(System.IO.Path.Combine(dir, "cgroup.events")).Contains("populated 1", StringComparison.Ordinal);
+            if (populated && File.Exists(System.IO.Path.Combine(dir, "cgroup.kill")))
+            {
+                File.WriteAllText(System.IO.Path.Combine(dir, "cgroup.kill"), "1"); // the whole subtree, at once
+                swept.Add(dir);
+            }
+            foreach (var child in Directory.GetDirectories(dir, "*", SearchOption.AllDirectories).Reverse())
+            {
+                WorkerCgroup.TryRemove(child); // deepest first; a cgroup whose processes are still dying stays
+            }
+            WorkerCgroup.TryRemove(dir);
+        }
+        return swept;
     }
 
     /// <summary>A new, empty cgroup for one worker process: <c>workers/GROUP/NAME</c>.</summary>

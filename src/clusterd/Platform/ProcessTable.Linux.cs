@@ -22,19 +22,16 @@ internal static class ProcessTable
     }
 
     /// <summary>
-    /// Reaps every exited child of clusterd's threads but <paramref name="spawnerTid"/>: the descendants of workers that
-    /// were handed to clusterd as their subreaper when their parent died. The spawner thread's own children are the
-    /// workers, which clusterd reaps through their pidfds once their trees are gone.
+    /// Reaps every exited child of clusterd's threads that <paramref name="isTracked"/> does not claim: the descendants
+    /// of workers that were handed to clusterd as their subreaper when their parent died. The kernel hands them to the
+    /// main thread, which is also the spawner (the thread an upgrade's exec keeps), so they sit next to the workers
+    /// and health checks, which clusterd reaps through their pidfds once their trees are gone.
     /// </summary>
-    public static int ReapOrphans(int spawnerTid)
+    public static int ReapOrphans(Func<int, bool> isTracked)
     {
         var reaped = 0;
         foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
         {
-            if (Path.GetFileName(task) == spawnerTid.ToString(CultureInfo.InvariantCulture))
-            {
-                continue;
-            }
             string children;
             try
             {
@@ -46,7 +43,7 @@ internal static class ProcessTable
             }
             foreach (var child in children.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             {
-                if (int.TryParse(child, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                if (int.TryParse(child, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !isTracked(pid)
                     && Interop.waitpid(pid, out _, Interop.WNOHANG) == pid)
                 {
                     reaped++;

@@ -33,8 +33,8 @@ internal sealed partial class NotifySocket : IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly LogBudget _malformedLog;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _receiving;
+    private CancellationTokenSource _stop = new(); // replaced when reading resumes after an upgrade that did not happen
+    private Task _receiving;
     private uint? _owner;
 
     /// <param name="path">The value for NOTIFY_SOCKET; null where nothing is bound (tests).</param>
@@ -236,6 +236,8 @@ internal sealed partial class NotifySocket : IDisposable
     [SupportedOSPlatform("linux")]
     private sealed class KernelSource(Socket socket) : IDatagramSource
     {
+        public Socket Socket => socket;
+
         private readonly byte[] _peek = new byte[1];
 
         // Waits for a datagram without taking it; TryReceive then takes it with its credentials.

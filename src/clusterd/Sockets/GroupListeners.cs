@@ -12,7 +12,7 @@ namespace Clusterd.Sockets;
 /// On reload, <see cref="Rebind"/> hands the sockets of every address that stays over to the new set, so a rolling
 /// restart never closes a socket that still has a queue. Touched only on the supervisor loop.
 /// </summary>
-internal sealed class GroupListeners : IDisposable
+internal sealed partial class GroupListeners : IDisposable
 {
     private readonly GroupConfig _group;
     private readonly IListenerBinder _binder;

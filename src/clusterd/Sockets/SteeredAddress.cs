@@ -15,7 +15,7 @@ namespace Clusterd.Sockets;
 /// while some socket is unrouted or some slot vacated; otherwise the kernel picks by hash, as without it. Where steering is unavailable, or broke (reported once
 /// through <paramref name="steeringFailed"/>), everything here works the same minus the steering.
 /// </summary>
-internal sealed class SteeredAddress(ListenAddress address, IListenerBinder binder, Action<string>? steeringFailed) : IAddressSockets
+internal sealed partial class SteeredAddress(ListenAddress address, IListenerBinder binder, Action<string>? steeringFailed) : IAddressSockets
 {
     /// <summary>The routed sockets: each slot's.</summary>
     private readonly Dictionary<int, Socket> _slots = [];

@@ -36,4 +36,5 @@ internal sealed record WorkerSnapshot(
     long DroppedOutputLines,
     string? Cgroup = null,
     bool? HealthPassed = null,
-    double? HealthLatencySeconds = null);
+    double? HealthLatencySeconds = null,
+    string? HealthFailure = null);

@@ -14,6 +14,19 @@ internal interface IWorkerLauncher : IDisposable
     string Containment { get; }
 
     void Launch(LaunchSpec spec);
+
+    /// <summary>
+    /// Runs a <c>command</c> health check: <paramref name="spec"/>'s program (no listeners) as the worker's user, given
+    /// <paramref name="timeout"/> to exit 0. Completes with null if it did, else why not; with
+    /// <see cref="OperationCanceledException"/> (the check killed) once <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    Task<string?> RunCheckAsync(LaunchSpec spec, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether a spawn was taken off the queue within <paramref name="within"/>: the spawner is working through a
+    /// queue, not stuck on one spawn (a slow NSS lookup).
+    /// </summary>
+    bool SpawnerMovedWithin(TimeSpan within);
 }
 
 /// <summary>One spawned worker: its main process and everything it started (its cgroup, or its process group).</summary>

@@ -34,6 +34,34 @@ internal sealed class LifecycleJournal
         return e;
     }
 
+    /// <summary>The seq the next event gets.</summary>
+    public long NextSeq
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _nextSeq;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes over the journal of the clusterd image before an in-place upgrade (docs/adr/0008): its tail, and its seq
+    /// going on from <paramref name="nextSeq"/>, so a client resuming with <c>events --since</c> misses nothing.
+    /// </summary>
+    public void Restore(IReadOnlyList<LifecycleEvent> tail, long nextSeq)
+    {
+        lock (_lock)
+        {
+            foreach (var e in tail.Where(e => e.Seq >= 1 && e.Seq < nextSeq && e.Seq >= nextSeq - _ring.Length))
+            {
+                _ring[(e.Seq - 1) % _ring.Length] = e;
+            }
+            _nextSeq = nextSeq;
+        }
+    }
+
     /// <summary>Events with <c>Seq &gt; since</c> that are still held, oldest first.</summary>
     public IReadOnlyList<LifecycleEvent> Since(long since)
     {
@@ -43,7 +71,10 @@ internal sealed class LifecycleJournal
             var result = new List<LifecycleEvent>((int)Math.Max(0, _nextSeq - first));
             for (var seq = first; seq < _nextSeq; seq++)
             {
-                result.Add(_ring[(seq - 1) % _ring.Length]);
+                if (_ring[(seq - 1) % _ring.Length] is { } e && e.Seq == seq) // a restored tail may be shorter than the ring
+                {
+                    result.Add(e);
+                }
             }
             return result;
         }

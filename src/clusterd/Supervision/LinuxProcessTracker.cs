@@ -20,7 +20,6 @@ internal sealed class LinuxProcessTracker : IDisposable
     private readonly PosixSignalRegistration _sigchld;
     private readonly ConcurrentDictionary<int, ContainedProcess> _live = new();
     private readonly string _noCgroups;
-    private int _spawnerTid;
 
     /// <param name="reapOrphans">See <see cref="ProcessWorkerLauncher"/>.</param>
     public LinuxProcessTracker(bool reapOrphans, Action<Exception> failed)
@@ -30,7 +29,8 @@ internal sealed class LinuxProcessTracker : IDisposable
         _noCgroups = why;
         Containment = _cgroups is null
             ? $"each worker's process group (no cgroups: {why}); a descendant that leaves it is not stopped with it"
-            : $"a cgroup per worker under {_cgroups.Path}";
+            : $"a cgroup per worker under {_cgroups.Path}"
+                + string.Concat(_cgroups.Swept.Select(dir => $"; killed what a clusterd no longer running left in {dir}"));
         _watcher = new EpollWatcher(Rescan, failed);
         if (reapOrphans)
         {
@@ -41,8 +41,11 @@ internal sealed class LinuxProcessTracker : IDisposable
 
     public string Containment { get; }
 
-    /// <summary>Call on the spawner thread: its children are the workers; every other thread's are orphans to reap.</summary>
-    public void SpawnerStarted() => _spawnerTid = Interop.gettid();
+    /// <summary>
+    /// Held from a spawn until its process is tracked: an orphan is any child not tracked, so a child that exited
+    /// before its spawner tracked it must not be taken for one (its status would be lost, and its pid reused).
+    /// </summary>
+    public Lock SpawnWindow { get; } = new();
 
     /// <summary>
     /// A fresh cgroup for the next worker process, or null where there are none; with <paramref name="memoryMax"/>
@@ -99,7 +102,10 @@ internal sealed class LinuxProcessTracker : IDisposable
     {
         if (_reapOrphans)
         {
-            ProcessTable.ReapOrphans(_spawnerTid);
+            lock (SpawnWindow)
+            {
+                ProcessTable.ReapOrphans(_live.ContainsKey);
+            }
         }
         foreach (var process in _live.Values)
         {

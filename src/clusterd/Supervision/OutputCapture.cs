@@ -22,7 +22,13 @@ internal sealed partial class OutputCapture : IAsyncDisposable
 
     public const int DefaultCapacity = 8192;
 
-    private readonly Channel<OutputLine> _lines;
+    /// <summary>
+    /// What one read takes once output is there: a pipe's worth (64 KiB) in one pass of the read loop, where 4 KiB a
+    /// pass left a worker writing 1000-byte lines waiting on its full pipe (bench/logs.sh). Rented only for that pass.
+    /// </summary>
+    private const int ReadBytes = 64 * 1024;
+
+    private readonly Channel<OutputLine?> _lines; // null: close the files no worker writes to any more
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly LogDrops _drops;
@@ -30,11 +36,14 @@ internal sealed partial class OutputCapture : IAsyncDisposable
     private readonly bool _underJournald;
     private readonly Func<string, LogsConfig, FileLogSink> _newFile;
     private readonly Dictionary<string, FileLogSink> _files = new(StringComparer.Ordinal); // writer task only, but for Reopen
+    private readonly Dictionary<Worker, int> _readers = []; // open pipes per worker: whose settings name the files in use
     private readonly Lock _filesLock = new();
     private readonly ConditionalWeakTable<Worker, WorkerRateLimiter> _limiters = [];
     private readonly JournalEntry _entry = new();
     private readonly Task _writer;
     private long _dropped;
+    private int _closeUnused;
+    private Task _closing = Task.CompletedTask; // writer task only
     private bool _journalMissingReported;
 
     private readonly WorkerLogBook _book;
@@ -52,10 +61,14 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         _journal = journal;
         _underJournald = underJournald && journal is not null;
         _newFile = newFile ?? ((path, settings) => new FileLogSink(path, settings, drops, logger, time));
-        _lines = Channel.CreateBounded<OutputLine>(
+        _lines = Channel.CreateBounded<OutputLine?>(
             new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true },
             line =>
             {
+                if (line is null)
+                {
+                    return; // the writer is busy: it closes the unused files once it has caught up
+                }
                 Interlocked.Increment(ref line.Worker.DroppedOutputLines);
                 Interlocked.Increment(ref _dropped);
                 _drops.Add(line.Group, LogDrops.QueueFull);
@@ -63,8 +76,11 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         _writer = WriteAsync();
     }
 
-    public void Capture(Worker worker, int pid, Stream stream, string name) =>
+    public void Capture(Worker worker, int pid, Stream stream, string name)
+    {
+        _pipes[(worker, name)] = stream; // an upgrade hands the pipe on by fd (OutputCapture.Upgrade.cs)
         _ = ReadAsync(worker, new Source(worker.Group.Name, worker.Slot, pid, worker.Generation, name), stream);
+    }
 
     /// <summary>Closes every log file and opens it again before its next line (SIGUSR1, <c>clusterctl logs --reopen</c>).</summary>
     public int ReopenFiles()
@@ -79,10 +95,26 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Closes (after writing what they hold) the log files no worker's settings name any more: a group removed by a
+    /// reload once its last worker is gone, or the old path of a group whose <c>file</c> or <c>target</c> changed.
+    /// Asked after a reload and when a worker's pipes close; done by the writer after the lines queued before.
+    /// </summary>
+    public void CloseUnusedFiles()
+    {
+        Volatile.Write(ref _closeUnused, 1);
+        _lines.Writer.TryWrite(null);
+    }
+
     private async Task ReadAsync(Worker worker, Source source, Stream stream)
     {
         var decoder = new LineSplitter(MaxLineBytes);
-        var limiter = _limiters.GetValue(worker, _ => new WorkerRateLimiter(_time));
+        var limiter = _limiters.GetValue(worker, w => new WorkerRateLimiter(_time, (suppressed, limit) =>
+            _lines.Writer.TryWrite(Suppressed(w, new Source(w.Group.Name, w.Slot, w.Pid, w.Generation, "stderr"), suppressed, limit))));
+        lock (_filesLock)
+        {
+            _readers[worker] = _readers.GetValueOrDefault(worker) + 1;
+        }
         await using (stream)
         {
             try
@@ -94,10 +126,10 @@ internal sealed partial class OutputCapture : IAsyncDisposable
 #pragma warning disable CA2022 // not an inexact read: a zero-byte read reads nothing, it only waits for data
                     await stream.ReadAsync(Memory<byte>.Empty);
 #pragma warning restore CA2022
-                    var buffer = ArrayPool<byte>.Shared.Rent(MaxLineBytes);
+                    var buffer = ArrayPool<byte>.Shared.Rent(ReadBytes);
                     try
                     {
-                        var n = await stream.ReadAsync(buffer.AsMemory(0, MaxLineBytes));
+                        var n = await stream.ReadAsync(buffer.AsMemory(0, ReadBytes));
                         if (n == 0)
                         {
                             break;
@@ -121,6 +153,20 @@ internal sealed partial class OutputCapture : IAsyncDisposable
             {
                 Enqueue(worker, source, limiter, rest);
             }
+            _pipes.TryRemove(new KeyValuePair<(Worker, string), Stream>((worker, source.Stream), stream));
+        }
+        bool lastPipe;
+        lock (_filesLock)
+        {
+            lastPipe = --_readers[worker] == 0;
+            if (lastPipe)
+            {
+                _readers.Remove(worker);
+            }
+        }
+        if (lastPipe)
+        {
+            CloseUnusedFiles();
         }
     }
 
@@ -136,17 +182,29 @@ internal sealed partial class OutputCapture : IAsyncDisposable
             }
             if (suppressed > 0)
             {
-                _lines.Writer.TryWrite(new OutputLine(worker, source, string.Create(CultureInfo.InvariantCulture,
-                    $"<4>clusterd: suppressed {suppressed} lines of {source.Group}/{source.Slot} over its rate_limit ({limit.Describe()})")));
+                _lines.Writer.TryWrite(Suppressed(worker, source, suppressed, limit));
             }
         }
         _lines.Writer.TryWrite(new OutputLine(worker, source, text));
     }
 
+    private static OutputLine Suppressed(Worker worker, Source source, long count, LogRateLimit limit) =>
+        new(worker, source, string.Create(CultureInfo.InvariantCulture,
+            $"<4>clusterd: suppressed {count} lines of {source.Group}/{source.Slot} over its rate_limit ({limit.Describe()})"));
+
     private async Task WriteAsync()
     {
         await foreach (var line in _lines.Reader.ReadAllAsync())
         {
+            // After the lines queued before the request: at its marker, or (the marker was dropped) once caught up.
+            if (Volatile.Read(ref _closeUnused) == 1 && (line is null || _lines.Reader.Count == 0) && Interlocked.Exchange(ref _closeUnused, 0) == 1)
+            {
+                CloseFilesNotInUse();
+            }
+            if (line is null)
+            {
+                continue;
+            }
             var source = line.Source;
             var (priority, text) = SyslogPrefix.ParsePriority(line.Text, source.Stream == "stderr" ? 3 : 6);
             var stored = _book.Append(source.Group, source.Slot, source.Pid, source.Stream, text);
@@ -210,7 +268,7 @@ internal sealed partial class OutputCapture : IAsyncDisposable
 
     private void WriteToFile(LogsConfig settings, Source source, DateTimeOffset time, string text)
     {
-        var path = LogPaths.Expand(settings.File ?? LogPaths.DefaultTemplate, source.Group, source.Slot);
+        var path = FilePath(settings, source.Group, source.Slot);
         FileLogSink? file;
         lock (_filesLock)
         {
@@ -221,6 +279,35 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         }
         file.Write(source.Group, FormatFileLine(time, source, text), settings);
     }
+
+    private void CloseFilesNotInUse()
+    {
+        List<FileLogSink> unused;
+        lock (_filesLock)
+        {
+            var inUse = _readers.Keys.Select(w => (w, w.Group.Config.Logs)).Where(r => r.Logs.Target == LogTarget.File)
+                .Select(r => FilePath(r.Logs, r.w.Group.Name, r.w.Slot)).ToHashSet(StringComparer.Ordinal);
+            unused = _files.Values.Where(f => !inUse.Contains(f.Path)).ToList();
+            foreach (var file in unused)
+            {
+                _files.Remove(file.Path);
+            }
+        }
+        // In the background, one after the other: writing what a file holds must not hold up the other groups' lines.
+        foreach (var file in unused)
+        {
+            _closing = CloseAfterAsync(_closing, file);
+        }
+
+        static async Task CloseAfterAsync(Task previous, FileLogSink file)
+        {
+            await previous;
+            await file.DisposeAsync();
+        }
+    }
+
+    private static string FilePath(LogsConfig settings, string group, int slot) =>
+        LogPaths.Expand(settings.File ?? LogPaths.DefaultTemplate, group, slot);
 
     /// <summary><c>2026-11-30T17:00:00.123Z web/0[2705] stdout: text</c>: RFC 3339 UTC, the slot, the pid, the stream.</summary>
     public static string FormatFileLine(DateTimeOffset time, string group, int slot, int pid, string stream, string text) =>
@@ -233,6 +320,7 @@ internal sealed partial class OutputCapture : IAsyncDisposable
     {
         _lines.Writer.TryComplete();
         await _writer;
+        await _closing;
         foreach (var file in _files.Values)
         {
             await file.DisposeAsync();

@@ -20,15 +20,16 @@ namespace Clusterd.Supervision;
 /// </summary>
 internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
 {
-    private readonly BlockingCollection<LaunchSpec> _queue = new();
+    /// <summary>Spawns, checks, and the odd action that must run on this thread (the exec of an upgrade).</summary>
+    private readonly BlockingCollection<Action> _queue = new();
     private readonly Action<SupervisorEvent> _post;
     private readonly OutputCapture _output;
     private readonly ILogger _logger;
-    private readonly Thread _thread;
     private readonly string _helper;
     private readonly LinuxProcessTracker? _linux;
     private readonly ChildReaper? _reaper;
     private long _spawns;
+    private long _lastTakenMs = Environment.TickCount64;
 
     /// <param name="reapOrphans">
     /// Become the subreaper of every worker's descendants and reap them (Linux). Only for the daemon: it would take the
@@ -51,38 +52,104 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
             _reaper = new ChildReaper();
             Containment = "each worker's process group";
         }
-        _thread = new Thread(SpawnLoop) { IsBackground = true, Name = "clusterd spawner" };
-        _thread.Start();
+        SpawnerThread.Start(SpawnLoop);
     }
 
     /// <summary>What stands for a worker's tree here, for the start log.</summary>
     public string Containment { get; }
 
-    public void Launch(LaunchSpec spec) => _queue.Add(spec);
+    public void Launch(LaunchSpec spec) => _queue.Add(() => SpawnWorker(spec));
 
-    private void SpawnLoop()
+    /// <summary>
+    /// Started on the spawner thread as a worker is, so it is tied to clusterd's life and its exit is the tracker's
+    /// (never an orphan reaper's); in a cgroup of its own where there are cgroups, else its own process group.
+    /// </summary>
+    public Task<string?> RunCheckAsync(LaunchSpec spec, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (OperatingSystem.IsLinux())
+        var started = new TaskCompletionSource<(Socket Status, ITrackedProcess Process, Socket Output)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _queue.Add(() =>
         {
-            _linux!.SpawnerStarted();
-        }
-        foreach (var spec in _queue.GetConsumingEnumerable())
-        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                started.TrySetCanceled(cancellationToken); // the worker went while the check waited its turn
+                return;
+            }
             try
             {
-                Spawn(spec);
-            }
-            catch (Exception e) when (e is SpawnRefusedException or Health.MemoryLimitException)
-            {
-                _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.SpawnFailed, Text: e.Message));
+                started.TrySetResult(StartCheck(spec));
             }
             catch (Exception e)
             {
-                // Whatever went wrong, this thread must live on: its end would SIGKILL every worker it started
-                // (the parent-death signal is per thread). A failure we cannot name is worth another try.
-                var transient = e is not ErrnoException errno || ExecFailure.IsTransient(errno.Errno);
-                _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.SpawnFailed, Text: e.Message, Transient: transient));
+                started.TrySetException(e);
             }
+        }, CancellationToken.None); // taken even if the worker goes meanwhile: the spawner thread then says so
+        return WaitForCheckAsync(started.Task, timeout, cancellationToken);
+    }
+
+    private static async Task<string?> WaitForCheckAsync(
+        Task<(Socket Status, ITrackedProcess Process, Socket Output)> starting, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        (Socket, ITrackedProcess, Socket) started;
+        try
+        {
+            started = await starting;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return $"cannot start the check: {e.Message}"; // no user, no descriptors, no cgroup: a failed check, said why
+        }
+        var (status, process, output) = started;
+        return await Health.CommandCheck.WaitAsync(status, process, output, timeout, cancellationToken);
+    }
+
+    private (Socket Status, ITrackedProcess Process, Socket Output) StartCheck(LaunchSpec spec)
+    {
+        // One socket for stdout and stderr together, read through the runtime's epoll loop: no thread waits on a check.
+        var (output, outputChild) = Descriptors.CreateSocketPair();
+        try
+        {
+            using (outputChild) // our copy goes at once: EOF then means the check and everything it started are done writing
+            {
+                var name = string.Create(CultureInfo.InvariantCulture, $"{spec.Worker.Slot}-check-{Interlocked.Increment(ref _spawns)}");
+                var (status, process) = Start(spec, name, outputChild, outputChild, tracked: null);
+                return (status, process, output);
+            }
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    public bool SpawnerMovedWithin(TimeSpan within) =>
+        Environment.TickCount64 - Volatile.Read(ref _lastTakenMs) < within.TotalMilliseconds;
+
+    private void SpawnLoop()
+    {
+        foreach (var spawn in _queue.GetConsumingEnumerable())
+        {
+            Volatile.Write(ref _lastTakenMs, Environment.TickCount64);
+            spawn();
+        }
+    }
+
+    private void SpawnWorker(LaunchSpec spec)
+    {
+        try
+        {
+            Spawn(spec);
+        }
+        catch (Exception e) when (e is SpawnRefusedException or Health.MemoryLimitException)
+        {
+            _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.SpawnFailed, Text: e.Message));
+        }
+        catch (Exception e)
+        {
+            // Whatever went wrong, this thread must live on: its end would SIGKILL every worker it started
+            // (the parent-death signal is per thread). A failure we cannot name is worth another try.
+            var transient = e is not ErrnoException errno || ExecFailure.IsTransient(errno.Errno);
+            _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.SpawnFailed, Text: e.Message, Transient: transient));
         }
     }
 
@@ -108,45 +175,27 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
 
     private void Spawn(LaunchSpec spec)
     {
-        var (user, gid) = ResolveIdentity(spec);
-        var request = new ExecRequest(
-            spec.Argv,
-            WorkerEnvironment.Build(WorkerEnvironment.Inherited, user, spec.Configured, spec.Contract),
-            spec.Cwd, user?.Uid, gid, user?.Name, Listeners: [], CgroupFd: null, Environment.ProcessId);
-        Socket? status = null;
+        Socket status;
+        ITrackedProcess process;
         SafePipeHandle? stdoutRead = null, stdoutWrite = null, stderrRead = null, stderrWrite = null;
-        WorkerCgroup? cgroup = null;
-        ITrackedProcess? process = null;
-        int pid;
         try
         {
             (stdoutRead, stdoutWrite) = Descriptors.CreatePipe();
             (stderrRead, stderrWrite) = Descriptors.CreatePipe();
-            if (OperatingSystem.IsLinux())
-            {
-                var worker = spec.Worker;
-                cgroup = _linux!.CreateCgroup(worker.Group.Name,
-                    string.Create(CultureInfo.InvariantCulture, $"{worker.Slot}-g{worker.Generation}-{Interlocked.Increment(ref _spawns)}"),
-                    spec.MemoryMax);
-            }
-            using var cgroupDirectory = cgroup is null ? null : Descriptors.OpenDirectory(cgroup.Path);
-            (pid, status) = ExecHelper.Start(_helper, request, [.. spec.Listeners.Select(l => l.SafeHandle)], cgroupDirectory, stdoutWrite, stderrWrite,
-                spawned: child =>
+            var worker = spec.Worker;
+            (status, process) = Start(spec, string.Create(CultureInfo.InvariantCulture, $"{worker.Slot}-g{worker.Generation}-{Interlocked.Increment(ref _spawns)}"),
+                stdoutWrite, stderrWrite,
+                tracked: child =>
                 {
                     // Before the helper gets its request, so before the worker runs: the loop knows the pid by the time
                     // the worker's first READY=1 can arrive.
-                    process = Track(child, cgroup);
-                    _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Spawned, child, Process: process));
+                    _post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Spawned, child.Pid, Process: child));
                 });
         }
         catch
         {
             stdoutRead?.Dispose();
             stderrRead?.Dispose();
-            if (process is null)
-            {
-                cgroup?.Dispose(); // else the process owns it, and gives it back once the helper has exited
-            }
             throw;
         }
         finally
@@ -156,9 +205,67 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
             stderrWrite?.Dispose();
         }
 
-        _output.Capture(spec.Worker, pid, new AnonymousPipeClientStream(PipeDirection.In, stdoutRead), "stdout");
-        _output.Capture(spec.Worker, pid, new AnonymousPipeClientStream(PipeDirection.In, stderrRead), "stderr");
-        _ = WatchAsync(spec.Worker, spec.Incarnation, status, process!);
+        _output.Capture(spec.Worker, process.Pid, new AnonymousPipeClientStream(PipeDirection.In, stdoutRead), "stdout");
+        _output.Capture(spec.Worker, process.Pid, new AnonymousPipeClientStream(PipeDirection.In, stderrRead), "stderr");
+        _ = WatchAsync(spec.Worker, spec.Incarnation, status, process);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="spec"/>'s program through the helper, as its user, in a fresh cgroup named
+    /// <paramref name="cgroupName"/> (Linux, where there are cgroups), with <paramref name="stdout"/> and
+    /// <paramref name="stderr"/>. <paramref name="tracked"/> is told of the process before it runs.
+    /// </summary>
+    private (Socket Status, ITrackedProcess Process) Start(
+        LaunchSpec spec, string cgroupName, SafeHandle stdout, SafeHandle stderr, Action<ITrackedProcess>? tracked)
+    {
+        var (user, gid) = ResolveIdentity(spec);
+        var request = new ExecRequest(
+            spec.Argv,
+            WorkerEnvironment.Build(WorkerEnvironment.Inherited, user, spec.Configured, spec.Contract),
+            spec.Cwd, user?.Uid, gid, user?.Name, Listeners: [], CgroupFd: null, Environment.ProcessId);
+        WorkerCgroup? cgroup = null;
+        ITrackedProcess? process = null;
+        Socket status;
+        try
+        {
+            if (OperatingSystem.IsLinux())
+            {
+                cgroup = _linux!.CreateCgroup(spec.Worker.Group.Name, cgroupName, spec.MemoryMax);
+            }
+            using var cgroupDirectory = cgroup is null ? null : Descriptors.OpenDirectory(cgroup.Path);
+            var window = OperatingSystem.IsLinux() ? _linux!.SpawnWindow : null;
+            window?.Enter();
+            try
+            {
+                (_, status) = ExecHelper.Start(_helper, request, [.. spec.Listeners.Select(l => l.SafeHandle)], cgroupDirectory, stdout, stderr,
+                    spawned: child =>
+                    {
+                        try
+                        {
+                            process = Track(child, cgroup);
+                        }
+                        finally
+                        {
+                            window?.Exit();
+                            window = null;
+                        }
+                        tracked?.Invoke(process);
+                    });
+            }
+            finally
+            {
+                window?.Exit(); // no child came of it
+            }
+        }
+        catch
+        {
+            if (process is null)
+            {
+                cgroup?.Dispose(); // else the process owns it, and gives it back once the helper has exited
+            }
+            throw;
+        }
+        return (status, process!);
     }
 
     private ITrackedProcess Track(int pid, WorkerCgroup? cgroup)
@@ -189,6 +296,12 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         _post(failure is null
             ? new WorkerEvent(worker, incarnation, WorkerInput.ExecSucceeded)
             : new WorkerEvent(worker, incarnation, WorkerInput.ExecFailed, Text: failure.Message, Transient: failure.Transient));
+        await WatchExitAsync(worker, incarnation, process);
+    }
+
+    /// <summary>Reports the exit: <see cref="WorkerInput.Exited"/>, or MainExited then TreeGone.</summary>
+    private async Task WatchExitAsync(Worker worker, int incarnation, ITrackedProcess process)
+    {
         var exit = await process.MainExited;
         if (process.TreeGone.IsCompleted)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Clusterd.Config;
@@ -43,14 +44,7 @@ internal sealed partial class Supervisor
     /// <summary>Raised on the loop after each health check: the group, whether it passed, how long it took (metrics).</summary>
     public event Action<string, bool, TimeSpan>? HealthChecked;
 
-    private void StartHealth()
-    {
-        foreach (var group in _groups.Values.Where(g => g.Config.Health.Check?.Kind == HealthCheckKind.Command))
-        {
-            LogCommandChecksUnsupported(group.Name);
-        }
-        ArmMemorySampler();
-    }
+    private void StartHealth() => ArmMemorySampler();
 
     /// <summary>
     /// The sampler runs only while some group sets max_memory (at start, and again after each reload): without one,
@@ -132,13 +126,13 @@ internal sealed partial class Supervisor
     }
 
     /// <summary>
-    /// For a spawn (on the loop): a new health record and, for a group with a health check, the process's own health
-    /// socket appended to its listeners and to LISTEN_FDNAMES. Throws <see cref="SocketException"/> if it cannot be bound.
+    /// For a spawn (on the loop): a new health record and, for a group with an http or tcp check, the process's own
+    /// health socket appended to its listeners and to LISTEN_FDNAMES. Throws <see cref="SocketException"/> if it cannot be bound.
     /// </summary>
     private static (IReadOnlyList<Socket> Listeners, string FdNames) WithHealthSocket(Worker w, IReadOnlyList<Socket> listeners, string fdNames)
     {
         var health = HealthOf(w);
-        if (w.Config.Health.Check is null)
+        if (w.Config.Health.Check is not { Kind: not HealthCheckKind.Command })
         {
             return (listeners, fdNames);
         }
@@ -157,8 +151,11 @@ internal sealed partial class Supervisor
         return ([.. listeners, socket], fdNames.Length == 0 ? HealthSocketName : $"{fdNames}:{HealthSocketName}");
     }
 
-    /// <summary>Off the loop: one check now and one every interval until the process is gone; each result goes to the loop.</summary>
-    private async Task ProbeAsync(Worker w, WorkerHealth health, HealthCheckConfig check, IPEndPoint endpoint)
+    /// <summary>
+    /// Off the loop: one check now and one every interval until the process is gone, never two at once; each result
+    /// goes to the loop.
+    /// </summary>
+    private async Task ProbeAsync(Worker w, WorkerHealth health, HealthCheckConfig check, Func<CancellationToken, Task<string?>> runCheck)
     {
         var gone = health.Checks;
         try
@@ -166,7 +163,7 @@ internal sealed partial class Supervisor
             do
             {
                 var started = Time.GetTimestamp();
-                var failure = await HealthProbe.RunAsync(check, endpoint, Time, gone);
+                var failure = await runCheck(gone);
                 var latency = Time.GetElapsedTime(started);
                 Post(new CallbackEvent(() => OnChecked(w, health, failure, latency)));
                 await Task.Delay(check.Interval, Time, gone);
@@ -187,7 +184,7 @@ internal sealed partial class Supervisor
             return;
         }
         var passed = failure is null;
-        health.LastCheck = (passed, latency);
+        health.LastCheck = (passed, latency, failure);
         HealthChecked?.Invoke(w.Group.Name, passed, latency);
         if (passed)
         {
@@ -216,11 +213,11 @@ internal sealed partial class Supervisor
             w.Health = null;
             return;
         }
-        if (to == WorkerState.Starting && w.Config.Health.Check is { Kind: not HealthCheckKind.Command } check
-            && w.Health is { Socket.LocalEndPoint: IPEndPoint endpoint, ChecksStarted: false } probed)
+        if (to == WorkerState.Starting && w.Config.Health.Check is { } check && w.Health is { ChecksStarted: false } probed
+            && CheckOf(w, check, probed) is { } runCheck)
         {
             probed.ChecksStarted = true;
-            _ = ProbeAsync(w, probed, check, endpoint);
+            _ = ProbeAsync(w, probed, check, runCheck);
         }
         if (to == WorkerState.Ready && w.Config.Health.MaxLifetime > TimeSpan.Zero && w.SpawnedAt is { } spawnedAt)
         {
@@ -232,6 +229,20 @@ internal sealed partial class Supervisor
             health.LifetimeTimer = Time.CreateTimer(_ => Post(new CallbackEvent(() => OnLifetimeUp(w, pid, lifetime))), null,
                 due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         }
+    }
+
+    /// <summary>One run of <paramref name="w"/>'s check (on the loop: the command's spec is taken here); null without a health socket.</summary>
+    private Func<CancellationToken, Task<string?>>? CheckOf(Worker w, HealthCheckConfig check, WorkerHealth health)
+    {
+        if (check.Kind != HealthCheckKind.Command)
+        {
+            return health.Socket?.LocalEndPoint is IPEndPoint endpoint ? gone => HealthProbe.RunAsync(check, endpoint, Time, gone) : null;
+        }
+        var config = w.Config;
+        var contract = IdentityContract(w);
+        contract[ReservedEnvironment.WorkerPid] = w.Pid.ToString(CultureInfo.InvariantCulture);
+        var spec = new LaunchSpec(w, w.Incarnation, check.Command!, config.Env, contract, config.Cwd, config.User, config.Group, Listeners: []);
+        return gone => _launcher.RunCheckAsync(spec, check.Timeout, gone);
     }
 
     private void OnLifetimeUp(Worker w, int pid, TimeSpan lifetime)
@@ -315,10 +326,6 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 54, Level = LogLevel.Warning,
         Message = "{Group}/{Slot} (pid {Pid}) is unhealthy: {Failures} health checks in a row failed, the last with: {Why}; replacing it")]
     private partial void LogUnhealthy(string group, int slot, int pid, int failures, string why);
-
-    [LoggerMessage(EventId = 55, Level = LogLevel.Warning,
-        Message = "{Group}: command health checks are not run by this clusterd (only http and tcp); with ready = \"health\" its workers never become ready")]
-    private partial void LogCommandChecksUnsupported(string group);
 
     [LoggerMessage(EventId = 53, Level = LogLevel.Error,
         Message = "{Group}: replacing a worker failed, it keeps serving: {Why}")]

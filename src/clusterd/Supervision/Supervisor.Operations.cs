@@ -273,6 +273,7 @@ internal sealed partial class Supervisor
                 }
             }));
         }
+        _output.CloseUnusedFiles(); // every group has its new config: a changed [logs] file or target leaves the old file to no one
         RunRollouts([.. rollouts], done, onSuccess: () =>
         {
             foreach (var l in retiredListeners)

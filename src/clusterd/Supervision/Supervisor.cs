@@ -72,7 +72,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     /// <summary>Reopens every worker log file before its next line (SIGUSR1, <c>clusterctl logs --reopen</c>); how many there are.</summary>
     public int ReopenLogFiles() => _output.ReopenFiles();
 
-    public DateTimeOffset StartedAt { get; }
+    public DateTimeOffset StartedAt { get; private set; }
 
     /// <summary>The configuration in force (the last one loaded or reloaded).</summary>
     public ClusterConfig? Config => Volatile.Read(ref _config);
@@ -99,11 +99,14 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
     public void RequestStop() => Post(new ShutdownEvent());
 
-    /// <summary>Binds every group's sockets (all or nothing), starts every worker, then runs the loop until stopped.</summary>
-    public async Task RunAsync(ClusterConfig config, CancellationToken cancellationToken)
+    /// <summary>
+    /// Binds every group's sockets (all or nothing), starts every worker, then runs the loop until stopped. With
+    /// <paramref name="adopt"/>, takes over what a previous image of this process ran instead (docs/adr/0008).
+    /// </summary>
+    public async Task RunAsync(ClusterConfig config, CancellationToken cancellationToken, Upgrade.UpgradeAdoption? adopt = null)
     {
         Volatile.Write(ref _config, config);
-        foreach (var group in config.Groups)
+        foreach (var group in adopt is null ? config.Groups : [])
         {
             GroupRuntime runtime;
             try
@@ -123,6 +126,10 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 throw;
             }
             _groups.Add(group.Name, runtime);
+        }
+        if (adopt is not null)
+        {
+            Adopt(config, adopt);
         }
         foreach (var name in _sockets?.CloseUnclaimed() ?? [])
         {
@@ -144,7 +151,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 LogSteeringUnavailable(unavailable);
             }
         }
-        foreach (var worker in _groups.Values.SelectMany(g => g.Workers))
+        foreach (var worker in adopt is null ? _groups.Values.SelectMany(g => g.Workers) : [])
         {
             WorkerStateMachine.Handle(this, worker, WorkerInput.Start);
         }
@@ -297,7 +304,8 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
                 Interlocked.Read(ref w.DroppedOutputLines),
                 w.Process?.Cgroup,
                 w.Health?.LastCheck?.Passed,
-                w.Health?.LastCheck?.Latency.TotalSeconds)).ToArray(),
+                w.Health?.LastCheck?.Latency.TotalSeconds,
+                w.Health?.LastCheck?.Failure)).ToArray(),
             g.Config.RequiredReady(g.Desired),
             g.Desired == g.Config.Workers ? g.Config.WorkersSource : GroupSnapshot.WorkersFromScale)).ToArray();
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
@@ -338,12 +346,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             return;
         }
 
-        var contract = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [ReservedEnvironment.Group] = config.Name,
-            [ReservedEnvironment.Worker] = worker.Slot.ToString(CultureInfo.InvariantCulture),
-            [ReservedEnvironment.Generation] = worker.Generation.ToString(CultureInfo.InvariantCulture),
-        };
+        var contract = IdentityContract(worker);
         string fdNames;
         try
         {
@@ -377,6 +380,16 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             Post(new WorkerEvent(worker, worker.Incarnation, WorkerInput.SpawnFailed, Text: e.Message, Transient: true));
         }
     }
+
+    /// <summary>The variables that say which worker this is: for the worker, and for its command health check.</summary>
+    private static Dictionary<string, string> IdentityContract(Worker worker) => new(StringComparer.Ordinal)
+    {
+        [ReservedEnvironment.Group] = worker.Config.Name,
+        [ReservedEnvironment.Worker] = worker.Slot.ToString(CultureInfo.InvariantCulture),
+        [ReservedEnvironment.Generation] = worker.Generation.ToString(CultureInfo.InvariantCulture),
+    };
+
+    bool IWorkerHost.SpawnerMovedWithin(TimeSpan within) => _launcher.SpawnerMovedWithin(within);
 
     void IWorkerHost.Signal(Worker worker, int signal)
     {

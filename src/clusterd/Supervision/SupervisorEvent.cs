@@ -38,8 +38,14 @@ internal sealed class WorkerTimer : IDisposable
 
     public bool Disposed { get; private set; }
 
-    public void Start(TimeProvider time, TimeSpan delay, Action<WorkerTimer> fire) =>
+    /// <summary>When it fires, on <c>time.GetTimestamp()</c>'s clock: an upgrade carries it across as a deadline.</summary>
+    public long Due { get; private set; }
+
+    public void Start(TimeProvider time, TimeSpan delay, Action<WorkerTimer> fire)
+    {
+        Due = time.GetTimestamp() + (long)(delay.TotalSeconds * time.TimestampFrequency);
         _timer = time.CreateTimer(static s => ((Action)s!)(), (Action)(() => fire(this)), delay, Timeout.InfiniteTimeSpan);
+    }
 
     public void Dispose()
     {

@@ -47,6 +47,9 @@ internal interface IWorkerHost
     /// <summary>Starts a process for the worker; the outcome arrives later (see <see cref="IWorkerLauncher"/>).</summary>
     void Spawn(Worker worker);
 
+    /// <summary>See <see cref="IWorkerLauncher.SpawnerMovedWithin"/>.</summary>
+    bool SpawnerMovedWithin(TimeSpan within);
+
     /// <summary>Signals every process of the worker (its cgroup or process group).</summary>
     void Signal(Worker worker, int signal);
 
@@ -106,6 +109,10 @@ internal static class WorkerStateMachine
                 w.Process = process;
                 w.SpawnedAt = host.Time.GetUtcNow();
                 host.Record(w, LifecycleEventKinds.Fork);
+                // ready_timeout for the exec outcome counts from the fork, not from the queueing: behind a long spawn
+                // queue (1000 workers on a busy host) a worker would be killed just after its fork.
+                w.StateTimer?.Dispose();
+                w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Config.ReadyTimeout);
                 if (w.StopReason is not null)
                 {
                     BeginStop(host, w, w.StopReason, w.Config.StopSignal); // a stop arrived before the pid did
@@ -115,6 +122,11 @@ internal static class WorkerStateMachine
                 w.LastExit = new ExitInfo(ExitReasons.ExecFailed, null, null, text, transient);
                 host.Record(w, LifecycleEventKinds.Exit, ExitReasons.ExecFailed);
                 Died(host, w, w.LastExit); // EAGAIN, EMFILE...: backs off like any other death; the rest fail the slot
+                return true;
+            case (WorkerState.Spawning, WorkerInput.StateTimer) when w.Pid == 0 && host.SpawnerMovedWithin(w.Config.ReadyTimeout):
+                // Still queued behind other spawns (1000 workers on a busy host), not stuck: giving up would only queue
+                // it again at the back, and spawn the first one anyway.
+                w.StateTimer = host.ArmTimer(w, WorkerInput.StateTimer, w.Config.ReadyTimeout);
                 return true;
             case (WorkerState.Spawning, WorkerInput.StateTimer) when w.Pid == 0:
                 // Not even a process within ready_timeout: the spawner is stuck (a slow NSS lookup?). Try again later;

@@ -66,6 +66,82 @@ public partial class WorkerLogFileTests(ITestOutputHelper output)
         Assert.Contains($"[{pids[1]}] stdout: hello", Read(path), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Reload_GroupRemoved_ClosesItsFileOnceItsWorkersAreGone()
+    {
+        var dir = Directory.CreateTempSubdirectory("clusterd-logclose-").FullName;
+        var web = Toml.Group("web", Toml.Worker("--say", "hello"), 1, []);
+        await using var clusterd = ClusterdProcess.Start(
+            FileLogs(Path.Combine(dir, "{group}.log")) + web + Toml.Group("old", Toml.Worker("--say", "hello"), 1, []), output);
+        var (webLog, oldLog) = (Path.Combine(dir, "web.log"), Path.Combine(dir, "old.log"));
+        await Wait.UntilAsync(() => Read(webLog).Contains("hello", StringComparison.Ordinal) && Read(oldLog).Contains("hello", StringComparison.Ordinal),
+            "both groups' lines");
+        Assert.True(HoldsOpen(clusterd.Pid, oldLog));
+
+        var text = await File.ReadAllTextAsync(clusterd.ConfigPath);
+        await File.WriteAllTextAsync(clusterd.ConfigPath, text[..text.IndexOf("[groups.", StringComparison.Ordinal)] + web);
+        var reload = await clusterd.RequestAsync(new Request { Command = Commands.Reload });
+        Assert.True(reload.Ok, reload.Error?.Message);
+        await clusterd.WaitForEventAsync("exit", "old");
+
+        await Wait.UntilAsync(() => !HoldsOpen(clusterd.Pid, oldLog), "old.log closed");
+        Assert.True(HoldsOpen(clusterd.Pid, webLog));
+    }
+
+    [Fact]
+    public async Task Reload_FileChanged_ClosesTheOldFileAndTheNextLinesGoToTheNewOne()
+    {
+        var dir = Directory.CreateTempSubdirectory("clusterd-logmove-").FullName;
+        var (before, after) = (Path.Combine(dir, "before.log"), Path.Combine(dir, "after.log"));
+        string Web(string path) => Toml.Group("web", Toml.Worker("--say", "hello"), 1, [], "reuseport", "notify",
+            $"logs = {{ target = \"file\", file = {ClusterdProcess.Quote(path)} }}");
+        await using var clusterd = ClusterdProcess.Start(Web(before), output);
+        await Wait.UntilAsync(() => Read(before).Contains("hello", StringComparison.Ordinal), "the first worker's line");
+
+        var text = await File.ReadAllTextAsync(clusterd.ConfigPath);
+        await File.WriteAllTextAsync(clusterd.ConfigPath, text.Replace(before, after, StringComparison.Ordinal));
+        var reload = await clusterd.RequestAsync(new Request { Command = Commands.Reload });
+        Assert.True(reload.Ok, reload.Error?.Message);
+        // The worker runs on, quiet: nothing but the reload can have closed the old file.
+        await Wait.UntilAsync(() => !HoldsOpen(clusterd.Pid, before), "before.log closed");
+        var restart = await clusterd.RequestAsync(new Request { Command = Commands.Restart, Group = "web" });
+        Assert.True(restart.Ok, restart.Error?.Message);
+        await Wait.UntilAsync(() => Read(after).Contains("hello", StringComparison.Ordinal), "the new worker's line in the new file");
+
+        var pids = clusterd.Events("web").Where(e => e.Event == "fork").Select(e => e.Pid).ToArray();
+        Assert.Equal(2, pids.Length);
+        Assert.DoesNotContain($"[{pids[1]}]", Read(before), StringComparison.Ordinal);
+        Assert.Contains($"[{pids[1]}] stdout: hello", Read(after), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RateLimit_WorkerQuietAfterABurst_ItsDropsAreReported()
+    {
+        var dir = Directory.CreateTempSubdirectory("clusterd-ratelimit-").FullName;
+        var path = Path.Combine(dir, "web.log");
+        await using var clusterd = ClusterdProcess.Start(
+            FileLogs(path, "rate_limit = \"1/h\"", "burst = 2") + Toml.Group("web", Toml.Worker("--say", "hello", "--say-times", "5"), 1, []), output);
+
+        // The worker says its five lines (then that it listens) and nothing more: no later line can carry the report.
+        await Wait.UntilAsync(() => Suppressed().IsMatch(Read(path)), "the report of the dropped lines");
+
+        Assert.True(int.Parse(Suppressed().Match(Read(path)).Groups[1].Value, CultureInfo.InvariantCulture) >= 3, Read(path));
+        Assert.Equal(2, File.ReadLines(path).Count(l => l.EndsWith(" stdout: hello", StringComparison.Ordinal)));
+    }
+
+    /// <summary>Whether the process has the file open (a link in /proc/PID/fd to it).</summary>
+    private static bool HoldsOpen(int pid, string path) => Directory.GetFiles($"/proc/{pid}/fd").Any(fd =>
+    {
+        try
+        {
+            return File.ResolveLinkTarget(fd, returnFinalTarget: false)?.FullName == path;
+        }
+        catch (IOException)
+        {
+            return false; // closed while we looked
+        }
+    });
+
     /// <summary>
     /// A worker writing as fast as its pipe takes it (a shortened run of the bench's 10 s flood): it is never
     /// blocked for good, the line it writes after the flood arrives, clusterd's memory stays within its queues'
@@ -105,6 +181,9 @@ public partial class WorkerLogFileTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"^(?<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) web/0\[(?<pid>\d+)\] (?<stream>stdout|stderr): ")]
     private static partial Regex FileLine();
+
+    [GeneratedRegex(@"stderr: clusterd: suppressed (\d+) lines of web/0 over its rate_limit \(1/h, burst 2\)")]
+    private static partial Regex Suppressed();
 
     [GeneratedRegex(@"flood over after (\d+) lines")]
     private static partial Regex FloodCount();

@@ -100,6 +100,51 @@ public class ContainmentTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task DaemonizedDescendantExits_ClusterdItsSubreaper_ReapsIt_NoZombieStays()
+    {
+        await using var clusterd = ClusterdProcess.Start(Group(Ports.Free(), "2"), output);
+        var daemon = (await TreeAsync(clusterd))[^1];
+        await clusterd.WaitForEventAsync("listening", "pre");
+        // Its double fork ended its parent: the kernel handed it to clusterd (the main thread, which is also the spawner).
+        await Wait.UntilAsync(() => ParentOf(daemon) == clusterd.Pid, "the daemon to be handed to clusterd, its subreaper");
+
+        Native.Kill(daemon, Native.SIGKILL);
+
+        await Wait.UntilAsync(() => Native.State(daemon) is null, "clusterd to reap the daemon (a zombie would stay listed)");
+        Assert.DoesNotContain(clusterd.Events("pre"), e => e.Event == "exit"); // its worker was not taken for an orphan
+    }
+
+    private static int ParentOf(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 4)..].Split(' ')[0], CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task Sigkill9OfClusterd_WhatItsWorkersStarted_IsKilledByTheNextClusterd()
+    {
+        Assert.False(!Native.IsRoot && Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root: this test must run there");
+        if (!Native.IsRoot)
+        {
+            return; // cgroups per worker take root here
+        }
+        int[] old;
+        await using (var killed = ClusterdProcess.Start(Group(Ports.Free(), "2"), output))
+        {
+            old = await TreeAsync(killed);
+            await killed.WaitForEventAsync("listening", "pre");
+        } // disposing SIGKILLs clusterd: the arbiter gets its parent-death signal, its children and the daemon do not
+        await Wait.UntilAsync(() => !Native.IsAlive(old[0]), "the arbiter to die with clusterd");
+        Assert.Contains(old[1..], Native.IsAlive);
+
+        await using var next = ClusterdProcess.Start(Group(Ports.Free(), "2"), output);
+        await next.WaitForEventAsync("listening", "pre");
+
+        Assert.Contains(next.Entries, e => e.EventId == 27 && e.Message.Contains("killed what a clusterd no longer running left", StringComparison.Ordinal));
+        await Wait.UntilAsync(() => !old.Any(Native.IsAlive), "every process the killed clusterd's workers started to be gone");
+    }
+
+    [Fact]
     public async Task Kill9WithoutCgroups_TheArbitersProcessGroupGoesDownBeforeTheRestart()
     {
         Assert.False(!Native.IsRoot && Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root: this test must run there");
@@ -127,6 +172,8 @@ public class ContainmentTests(ITestOutputHelper output)
             var exit = Assert.Single(clusterd.Events("pre"), e => e.Event == "exit");
             Assert.Equal(("crashed", "9"), (exit.Reason, exit["Signal"]));
             Assert.Subset(fresh.ToHashSet(), await ServingPidsAsync(port, 20));
+            // Without cgroups nothing stops the arbiter's children once clusterd is SIGKILLed (disposing does that).
+            Array.ForEach(fresh, pid => Native.Kill(pid, Native.SIGKILL));
         }
         finally
         {

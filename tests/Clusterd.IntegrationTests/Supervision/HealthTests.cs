@@ -118,6 +118,124 @@ public class HealthTests(ITestOutputHelper output)
         Assert.Equal($"web:{HealthSocket}", env.GetProperty("LISTEN_FDNAMES").GetString());
     }
 
+    /// <summary>
+    /// A command check. By default it has 10s, which no shell needs even on a loaded machine: only a check that hangs
+    /// on purpose meets its timeout. One failure makes a ready worker unhealthy.
+    /// </summary>
+    private static string CommandCheck(string script, string timeout = "10s", string interval = "11s", int failures = 1) =>
+        $"[groups.web.health]\ncommand = {ClusterdProcess.Command("/bin/sh", "-c", script)}\ninterval = \"{interval}\"\ntimeout = \"{timeout}\"\nfailures = {failures}";
+
+    /// <summary>Whether a process whose argv holds <paramref name="marker"/> as a whole argument is alive (not a zombie).</summary>
+    private static bool Running(string marker) =>
+        System.IO.Directory.EnumerateDirectories("/proc").Any(dir =>
+        {
+            try
+            {
+                return int.TryParse(Path.GetFileName(dir), out var pid) && Native.IsAlive(pid)
+                    && File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Contains(marker);
+            }
+            catch (IOException)
+            {
+                return false; // gone meanwhile
+            }
+        });
+
+    [Fact]
+    public async Task CommandCheck_ExitsZero_MakesAReadyHealthWorkerReady_WithTheWorkersIdentityInItsEnvironment()
+    {
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker("--no-ready"), 1, [$"127.0.0.1:{Ports.Free()}"], "reuseport", "health",
+                CommandCheck("echo \"$CLUSTERD_WORKER_PID $CLUSTERD_GROUP $CLUSTERD_WORKER\" > env.tmp && mv env.tmp env")), output);
+
+        var ready = (await clusterd.WaitForEventAsync("listening", "web"))[0];
+
+        Assert.Equal($"{ready.Pid} web 0", File.ReadAllText(Path.Combine(clusterd.Directory, "env")).Trim());
+        Assert.DoesNotContain(clusterd.Entries, e => e.Message.Contains("not run by this clusterd", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CommandCheck_StartsFailing_WorkerIsReplacedAsUnhealthy_WithZeroFailedRequests_AndItsOutputInTheReason()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker(), 2, [$"127.0.0.1:{port}"], "reuseport", "notify",
+                CommandCheck("if [ -e sick-$CLUSTERD_WORKER_PID ]; then echo \"sick: $CLUSTERD_WORKER_PID\"; exit 3; fi")), output);
+        var sick = (await clusterd.WaitForEventAsync("listening", "web", count: 2))[0].Pid;
+
+        var failures = await UnderLoadUntilAsync(port, async () =>
+        {
+            await File.WriteAllTextAsync(Path.Combine(clusterd.Directory, $"sick-{sick}"), "");
+            await clusterd.WaitForEventAsync("exit", "web", also: e => e.Reason == ExitReasons.Unhealthy);
+        });
+
+        Assert.Empty(failures);
+        Assert.Equal(sick, clusterd.Events("web").Single(e => e.Event == "exit" && e.Reason == ExitReasons.Unhealthy).Pid);
+        Assert.Contains(clusterd.Entries, e => e.Message.Contains($"(pid {sick}) is unhealthy", StringComparison.Ordinal)
+            && e.Message.Contains($"exit code 3; output: sick: {sick}", StringComparison.Ordinal));
+        Assert.DoesNotContain(clusterd.Entries, e => e.EventId == LogEntry.WorkerOutput && e["Line"]!.Contains("sick:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CommandCheck_ThatHangs_IsKilledAtItsTimeout_AsAFailure_LeavingNoProcess()
+    {
+        // One run of the check hangs, once the test says so (it takes the file); its child sleeps for a number of
+        // seconds unique to the worker, which marks it.
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker(), 1, [$"127.0.0.1:{Ports.Free()}"], "reuseport", "notify",
+                CommandCheck("if mv hang hanging 2>/dev/null; then echo waiting; sleep 1$CLUSTERD_WORKER_PID & wait; fi", timeout: "3s", interval: "4s")),
+            output);
+        var pid = (await clusterd.WaitForEventAsync("listening", "web"))[0].Pid;
+        await File.WriteAllTextAsync(Path.Combine(clusterd.Directory, "hang"), "");
+        await Wait.UntilAsync(() => Running($"1{pid}"), "the hanging check");
+
+        await clusterd.WaitForAsync(e => e.Message.Contains($"(pid {pid}) is unhealthy", StringComparison.Ordinal), what: "the check's failure");
+
+        Assert.Contains(clusterd.Entries, e => e.Message.Contains($"(pid {pid}) is unhealthy", StringComparison.Ordinal)
+            && e.Message.Contains("no exit within 3s; killed; output: waiting", StringComparison.Ordinal));
+        Assert.False(Running($"1{pid}"), "a process of the killed check is left"); // the result comes only once its tree is gone
+    }
+
+    [Theory]
+    [InlineData(Native.SIGTERM)]
+    [InlineData(Native.SIGKILL)]
+    public async Task CommandCheck_RunningWhenClusterdEnds_DoesNotOutliveIt(int signal)
+    {
+        // A stop kills the check's whole tree; a SIGKILLed clusterd takes the check's main process (the parent-death
+        // signal), so here the check execs sleep and starts nothing else.
+        var marker = $"9{Random.Shared.Next(100_000, 999_999)}";
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", Toml.Worker(), 1, [$"127.0.0.1:{Ports.Free()}"], "reuseport", "notify",
+                CommandCheck($"exec sleep {marker}", timeout: "60s", interval: "120s")), output);
+        await Wait.UntilAsync(() => Running(marker), "the running check");
+
+        clusterd.Signal(signal);
+        await clusterd.WaitForExitAsync();
+
+        await Wait.UntilAsync(() => !Running(marker), "the check to end with clusterd");
+    }
+
+    [Fact]
+    public async Task CommandCheck_OfAGroupWithAUser_RunsAsThatUser()
+    {
+        if (!Native.IsRoot)
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root; this test must not be skipped there");
+            return;
+        }
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("web", ["/bin/sh", "-c", "exec sleep 1000"], 1, [], "reuseport", "health", "user = \"nobody\"",
+                CommandCheck("echo uid=$(id -u) gid=$(id -g); exit 1")), output);
+
+        WorkerStatus worker = null!;
+        await Wait.UntilAsync(async () =>
+        {
+            worker = (await clusterd.RequestAsync(new Request { Command = Commands.Status })).Cluster!.Groups[0].Workers[0];
+            return worker.HealthFailure is not null;
+        }, "a failed check in status");
+
+        Assert.Equal(("fail", "exit code 1; output: uid=65534 gid=65534"), (worker.Health, worker.HealthFailure));
+    }
+
     [Fact]
     public async Task MaxLifetime_RecyclesEveryWorker_NeverMoreThanOneAtATime_AndNeverBelowTheDesiredCount()
     {

@@ -12,6 +12,11 @@ script="${BASH_SOURCE[0]}"
 hash=$(sha256sum "$script" | cut -c1-12)
 tag="local/clusterd-systemd:bookworm-$hash"
 
+# One build at a time: the systemd container and the clusterd image both ask for this base at the start of a run, and
+# on a machine without it two debootstraps would race (twice the time, one import overwriting the other).
+exec 9>"/tmp/clusterd-systemd-image-$hash.lock"
+flock 9
+
 if docker image inspect "$tag" >/dev/null 2>&1; then
   echo "image $tag is cached; skipping debootstrap" >&2
   echo "$tag"

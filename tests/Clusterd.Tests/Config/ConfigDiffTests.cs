@@ -32,6 +32,15 @@ public class ConfigDiffTests
         Assert.Empty(plan.Changed);
     }
 
+    [Fact]
+    public void Plan_LogFormatChanged_NotesItWaitsForARestartAndChangesNoGroup()
+    {
+        var plan = ConfigDiff.Plan(Parse("[logs]\nformat = \"text\"\n" + Web), Parse("[logs]\nformat = \"json\"\n" + Web));
+
+        Assert.Empty(plan.Changed);
+        Assert.StartsWith("[logs] format changed: it takes effect when clusterd restarts", Assert.Single(plan.Notes), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("workers = 2", "workers = 4", "workers: 2 -> 4", false)]
     [InlineData("", "stop_timeout = \"30s\"", "stop_timeout: 10s -> 30s", false)]

@@ -6,12 +6,15 @@ namespace Clusterd.Tests.Logging;
 
 public class WorkerRateLimiterTests
 {
-    private readonly FakeTimeProvider _time = new();
+    private readonly CountingTime _time = new();
+    private readonly List<long> _reports = [];
+
+    private WorkerRateLimiter NewLimiter() => new(_time, (count, _) => _reports.Add(count));
 
     [Fact]
     public void TryTake_OverTheBurst_DropsUntilTheRateRefills()
     {
-        var limiter = new WorkerRateLimiter(_time);
+        var limiter = NewLimiter();
         var limit = new LogRateLimit(LinesPerSecond: 2, Burst: 3);
 
         var taken = Enumerable.Range(0, 5).Select(_ => limiter.TryTake(limit, out long _)).ToArray();
@@ -25,23 +28,89 @@ public class WorkerRateLimiterTests
     }
 
     [Fact]
-    public void TryTake_AfterSuppressing_ReportsTheCountOnceASecond()
+    public void TryTake_QuietAfterABurst_ReportsTheDropsWhenTheSecondEnds()
     {
-        var limiter = new WorkerRateLimiter(_time);
+        var limiter = NewLimiter();
         var limit = new LogRateLimit(LinesPerSecond: 1, Burst: 1);
-        limiter.TryTake(limit, out _);
+        Assert.True(limiter.TryTake(limit, out _));
         for (var i = 0; i < 4; i++)
         {
             Assert.False(limiter.TryTake(limit, out _));
         }
 
-        _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.True(limiter.TryTake(limit, out var suppressed));
-        Assert.False(limiter.TryTake(limit, out _));
-        _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.True(limiter.TryTake(limit, out var next));
+        _time.Advance(TimeSpan.FromSeconds(0.9));
+        Assert.Empty(_reports);
+        _time.Advance(TimeSpan.FromSeconds(0.1));
+        Assert.Equal([4L], _reports);
+        _time.Advance(TimeSpan.FromSeconds(10)); // nothing more was dropped: nothing more to say
+        Assert.Equal([4L], _reports);
+        Assert.True(limiter.TryTake(limit, out var inline));
+        Assert.Equal(0, inline);
+    }
 
-        Assert.Equal(4, suppressed);
-        Assert.Equal(1, next);
+    [Fact]
+    public void TryTake_ALineLetThroughFirst_CarriesTheReportAndTheTimerSaysNothing()
+    {
+        var limiter = NewLimiter();
+        var limit = new LogRateLimit(LinesPerSecond: 2, Burst: 1);
+        limiter.TryTake(limit, out _);
+        _time.Advance(TimeSpan.FromSeconds(5)); // the last report is long past: the next drop's is due a second after it
+        limiter.TryTake(limit, out _);
+        Assert.False(limiter.TryTake(limit, out _));
+
+        _time.Advance(TimeSpan.FromSeconds(0.5)); // one line's worth
+        Assert.True(limiter.TryTake(limit, out var suppressed));
+        _time.Advance(TimeSpan.FromSeconds(0.5));
+
+        Assert.Equal(1, suppressed);
+        Assert.Empty(_reports);
+    }
+
+    [Fact]
+    public void TryTake_DropsRightAfterAReport_AreReportedAFullSecondAfterIt()
+    {
+        var limiter = NewLimiter();
+        var limit = new LogRateLimit(LinesPerSecond: 2, Burst: 1);
+        limiter.TryTake(limit, out _);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        limiter.TryTake(limit, out _);
+        limiter.TryTake(limit, out _); // dropped: its report is due 1 s from now
+        _time.Advance(TimeSpan.FromSeconds(0.5));
+        Assert.True(limiter.TryTake(limit, out var first)); // reported here, at 0.5 s
+        Assert.False(limiter.TryTake(limit, out _));
+
+        _time.Advance(TimeSpan.FromSeconds(0.5)); // the timer's first due time: only half a second since the report
+        var early = _reports.Count;
+        _time.Advance(TimeSpan.FromSeconds(0.5));
+
+        Assert.Equal(1, first);
+        Assert.Equal(0, early);
+        Assert.Equal([1L], _reports);
+    }
+
+    [Fact]
+    public void TryTake_NothingDropped_ArmsNoTimer()
+    {
+        var limiter = NewLimiter();
+        var limit = new LogRateLimit(LinesPerSecond: 10, Burst: 10);
+
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.True(limiter.TryTake(limit, out _));
+            _time.Advance(TimeSpan.FromSeconds(0.1));
+        }
+
+        Assert.Equal(0, _time.Timers);
+    }
+
+    private sealed class CountingTime : FakeTimeProvider
+    {
+        public int Timers { get; private set; }
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Timers++;
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
     }
 }

@@ -29,6 +29,8 @@ internal sealed class FakeLauncher(Action<SupervisorEvent> post) : IWorkerLaunch
 
     public string Containment => "nothing: no process is started";
 
+    public bool SpawnerMovedWithin(TimeSpan within) => false; // nothing is queued: a spawn the test never reports is stuck
+
     public void Launch(LaunchSpec spec)
     {
         if (Fault?.Invoke(spec) is { } fault)
@@ -49,6 +51,12 @@ internal sealed class FakeLauncher(Action<SupervisorEvent> post) : IWorkerLaunch
         post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.ExecSucceeded));
         return process;
     }
+
+    /// <summary>What a command health check comes to: null (a pass) unless the test says otherwise.</summary>
+    public Func<LaunchSpec, string?> CheckResult { get; set; } = _ => null;
+
+    public Task<string?> RunCheckAsync(LaunchSpec spec, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Task.FromResult(CheckResult(spec));
 
     public void Exit(LaunchSpec spec, int waitStatus) =>
         post(new WorkerEvent(spec.Worker, spec.Incarnation, WorkerInput.Exited, waitStatus));

@@ -24,6 +24,11 @@ internal sealed class FakeWorkerHost : IWorkerHost
 
     public void Spawn(Worker worker) => Spawns++;
 
+    /// <summary>What <see cref="SpawnerMovedWithin"/> answers: false, a stuck spawner, unless a test says otherwise.</summary>
+    public bool SpawnerMoving { get; set; }
+
+    public bool SpawnerMovedWithin(TimeSpan within) => SpawnerMoving;
+
     public void Signal(Worker worker, int signal) => Signals.Add(signal);
 
     public IDisposable ArmTimer(Worker worker, WorkerInput input, TimeSpan delay)

@@ -20,4 +20,16 @@ public class LifecycleJournalTests
         Assert.Equal([5L], journal.Since(4).Select(e => e.Seq));
         Assert.Empty(journal.Since(5));
     }
+
+    [Fact]
+    public void Restore_AnUpgradedJournal_KeepsItsTailAndGoesOnFromItsSeq()
+    {
+        var journal = new LifecycleJournal(capacity: 3);
+
+        journal.Restore([Make(40), Make(41)], nextSeq: 42);
+        journal.Append(Make);
+
+        Assert.Equal([40L, 41L, 42L], journal.Since(0).Select(e => e.Seq));
+        Assert.Equal(43, journal.NextSeq);
+    }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using Clusterd.Config;
 using Clusterd.Protocol;
 using Clusterd.Supervision;
@@ -53,6 +55,38 @@ public class SupervisorHealthTests
 
         Assert.Equal(ErrorCodes.Busy, result.Code);
         Assert.Contains("being replaced", result.Message);
+    }
+
+    [Fact]
+    public async Task CommandCheck_FailingInARow_ReplacesTheWorker_AndEachRunIsToldWhichWorkerItChecks()
+    {
+        var check = new HealthCheckConfig(HealthCheckKind.Command, null, ["/usr/local/bin/check", "--quick"], TimeSpan.FromSeconds(1),
+            TimeSpan.FromMilliseconds(500), Failures: 2, StartPeriod: TimeSpan.Zero);
+        await using var h = new SupervisorHarness(SupervisorHarness.Group() with { Health = WorkerHealthConfig.None with { Check = check } });
+        var runs = new ConcurrentQueue<LaunchSpec>();
+        h.Launcher.CheckResult = spec =>
+        {
+            runs.Enqueue(spec);
+            return "exit code 1";
+        };
+        var old = Assert.Single(await h.StartAllAsync());
+
+        // Each interval's check is posted to the loop from the probe's own task: step until the replacement starts.
+        for (var i = 0; i < 100 && h.Launcher.Launched.Count < 2; i++)
+        {
+            h.Time.Advance(check.Interval);
+            await h.SettleAsync();
+        }
+
+        Assert.Equal(2, h.Launcher.Launched.Count);
+        Assert.All(runs, run =>
+        {
+            Assert.Equal(check.Command, run.Argv);
+            Assert.Empty(run.Listeners);
+            Assert.Equal(old.Pid.ToString(CultureInfo.InvariantCulture), run.Contract[ReservedEnvironment.WorkerPid]);
+            Assert.Equal(("web", "0"), (run.Contract[ReservedEnvironment.Group], run.Contract[ReservedEnvironment.Worker]));
+        });
+        Assert.DoesNotContain(ReservedEnvironment.ListenFdNames, h.Launcher.Launched[0].Contract.Keys); // no health socket for a command
     }
 
     [Fact]

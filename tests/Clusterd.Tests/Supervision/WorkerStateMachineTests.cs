@@ -346,6 +346,37 @@ public class WorkerStateMachineTests
     }
 
     [Fact]
+    public void Spawned_AfterAWaitInTheSpawnQueue_GivesTheExecOutcomeAFullReadyTimeout()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        var queued = _host.ArmedTimer(WorkerInput.StateTimer)!;
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Spawned, 100);
+
+        var forked = _host.ArmedTimer(WorkerInput.StateTimer)!;
+        Assert.True(queued.Disposed);
+        Assert.NotSame(queued, forked);
+        Assert.Equal(TimeSpan.FromSeconds(30), forked.Delay);
+    }
+
+    [Fact]
+    public void StateTimer_SpawningWithoutAProcessWhileTheQueueMoves_WaitsOnWithoutGivingUp()
+    {
+        var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());
+        WorkerStateMachine.Handle(_host, w, WorkerInput.Start);
+        var incarnation = w.Incarnation;
+        _host.SpawnerMoving = true;
+
+        WorkerStateMachine.Handle(_host, w, WorkerInput.StateTimer);
+
+        Assert.Equal((WorkerState.Spawning, incarnation), (w.State, w.Incarnation));
+        Assert.Empty(_host.Events);
+        Assert.Equal(TimeSpan.FromSeconds(30), _host.ArmedTimer(WorkerInput.StateTimer)!.Delay);
+        Assert.Equal(1, _host.Spawns);
+    }
+
+    [Fact]
     public void StateTimer_SpawningWithAProcess_StopsItAsReadyTimeout()
     {
         var w = FakeWorkerHost.Worker(FakeWorkerHost.Group());

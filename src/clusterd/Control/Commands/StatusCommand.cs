@@ -68,5 +68,5 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
             w.SpawnedAt is { } spawned ? Math.Round((now - spawned).TotalSeconds, 3) : null,
             w.LastExitReason, w.LastExitCode, w.LastExitSignal, readings[i]?.CpuSeconds, readings[i]?.ResidentBytes, w.Status,
             w.HealthPassed switch { true => "pass", false => "fail", null => null },
-            w.HealthLatencySeconds is { } latency ? Math.Round(latency, 4) : null))];
+            w.HealthLatencySeconds is { } latency ? Math.Round(latency, 4) : null, w.HealthFailure))];
 }

@@ -31,8 +31,8 @@ internal sealed class WorkerHealth(int incarnation) : IDisposable
 
     public int ConsecutiveFailures { get; set; }
 
-    /// <summary>The last check: passed or not, how long it took. Null before the first.</summary>
-    public (bool Passed, TimeSpan Latency)? LastCheck { get; set; }
+    /// <summary>The last check: passed or not, how long it took, why it failed. Null before the first.</summary>
+    public (bool Passed, TimeSpan Latency, string? Failure)? LastCheck { get; set; }
 
     public void Dispose()
     {

@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+
+namespace Clusterd.Supervision;
+
+/// <summary>
+/// Where the spawner loop runs. In the daemon, on the process's main thread (<see cref="LendMainThread"/>): every worker
+/// is then the child of the thread whose id is the pid, and that thread is the one an <c>execve</c> keeps, so an
+/// in-place upgrade (docs/adr/0008) ends no thread that forked a worker: no parent-death signal fires, however many
+/// upgrades follow one another, and the orphan reaper (which skips the spawner's children) skips the adopted workers too.
+/// Elsewhere (tests, a supervisor in another host) on a thread of its own, as before.
+/// </summary>
+internal static class SpawnerThread
+{
+    private static BlockingCollection<ThreadStart>? s_mainThread;
+
+    /// <summary>Runs <paramref name="loop"/> on the lent main thread if there is one, else on a new thread.</summary>
+    public static void Start(ThreadStart loop)
+    {
+        if (Interlocked.Exchange(ref s_mainThread, null) is { } main)
+        {
+            main.Add(loop);
+            main.CompleteAdding();
+            return;
+        }
+        new Thread(loop) { IsBackground = true, Name = "clusterd spawner" }.Start();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="host"/> on another thread and lends the calling (main) thread to the first spawner loop
+    /// started meanwhile; returns once both are over. <paramref name="host"/> must dispose what owns the loop (the host),
+    /// or the loop, and so this call, would never end.
+    /// </summary>
+    public static void LendMainThread(Action host)
+    {
+        var main = new BlockingCollection<ThreadStart>(1);
+        s_mainThread = main;
+        Exception? failure = null;
+        var hosting = new Thread(() =>
+        {
+            try
+            {
+                host();
+            }
+            catch (Exception e)
+            {
+                failure = e; // rethrown on the main thread, where an exception out of Main belongs
+            }
+            finally
+            {
+                if (Interlocked.Exchange(ref s_mainThread, null) is { } unused)
+                {
+                    unused.CompleteAdding(); // no spawner was started: the main thread has nothing to run
+                }
+            }
+        }) { Name = "clusterd host" };
+        hosting.Start();
+        foreach (var loop in main.GetConsumingEnumerable())
+        {
+            loop();
+        }
+        hosting.Join();
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Runtime.Versioning;
+using System.Text.Json;
+using Clusterd.Platform;
+
+namespace Clusterd.Supervision.Upgrade;
+
+/// <summary>
+/// The state this process was exec'd with by an in-place upgrade (docs/adr/0008), found through
+/// <see cref="Supervisor.UpgradeFdVariable"/>, and what to do if this image cannot take it over: exec the binary that
+/// wrote it, with the same state, so the workers never notice.
+/// </summary>
+internal sealed class UpgradeAdoption
+{
+    /// <summary>Set on a fallback's exec: the image it starts must take over or fail, not fall back again (a loop).</summary>
+    public const string FallbackVariable = "CLUSTERD_UPGRADE_FALLBACK";
+
+    private UpgradeAdoption(UpgradeState state, int stateFd, string? fallbackReason)
+    {
+        State = state;
+        StateFd = stateFd;
+        FallbackReason = fallbackReason;
+    }
+
+    public UpgradeState State { get; }
+
+    /// <summary>The memfd: kept open until the state is taken over, for a fallback.</summary>
+    public int StateFd { get; }
+
+    /// <summary>Why the new binary gave up, when this image is the old one taking its state back.</summary>
+    public string? FallbackReason { get; }
+
+    /// <summary>
+    /// The state named by the environment, or null on an ordinary start. The variables go from the environment at
+    /// once: workers inherit clusterd's environment, and must not see them.
+    /// </summary>
+    /// <exception cref="UpgradeStateException">The state cannot be read; <see cref="FallBackUnread"/> is what is left to do.</exception>
+    [SupportedOSPlatform("linux")]
+    public static UpgradeAdoption? FromEnvironment(out int? stateFd, out string? fallback)
+    {
+        stateFd = null;
+        var value = Environment.GetEnvironmentVariable(Supervisor.UpgradeFdVariable);
+        fallback = Environment.GetEnvironmentVariable(FallbackVariable);
+        Environment.SetEnvironmentVariable(Supervisor.UpgradeFdVariable, null);
+        Environment.SetEnvironmentVariable(FallbackVariable, null);
+        if (value is null)
+        {
+            return null;
+        }
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var fd) || fd < 3)
+        {
+            throw new UpgradeStateException($"{Supervisor.UpgradeFdVariable}={value} is not a descriptor number");
+        }
+        stateFd = fd;
+        byte[] bytes;
+        try
+        {
+            bytes = UpgradeHandoff.ReadAll(fd);
+        }
+        catch (IOException e)
+        {
+            throw new UpgradeStateException($"cannot read the upgrade state from fd {fd}: {e.Message}");
+        }
+        return new UpgradeAdoption(UpgradeDocument.Deserialize(bytes), fd, fallback);
+    }
+
+    /// <summary>Everything is taken over: the state's memfd is not needed any more.</summary>
+    public void Complete() => _ = Interop.close(StateFd);
+
+    /// <summary>
+    /// This image cannot take the state over (<paramref name="reason"/>): exec the binary that wrote it, with the same
+    /// state, on the thread whose children the workers are. Returns only by throwing, when there is nothing left to
+    /// fall back to (this image is a fallback already, or the exec failed).
+    /// </summary>
+    [SupportedOSPlatform("linux")]
+    public void FallBack(string reason, Action<Action> onSpawner) =>
+        FallBack(StateFd, State.OldBinary, State.Arguments, State.Descriptors(), FallbackReason, reason, onSpawner);
+
+    /// <summary><see cref="FallBack(string, Action{Action})"/> for a state this binary cannot read: what it needs is read leniently.</summary>
+    [SupportedOSPlatform("linux")]
+    public static void FallBackUnread(int stateFd, string? previousFailure, string reason)
+    {
+        string? binary = null;
+        string[] arguments = [];
+        int[] fds = [];
+        try
+        {
+            using var document = JsonDocument.Parse(UpgradeHandoff.ReadAll(stateFd));
+            var root = document.RootElement;
+            binary = root.GetProperty("old_binary").GetString();
+            arguments = [.. root.GetProperty("arguments").EnumerateArray().Select(a => a.GetString() ?? "")];
+        }
+        catch (Exception e) when (e is JsonException or IOException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new UpgradeStateException($"{reason}; and the state does not even say which binary wrote it ({e.Message}), so there is nothing to fall back to");
+        }
+        // Its fds are still inheritable (nothing here touched them): only the state's own must be kept open.
+        FallBack(stateFd, binary ?? "", arguments, fds, previousFailure, reason, run => run());
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static void FallBack(int stateFd, string binary, IReadOnlyList<string> arguments, IEnumerable<int> fds,
+        string? previousFailure, string reason, Action<Action> onSpawner)
+    {
+        if (previousFailure is not null)
+        {
+            throw new UpgradeStateException($"{reason}; this is the fallback to the old binary already (the new one failed: {previousFailure}), so there is nothing left to fall back to");
+        }
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => $"{e.Key}={e.Value}")
+            .Append($"{Supervisor.UpgradeFdVariable}={stateFd.ToString(CultureInfo.InvariantCulture)}")
+            .Append($"{FallbackVariable}={reason.ReplaceLineEndings(" ")}")
+            .ToArray();
+        int[] inherited = [.. fds, stateFd];
+        onSpawner(() => Supervisor.ExecKeeping(inherited, binary, [binary, .. arguments], environment));
+        throw new UpgradeStateException($"{reason}; and the fallback to {binary} did not happen");
+    }
+}

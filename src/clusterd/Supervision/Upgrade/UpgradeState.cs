@@ -1,0 +1,122 @@
+using Clusterd.Protocol;
+
+namespace Clusterd.Supervision.Upgrade;
+
+/// <summary>
+/// What crosses an in-place upgrade (docs/adr/0008): everything the supervisor loop owns, as data, and every kernel
+/// object it holds named by its fd number (each one's FD_CLOEXEC is cleared only for the exec). Written by the old
+/// binary into a sealed memfd, read by the new one (or, if the new one fails, by the old one again).
+/// </summary>
+/// <param name="Version">The format's version: <see cref="UpgradeDocument.Current"/> when written.</param>
+/// <param name="OldBinary">The binary that wrote this: what a new binary that cannot take over execs instead.</param>
+/// <param name="Arguments">clusterd's arguments (argv without argv[0]): the new binary runs with the same ones.</param>
+/// <param name="FromVersion">The writer's version, for the log line that says what was upgraded to what.</param>
+/// <param name="ConfigText">
+/// The configuration in force, as the text it was loaded from: the new binary parses this, not the file, which may
+/// have been edited since the last reload.
+/// </param>
+/// <param name="StartedAt">When clusterd first started: an upgrade is not a restart (<c>clusterctl version</c>).</param>
+/// <param name="ControlFd">The control socket, listening: connections made during the exec wait in its backlog.</param>
+/// <param name="NextSeq">The lifecycle journal's next seq: the events clients resume from go on without a gap.</param>
+/// <param name="Journal">The journal's tail, oldest first.</param>
+/// <param name="Spawns">The launcher's spawn count, which names worker cgroups: new names must not meet adopted ones.</param>
+internal sealed record UpgradeState(
+    int Version,
+    string OldBinary,
+    IReadOnlyList<string> Arguments,
+    string FromVersion,
+    string ConfigPath,
+    string ConfigText,
+    DateTimeOffset StartedAt,
+    int ControlFd,
+    long NextSeq,
+    IReadOnlyList<LifecycleEvent> Journal,
+    MetricsCounters Metrics,
+    long Spawns,
+    IReadOnlyList<GroupState> Groups)
+{
+    /// <summary>Every fd the state names: each must be inheritable for the exec, and each is the new image's after it.</summary>
+    public IEnumerable<int> Descriptors() =>
+        Groups.SelectMany(g => (g.Notify is { } n ? [n.Fd] : Array.Empty<int>())
+            .Concat(g.Listeners.SelectMany(a => a.Slots.Select(s => s.Fd).Concat(a.Unrouted)))
+            .Concat(g.Workers.SelectMany(w => (w.OwnSockets ?? []).Concat(new[] { w.Stdout, w.Stderr }.OfType<int>()))))
+        .Append(ControlFd)
+        .Distinct();
+}
+
+/// <param name="Desired">The worker count, which <c>clusterctl scale</c> may have moved away from the config's.</param>
+/// <param name="AdminStopped">Stopped by <c>clusterctl stop</c>: nothing starts until <c>start</c>.</param>
+/// <param name="Listeners">In <c>listen</c> order, as the config lists them.</param>
+/// <param name="Workers">One per slot, in slot order.</param>
+internal sealed record GroupState(
+    string Name,
+    int Generation,
+    int Desired,
+    bool AdminStopped,
+    NotifyState? Notify,
+    IReadOnlyList<AddressState> Listeners,
+    IReadOnlyList<WorkerRecord> Workers);
+
+/// <summary>The group's NOTIFY_SOCKET: what was queued on it during the exec is read by the new binary.</summary>
+/// <param name="Owner">The uid the socket file was given, null for clusterd's own.</param>
+internal sealed record NotifyState(int Fd, string Path, uint? Owner);
+
+/// <summary>
+/// The sockets of one listen address. A shared address (or a <c>unix:</c> one) has one socket under slot
+/// <see cref="SharedSlot"/>; a reuseport address one per slot, the unrouted ones of replacements that are not yet
+/// ready, and the slots vacated by a dead worker. The BPF program that steers them stays attached to the
+/// SO_REUSEPORT group through the exec; the new binary attaches its own (docs/adr/0004).
+/// </summary>
+internal sealed record AddressState(string Address, bool Shared, IReadOnlyList<SlotSocket> Slots, IReadOnlyList<int> Unrouted, IReadOnlyList<int> Vacated)
+{
+    public const int SharedSlot = -1;
+}
+
+internal sealed record SlotSocket(int Slot, int Fd);
+
+/// <summary>
+/// One worker slot. A process (<see cref="Pid"/> &gt; 0) is adopted as it is: clusterd's child, not reaped, so the pid
+/// still names it; the new binary opens its own pidfd. Timers cross as absolute deadlines on the monotonic clock,
+/// which an exec does not reset: a backoff or a ready_timeout ends when it would have without the upgrade.
+/// </summary>
+/// <param name="TimerDue">The state's timer (backoff, ready_timeout, min_uptime) as monotonic nanoseconds; null: none armed.</param>
+/// <param name="WatchdogDue">The watchdog's deadline, as <paramref name="TimerDue"/>.</param>
+/// <param name="OwnSockets">A replacement's own unrouted sockets (after its slot was vacated), in <c>listen</c> order.</param>
+/// <param name="Stdout">The read end of the worker's stdout pipe; what it wrote during the exec waits there.</param>
+internal sealed record WorkerRecord(
+    int Slot,
+    WorkerState State,
+    int Pid,
+    string? Cgroup,
+    int Generation,
+    DateTimeOffset? SpawnedAt,
+    DateTimeOffset? ReadyAt,
+    string? Status,
+    int Restarts,
+    int ConsecutiveFailures,
+    bool RespawnedAtOnce,
+    IReadOnlyList<DateTimeOffset> RecentRestarts,
+    ExitInfo? LastExit,
+    bool DesiredRunning,
+    long? TimerDue,
+    long? WatchdogDue,
+    IReadOnlyList<int>? OwnSockets,
+    int? Stdout,
+    int? Stderr,
+    long DroppedOutputLines);
+
+/// <summary>The metrics' counters, which must not go back to 0 (Prometheus would read a reset).</summary>
+internal sealed record MetricsCounters(
+    IReadOnlyList<CounterValue> Events,
+    IReadOnlyList<CounterValue> Exits,
+    IReadOnlyList<CounterValue> Restarts,
+    IReadOnlyList<CounterValue> HealthChecks,
+    IReadOnlyList<CounterValue> LogDrops,
+    long ReloadSuccesses,
+    long ReloadFailures)
+{
+    public static readonly MetricsCounters None = new([], [], [], [], [], 0, 0);
+}
+
+/// <param name="Key">The series' second label: the event kind, exit reason, check result or drop reason ("" for restarts).</param>
+internal sealed record CounterValue(string Group, string Key, long Value);

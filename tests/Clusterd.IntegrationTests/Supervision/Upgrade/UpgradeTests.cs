@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Clusterd.IntegrationTests.Infrastructure;
+using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
+using Xunit.Abstractions;
+
+namespace Clusterd.IntegrationTests.Supervision.Upgrade;
+
+/// <summary>
+/// <c>clusterctl upgrade</c> between two real builds (docs/adr/0008): clusterd re-execs in its own pid, and its
+/// workers never notice: same pids, same generations, no failed request.
+/// </summary>
+public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClassFixture<SecondBuild>
+{
+    private const int SIGKILL = 9;
+
+    [Fact]
+    public async Task Upgrade_UnderLoadToSecondBuild_KeepsEveryWorkerAndLosesNoRequest()
+    {
+        var port = Ports.Free();
+        var metricsPort = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start($"[metrics]\nlisten = \"127.0.0.1:{metricsPort}\"\n\n"
+            + Toml.Group("web", Toml.Worker(), 3, [$"127.0.0.1:{port}"], "reuseport"), output);
+        await clusterd.WaitForEventAsync("listening", "web", count: 3);
+        var before = await WorkersAsync(clusterd);
+        var versionBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+        var eventsBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Events })).Events!;
+
+        (int ExitCode, string Stdout, string Stderr) upgrade;
+        IReadOnlyCollection<string> failures;
+        await using (var load = new Load(port))
+        {
+            await load.WaitForSuccessesAsync(200);
+            upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", second.Clusterd);
+            await load.WaitForSuccessesAsync(load.Succeeded + 200); // served by the same workers under the new clusterd
+            failures = [.. load.Failures];
+        }
+
+        output.WriteLine(upgrade.Stdout + upgrade.Stderr);
+        Assert.True(upgrade.ExitCode == 0, upgrade.Stdout + upgrade.Stderr);
+        Assert.Empty(failures);
+        var version = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+        Assert.Equal((SecondBuild.Version, clusterd.Pid, versionBefore.StartedAt), (version.Version, version.Pid, version.StartedAt));
+        Assert.NotEqual(versionBefore.Version, version.Version);
+        Assert.Equal(before, await WorkersAsync(clusterd));
+        var events = (await clusterd.RequestAsync(new Request { Command = Commands.Events })).Events!;
+        Assert.Equal(eventsBefore.Select(e => (e.Seq, e.Kind, e.Pid)), events.Select(e => (e.Seq, e.Kind, e.Pid)));
+
+        // The journal and the counters go on from where the old clusterd left them.
+        var victim = before[0].Pid;
+        Native.Kill(victim, SIGKILL);
+        await clusterd.WaitForEventAsync("fork", "web", also: e => e.Pid != victim && before.All(b => b.Pid != e.Pid));
+        var exit = (await clusterd.RequestAsync(new Request { Command = Commands.Events, Since = eventsBefore[^1].Seq })).Events!;
+        Assert.Equal(eventsBefore[^1].Seq + 1, exit[0].Seq);
+        Assert.Equal((LifecycleEventKinds.Exit, victim), (exit[0].Kind, exit[0].Pid));
+        Assert.Equal(4, await CounterAsync(metricsPort, "clusterd_worker_events_total", "fork"));
+    }
+
+    [Fact]
+    public async Task Upgrade_BinaryThatExitsAtStart_IsRefusedAndNothingChanges()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 2, [$"127.0.0.1:{port}"]), output);
+        await clusterd.WaitForEventAsync("listening", "web", count: 2);
+        var before = await WorkersAsync(clusterd);
+        var versionBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+        var broken = Path.Combine(clusterd.Directory, "broken-clusterd");
+        await File.WriteAllTextAsync(broken, "#!/bin/sh\necho 'this build is broken' >&2\nexit 1\n");
+        File.SetUnixFileMode(broken, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", broken);
+
+        Assert.Equal(1, upgrade.ExitCode);
+        Assert.Contains("--check-upgrade exited with 1: this build is broken", upgrade.Stderr, StringComparison.Ordinal);
+        Assert.Contains("nothing changed", upgrade.Stderr, StringComparison.Ordinal);
+        Assert.Equal(versionBefore, (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version);
+        Assert.Equal(before, await WorkersAsync(clusterd));
+        Assert.Equal(200, (await Http.GetAsync(port)).Status);
+    }
+
+    [Fact]
+    public async Task Upgrade_ExecFails_OldClusterdGoesOnAsBefore()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 2, [$"127.0.0.1:{port}"]), output);
+        await clusterd.WaitForEventAsync("listening", "web", count: 2);
+        var before = await WorkersAsync(clusterd);
+        // It passes its check, and is gone by the exec: execve fails with ENOENT after the state was taken.
+        var vanishing = Path.Combine(clusterd.Directory, "vanishing-clusterd");
+        await File.WriteAllTextAsync(vanishing, "#!/bin/sh\nrm -f \"$0\"\necho 9.9.9\n");
+        File.SetUnixFileMode(vanishing, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", vanishing);
+
+        Assert.Equal(1, upgrade.ExitCode);
+        Assert.Contains("the upgrade failed and nothing changed: execve", upgrade.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, await WorkersAsync(clusterd)); // and the control socket accepts again
+        // Its notify socket is read again: a replacement's READY=1 makes it ready.
+        Native.Kill(before[1].Pid, SIGKILL);
+        await clusterd.WaitForEventAsync("listening", "web", count: 3);
+        Assert.Equal(200, (await Http.GetAsync(port)).Status);
+    }
+
+    [Fact]
+    public async Task Upgrade_Sigusr2_ReexecsItsOwnBinaryKeepingTheWorkers()
+    {
+        const int SIGUSR2 = 12;
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 2, [$"127.0.0.1:{port}"]), output);
+        await clusterd.WaitForEventAsync("listening", "web", count: 2);
+        var before = await WorkersAsync(clusterd);
+
+        clusterd.Signal(SIGUSR2);
+
+        await clusterd.WaitForAsync(e => e.EventId == 62, what: "the new image's 'upgraded in place'");
+        Assert.Equal(before, await WorkersAsync(clusterd));
+        Assert.Equal(clusterd.Pid, (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!.Pid);
+        Assert.Equal(200, (await Http.GetAsync(port)).Status);
+    }
+
+    [Fact]
+    public async Task Upgrade_WorkerInBackoffAndWorkerStarting_BothGoOnAfterIt()
+    {
+        // "crashy" dies 100 ms after each start and then backs off 10 s; "slow" never says READY=1, and ready_timeout
+        // (20 s, armed before the upgrade) ends it: both timers must cross the exec as deadlines.
+        await using var clusterd = ClusterdProcess.Start(
+            Toml.Group("crashy", Toml.Worker("--crash-after", "100"), 1, [$"127.0.0.1:{Ports.Free()}"], "reuseport", "notify",
+                "backoff = { initial = \"10s\", max = \"10s\", factor = 1.0 }", "max_restarts = 100")
+            + Toml.Group("slow", Toml.Worker("--no-ready"), 1, [$"127.0.0.1:{Ports.Free()}"], "reuseport", "notify",
+                "ready_timeout = \"20s\""),
+            output);
+        await clusterd.WaitForEventAsync("backoff", "crashy");
+        var starting = (await clusterd.WaitForEventAsync("online", "slow"))[0].Pid;
+
+        var upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", second.Clusterd);
+
+        Assert.True(upgrade.ExitCode == 0, upgrade.Stdout + upgrade.Stderr);
+        await clusterd.WaitForAsync(e => e.EventId == 62, what: "the new image's 'upgraded in place'");
+        var workers = (await clusterd.RequestAsync(new Request { Command = Commands.Status })).Cluster!.Groups
+            .ToDictionary(g => g.Name, g => g.Workers[0]);
+        Assert.Equal((starting, PublicWorkerState.Starting), (workers["slow"].Pid, workers["slow"].State));
+        Assert.Equal(PublicWorkerState.Backoff, workers["crashy"].State);
+        // Each timer fires under the new image: the backoff ends in a restart, ready_timeout stops the slow one.
+        await clusterd.WaitForEventAsync("restart", "crashy", timeout: TimeSpan.FromSeconds(60));
+        await clusterd.WaitForEventAsync("fork", "crashy", count: 2, timeout: TimeSpan.FromSeconds(60));
+        var timedOut = await clusterd.WaitForEventAsync("exit", "slow", also: e => e.Pid == starting, timeout: TimeSpan.FromSeconds(60));
+        Assert.Equal(ExitReasons.ReadyTimeout, timedOut[0].Reason); // after the upgrade: status showed it starting then
+    }
+
+    private static async Task<IReadOnlyList<(int Slot, int Pid, int Generation, PublicWorkerState State)>> WorkersAsync(ClusterdProcess clusterd) =>
+        [.. (await clusterd.RequestAsync(new Request { Command = Commands.Status })).Cluster!.Groups[0].Workers
+            .Select(w => (w.Slot, w.Pid, w.Generation, w.State))];
+
+    /// <summary>A counter of the Prometheus endpoint, by its <c>event</c> label.</summary>
+    private static async Task<long> CounterAsync(int port, string name, string @event)
+    {
+        using var client = new HttpClient();
+        var body = await client.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+        var match = Regex.Match(body, $"^{name}\\{{[^}}]*event=\"{@event}\"[^}}]*\\}} (\\d+)", RegexOptions.Multiline);
+        Assert.True(match.Success, $"{name}{{event=\"{@event}\"}} is not in:\n{body}");
+        return long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+}
