@@ -1,6 +1,7 @@
-"""One probe, shared by probe.py and memory_probe.py: a new connection to 127.0.0.1:PORT, one GET with
+"""One probe, shared by probe.py, memory_probe.py and upgrade_probe.py: a new connection to 127.0.0.1:PORT, one GET with
 Connection: close, and the answer's status and X-Worker-Pid (or the error's name: refused, reset, timeout)."""
 import asyncio
+import time
 
 REQUEST = b'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'
 
@@ -17,3 +18,10 @@ async def probe_once(port):
         return status, pid
     except Exception as e:  # refused, reset, timeout
         return type(e).__name__, None
+
+
+async def probe_into(results, port, t0):
+    """One probe, appended to results as (start, latency, status or error, pid), times in seconds since t0."""
+    start = time.monotonic() - t0
+    status, pid = await probe_once(port)
+    results.append((start, time.monotonic() - t0 - start, status, pid))

@@ -12,7 +12,7 @@ the first 200 from a pid not in PIDS. "peak_mib": the victim's largest sample. A
 refused/reset or its answer is not a 200.
 """
 import asyncio, json, sys, time
-from httpprobe import probe_once
+from httpprobe import probe_into
 
 port, limit_mib, interval, end = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]) / 1000, float(sys.argv[4])
 leak_file, pids = sys.argv[5], sys.argv[6:]
@@ -32,10 +32,6 @@ def rss_mib(pid):
         pass
     return None
 
-async def probe(t0):
-    start = time.monotonic() - t0
-    status, pid = await probe_once(port)
-    results.append((start, time.monotonic() - t0 - start, status, pid))
 
 async def sample(t0):
     while True:
@@ -60,7 +56,7 @@ async def main():
     while (now := time.monotonic() - t0) < end and (done_at is None or now < done_at + 1.0):
         if done_at is None and replaced():
             done_at = now
-        tasks.append(asyncio.create_task(probe(t0)))
+        tasks.append(asyncio.create_task(probe_into(results, port, t0)))
         n += 1
         await asyncio.sleep(max(0, n * interval - (time.monotonic() - t0)))
     await asyncio.gather(*tasks)

@@ -9,7 +9,7 @@ A probe "fails" if its connection is refused/reset or its answer is not a 200; i
 had not answered before the kill (the new worker), measured on the probes' own clock.
 """
 import asyncio, json, os, signal, sys, time
-from httpprobe import probe_once
+from httpprobe import probe_into
 
 port, victim = int(sys.argv[1]), int(sys.argv[2])
 interval = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.005
@@ -17,10 +17,6 @@ kill_at = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
 end = float(sys.argv[5]) if len(sys.argv) > 5 else 3.0
 results = []  # (start, latency, status or error, pid)
 
-async def probe(t0):
-    start = time.monotonic() - t0
-    status, pid = await probe_once(port)
-    results.append((start, time.monotonic() - t0 - start, status, pid))
 
 async def main():
     t0 = time.monotonic()
@@ -29,7 +25,7 @@ async def main():
         if killed is None and now >= kill_at:
             os.kill(victim, signal.SIGKILL)
             killed = now
-        tasks.append(asyncio.create_task(probe(t0)))
+        tasks.append(asyncio.create_task(probe_into(results, port, t0)))
         n += 1
         await asyncio.sleep(max(0, n * interval - (time.monotonic() - t0)))
     await asyncio.gather(*tasks)

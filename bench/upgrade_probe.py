@@ -10,17 +10,13 @@ last one (0 when none failed). "max_gap_ms": the longest time between two probes
 what happens meanwhile). "pids_before": the X-Worker-Pid values that answered probes started before GO_FILE.
 """
 import asyncio, json, os, sys, time
-from httpprobe import probe_once
+from httpprobe import probe_into
 
 port, interval, go_file, done_file = int(sys.argv[1]), float(sys.argv[2]) / 1000, sys.argv[3], sys.argv[4]
 end = float(sys.argv[5]) if len(sys.argv) > 5 else 60.0
 GO_AT = 1.0
 results = []  # (start, latency, status or error, pid)
 
-async def probe(t0):
-    start = time.monotonic() - t0
-    status, pid = await probe_once(port)
-    results.append((start, time.monotonic() - t0 - start, status, pid))
 
 async def main():
     t0 = time.monotonic()
@@ -31,7 +27,7 @@ async def main():
             gone = True
         if done_at is None and os.path.exists(done_file):
             done_at = now
-        tasks.append(asyncio.create_task(probe(t0)))
+        tasks.append(asyncio.create_task(probe_into(results, port, t0)))
         n += 1
         await asyncio.sleep(max(0, n * interval - (time.monotonic() - t0)))
     await asyncio.gather(*tasks)

@@ -93,11 +93,13 @@ internal sealed class WorkerCgroups : IDisposable
             {
                 continue;
             }
-            var populated = File.ReadAllText(System.IO.Path.Combine(dir, "cgroup.events")).Contains("populated 1", StringComparison.Ordinal);
-            if (populated && File.Exists(System.IO.Path.Combine(dir, "cgroup.kill")))
+            var abandoned = new WorkerCgroup(dir);
+            using (abandoned.Events) // not disposed itself: that would try to remove the directory before its children
             {
-                File.WriteAllText(System.IO.Path.Combine(dir, "cgroup.kill"), "1"); // the whole subtree, at once
-                swept.Add(dir);
+                if (abandoned.IsPopulated() && abandoned.Kill()) // the whole subtree, at once
+                {
+                    swept.Add(dir);
+                }
             }
             foreach (var child in Directory.GetDirectories(dir, "*", SearchOption.AllDirectories).Reverse())
             {
