@@ -6,7 +6,7 @@ namespace Clusterd.Supervision;
 /// Where the spawner loop runs. In the daemon, on the process's main thread (<see cref="LendMainThread"/>): every worker
 /// is then the child of the thread whose id is the pid, and that thread is the one an <c>execve</c> keeps, so an
 /// in-place upgrade (docs/adr/0008) ends no thread that forked a worker: no parent-death signal fires, however many
-/// upgrades follow one another, and the orphan reaper (which skips the spawner's children) skips the adopted workers too.
+/// upgrades follow one another. Orphans come to that thread too: the reaper tells them from workers by what is tracked.
 /// Elsewhere (tests, a supervisor in another host) on a thread of its own, as before.
 /// </summary>
 internal static class SpawnerThread
