@@ -135,12 +135,11 @@ public class ContainmentTests(ITestOutputHelper output)
             await killed.WaitForEventAsync("listening", "pre");
         } // disposing SIGKILLs clusterd: the arbiter gets its parent-death signal, its children and the daemon do not
         await Wait.UntilAsync(() => !Native.IsAlive(old[0]), "the arbiter to die with clusterd");
-        Assert.Contains(old[1..], Native.IsAlive);
 
+        // The first clusterd to start now sweeps: this one, or one of a test running beside this one (so the start log
+        // of this one need not say it did), but without a sweep the arbiter's children run on until the host reboots.
         await using var next = ClusterdProcess.Start(Group(Ports.Free(), "2"), output);
         await next.WaitForEventAsync("listening", "pre");
-
-        Assert.Contains(next.Entries, e => e.EventId == 27 && e.Message.Contains("killed what a clusterd no longer running left", StringComparison.Ordinal));
         await Wait.UntilAsync(() => !old.Any(Native.IsAlive), "every process the killed clusterd's workers started to be gone");
     }
 
