@@ -51,6 +51,39 @@ public sealed partial class ServiceTests
     }
 
     /// <summary>
+    /// A config edited into errors and not yet reloaded: the new binary's check refuses it, and the postinst does not
+    /// fall back to a restart, which would stop every worker and then fail ExecStartPre. The old clusterd runs on,
+    /// untouched, and once the file is fixed `clusterctl upgrade` (what the postinst says to run) finishes the job.
+    /// </summary>
+    [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
+    public async Task ShippedUnit_DpkgInstallNewerDebWithBrokenConfigOnDisk_LeavesClusterdRunningAsItWas()
+    {
+        await StartFreshAsync();
+        await BuildNewerDebAsync();
+        await StartShippedUnitAsync();
+        await WaitForStatusAsync(ReadyCount(2));
+        var unit = await UnitRunAsync();
+        var workers = await WorkersAsync();
+        var exeBefore = await MainExecutableAsync();
+        await _box.MustAsync("printf '\n[groups.broken]\ncommand = 42\n' >> /etc/clusterd/clusterd.toml");
+
+        var install = await _box.ExecAsync($"dpkg -i {NewerDeb}");
+
+        Assert.True(install.ExitCode == 0, install.ToString());
+        Assert.Contains("clusterd: not restarted either", install.Stderr, StringComparison.Ordinal);
+        Assert.Equal(unit, await UnitRunAsync());
+        Assert.Equal("active", (await _box.ExecAsync("systemctl is-active clusterd")).Stdout.Trim());
+        Assert.Equal(workers, await WorkersAsync());
+        Assert.Equal(exeBefore, await MainExecutableAsync());
+        await AssertHelloAnswersAsync();
+
+        await _box.MustAsync($"cp {SystemdContainer.PristineConfig} /etc/clusterd/clusterd.toml");
+        Assert.Contains("upgraded in place", await _box.MustAsync("clusterctl upgrade"), StringComparison.Ordinal);
+        Assert.Equal(workers, await WorkersAsync());
+        Assert.Equal((await _box.MustAsync("stat -c %d:%i /usr/bin/clusterd")).Trim(), await MainExecutableAsync());
+    }
+
+    /// <summary>
     /// The installed package again with a higher version, made in the container from the .deb under test (unpacked,
     /// Version raised, packed again): the same files and maintainer scripts, and `dpkg -i` takes it as an upgrade. A
     /// second NativeAOT publish just to change a version string would add minutes to every run.
