@@ -84,6 +84,34 @@ public sealed partial class ServiceTests
     }
 
     /// <summary>
+    /// Where clusterd refuses the upgrade (here: a group with max_lifetime, which does not cross an upgrade yet), the
+    /// postinst restarts it instead, as before in-place upgrades: a new MainPID and new workers. That such a restart
+    /// refuses no connection (the fd store) is ShippedUnit_RestartUnderLoad_RefusesNoConnection's to show, not again here.
+    /// </summary>
+    [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
+    public async Task ShippedUnit_DpkgInstallNewerDebWhenUpgradeIsRefused_RestartsClusterd()
+    {
+        await StartFreshAsync();
+        await BuildNewerDebAsync();
+        await _box.MustAsync("echo 'max_lifetime = \"1h\"' >> /etc/clusterd/clusterd.toml && clusterd --check-config");
+        await StartShippedUnitAsync();
+        await WaitForStatusAsync(ReadyCount(2));
+        var pid = (await _box.MustAsync("systemctl show -P MainPID clusterd")).Trim();
+        var workers = await WorkersAsync();
+
+        var install = await _box.ExecAsync($"dpkg -i {NewerDeb}");
+
+        Assert.True(install.ExitCode == 0, install.ToString());
+        Assert.Contains("max_lifetime do not cross an upgrade", install.Stderr, StringComparison.Ordinal);
+        Assert.Contains("clusterd: not upgraded in place; restarting it", install.Stderr, StringComparison.Ordinal);
+        Assert.NotEqual(pid, (await _box.MustAsync("systemctl show -P MainPID clusterd")).Trim());
+        Assert.Equal("active", (await _box.ExecAsync("systemctl is-active clusterd")).Stdout.Trim());
+        await WaitForStatusAsync(ReadyCount(2));
+        Assert.Empty((await WorkersAsync()).Intersect(workers));
+        await AssertHelloAnswersAsync();
+    }
+
+    /// <summary>
     /// The installed package again with a higher version, made in the container from the .deb under test (unpacked,
     /// Version raised, packed again): the same files and maintainer scripts, and `dpkg -i` takes it as an upgrade. A
     /// second NativeAOT publish just to change a version string would add minutes to every run.
