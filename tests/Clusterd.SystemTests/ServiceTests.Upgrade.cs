@@ -14,7 +14,7 @@ public sealed partial class ServiceTests
     /// <summary>
     /// Under a new-connection-per-request curl loop (inside the container: it has no network but its loopback), the
     /// upgrade loses no request, and systemd sees clusterd reload, never restart: same MainPID, same invocation, no
-    /// restart counted, active throughout. The workers keep their pids and generations, the journal of events is the
+    /// restart counted, active once it is over. The workers keep their pids and generations, the journal of events is the
     /// one from before the upgrade, and clusterd's log says it took them over.
     /// </summary>
     [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
