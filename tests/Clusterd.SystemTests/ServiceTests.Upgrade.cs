@@ -14,8 +14,8 @@ public sealed partial class ServiceTests
     /// <summary>
     /// Under a new-connection-per-request curl loop (inside the container: it has no network but its loopback), the
     /// upgrade loses no request, and systemd sees clusterd reload, never restart: same MainPID, same invocation, no
-    /// restart counted, active once it is over. The workers keep their pids and generations, the journal of events is the
-    /// one from before the upgrade, and clusterd's log says it took them over.
+    /// restart counted, active once it is over. The workers keep their pids and generations, the journal of events is
+    /// the one from before the upgrade, and clusterd's log says it took them over.
     /// </summary>
     [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
     public async Task ShippedUnit_DpkgInstallNewerDebUnderLoad_ReexecsInPlaceKeepingEveryWorker()
@@ -86,7 +86,7 @@ public sealed partial class ServiceTests
     /// <summary>
     /// Where clusterd refuses the upgrade (here: a group with max_lifetime, which does not cross an upgrade yet), the
     /// postinst restarts it instead, as before in-place upgrades: a new MainPID and new workers. That such a restart
-    /// refuses no connection (the fd store) is ShippedUnit_RestartUnderLoad_RefusesNoConnection's to show, not again here.
+    /// refuses no connection (the fd store) is ShippedUnit_RestartUnderLoad_RefusesNoConnection's to show.
     /// </summary>
     [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
     public async Task ShippedUnit_DpkgInstallNewerDebWhenUpgradeIsRefused_RestartsClusterd()
