@@ -10,7 +10,7 @@ namespace Clusterd.Supervision;
 /// </summary>
 internal sealed partial class OutputCapture
 {
-    private readonly ConcurrentDictionary<(Worker Worker, string Stream), Stream> _pipes = new();
+    private readonly ConcurrentDictionary<(Worker Worker, string Stream), PipeStream> _pipes = new();
 
     private readonly List<SafePipeHandle> _pinned = []; // the loop's, during an upgrade
 
@@ -21,13 +21,13 @@ internal sealed partial class OutputCapture
     /// </summary>
     public int? PipeFd(Worker worker, string stream)
     {
-        if (!_pipes.TryGetValue((worker, stream), out var pipe) || pipe is not PipeStream pipeStream)
+        if (!_pipes.TryGetValue((worker, stream), out var pipe))
         {
             return null;
         }
         try
         {
-            var handle = pipeStream.SafePipeHandle;
+            var handle = pipe.SafePipeHandle;
             var added = false;
             handle.DangerousAddRef(ref added);
             _pinned.Add(handle);
