@@ -205,6 +205,7 @@ internal static class Program
         builder.Services.AddSingleton<Supervisor>();
         builder.Services.AddSingleton<IControlCommand, PingCommand>();
         builder.Services.AddSingleton<IControlCommand, VersionCommand>();
+        builder.Services.AddSingleton(s => new ProcessReadings(s.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IControlCommand, StatusCommand>();
         builder.Services.AddSingleton<IControlCommand, RestartCommand>();
         builder.Services.AddSingleton<IControlCommand, ReloadCommand>();
