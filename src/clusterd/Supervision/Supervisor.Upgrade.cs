@@ -215,26 +215,32 @@ internal sealed partial class Supervisor
     private TimeSpan Until(long deadline) =>
         TimeSpan.FromTicks(Math.Max(0, (deadline - MonotonicNanoseconds(Time.GetTimestamp())) / 100));
 
-    /// <summary>Takes <paramref name="adoption"/> over, or falls back to the binary that wrote it (which takes it over instead).</summary>
+    /// <summary>
+    /// Takes <paramref name="adoption"/> over, or falls back to the binary that wrote it (which takes it over instead).
+    /// The takeover is complete once the control socket accepts again (<see cref="Hosting.SupervisorService"/>).
+    /// </summary>
     private void Adopt(ClusterConfig config, UpgradeAdoption adoption)
     {
         try
         {
             AdoptGroups(config, adoption.State);
         }
-        catch (Exception e) when (OperatingSystem.IsLinux() && _launcher is ProcessWorkerLauncher launcher)
+        catch (Exception e)
         {
             // Nothing taken over is closed on the way: the groups and _adopting hold every socket, pipe and pidfd until the exec.
             LogAdoptionFailed(e, adoption.State.OldBinary);
-            adoption.FallBack($"taking the state over failed: {e.Message}", launcher.RunOnSpawner);
+            adoption.FallBack($"taking the state over failed: {e.Message}");
         }
         StartedAt = adoption.State.StartedAt;
         if (adoption.FallbackReason is { } failure)
         {
+            UpgradeFailure = failure;
             LogFellBack(failure);
         }
-        adoption.Complete();
     }
+
+    /// <summary>Why the last upgrade did not happen, when this image is the old binary that took its state back (<c>clusterctl version</c>).</summary>
+    public string? UpgradeFailure { get; private set; }
 
     /// <summary>
     /// Instead of binding and spawning: the groups, sockets and workers of <paramref name="state"/>, taken over as they

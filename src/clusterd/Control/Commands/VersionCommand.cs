@@ -19,6 +19,6 @@ internal sealed class VersionCommand(Supervisor supervisor) : IControlCommand
     public Task ExecuteAsync(Request request, ControlConnection connection, CancellationToken cancellationToken) =>
         connection.SendAsync(Response.Success(request.Id) with
         {
-            Version = new VersionInfo(Version, ProtocolVersion.Current, Environment.ProcessId, supervisor.StartedAt),
+            Version = new VersionInfo(Version, ProtocolVersion.Current, Environment.ProcessId, supervisor.StartedAt, supervisor.UpgradeFailure),
         }, cancellationToken);
 }
