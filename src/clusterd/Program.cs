@@ -111,7 +111,7 @@ internal static class Program
             {
                 adoption.FallBack($"it does not take clusterd's arguments ({string.Join(' ', args)}): {string.Join("; ", parse.Errors.Select(e => e.Message))}");
             }
-            return parse.Invoke();
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); // the guard's to catch
         });
     }
 

@@ -148,6 +148,92 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         Assert.Equal(ExitReasons.ReadyTimeout, timedOut[0].Reason); // after the upgrade: status showed it starting then
     }
 
+    [Fact]
+    public async Task Upgrade_NewBinaryRefusesTheRunningArguments_OldBinaryTakesItsStateBackAndLosesNoRequest()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 3, [$"127.0.0.1:{port}"], "reuseport"), output);
+        await clusterd.WaitForEventAsync("listening", "web", count: 3);
+        var before = await WorkersAsync(clusterd);
+        var versionBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+        // A new build that no longer takes a flag the running clusterd was started with: its check, which runs it with
+        // --check-upgrade and --config only, passes; after the exec, the real second build refuses its arguments.
+        var newer = Wrapper(clusterd.Directory, "clusterd-without-a-flag", check: second.Clusterd,
+            run: $"'{second.Clusterd}' \"$@\" --flag-this-build-dropped");
+
+        (int ExitCode, string Stdout, string Stderr) upgrade;
+        IReadOnlyCollection<string> failures;
+        await using (var load = new Load(port))
+        {
+            await load.WaitForSuccessesAsync(200);
+            upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", newer);
+            await clusterd.WaitForAsync(e => e.EventId == 65, what: "the old image's 'took its state back'");
+            await load.WaitForSuccessesAsync(load.Succeeded + 200); // served by the same workers under the old clusterd
+            failures = [.. load.Failures];
+        }
+
+        output.WriteLine(upgrade.Stdout + upgrade.Stderr);
+        Assert.Equal(1, upgrade.ExitCode);
+        Assert.Contains("upgrading to " + SecondBuild.Version, upgrade.Stdout, StringComparison.Ordinal); // it got past its check
+        Assert.Contains($"could not take over: clusterd {versionBefore.Version} took its state back and runs on", upgrade.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--flag-this-build-dropped", upgrade.Stderr, StringComparison.Ordinal); // the new image's own reason
+        Assert.Empty(failures);
+        var version = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+        Assert.Equal((versionBefore.Version, clusterd.Pid, versionBefore.StartedAt), (version.Version, version.Pid, version.StartedAt));
+        Assert.Contains("--flag-this-build-dropped", version.UpgradeFailure, StringComparison.Ordinal);
+        Assert.Equal(before, await WorkersAsync(clusterd));
+    }
+
+    [Fact]
+    public async Task Upgrade_NewBinaryFailsWhileTakingOver_OldBinaryTakesItsStateBackKeepingEveryWorker()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 2, [$"127.0.0.1:{port}"], "reuseport", "notify"), output);
+        await clusterd.WaitForEventAsync("listening", "web", count: 2);
+        var before = await WorkersAsync(clusterd);
+        var versionBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+        // The new build starts, reads the state and parses the config, and its host fails to start: its clusterd-exec
+        // (there at its check) is gone by the exec, so it cannot build its launcher.
+        var broken = Path.Combine(clusterd.Directory, "second-build-without-helper");
+        await CopyDirectoryAsync(Path.GetDirectoryName(second.Clusterd)!, broken);
+        File.Delete(Path.Combine(broken, "clusterd-exec"));
+        var newer = Wrapper(clusterd.Directory, "clusterd-losing-its-helper", check: second.Clusterd,
+            run: $"'{Path.Combine(broken, "clusterd")}' \"$@\"");
+
+        var upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", newer);
+
+        output.WriteLine(upgrade.Stdout + upgrade.Stderr);
+        Assert.Equal(1, upgrade.ExitCode);
+        Assert.Contains("clusterd-exec is missing", upgrade.Stderr, StringComparison.Ordinal);
+        await clusterd.WaitForAsync(e => e.EventId == 65, what: "the old image's 'took its state back'");
+        var version = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+        Assert.Equal((versionBefore.Version, clusterd.Pid), (version.Version, version.Pid));
+        Assert.Equal(before, await WorkersAsync(clusterd));
+        // Everything works as before: the notify socket is read, a killed worker's replacement becomes ready and serves.
+        Native.Kill(before[1].Pid, SIGKILL);
+        await clusterd.WaitForEventAsync("listening", "web", count: 3);
+        Assert.Equal(200, (await Http.GetAsync(port)).Status);
+    }
+
+    /// <summary>
+    /// A script standing for a new binary: <c>--check-upgrade</c> goes to <paramref name="check"/>, the exec of the
+    /// upgrade to <paramref name="run"/> (a shell command line), in the same process: the exec keeps every descriptor.
+    /// </summary>
+    private static string Wrapper(string directory, string name, string check, string run)
+    {
+        var path = Path.Combine(directory, name);
+        File.WriteAllText(path, $"#!/bin/sh\nif [ \"$1\" = --check-upgrade ]; then exec '{check}' \"$@\"; fi\nexec {run}\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    private static async Task CopyDirectoryAsync(string from, string to)
+    {
+        using var copy = System.Diagnostics.Process.Start("cp", ["-a", from, to]);
+        await copy.WaitForExitAsync();
+        Assert.Equal(0, copy.ExitCode);
+    }
+
     private static async Task<IReadOnlyList<(int Slot, int Pid, int Generation, PublicWorkerState State)>> WorkersAsync(ClusterdProcess clusterd) =>
         [.. (await clusterd.RequestAsync(new Request { Command = Commands.Status })).Cluster!.Groups[0].Workers
             .Select(w => (w.Slot, w.Pid, w.Generation, w.State))];
