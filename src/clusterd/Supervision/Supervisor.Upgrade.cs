@@ -4,6 +4,7 @@ using Clusterd.Platform;
 using Clusterd.Protocol;
 using Clusterd.Readiness;
 using Clusterd.Sockets;
+using Clusterd.Supervision.Health;
 using Clusterd.Supervision.Upgrade;
 using Microsoft.Extensions.Logging;
 
@@ -81,11 +82,6 @@ internal sealed partial class Supervisor
                 if (w.State is WorkerState.Draining or WorkerState.Stopping or WorkerState.Killing)
                 {
                     return $"{w} is {w.State.ToString().ToLowerInvariant()}; upgrade once it has settled";
-                }
-                if (w.Config.Health.Check is not null || w.Config.Health.MaxLifetime > TimeSpan.Zero)
-                {
-                    // A health check's socket and probe loop, a max_lifetime timer: not in the state yet.
-                    return $"{group.Name}: health checks and max_lifetime do not cross an upgrade yet; restart clusterd instead";
                 }
             }
         }
@@ -206,7 +202,17 @@ internal sealed partial class Supervisor
         w.OwnSockets is { } own ? [.. own.Select(GroupListeners.FdOf)] : null,
         _output.PipeFd(w, "stdout"),
         _output.PipeFd(w, "stderr"),
-        Interlocked.Read(ref w.DroppedOutputLines));
+        Interlocked.Read(ref w.DroppedOutputLines),
+        w.Health is { } health ? CaptureHealth(health) : null);
+
+    private HealthRecord CaptureHealth(WorkerHealth h) => new(
+        h.Socket is { } socket ? GroupListeners.FdOf(socket) : null,
+        h.ChecksStarted,
+        h.ConsecutiveFailures,
+        h.ChecksStarted ? MonotonicNanoseconds(h.NextCheckDue) : null,
+        h.LifetimeDue is { } lifetime ? MonotonicNanoseconds(lifetime.Due) : null,
+        h.LifetimeDue?.Lifetime ?? TimeSpan.Zero,
+        h.LastCheck is { } last ? new CheckResult(last.Passed, last.Latency, last.Failure) : null);
 
     private long? DeadlineOf(IDisposable? timer) => timer is WorkerTimer { Disposed: false } armed ? MonotonicNanoseconds(armed.Due) : null;
 
@@ -333,6 +339,10 @@ internal sealed partial class Supervisor
                 _output.Adopt(w, stderr, "stderr");
             }
         }
+        if (r.Health is { } health)
+        {
+            AdoptHealth(w, health, socketOf); // its socket is owned even if the process is gone: its exit disposes it
+        }
         IWorkerHost host = this;
         if (r.TimerDue is long due)
         {
@@ -343,6 +353,24 @@ internal sealed partial class Supervisor
             w.WatchdogTimer = host.ArmTimer(w, WorkerInput.WatchdogTimer, Until(watchdog));
         }
         return w;
+    }
+
+    /// <summary>The health watch goes on: its socket, its counts, the check loop from its next due check, the max_lifetime deadline.</summary>
+    private void AdoptHealth(Worker w, HealthRecord r, Func<int, Socket> socketOf)
+    {
+        var health = HealthOf(w);
+        health.Socket = r.Socket is int fd ? socketOf(fd) : null;
+        health.ConsecutiveFailures = r.ConsecutiveFailures;
+        health.LastCheck = r.LastCheck is { } last ? (last.Passed, last.Latency, last.Failure) : null;
+        if (r.ChecksStarted && w.Config.Health.Check is { } check && CheckOf(w, check, health) is { } runCheck)
+        {
+            health.ChecksStarted = true;
+            _ = ProbeAsync(w, health, check, runCheck, r.NextCheckDue is long next ? Until(next) : TimeSpan.Zero);
+        }
+        if (r.LifetimeDue is long due)
+        {
+            ArmLifetime(w, health, r.Lifetime, Until(due));
+        }
     }
 
     [LoggerMessage(EventId = 60, Level = LogLevel.Warning,

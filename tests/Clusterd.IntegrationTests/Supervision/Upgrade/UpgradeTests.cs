@@ -215,6 +215,56 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         Assert.Equal(200, (await Http.GetAsync(port)).Status);
     }
 
+    [Fact]
+    public async Task Upgrade_GroupsWithHealthCheckAndMaxLifetime_CarryThemOnUnderTheNewBinary()
+    {
+        var port = Ports.Free();
+        var sick = Path.Combine(Path.GetTempPath(), "clusterd-sick-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            // "web" is probed over HTTP on its own health socket every 200 ms; "aging" ends at max_lifetime (20 s, plus up
+            // to 10% of jitter), armed before the upgrade: both must go on under the new image.
+            await using var clusterd = ClusterdProcess.Start(
+                Toml.Group("web", Toml.Worker("--unhealthy-if-file", sick), 1, [$"127.0.0.1:{port}"], "reuseport", "notify",
+                    "[groups.web.health]\nhttp = \"/healthz\"\ninterval = \"200ms\"\ntimeout = \"150ms\"\nfailures = 2")
+                + Toml.Group("aging", Toml.Worker(), 1, [$"127.0.0.1:{Ports.Free()}"], "reuseport", "notify", "max_lifetime = \"20s\""),
+                output);
+            await clusterd.WaitForEventAsync("listening", "web");
+            var aging = (await clusterd.WaitForEventAsync("listening", "aging"))[0].Pid;
+            await Wait.UntilAsync(async () => (await WorkerAsync(clusterd, "web")).Health == "pass", "web's first passed check");
+            var web = (await WorkerAsync(clusterd, "web")).Pid;
+
+            (int ExitCode, string Stdout, string Stderr) upgrade;
+            IReadOnlyCollection<string> failures;
+            await using (var load = new Load(port))
+            {
+                await load.WaitForSuccessesAsync(100);
+                upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", second.Clusterd);
+                await load.WaitForSuccessesAsync(load.Succeeded + 100);
+                failures = [.. load.Failures];
+            }
+
+            Assert.True(upgrade.ExitCode == 0, upgrade.Stdout + upgrade.Stderr);
+            Assert.Empty(failures);
+            var after = await WorkerAsync(clusterd, "web");
+            Assert.Equal((web, "pass"), (after.Pid, after.Health)); // the last check's result crossed with it
+            Assert.Equal(aging, (await WorkerAsync(clusterd, "aging")).Pid); // not recycled yet: its lifetime ends under the new image
+            // The check goes on under the new image, on the socket it took over: the worker turns unhealthy and is replaced.
+            await File.WriteAllTextAsync(sick, "");
+            await clusterd.WaitForEventAsync("exit", "web", also: e => e.Pid == web && e.Reason == ExitReasons.Unhealthy, timeout: TimeSpan.FromSeconds(60));
+            File.Delete(sick);
+            // And max_lifetime's deadline: the aging worker is replaced when its lifetime is up.
+            await clusterd.WaitForEventAsync("exit", "aging", also: e => e.Pid == aging && e.Reason == ExitReasons.MaxLifetime, timeout: TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            File.Delete(sick);
+        }
+    }
+
+    private static async Task<WorkerStatus> WorkerAsync(ClusterdProcess clusterd, string group) =>
+        (await clusterd.RequestAsync(new Request { Command = Commands.Status })).Cluster!.Groups.Single(g => g.Name == group).Workers[0];
+
     /// <summary>
     /// A script standing for a new binary: <c>--check-upgrade</c> goes to <paramref name="check"/>, the exec of the
     /// upgrade to <paramref name="run"/> (a shell command line), in the same process: the exec keeps every descriptor.
