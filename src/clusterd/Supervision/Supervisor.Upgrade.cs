@@ -180,7 +180,8 @@ internal sealed partial class Supervisor
             g.AdminStopped,
             g.Notify is { Fd: int fd } notify ? new NotifyState(fd, notify.Path, notify.Owner) : null,
             g.Listeners.Export(),
-            [.. g.Workers.Select(CaptureWorker)]))]);
+            [.. g.Workers.Select(CaptureWorker)]))],
+        Logs.Export());
 
     private WorkerRecord CaptureWorker(Worker w) => new(
         w.Slot,
@@ -259,6 +260,7 @@ internal sealed partial class Supervisor
             throw new UpgradeStateException("an in-place upgrade is Linux only");
         }
         Journal.Restore(state.Journal, state.NextSeq);
+        Logs.Restore(state.Logs ?? []);
         launcher.Spawns = state.Spawns;
         Socket SocketOf(int fd)
         {

@@ -11,7 +11,7 @@ namespace Clusterd.Supervision.Upgrade;
 /// </summary>
 internal static class UpgradeDocument
 {
-    /// <summary>What this binary writes. 2: each worker's health watch (<see cref="HealthRecord"/>); a version 1 state has none.</summary>
+    /// <summary>What this binary writes. 2: each worker's health watch (<see cref="HealthRecord"/>) and the log book; a version 1 state has neither.</summary>
     public const int Current = 2;
 
     /// <summary>What this binary reads.</summary>

@@ -1,4 +1,5 @@
 using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
 
 namespace Clusterd.Supervision.Upgrade;
 
@@ -20,6 +21,10 @@ namespace Clusterd.Supervision.Upgrade;
 /// <param name="NextSeq">The lifecycle journal's next seq: the events clients resume from go on without a gap.</param>
 /// <param name="Journal">The journal's tail, oldest first.</param>
 /// <param name="Spawns">The launcher's spawn count, which names worker cgroups: new names must not meet adopted ones.</param>
+/// <param name="Logs">
+/// The log book behind <c>clusterctl logs</c>, oldest first: bounded as the book is (2000 lines of at most 4 KiB per
+/// group). Added in version 2: a version 1 state has none, and the book starts empty.
+/// </param>
 internal sealed record UpgradeState(
     int Version,
     string OldBinary,
@@ -33,7 +38,8 @@ internal sealed record UpgradeState(
     IReadOnlyList<LifecycleEvent> Journal,
     MetricsCounters Metrics,
     long Spawns,
-    IReadOnlyList<GroupState> Groups)
+    IReadOnlyList<GroupState> Groups,
+    IReadOnlyList<LogLine>? Logs = null)
 {
     /// <summary>Every fd the state names: each must be inheritable for the exec, and each is the new image's after it.</summary>
     public IEnumerable<int> Descriptors() =>

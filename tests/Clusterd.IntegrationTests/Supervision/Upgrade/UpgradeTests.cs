@@ -21,8 +21,9 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         var port = Ports.Free();
         var metricsPort = Ports.Free();
         await using var clusterd = ClusterdProcess.Start($"[metrics]\nlisten = \"127.0.0.1:{metricsPort}\"\n\n"
-            + Toml.Group("web", Toml.Worker(), 3, [$"127.0.0.1:{port}"], "reuseport"), output);
+            + Toml.Group("web", Toml.Worker("--say", "said before the upgrade"), 3, [$"127.0.0.1:{port}"], "reuseport"), output);
         await clusterd.WaitForEventAsync("listening", "web", count: 3);
+        await clusterd.WaitForAsync(e => e.EventId == LogEntry.WorkerOutput && e["Line"] == "said before the upgrade", count: 3);
         var before = await WorkersAsync(clusterd);
         var versionBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
         var eventsBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Events })).Events!;
@@ -46,6 +47,9 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         Assert.Equal(before, await WorkersAsync(clusterd));
         var events = (await clusterd.RequestAsync(new Request { Command = Commands.Events })).Events!;
         Assert.Equal(eventsBefore.Select(e => (e.Seq, e.Kind, e.Pid)), events.Select(e => (e.Seq, e.Kind, e.Pid)));
+        // The log book behind clusterctl logs crossed too.
+        var logs = (await clusterd.RequestAsync(new Request { Command = Commands.Logs, Group = "web", Lines = 100 })).Logs!;
+        Assert.Equal(before.Select(w => w.Pid).Order(), logs.Where(l => l.Text == "said before the upgrade").Select(l => l.Pid).Order());
 
         // The journal and the counters go on from where the old clusterd left them.
         var victim = before[0].Pid;

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Reflection;
 using System.Text;
 using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
 using Clusterd.Supervision;
 using Clusterd.Supervision.Upgrade;
 
@@ -38,7 +39,8 @@ public class UpgradeDocumentTests
                 DesiredRunning: true, TimerDue: 123_456_789, WatchdogDue: 987_654_321, OwnSockets: [11], Stdout: 12, Stderr: 13,
                 DroppedOutputLines: 6,
                 new HealthRecord(Socket: 15, ChecksStarted: true, ConsecutiveFailures: 2, NextCheckDue: 111_111_111, LifetimeDue: 222_222_222,
-                    Lifetime: TimeSpan.FromHours(1.05), new CheckResult(Passed: false, TimeSpan.FromMilliseconds(12), "503 Service Unavailable")))])]);
+                    Lifetime: TimeSpan.FromHours(1.05), new CheckResult(Passed: false, TimeSpan.FromMilliseconds(12), "503 Service Unavailable")))])],
+        [new LogLine(8, new DateTimeOffset(2026, 11, 30, 20, 5, 0, TimeSpan.Zero), "web", 1, 100, "stdout", "listening on :8080")]);
 
     [Fact]
     public void Deserialize_WhatSerializeWrote_GivesEveryFieldBack()
@@ -78,15 +80,18 @@ public class UpgradeDocumentTests
     }
 
     [Fact]
-    public void Deserialize_Version1_ReadsWorkersWithoutAHealthWatch()
+    public void Deserialize_Version1_ReadsWithoutHealthWatchesOrLogBook()
     {
-        // What a clusterd before version 2 wrote: no health field (it refused to upgrade with health checks or max_lifetime).
+        // What a clusterd before version 2 wrote: no health field (it refused to upgrade with health checks or
+        // max_lifetime), no log book.
         var json = System.Text.Json.Nodes.JsonNode.Parse(UpgradeDocument.Serialize(Full() with { Version = 1 }))!;
         json["groups"]![0]!["workers"]![0]!.AsObject().Remove("health");
+        json.AsObject().Remove("logs");
 
         var read = UpgradeDocument.Deserialize(Encoding.UTF8.GetBytes(json.ToJsonString()));
 
         Assert.Null(read.Groups[0].Workers[0].Health);
+        Assert.Null(read.Logs);
         Assert.Equal(Full().Groups[0].Workers[0].Pid, read.Groups[0].Workers[0].Pid);
     }
 
