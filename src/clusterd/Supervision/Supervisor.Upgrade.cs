@@ -261,6 +261,7 @@ internal sealed partial class Supervisor
         }
         Journal.Restore(state.Journal, state.NextSeq);
         Logs.Restore(state.Logs ?? []);
+        KillAbandonedChecks(state.Groups.SelectMany(g => g.Workers).Select(w => w.Cgroup).OfType<string>());
         launcher.Spawns = state.Spawns;
         Socket SocketOf(int fd)
         {
@@ -355,6 +356,32 @@ internal sealed partial class Supervisor
             w.WatchdogTimer = host.ArmTimer(w, WorkerInput.WatchdogTimer, Until(watchdog));
         }
         return w;
+    }
+
+    /// <summary>
+    /// Before any check of this image starts: a command check the previous image was running at the exec is nobody's
+    /// now, and its timeout would never be enforced. It is killed with its cgroup (a sibling of its worker's, named
+    /// SLOT-check-N), counted as neither a pass nor a failure, and its process reaped as an orphan. Without cgroups it
+    /// runs to its own end.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static void KillAbandonedChecks(IEnumerable<string> workerCgroups)
+    {
+        foreach (var parent in workerCgroups.Select(Path.GetDirectoryName).OfType<string>().Distinct().Where(Directory.Exists))
+        {
+            foreach (var check in Directory.EnumerateDirectories(parent, "*-check-*"))
+            {
+                try
+                {
+                    using var cgroup = new WorkerCgroup(check); // removed once empty, else a harmless leftover
+                    cgroup.Kill();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // It ended and went meanwhile: nothing left to kill.
+                }
+            }
+        }
     }
 
     /// <summary>The health watch goes on: its socket, its counts, the check loop from its next due check, the max_lifetime deadline.</summary>

@@ -115,8 +115,8 @@ internal sealed record WorkerRecord(
 
 /// <summary>
 /// A worker's health watch (Supervision/Health/WorkerHealth.cs), added in version 2. The check's counts go on; a check
-/// running at the exec is abandoned and counts as neither a pass nor a failure (a command check's process runs to its
-/// end unwatched and is reaped as an orphan), and the next one is due when it would have been. start_period follows from the spawn time. The
+/// running at the exec is abandoned and counts as neither a pass nor a failure (the new image kills a command check's
+/// process, which nobody watches any more), and the next one is due when it would have been. start_period follows from the spawn time. The
 /// max_memory samples start again.
 /// </summary>
 /// <param name="Socket">The process's own health socket (http and tcp checks), listening; null for a command check or none.</param>

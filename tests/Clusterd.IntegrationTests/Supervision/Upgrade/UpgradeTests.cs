@@ -266,6 +266,35 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         }
     }
 
+    [Fact]
+    public async Task Upgrade_CommandCheckHangingAtTheExec_IsKilledByTheNewBinary()
+    {
+        // The check records its pid and hangs (timeout 60 s, next one in 120 s): it is running when the exec comes, and
+        // only the image that started it would have ended it at its timeout.
+        var pids = Path.Combine(Path.GetTempPath(), "clusterd-check-pids-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            await using var clusterd = ClusterdProcess.Start(
+                Toml.Group("web", Toml.Worker(), 1, [$"127.0.0.1:{Ports.Free()}"], "reuseport", "notify",
+                    $"[groups.web.health]\ncommand = {ClusterdProcess.Command("/bin/sh", "-c", $"echo $$ >> {pids}; exec sleep 1000")}\n"
+                    + "interval = \"120s\"\ntimeout = \"60s\"\nfailures = 1"),
+                output);
+            await Wait.UntilAsync(() => File.Exists(pids) && File.ReadAllLines(pids).Length == 1, "the check running");
+            var hanging = int.Parse(File.ReadAllLines(pids)[0], CultureInfo.InvariantCulture);
+
+            var upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", second.Clusterd);
+
+            Assert.True(upgrade.ExitCode == 0, upgrade.Stdout + upgrade.Stderr);
+            await Wait.UntilAsync(() => !Native.IsAlive(hanging), "the abandoned check killed");
+            // The new image checks at once (the next check was due when the old one started its own): a check of its own runs.
+            await Wait.UntilAsync(() => File.ReadAllLines(pids).Length == 2, "the new image's first check");
+        }
+        finally
+        {
+            File.Delete(pids);
+        }
+    }
+
     private static async Task<WorkerStatus> WorkerAsync(ClusterdProcess clusterd, string group) =>
         (await clusterd.RequestAsync(new Request { Command = Commands.Status })).Cluster!.Groups.Single(g => g.Name == group).Workers[0];
 
