@@ -38,7 +38,11 @@ public sealed record Response
 
 public sealed record ErrorInfo(string Code, string Message);
 
-public sealed record VersionInfo(string Version, int Protocol, int Pid, DateTimeOffset StartedAt);
+/// <param name="UpgradeFailure">
+/// Why the last in-place upgrade did not happen, when the new binary could not take over and this one took its state
+/// back; absent otherwise (added without a version change: an older client ignores it).
+/// </param>
+public sealed record VersionInfo(string Version, int Protocol, int Pid, DateTimeOffset StartedAt, string? UpgradeFailure = null);
 
 public sealed record StatusData(IReadOnlyList<GroupStatus> Groups)
 {

@@ -52,7 +52,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
             _reaper = new ChildReaper();
             Containment = "each worker's process group";
         }
-        SpawnerThread.Start(SpawnLoop);
+        SpawnerThread.Start(SpawnLoop, RunOnSpawner);
     }
 
     /// <summary>What stands for a worker's tree here, for the start log.</summary>
