@@ -84,29 +84,53 @@ public sealed partial class ServiceTests
     }
 
     /// <summary>
-    /// Where clusterd refuses the upgrade (here: a group with max_lifetime, which does not cross an upgrade yet), the
-    /// postinst restarts it instead, as before in-place upgrades: a new MainPID and new workers. That such a restart
-    /// refuses no connection (the fd store) is ShippedUnit_RestartUnderLoad_RefusesNoConnection's to show.
+    /// Where clusterd refuses the upgrade (here: a rollout that cannot finish, since its replacement never passes its
+    /// health check), the postinst restarts it instead, as before in-place upgrades: a new MainPID and new workers.
+    /// That such a restart refuses no connection (the fd store) is ShippedUnit_RestartUnderLoad_RefusesNoConnection's
+    /// to show.
     /// </summary>
     [Requires(RequiresAttribute.Docker, RequiresAttribute.DebFile)]
     public async Task ShippedUnit_DpkgInstallNewerDebWhenUpgradeIsRefused_RestartsClusterd()
     {
         await StartFreshAsync();
         await BuildNewerDebAsync();
-        await _box.MustAsync("echo 'max_lifetime = \"1h\"' >> /etc/clusterd/clusterd.toml && clusterd --check-config");
+        // Each start of a "stuck" worker takes one token: with it the worker serves (and passes its http check), without
+        // it it only sleeps. So the first worker is ready, its replacement in a restart never is, and the rollout stays
+        // under way; a token put back for the restarted clusterd lets the new one be ready.
+        await _box.MustAsync("""
+            cat >> /etc/clusterd/clusterd.toml <<'EOF'
+
+            [groups.stuck]
+            command = ["/bin/sh", "-c", "if rm /run/stuck-token 2>/dev/null; then exec /usr/lib/clusterd/hello/hello; fi; exec sleep infinity"]
+            workers = 1
+            listen = ["127.0.0.1:8091"]
+            ready = "health"
+            ready_timeout = "1h"
+
+            [groups.stuck.health]
+            http = "/"
+            interval = "1s"
+            EOF
+            touch /run/stuck-token && clusterd --check-config
+            """);
         await StartShippedUnitAsync();
         await WaitForStatusAsync(ReadyCount(2));
+        await WaitForStatusAsync(ReadyCount(1), "stuck");
+        await _box.MustAsync("setsid clusterctl restart stuck >/dev/null 2>&1 < /dev/null &");
+        await WaitForStatusAsync("starting", "stuck");
+        await _box.MustAsync("touch /run/stuck-token");
         var pid = (await _box.MustAsync("systemctl show -P MainPID clusterd")).Trim();
         var workers = await WorkersAsync();
 
         var install = await _box.ExecAsync($"dpkg -i {NewerDeb}");
 
         Assert.True(install.ExitCode == 0, install.ToString());
-        Assert.Contains("max_lifetime do not cross an upgrade", install.Stderr, StringComparison.Ordinal);
+        Assert.Contains("a rollout is in progress", install.Stderr, StringComparison.Ordinal);
         Assert.Contains("clusterd: not upgraded in place; restarting it", install.Stderr, StringComparison.Ordinal);
         Assert.NotEqual(pid, (await _box.MustAsync("systemctl show -P MainPID clusterd")).Trim());
         Assert.Equal("active", (await _box.ExecAsync("systemctl is-active clusterd")).Stdout.Trim());
         await WaitForStatusAsync(ReadyCount(2));
+        await WaitForStatusAsync(ReadyCount(1), "stuck");
         Assert.Empty((await WorkersAsync()).Intersect(workers));
         await AssertHelloAnswersAsync();
     }

@@ -195,20 +195,20 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
 
     private static string ReadyCount(int n) => string.Create(CultureInfo.InvariantCulture, $"{n}/{n} ready");
 
-    private async Task WaitForStatusAsync(string expected)
+    private async Task WaitForStatusAsync(string expected, string group = "hello")
     {
         CommandResult status = new(0, "", "");
         for (var i = 0; i < 50; i++)
         {
-            status = await _box.ExecAsync("clusterctl status hello");
-            if (status.ExitCode == 0 && status.Stdout.Contains("hello", StringComparison.Ordinal)
+            status = await _box.ExecAsync($"clusterctl status {group}");
+            if (status.ExitCode == 0 && status.Stdout.Contains(group, StringComparison.Ordinal)
                 && status.Stdout.Contains(expected, StringComparison.Ordinal))
             {
                 return;
             }
             await Task.Delay(200);
         }
-        Assert.Fail($"`clusterctl status hello` never showed \"{expected}\": {status}");
+        Assert.Fail($"`clusterctl status {group}` never showed \"{expected}\": {status}");
     }
 
     /// <summary>`systemctl restart clusterd` under load: no connection refused (the listeners outlive the process).</summary>
