@@ -96,12 +96,13 @@ public sealed partial class ServiceTests
         await BuildNewerDebAsync();
         // Each start of a "stuck" worker takes one token: with it the worker serves (and passes its http check), without
         // it it only sleeps. So the first worker is ready, its replacement in a restart never is, and the rollout stays
-        // under way; a token put back for the restarted clusterd lets the new one be ready.
+        // under way; a token put back for the restarted clusterd lets the new one be ready. (In the logs directory: the
+        // unit leaves little else writable, ProtectSystem=strict.)
         await _box.MustAsync("""
             cat >> /etc/clusterd/clusterd.toml <<'EOF'
 
             [groups.stuck]
-            command = ["/bin/sh", "-c", "if rm /run/stuck-token 2>/dev/null; then exec /usr/lib/clusterd/hello/hello; fi; exec sleep infinity"]
+            command = ["/bin/sh", "-c", "if rm /var/log/clusterd/stuck-token 2>/dev/null; then exec /usr/lib/clusterd/hello/hello; fi; exec sleep infinity"]
             workers = 1
             listen = ["127.0.0.1:8091"]
             ready = "health"
@@ -111,14 +112,14 @@ public sealed partial class ServiceTests
             http = "/"
             interval = "1s"
             EOF
-            touch /run/stuck-token && clusterd --check-config
+            mkdir -p /var/log/clusterd && touch /var/log/clusterd/stuck-token && clusterd --check-config
             """);
         await StartShippedUnitAsync();
         await WaitForStatusAsync(ReadyCount(2));
         await WaitForStatusAsync(ReadyCount(1), "stuck");
         await _box.MustAsync("setsid clusterctl restart stuck >/dev/null 2>&1 < /dev/null &");
         await WaitForStatusAsync("starting", "stuck");
-        await _box.MustAsync("touch /run/stuck-token");
+        await _box.MustAsync("touch /var/log/clusterd/stuck-token");
         var pid = (await _box.MustAsync("systemctl show -P MainPID clusterd")).Trim();
         var workers = await WorkersAsync();
 
