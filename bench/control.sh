@@ -5,11 +5,13 @@
 # `clusterctl status`, `ping` and `--version`, `pm2 jlist` and `supervisorctl status` (hyperfine, no shell in between),
 # next to the floor: the cheapest NativeAOT process (bench/floor), built here with the same SDK. Last, clusterd alone
 # with 1000 idle workers: `status` and `ping` against the same floor.
+# BENCH_CONTROL_PEERS=0 runs clusterd and the floor alone (no Node cluster, PM2 or supervisord, nor their rows).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_all EXIT
 
 ROUNDS=${BENCH_CONTROL_ROUNDS:-3}
+PEERS=${BENCH_CONTROL_PEERS:-1}
 mkdir -p "$RAW/control"
 declare -A PIDS
 
@@ -22,13 +24,14 @@ start_bg() {
   RUN="$WORK/run-$1"; start "$1" "$2"; PIDS[$1]=$MANAGER_PID
 }
 start_bg clusterd-reuseport 18401; CTL_SOCK="$RUN/clusterd.sock"
-start_bg limit-reuseport 18402
-start_bg node-cluster 18403
-start_bg pm2 18404
+if ((PEERS)); then
+  start_bg limit-reuseport 18402
+  start_bg node-cluster 18403
+  start_bg pm2 18404
 
-# supervisord: 2 plain processes of the same worker (supervisord cannot pass fd 3, so each listens on its own port)
-SV="$WORK/supervisor"; rm -rf "$SV"; mkdir -p "$SV/counts"
-cat > "$SV/supervisord.conf" <<CONF
+  # supervisord: 2 plain processes of the same worker (supervisord cannot pass fd 3, so each listens on its own port)
+  SV="$WORK/supervisor"; rm -rf "$SV"; mkdir -p "$SV/counts"
+  cat > "$SV/supervisord.conf" <<CONF
 [unix_http_server]
 file = $SV/supervisor.sock
 [supervisord]
@@ -46,10 +49,11 @@ process_name = %(program_name)s_%(process_num)d
 numprocs = $WORKERS
 environment = PORT="1841%(process_num)d",BENCH_COUNTS="$SV/counts"
 CONF
-supervisord -c "$SV/supervisord.conf" > "$SV/stdout.log" 2>&1 &
-PIDS[supervisord]=$!; STARTED_PIDS+=("${PIDS[supervisord]}")
-for ((i = 0; i < WORKERS; i++)); do wait_http "1841$i"; done
-supervisorctl -c "$SV/supervisord.conf" status > /dev/null
+  supervisord -c "$SV/supervisord.conf" > "$SV/stdout.log" 2>&1 &
+  PIDS[supervisord]=$!; STARTED_PIDS+=("${PIDS[supervisord]}")
+  for ((i = 0; i < WORKERS; i++)); do wait_http "1841$i"; done
+  supervisorctl -c "$SV/supervisord.conf" status > /dev/null
+fi
 
 log "control: all managers up; idle footprint over 10 s"
 sleep 2
@@ -69,16 +73,23 @@ for ((round = 1; round <= ROUNDS; round++)); do
   hyperfine -N --warmup 3 --runs 30 --export-json "$base-version.json" "$CLUSTERCTL --version" > /dev/null
   hyperfine -N --warmup 3 --runs 30 --export-json "$base-ping.json" "$CLUSTERCTL -s $CTL_SOCK ping" > /dev/null
   hyperfine -N --warmup 3 --runs 30 --export-json "$base-clusterctl.json" "$CLUSTERCTL -s $CTL_SOCK status" > /dev/null
-  hyperfine -N --warmup 2 --runs 10 --export-json "$base-pm2.json" "$PM2 jlist" > /dev/null
-  hyperfine -N --warmup 2 --runs 10 --export-json "$base-supervisorctl.json" "supervisorctl -c $SV/supervisord.conf status" > /dev/null
-  for tool in floor version ping clusterctl pm2 supervisorctl; do
+  tools=(floor version ping clusterctl)
+  if ((PEERS)); then
+    hyperfine -N --warmup 2 --runs 10 --export-json "$base-pm2.json" "$PM2 jlist" > /dev/null
+    hyperfine -N --warmup 2 --runs 10 --export-json "$base-supervisorctl.json" "supervisorctl -c $SV/supervisord.conf status" > /dev/null
+    tools+=(pm2 supervisorctl)
+  fi
+  for tool in "${tools[@]}"; do
     record section=control round="$round" workers="$WORKERS" tool="$tool" raw="$base-$tool.json"
   done
 done
 
-for c in clusterd-reuseport limit-reuseport node-cluster; do MANAGER_PID=${PIDS[$c]}; stop "$c"; done
-stop pm2
-supervisorctl -c "$SV/supervisord.conf" shutdown > /dev/null; wait "${PIDS[supervisord]}" 2>/dev/null || true
+MANAGER_PID=${PIDS[clusterd-reuseport]}; stop clusterd-reuseport
+if ((PEERS)); then
+    for c in limit-reuseport node-cluster; do MANAGER_PID=${PIDS[$c]}; stop "$c"; done
+    stop pm2
+    supervisorctl -c "$SV/supervisord.conf" shutdown > /dev/null; wait "${PIDS[supervisord]}" 2>/dev/null || true
+fi
 
 # clusterd alone with 1000 idle workers (/bin/sleep, ready once exec'd): what a control command costs at that size
 RUN="$WORK/run-control-1000"; rm -rf "$RUN"; mkdir -p "$RUN"

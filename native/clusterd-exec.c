@@ -14,9 +14,9 @@
  * clusterd as its only child (docs/adr/0007-clusterd-as-a-container-init.md). See init_main.
  */
 #if defined(__APPLE__)
-#define _DARWIN_C_SOURCE /* initgroups, setgroups */
+#define _DARWIN_C_SOURCE /* setgroups */
 #else
-#define _GNU_SOURCE /* initgroups, setgroups, syscall */
+#define _GNU_SOURCE /* setgroups, syscall */
 #endif
 
 #include <errno.h>
@@ -64,15 +64,16 @@ enum {
     EXIT_SETSID = 220,
 };
 
-enum { TAG_ARG = 1, TAG_ENV, TAG_CWD, TAG_UID, TAG_GID, TAG_USER, TAG_FD, TAG_CGROUP, TAG_PARENT, TAG_COUNT };
+enum { TAG_ARG = 1, TAG_ENV, TAG_CWD, TAG_UID, TAG_GID, TAG_USER, TAG_FD, TAG_CGROUP, TAG_PARENT, TAG_GROUPS, TAG_COUNT };
 
 #define REQUEST_MAGIC "CLXE"
-#define REQUEST_VERSION 1u
+#define REQUEST_VERSION 2u
 #define MAX_BODY (4u << 20)
 #define RECORD_HEADER 5u /* u8 tag, u32 length */
 #define FIRST_LISTEN_FD 3
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 #define MAX_LINE 1024 /* clusterd reads at most this much of the status socket */
+#define MAX_GROUPS 65536u /* Linux's NGROUPS_MAX */
 
 struct request {
     char **argv;        /* NULL-terminated; argv[0] is the program */
@@ -81,10 +82,12 @@ struct request {
     const char *path;   /* the request's PATH, or NULL */
     bool watchdog;      /* WATCHDOG_USEC is set */
     const char *cwd;
-    const char *user;
+    const char *user;   /* the name, for messages only */
     bool has_uid, has_gid;
     uid_t uid;
     gid_t gid;
+    gid_t *groups;      /* the supplementary groups, resolved by clusterd: no NSS here, so the helper links statically */
+    size_t ngroups;
     int *fds;           /* the listeners, in order */
     size_t nfds;
     int cgroup_fd;      /* -1: none */
@@ -171,7 +174,9 @@ static void check_records(const unsigned char *body, uint32_t len, size_t count[
         bool number = tag == TAG_UID || tag == TAG_GID || tag == TAG_FD || tag == TAG_CGROUP || tag == TAG_PARENT;
         if (number && n != 4)
             malformed("record %u at byte %u holds %u bytes, not a u32", tag, at, n);
-        if (!number && memchr(value, 0, n) != NULL)
+        if (tag == TAG_GROUPS && (n % 4 != 0 || n / 4 > MAX_GROUPS))
+            malformed("the group list at byte %u holds %u bytes, not at most %u u32s", at, n, MAX_GROUPS);
+        if (!number && tag != TAG_GROUPS && memchr(value, 0, n) != NULL)
             malformed("record %u at byte %u contains a NUL", tag, at);
         if (tag == TAG_ENV && (n == 0 || value[0] == '=' || memchr(value, '=', n) == NULL))
             malformed("environment entry at byte %u is not KEY=VALUE", at);
@@ -188,12 +193,13 @@ static void check_records(const unsigned char *body, uint32_t len, size_t count[
         malformed("%zu parent records instead of one", count[TAG_PARENT]);
     static const char *const once[TAG_COUNT] = {
         [TAG_CWD] = "CWD", [TAG_UID] = "UID", [TAG_GID] = "GID", [TAG_USER] = "USER", [TAG_CGROUP] = "CGROUP",
+        [TAG_GROUPS] = "GROUPS",
     };
     for (int tag = 0; tag < TAG_COUNT; tag++)
         if (once[tag] != NULL && count[tag] > 1)
             malformed("%zu %s records, at most one allowed", count[tag], once[tag]);
-    if (count[TAG_USER] == 1 && count[TAG_GID] == 0)
-        malformed("USER without GID");
+    if (count[TAG_GROUPS] == 1 && count[TAG_GID] == 0)
+        malformed("GROUPS without GID");
 }
 
 static void *allocate(size_t n, size_t size)
@@ -227,6 +233,13 @@ static void fill_request(unsigned char *body, uint32_t len, const size_t count[T
         case TAG_FD: r->fds[r->nfds++] = (int)number; continue;
         case TAG_CGROUP: r->cgroup_fd = (int)number; continue;
         case TAG_PARENT: r->parent = (pid_t)number; continue;
+        case TAG_GROUPS:
+            /* Copied out before any later string moves down over these bytes. */
+            r->ngroups = n / 4;
+            r->groups = allocate(r->ngroups + 1, sizeof *r->groups);
+            for (size_t i = 0; i < r->ngroups; i++)
+                r->groups[i] = (gid_t)u32_at(value + 4 * i);
+            continue;
         }
         memmove(s, value, n);
         s[n] = '\0';
@@ -339,19 +352,15 @@ static void join_cgroup(int dir)
     (void)close(procs); /* the write has taken effect: nothing left to learn from close */
 }
 
-static int init_groups(const char *user, gid_t gid)
-{
-#ifdef __APPLE__
-    return initgroups(user, (int)gid); /* Darwin's takes an int */
-#else
-    return initgroups(user, gid);
-#endif
-}
-
 static void drop_privileges(const struct request *r)
 {
     if (r->has_gid) {
-        int groups = r->user != NULL ? init_groups(r->user, r->gid) : setgroups(0, NULL);
+        /* What initgroups(3) would set, as clusterd's getgrouplist(3) found it; none without GROUPS. */
+#ifdef __APPLE__
+        int groups = setgroups((int)r->ngroups, r->groups); /* Darwin's takes an int */
+#else
+        int groups = setgroups(r->ngroups, r->groups);
+#endif
         if (groups != 0 || setgid(r->gid) != 0)
             fail(EXIT_GROUP, errno, "cannot switch to group %u: %s", (unsigned)r->gid, strerror(errno));
     }

@@ -229,7 +229,7 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<Text
         if (host is null)
         {
             var path = ResolveSocket(parseResult);
-            return await ReuseOrConnectAsync(path, () => DaemonConnection.ConnectAsync(path, timeout, cancellationToken));
+            return await ReuseOrConnectAsync(path, () => Task.FromResult(DaemonConnection.Connect(path, timeout)));
         }
         var remoteSocket = parseResult.GetValue(GlobalOptions.Socket) is { Length: > 0 } given ? given : SocketOverride;
         if (remoteSocket is not null && !SshHost.IsShellSafePath(remoteSocket))

@@ -99,7 +99,20 @@ internal static class Program
             parse.GetValue(containerOption),
             parse.GetValue(checkUpgradeOption),
             adoption));
-        return root.Parse(args).Invoke();
+        var parse = root.Parse(args);
+        if (adoption is null)
+        {
+            return parse.Invoke();
+        }
+        // From here until the takeover is complete, every way out falls back to the binary that wrote the state.
+        return adoption.Guard(() =>
+        {
+            if (parse.Errors.Count > 0)
+            {
+                adoption.FallBack($"it does not take clusterd's arguments ({string.Join(' ', args)}): {string.Join("; ", parse.Errors.Select(e => e.Message))}");
+            }
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); // the guard's to catch
+        });
     }
 
     private static int Run(string configPath, bool checkOnly, string? logFormat, bool verbose, bool containerMode,
@@ -108,9 +121,9 @@ internal static class Program
         var result = adoption is null
             ? ConfigLoader.Load(configPath, SystemHost.Facts())
             : ConfigLoader.Parse(adoption.State.ConfigText, adoption.State.ConfigPath, CpuBudget.Detect(), SystemHost.Facts());
-        if (result.Config is null && adoption is not null && OperatingSystem.IsLinux())
+        if (result.Config is null && adoption is not null)
         {
-            adoption.FallBack($"the configuration in force does not load here: {string.Join("; ", result.Errors)}", run => run());
+            adoption.FallBack($"the configuration in force does not load here: {string.Join("; ", result.Errors)}");
         }
         if (result.Config is null)
         {
@@ -155,7 +168,9 @@ internal static class Program
         builder.Services.AddSystemd();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
-        if ((logFormat ?? (result.Config.LogFormat == LogFormat.Json ? "json" : "text")) == "json")
+        var overrides = CommandLineOverrides.Parse(logFormat);
+        var effective = overrides.Apply(result.Config);
+        if (effective.LogFormat == LogFormat.Json)
         {
             // One JSON shape for clusterd's messages and worker lines alike (docs/logging.md).
             builder.Logging.AddConsole(o => o.FormatterName = JsonConsoleFormatter.FormatterName);
@@ -185,7 +200,8 @@ internal static class Program
         // Workers get stop_timeout each, then SIGKILL; leave the host time for the slowest group plus the kill.
         var slowest = result.Config.Groups.Select(g => g.StopTimeout).DefaultIfEmpty(TimeSpan.Zero).Max();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = slowest + TimeSpan.FromSeconds(15));
-        builder.Services.AddSingleton(result.Config);
+        builder.Services.AddSingleton(effective);
+        builder.Services.AddSingleton(overrides);
         builder.Services.AddSingleton(TimeProvider.System);
         if (passedSockets.Count > 0 || notifier is not null)
         {
@@ -202,6 +218,7 @@ internal static class Program
         builder.Services.AddSingleton<Supervisor>();
         builder.Services.AddSingleton<IControlCommand, PingCommand>();
         builder.Services.AddSingleton<IControlCommand, VersionCommand>();
+        builder.Services.AddSingleton(s => new ProcessReadings(s.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IControlCommand, StatusCommand>();
         builder.Services.AddSingleton<IControlCommand, RestartCommand>();
         builder.Services.AddSingleton<IControlCommand, ReloadCommand>();
@@ -242,6 +259,7 @@ internal static class Program
             }
             if (metricsListen is not null && MetricsHosting.Start(host.Services, metricsListen) is string metricsError)
             {
+                adoption?.FallBack(metricsError);
                 Console.Error.WriteLine($"{configPath}: {metricsError}; nothing was started.");
                 exitCode = ExitInvalid;
                 return;

@@ -1,8 +1,17 @@
 namespace Clusterctl.Tests;
 
-/// <summary>Runs clusterctl in-process through <see cref="Program.RunAsync(string[], TextWriter, TextWriter, TextReader, CancellationToken)"/>.</summary>
+/// <summary>
+/// Runs clusterctl in-process through <see cref="Program.RunAsync(string[], TextWriter, TextWriter, TextReader, CancellationToken)"/>,
+/// on a thread-pool thread (<see cref="OffTheTestThread"/>).
+/// </summary>
 internal static class Cli
 {
+    /// <summary>
+    /// clusterctl's round trip on the local socket blocks (Connection/BlockingNetworkStream), as a one-shot process may. In
+    /// a test it must not block xunit's few test threads: the in-process fake daemon's continuations run on them.
+    /// </summary>
+    public static Task<int> OffTheTestThread(Func<Task<int>> run) => Task.Run(run);
+
     public sealed record Result(int ExitCode, string Out, string Err);
 
     public static async Task<Result> RunAsync(params string[] args) => await RunWithInputAsync("", CancellationToken.None, args);
@@ -12,7 +21,7 @@ internal static class Cli
         using var stdout = new StringWriter { NewLine = "\n" };
         using var stderr = new StringWriter { NewLine = "\n" };
         using var input = new StringReader(stdin);
-        var code = await Program.RunAsync(args, stdout, stderr, input, cancellationToken);
+        var code = await OffTheTestThread(() => Program.RunAsync(args, stdout, stderr, input, cancellationToken));
         return new Result(code, stdout.ToString(), stderr.ToString());
     }
 
@@ -22,7 +31,7 @@ internal static class Cli
         using var stdout = new StringWriter { NewLine = "\n" };
         using var stderr = new StringWriter { NewLine = "\n" };
         await using var cli = new CliContext(stdout, stderr, () => TextReader.Null, stdoutIsTerminal: true, stdinIsTerminal: false);
-        var code = await Program.RunAsync(args, cli, CancellationToken.None);
+        var code = await OffTheTestThread(() => Program.RunAsync(args, cli, CancellationToken.None));
         return new Result(code, stdout.ToString(), stderr.ToString());
     }
 }

@@ -14,7 +14,7 @@ public sealed class DialStdioCommandTests
         using var stderr = new StringWriter { NewLine = "\n" };
         await using var cli = new CliContext(TextWriter.Null, stderr, () => TextReader.Null, stdoutIsTerminal: false, stdinIsTerminal: false,
             binaryStdio: () => (new MemoryStream(stdin), stdout));
-        var code = await Program.RunAsync(["dial-stdio", .. args], cli, CancellationToken.None);
+        var code = await Cli.OffTheTestThread(() => Program.RunAsync(["dial-stdio", .. args], cli, CancellationToken.None));
         return (code, stdout.ToArray(), stderr.ToString());
     }
 

@@ -22,10 +22,10 @@ public sealed class MultiHostTests
         await using var cli = new CliContext(stdout, stderr, () => TextReader.Null, stdoutIsTerminal: false, stdinIsTerminal: false)
         {
             ConnectSsh = (host, timeout, _, ct) => daemons.TryGetValue(host.Host, out var daemon)
-                ? DaemonConnection.ConnectAsync(daemon.SocketPath, timeout, ct)
+                ? Task.FromResult(DaemonConnection.Connect(daemon.SocketPath, timeout))
                 : throw new CliException(ExitCodes.System, $"ssh to {host.Label} failed (exit 255): Connection refused"),
         };
-        var code = await Program.RunAsync(args, cli, CancellationToken.None);
+        var code = await Cli.OffTheTestThread(() => Program.RunAsync(args, cli, CancellationToken.None));
         return new Cli.Result(code, stdout.ToString(), stderr.ToString());
     }
 

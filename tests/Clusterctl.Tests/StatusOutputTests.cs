@@ -53,12 +53,13 @@ public sealed class StatusOutputTests
     }
 
     [Fact]
-    public async Task Status_GroupWithAHealthCheck_ShowsTheLastResultAndItsLatency()
+    public async Task Status_GroupWithAHealthCheck_ShowsTheLastResultItsLatencyAndWhyItFailed()
     {
         var checkedGroup = new GroupStatus("api", Desired: 2, Ready: 1, State: PublicGroupState.Degraded, Generation: 1, Listen: [],
         [
             new WorkerStatus(0, 700, PublicWorkerState.Ready, 1, 0, UptimeSeconds: 60, null, null, null, CpuSeconds: 1, RssBytes: 1 << 20, null, Health: "pass", HealthLatencySeconds: 0.0031),
-            new WorkerStatus(1, 701, PublicWorkerState.Starting, 1, 0, UptimeSeconds: 1, null, null, null, CpuSeconds: 0, RssBytes: 1 << 20, null, Health: "fail", HealthLatencySeconds: 2),
+            new WorkerStatus(1, 701, PublicWorkerState.Starting, 1, 0, UptimeSeconds: 1, null, null, null, CpuSeconds: 0, RssBytes: 1 << 20, null, Health: "fail", HealthLatencySeconds: 2,
+                HealthFailure: "exited 1: db unreachable\nretrying\n"),
         ]);
         await using var daemon = new FakeDaemon(_ => new Response { Ok = true, Cluster = new StatusData([checkedGroup]) });
 
@@ -69,6 +70,7 @@ public sealed class StatusOutputTests
               SLOT  PID  STATE     UPTIME  RESTARTS  LAST-EXIT  CPU    RSS      HEALTH
               0     700  ready     1m00s   0         -          1.00s  1.0 MiB  pass 3ms
               1     701  starting  1s      0         -          0.00s  1.0 MiB  fail 2s
+              slot 1 health: exited 1: db unreachable / retrying
 
             """;
         Assert.Equal(expected, result.Out);

@@ -195,20 +195,20 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
 
     private static string ReadyCount(int n) => string.Create(CultureInfo.InvariantCulture, $"{n}/{n} ready");
 
-    private async Task WaitForStatusAsync(string expected)
+    private async Task WaitForStatusAsync(string expected, string group = "hello")
     {
         CommandResult status = new(0, "", "");
         for (var i = 0; i < 50; i++)
         {
-            status = await _box.ExecAsync("clusterctl status hello");
-            if (status.ExitCode == 0 && status.Stdout.Contains("hello", StringComparison.Ordinal)
+            status = await _box.ExecAsync($"clusterctl status {group}");
+            if (status.ExitCode == 0 && status.Stdout.Contains(group, StringComparison.Ordinal)
                 && status.Stdout.Contains(expected, StringComparison.Ordinal))
             {
                 return;
             }
             await Task.Delay(200);
         }
-        Assert.Fail($"`clusterctl status hello` never showed \"{expected}\": {status}");
+        Assert.Fail($"`clusterctl status {group}` never showed \"{expected}\": {status}");
     }
 
     /// <summary>`systemctl restart clusterd` under load: no connection refused (the listeners outlive the process).</summary>
@@ -225,8 +225,9 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
 
     /// <summary>
     /// One script in the container: a sequential curl loop runs until 50 requests have succeeded, then
-    /// <paramref name="command"/> runs, and the loop goes on until 50 more have succeeded after it. Every request is
-    /// classified by curl's exit code: 7 is a refused connection (the listener was gone), 28 a timeout.
+    /// <paramref name="command"/> runs (its stdout and stderr go into the report), and the loop goes on until 50 more
+    /// have succeeded after it. Every request is classified by curl's exit code: 7 is a refused connection (the
+    /// listener was gone), 28 a timeout.
     /// </summary>
     private async Task<LoadReport> RunUnderLoadAsync(string command)
     {
@@ -237,7 +238,7 @@ public sealed partial class ServiceTests : IClassFixture<SystemdContainer>
               done ) & loop=$!
             oks() { grep -c '^0 200 ' $out; }
             timeout 30 sh -c "until [ \$(grep -c '^0 200 ' $out) -ge 50 ]; do sleep 0.05; done" || { echo 'load never got going'; exit 2; }
-            before=$(systemctl show -P MainPID clusterd); timeout 30 {{command}}; rc=$?
+            before=$(systemctl show -P MainPID clusterd); timeout 30 {{command}} 2>&1; rc=$?
             echo "'{{command}}' exit $rc, MainPID $before -> $(systemctl show -P MainPID clusterd)"
             target=$(( $(oks) + 50 )); timeout 30 sh -c "until [ \$(grep -c '^0 200 ' $out) -ge $target ]; do sleep 0.05; done"
             touch /tmp/load.stop; wait $loop

@@ -4,7 +4,7 @@ namespace TestWorker;
 
 /// <summary>
 /// What the worker's health looks like from outside: <c>/healthz</c> answers 503 until <c>--health-after</c>, 500 from
-/// <c>--serve-500-after</c>, 200 otherwise (each logged, so tests see which worker and which listener a probe reached);
+/// <c>--serve-500-after</c> and while the file <c>--unhealthy-if-file</c> exists, 200 otherwise (each logged, so tests see which worker and which listener a probe reached);
 /// <c>--allocate-mib-per-second</c> leaks memory like a worker with a bug.
 /// </summary>
 internal static class Health
@@ -16,11 +16,13 @@ internal static class Health
 
     public static int? FailAfterMs { get; set; }
 
+    public static string? FailIfFile { get; set; }
+
     /// <summary>The status /healthz answers now; logged with the listener it came in on.</summary>
     public static int Status(string listener)
     {
         var elapsed = s_since.ElapsedMilliseconds;
-        var status = elapsed < HealthyAfterMs ? 503 : elapsed >= FailAfterMs ? 500 : 200;
+        var status = elapsed < HealthyAfterMs ? 503 : elapsed >= FailAfterMs || (FailIfFile is not null && File.Exists(FailIfFile)) ? 500 : 200;
         Console.Out.WriteLine($"testworker pid={Environment.ProcessId} healthz on {listener}: {status}");
         return status;
     }

@@ -13,6 +13,7 @@ internal sealed class Options
     public string? CrashIfFile { get; set; }
 
     public string? NoReadyIfFile { get; set; }
+    public string? UnhealthyIfFile { get; set; }
     public int ExitCode { get; set; } = 3;
     public bool CrashSignal { get; set; }
     public bool IgnoreTerm { get; set; }
@@ -46,7 +47,7 @@ internal static class Program
         "usage: testworker [--no-ready] [--ready-delay MS] [--status TEXT] [--crash-after MS] [--exit-code N]\n" +
         "                  [--crash-signal] [--crash-if-file PATH] [--ignore-term] [--exit-on-term] [--drain-ms MS] [--hang] [--serial] [--flood] [--flood-lines N] [--flood-ms MS]\n" +
         "                  [--say TEXT] [--say-times N] [--say-err TEXT] [--watchdog-ms MS] [--stop-watchdog-after MS] [--notify-flood]\n" +
-        "                  [--health-after MS] [--serve-500-after MS] [--allocate-mib-per-second N]\n" +
+        "                  [--health-after MS] [--serve-500-after MS] [--unhealthy-if-file PATH] [--allocate-mib-per-second N]\n" +
         "       testworker --hold-connections N --control-socket PATH [--control-request JSON]";
 
     private static readonly TaskCompletionSource s_termRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -133,6 +134,7 @@ internal static class Program
 
         Health.HealthyAfterMs = options.HealthAfterMs;
         Health.FailAfterMs = options.Serve500AfterMs;
+        Health.FailIfFile = options.UnhealthyIfFile;
         if (options.AllocateMibPerSecond > 0)
         {
             Health.Leak(options.AllocateMibPerSecond);
@@ -352,7 +354,7 @@ internal static class Program
                     or "--health-after" or "--serve-500-after" or "--allocate-mib-per-second":
                     error = $"{flag} needs a non-negative integer";
                     return false;
-                case "--crash-if-file" or "--no-ready-if-file":
+                case "--crash-if-file" or "--no-ready-if-file" or "--unhealthy-if-file":
                     var path = Value();
                     if (path is null)
                     {
@@ -363,9 +365,13 @@ internal static class Program
                     {
                         options.CrashIfFile = path;
                     }
-                    else
+                    else if (flag == "--no-ready-if-file")
                     {
                         options.NoReadyIfFile = path;
+                    }
+                    else
+                    {
+                        options.UnhealthyIfFile = path;
                     }
 
                     break;

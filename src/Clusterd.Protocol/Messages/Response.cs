@@ -38,7 +38,11 @@ public sealed record Response
 
 public sealed record ErrorInfo(string Code, string Message);
 
-public sealed record VersionInfo(string Version, int Protocol, int Pid, DateTimeOffset StartedAt);
+/// <param name="UpgradeFailure">
+/// Why the last in-place upgrade did not happen, when the new binary could not take over and this one took its state
+/// back; absent otherwise (added without a version change: an older client ignores it).
+/// </param>
+public sealed record VersionInfo(string Version, int Protocol, int Pid, DateTimeOffset StartedAt, string? UpgradeFailure = null);
 
 public sealed record StatusData(IReadOnlyList<GroupStatus> Groups)
 {
@@ -73,6 +77,11 @@ public sealed record StatusData(IReadOnlyList<GroupStatus> Groups)
 /// Ready workers the group needs to count as ready (<c>min_ready</c>, at most <paramref name="Desired"/>): what
 /// <c>/readyz</c> and <c>clusterctl health</c> judge by. Optional as <paramref name="WorkersSource"/> is; null means all desired.
 /// </param>
+/// <param name="StatsReadAt">
+/// When the oldest of the workers' CPU and RSS readings was taken: clusterd shares them between requests for up to a
+/// second rather than read every worker's /proc files for each. Optional as <paramref name="WorkersSource"/> is; null
+/// when no worker has a process (or from a clusterd that predates it).
+/// </param>
 public sealed record GroupStatus(
     string Name,
     int Desired,
@@ -82,7 +91,8 @@ public sealed record GroupStatus(
     IReadOnlyList<string> Listen,
     IReadOnlyList<WorkerStatus> Workers,
     string? WorkersSource = null,
-    int? RequiredReady = null);
+    int? RequiredReady = null,
+    DateTimeOffset? StatsReadAt = null);
 
 /// <param name="Health">The last health check of the process: "pass" or "fail"; absent without a check (or before the first).</param>
 /// <param name="HealthLatencySeconds">How long that check took.</param>

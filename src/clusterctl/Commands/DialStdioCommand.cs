@@ -18,7 +18,7 @@ internal static class DialStdioCommand
         command.SetAction((parseResult, cancellationToken) => cli.GuardAsync(async () =>
         {
             var timeout = parseResult.GetValue(GlobalOptions.Timeout) ?? GlobalOptions.DefaultTimeout;
-            using var socket = await DaemonConnection.ConnectSocketAsync(cli.ResolveSocket(parseResult), timeout, cancellationToken);
+            using var socket = DaemonConnection.ConnectSocket(cli.ResolveSocket(parseResult), timeout);
             var (input, output) = cli.OpenBinaryStdio();
             await using (input)
             await using (output)

@@ -58,7 +58,7 @@ internal static class UpgradeCommand
             if (target is not null && after.Version != target && after.Version == before.Version)
             {
                 throw new CliException(ExitCodes.No,
-                    $"the new binary ({target}) could not take over: clusterd {before.Version} took its state back and runs on (its log says why)");
+                    $"the new binary ({target}) could not take over: clusterd {before.Version} took its state back and runs on: {after.UpgradeFailure ?? "its log says why"}");
             }
             await cli.Out.WriteLineAsync(Formats.Invariant($"clusterd {after.Version} (pid {after.Pid}): upgraded in place from {before.Version}"));
             return ExitCodes.Ok;

@@ -25,28 +25,41 @@ internal sealed class DaemonConnection : IAsyncDisposable
     /// <summary>False once a request failed or was abandoned mid-stream; the shell then reconnects for the next command.</summary>
     public bool Healthy { get; private set; } = true;
 
-    public static async Task<DaemonConnection> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken) =>
-        new(socketPath, ControlClient.Over(new NetworkStream(await ConnectSocketAsync(socketPath, timeout, cancellationToken), ownsSocket: true)));
+    /// <summary>Connects to the local socket; reads and writes on it block (<see cref="BlockingNetworkStream"/> says why).</summary>
+    public static DaemonConnection Connect(string socketPath, TimeSpan timeout) =>
+        new(socketPath, ControlClient.Over(new BlockingNetworkStream(ConnectSocket(socketPath, timeout))));
 
     /// <summary>Starts ssh to <paramref name="host"/>; whether it got there, the first request tells (<see cref="SshStream"/>).</summary>
     public static DaemonConnection Connect(SshHost host, TimeSpan timeout, string? remoteSocket) =>
         new(SshHost.Scheme + host.Label, ControlClient.Over(SshStream.Start(host, timeout, remoteSocket)));
 
-    /// <summary>The connected, trusted control socket, or a <see cref="CliException"/> that says why not and what to try.</summary>
-    public static async Task<Socket> ConnectSocketAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// The connected, trusted control socket, in blocking mode, or a <see cref="CliException"/> that says why not and what to try.
+    /// A blocking connect to a Unix socket waits only while the listener's backlog is full, and then for at most the
+    /// socket's send timeout (unix(7)): that is the deadline, without a timer or a thread to keep it. Ctrl-C does not
+    /// end that wait; the deadline does.
+    /// </summary>
+    public static Socket ConnectSocket(string socketPath, TimeSpan timeout)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
-            var connecting = ControlClient.ConnectSocketAsync(socketPath, deadline.Token);
-            if (!connecting.IsCompleted)
+            SocketTrust.CheckFile(socketPath);
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
             {
-                // A Unix socket almost always connects (or fails) at once; only a wait needs the deadline and its timer.
-                deadline.CancelAfter(timeout);
+                socket.SendTimeout = (int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 1, int.MaxValue);
+                socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+                socket.SendTimeout = 0;
+                SocketTrust.CheckPeer(socket);
+                return socket;
             }
-            return await connecting;
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.TimedOut)
         {
             throw new CliException(ExitCodes.System,
                 $"cannot connect to clusterd at {socketPath}: timed out after {Output.Formats.Duration(timeout)}; is clusterd running? try --socket PATH or --timeout");

@@ -68,5 +68,11 @@ internal static class StatusRenderer
             table.AddRow(checkedHealth ? [.. cells, Formats.Health(w.Health, w.HealthLatencySeconds)] : cells);
         }
         table.Write(writer, "  ", color ? (column, text) => column == StateColumn ? Ansi.Paint(text, Ansi.ForState(PublicStates.Workers.First(s => s.Name() == text)), true) : text : null);
+        foreach (var w in group.Workers.Where(w => w.HealthFailure is not null).OrderBy(w => w.Slot))
+        {
+            // Why, under the table: a command check's reason ends with its output, which may run to several lines.
+            var reason = w.HealthFailure!.Trim().ReplaceLineEndings(" / ");
+            writer.WriteLine(Formats.Invariant($"  slot {w.Slot} health: ") + TerminalText.Shown(reason, terminal));
+        }
     }
 }

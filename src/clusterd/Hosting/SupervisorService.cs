@@ -35,6 +35,9 @@ internal sealed partial class SupervisorService(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Stopped before the takeover is complete (a start failure, a crash of the loop): fall back, before anything is torn down.
+        using var fallBackOnStop = adoption is null ? default
+            : lifetime.ApplicationStopping.Register(() => FallBackIfTaking("it stopped before it had taken over (its log says why)"));
         try
         {
             _control = adoption is null
@@ -78,6 +81,7 @@ internal sealed partial class SupervisorService(
         {
             await supervisor.Running.WaitAsync(cancellationToken);
             _control.Accept();
+            adoption?.Complete(); // everything is taken over and served: a failure from now on is not a fallback
             // Hold the host's start (and so SystemdLifetime's READY=1) until the workers are ready: Type=notify then
             // means "serving", and `systemctl start` returns when it is true.
             await supervisor.Started.WaitAsync(cancellationToken);
@@ -101,7 +105,8 @@ internal sealed partial class SupervisorService(
         {
             await supervisor.RunAsync(config, CancellationToken.None, adoption);
         }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException
+            || adoption is { Pending: true }) // anything at all, while taking over: Fail falls back
         {
             Fail(e.Message);
         }
@@ -110,8 +115,18 @@ internal sealed partial class SupervisorService(
     private void Fail(string reason)
     {
         LogStartFailed(reason);
+        FallBackIfTaking($"cannot start: {reason}");
         Environment.ExitCode = 1;
         lifetime.StopApplication();
+    }
+
+    /// <summary>After an in-place upgrade, until the takeover is complete: a failure execs the old binary, which takes the state back (docs/adr/0008).</summary>
+    private void FallBackIfTaking(string reason)
+    {
+        if (adoption is { Pending: true })
+        {
+            adoption.FallBack(reason);
+        }
     }
 
     private async Task ReloadOnSignalAsync()

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Reflection;
+using Clusterd.Control;
 using Clusterd.Logging;
 using Clusterd.Platform;
 using Clusterd.Protocol;
@@ -81,12 +81,11 @@ internal sealed partial class ClusterdMetrics : IDisposable, IReloadListener
     // Loop thread only: when each slot's current process was forked, for the startup histogram.
     private readonly Dictionary<(string Group, int Slot), DateTimeOffset> _forkedAt = [];
 
-    // Scrapes are seconds apart; the gauges of one scrape are milliseconds apart.
-    private static readonly TimeSpan s_readingsReuse = TimeSpan.FromMilliseconds(250);
-    private (long At, List<(string Group, int Slot, ProcessStat Stat)> Workers)? _readings;
+    // Shared with status requests; the CPU and memory gauges of one scrape, milliseconds apart, read each file once.
+    private readonly ProcessReadings _readings;
 
-    public ClusterdMetrics(Supervisor supervisor)
-        : this(supervisor.Journal, () => supervisor.Snapshot, () => supervisor.ListenerSockets, supervisor.LogDrops)
+    public ClusterdMetrics(Supervisor supervisor, ProcessReadings readings)
+        : this(supervisor.Journal, () => supervisor.Snapshot, () => supervisor.ListenerSockets, supervisor.LogDrops, readings)
     {
         supervisor.HealthChecked += RecordHealthCheck;
         _unsubscribe = () => supervisor.HealthChecked -= RecordHealthCheck;
@@ -94,8 +93,9 @@ internal sealed partial class ClusterdMetrics : IDisposable, IReloadListener
 
     /// <summary>For tests: any journal, snapshot and socket list.</summary>
     internal ClusterdMetrics(LifecycleJournal journal, Func<ClusterSnapshot> snapshot, Func<IReadOnlyList<ListenerSocket>> listeners,
-        LogDrops? logDrops = null)
+        LogDrops? logDrops = null, ProcessReadings? readings = null)
     {
+        _readings = readings ?? new ProcessReadings(TimeProvider.System);
         _journal = journal;
         _logDrops = logDrops ?? new LogDrops();
         _snapshot = snapshot;
@@ -282,29 +282,21 @@ internal sealed partial class ClusterdMetrics : IDisposable, IReloadListener
     private List<Measurement<long>> ObserveMemory() =>
         ReadWorkers().Select(r => new Measurement<long>(r.Stat.ResidentBytes, Group(r.Group), Slot(r.Slot))).ToList();
 
-    /// <summary>
-    /// Each worker's /proc reading, shared by the CPU and the memory gauge of one scrape, which observe one after the
-    /// other: at 1000 workers a read of every stat file is most of what a scrape costs.
-    /// </summary>
+    /// <summary>Each worker's /proc reading (<see cref="ProcessReadings"/>: shared with status, and by the CPU and the memory gauge of one scrape).</summary>
     private List<(string Group, int Slot, ProcessStat Stat)> ReadWorkers()
     {
-        var now = Stopwatch.GetTimestamp();
-        if (_readings is { } last && Stopwatch.GetElapsedTime(last.At, now) < s_readingsReuse)
-        {
-            return last.Workers;
-        }
         var workers = new List<(string, int, ProcessStat)>();
         foreach (var group in _snapshot().Groups)
         {
-            foreach (var worker in group.Workers)
+            var stats = _readings.Of(group.Workers).Stats;
+            for (var i = 0; i < stats.Length; i++)
             {
-                if (worker.Pid > 0 && ProcessStats.TryReadWorker(worker.Pid, worker.Cgroup, out var stat))
+                if (stats[i] is { } stat)
                 {
-                    workers.Add((group.Name, worker.Slot, stat));
+                    workers.Add((group.Name, group.Workers[i].Slot, stat));
                 }
             }
         }
-        _readings = (now, workers);
         return workers;
     }
 

@@ -16,7 +16,7 @@ internal static class MetricsHosting
     public static IServiceCollection AddClusterdMetrics(this IServiceCollection services, string listen)
     {
         var (host, port) = Split(listen);
-        services.AddSingleton(sp => new ClusterdMetrics(sp.GetRequiredService<Supervisor>()));
+        services.AddSingleton(sp => new ClusterdMetrics(sp.GetRequiredService<Supervisor>(), sp.GetRequiredService<Clusterd.Control.ProcessReadings>()));
         services.AddSingleton(sp =>
         {
             var lifetime = sp.GetRequiredService<IHostApplicationLifetime>();

@@ -48,6 +48,43 @@ internal static class Descriptors
         return new SafeFileHandle(fd, ownsHandle: true); // ours alone: the spawn gives the helper its own copy
     }
 
+    /// <summary>
+    /// What the non-blocking <paramref name="handle"/> holds now, read into <paramref name="buffer"/> without waiting:
+    /// 0 when nothing is there (EAGAIN) or at EOF, which the next waiting read sees again.
+    /// </summary>
+    public static unsafe int ReadAvailable(SafeHandle handle, Span<byte> buffer)
+    {
+        fixed (byte* b = buffer)
+        {
+            while (true)
+            {
+                var n = Interop.read((int)handle.DangerousGetHandle(), b, buffer.Length);
+                if (n >= 0)
+                {
+                    return (int)n;
+                }
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Constants.EAgain)
+                {
+                    return 0;
+                }
+                if (errno != Interop.EINTR)
+                {
+                    throw new ErrnoException("read", errno);
+                }
+            }
+        }
+    }
+
+    /// <summary>Sets O_NONBLOCK: reads of what is there must never wait (<see cref="ReadAvailable"/>).</summary>
+    public static void SetNonBlocking(SafeHandle handle)
+    {
+        var fd = (int)handle.DangerousGetHandle();
+        var flags = Interop.fcntl(fd, Interop.F_GETFL, 0);
+        ErrnoException.ThrowIfFailed(flags, "fcntl(F_GETFL)");
+        ErrnoException.ThrowIfFailed(Interop.fcntl(fd, Interop.F_SETFL, flags | Constants.ONonblock), "fcntl(F_SETFL)");
+    }
+
     /// <summary>A pipe, both ends close-on-exec: a worker's stdout or stderr (the spawn dup2s the write end onto 1 or 2).</summary>
     public static unsafe (SafePipeHandle Read, SafePipeHandle Write) CreatePipe()
     {

@@ -7,7 +7,8 @@ namespace Clusterd.Platform;
 /// <summary>
 /// What clusterd-exec is to do for one worker (docs/adr/0005, "The request"). <see cref="Listeners"/> and
 /// <see cref="CgroupFd"/> are descriptor numbers in the helper, as the spawn placed them; the n-th listener becomes
-/// the worker's fd 3+n. <see cref="User"/> (for initgroups) needs <see cref="Gid"/>.
+/// the worker's fd 3+n. <see cref="Groups"/> are the supplementary groups (what <c>initgroups</c> would set, resolved by
+/// clusterd so that the helper needs no NSS) and need <see cref="Gid"/>; <see cref="User"/> only names the user in messages.
 /// </summary>
 internal sealed record ExecRequest(
     IReadOnlyList<string> Argv,
@@ -16,11 +17,12 @@ internal sealed record ExecRequest(
     uint? Uid,
     uint? Gid,
     string? User,
+    IReadOnlyList<uint>? Groups,
     IReadOnlyList<int> Listeners,
     int? CgroupFd,
     int ParentPid)
 {
-    public const uint Version = 1;
+    public const uint Version = 2;
 
     /// <summary>The most body the helper reads.</summary>
     public const int MaxBodyLength = 4 << 20;
@@ -38,7 +40,11 @@ internal sealed record ExecRequest(
         Fd = 7,
         Cgroup = 8,
         Parent = 9,
+        Groups = 10,
     }
+
+    /// <summary>Linux's NGROUPS_MAX: the most supplementary groups a process can have, and the helper takes.</summary>
+    public const int MaxGroups = 65536;
 
     /// <summary>
     /// The bytes clusterd writes on the status socket: "CLXE", version, body length, then tag-length-value records,
@@ -50,9 +56,9 @@ internal sealed record ExecRequest(
         {
             throw new ArgumentException("an exec request needs a program: argv is empty or starts with an empty string", nameof(Argv));
         }
-        if (User is not null && Gid is null)
+        if (Groups is not null && (Gid is null || Groups.Count > MaxGroups))
         {
-            throw new ArgumentException($"user '{User}' is for initgroups, which needs a group id", nameof(User));
+            throw new ArgumentException($"{Groups.Count} supplementary groups: they need a group id, and at most {MaxGroups}", nameof(Groups));
         }
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ParentPid);
 
@@ -84,6 +90,14 @@ internal sealed record ExecRequest(
         if (User is not null)
         {
             WriteString(body, Tag.User, User, "the user name");
+        }
+        if (Groups is not null)
+        {
+            WriteHeader(body, Tag.Groups, Groups.Count * sizeof(uint));
+            foreach (var group in Groups)
+            {
+                WriteU32(body, group);
+            }
         }
         foreach (var fd in Listeners)
         {
@@ -124,6 +138,11 @@ internal sealed record ExecRequest(
     private static void WriteNumber(ArrayBufferWriter<byte> body, Tag tag, uint value)
     {
         WriteHeader(body, tag, sizeof(uint));
+        WriteU32(body, value);
+    }
+
+    private static void WriteU32(ArrayBufferWriter<byte> body, uint value)
+    {
         MemoryMarshal.Write(body.GetSpan(sizeof(uint)), value);
         body.Advance(sizeof(uint));
     }

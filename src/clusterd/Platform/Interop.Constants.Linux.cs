@@ -10,6 +10,7 @@ internal static class LinuxConstants
     public const int SCM_CREDENTIALS = 2;
     public const int F_DUPFD_CLOEXEC = 1030;
     public const int O_CLOEXEC = 0x80000;
+    public const int O_NONBLOCK = 0x800;
     public const int O_WRONLY = 0x1;
     public const int O_CREAT = 0x40;
     public const int O_EXCL = 0x80;

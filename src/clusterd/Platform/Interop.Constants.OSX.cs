@@ -10,6 +10,7 @@ internal static class OsxConstants
     public const int SIG_SETMASK = 3;
     public const int WNOWAIT = 0x20;
     public const int O_CLOEXEC = 0x1000000;
+    public const int O_NONBLOCK = 0x4;
     public const int O_WRONLY = 0x1;
     public const int O_CREAT = 0x200;
     public const int O_EXCL = 0x800;

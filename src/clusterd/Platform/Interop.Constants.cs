@@ -10,6 +10,7 @@ internal static class Constants
     public static int WNoWait => OperatingSystem.IsMacOS() ? OsxConstants.WNOWAIT : LinuxConstants.WNOWAIT;
     public static int SiginfoPidOffset => OperatingSystem.IsMacOS() ? OsxConstants.SiginfoPidOffset : LinuxConstants.SiginfoPidOffset;
     public static int OCloexec => OperatingSystem.IsMacOS() ? OsxConstants.O_CLOEXEC : LinuxConstants.O_CLOEXEC;
+    public static int ONonblock => OperatingSystem.IsMacOS() ? OsxConstants.O_NONBLOCK : LinuxConstants.O_NONBLOCK;
     public static int OWrOnly => OperatingSystem.IsMacOS() ? OsxConstants.O_WRONLY : LinuxConstants.O_WRONLY;
     public static int OCreat => OperatingSystem.IsMacOS() ? OsxConstants.O_CREAT : LinuxConstants.O_CREAT;
     public static int OExcl => OperatingSystem.IsMacOS() ? OsxConstants.O_EXCL : LinuxConstants.O_EXCL;

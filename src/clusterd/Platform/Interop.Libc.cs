@@ -12,6 +12,9 @@ internal static partial class Interop
 
     internal const int F_GETFD = 1;
     internal const int F_SETFD = 2;
+    internal const int F_GETFL = 3; // the same on macOS
+    internal const int F_SETFL = 4;
+    internal const int EINTR = 4;
     internal const int FD_CLOEXEC = 1;
 
     internal const int SIGKILL = 9;
@@ -19,6 +22,9 @@ internal static partial class Interop
 
     [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
     internal static partial int fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
+    internal static unsafe partial nint read(int fd, byte* buf, nint count);
 
     [LibraryImport(Libc, EntryPoint = "dup2", SetLastError = true)]
     internal static partial int dup2(int oldfd, int newfd);
@@ -98,6 +104,10 @@ internal static partial class Interop
 
     [LibraryImport(Libc, EntryPoint = "getgrnam_r", StringMarshalling = StringMarshalling.Utf8)]
     internal static unsafe partial int getgrnam_r(string name, Group* grp, byte* buf, nint buflen, Group** result);
+
+    /// <summary>glibc's gid_t and macOS's int are both 32 bits.</summary>
+    [LibraryImport(Libc, EntryPoint = "getgrouplist", StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int getgrouplist(string user, uint group, uint* groups, int* ngroups);
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct IoVec

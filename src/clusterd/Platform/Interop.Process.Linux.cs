@@ -46,10 +46,6 @@ internal static partial class Interop
     internal static partial int eventfd(uint initval, int flags);
 
     [SupportedOSPlatform("linux")]
-    [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
-    internal static unsafe partial nint read(int fd, byte* buf, nint count);
-
-    [SupportedOSPlatform("linux")]
     [LibraryImport(Libc, EntryPoint = "gettid")]
     internal static partial int gettid();
 }

@@ -57,6 +57,33 @@ internal static class UserDatabase
         });
     }
 
+    /// <summary>
+    /// The groups <c>initgroups(user, gid)</c> would give the worker: <paramref name="gid"/> and every group that lists
+    /// <paramref name="user"/>. Resolved here, so that the exec helper, which links statically, needs no NSS.
+    /// </summary>
+    public static unsafe uint[] SupplementaryGroups(string user, uint gid)
+    {
+        var size = 64;
+        while (true)
+        {
+            var groups = new uint[size];
+            var found = size;
+            fixed (uint* g = groups)
+            {
+                if (Interop.getgrouplist(user, gid, g, &found) >= 0)
+                {
+                    return groups[..found];
+                }
+            }
+            if (size == ExecRequest.MaxGroups)
+            {
+                throw new ErrnoException("getgrouplist", ERANGE);
+            }
+            // -1: more than fit. glibc says how many in `found`; macOS does not, so double as well.
+            size = Math.Min(ExecRequest.MaxGroups, Math.Max(found, size * 2));
+        }
+    }
+
     private unsafe delegate (int Rc, T Result) Lookup<T>(byte* buffer, nint length);
 
     /// <summary>Runs a *_r lookup with a buffer that grows on ERANGE, as the man pages ask.</summary>

@@ -12,35 +12,54 @@ internal sealed class LineSplitter(int maxBytes)
     public List<string> Push(ReadOnlySpan<byte> data)
     {
         var lines = new List<string>();
-        foreach (var b in data)
+        while (!data.IsEmpty)
         {
-            if (b == (byte)'\n')
-            {
-                lines.Add(Take());
-            }
-            else
+            var newline = data.IndexOf((byte)'\n');
+            var text = newline < 0 ? data : data[..newline];
+            while (!text.IsEmpty)
             {
                 if (_length == maxBytes)
                 {
-                    lines.Add(Take());
+                    lines.Add(Take()); // a byte that does not fit starts the next piece
                 }
-                if (_length == _pending.Length)
+                if (_length == 0 && newline >= 0 && text.Length <= maxBytes)
                 {
-                    Array.Resize(ref _pending, Math.Min(maxBytes, Math.Max(64, _pending.Length * 2)));
+                    break; // the whole line is in data: decoded from there, not copied
                 }
-                _pending[_length++] = b;
+                var taken = Math.Min(maxBytes - _length, text.Length);
+                Append(text[..taken]);
+                text = text[taken..];
             }
+            if (newline < 0)
+            {
+                break;
+            }
+            lines.Add(_length == 0 ? Decode(text) : Take());
+            data = data[(newline + 1)..];
         }
         return lines;
     }
 
     public string? Flush() => _length == 0 ? null : Take();
 
+    private void Append(ReadOnlySpan<byte> bytes)
+    {
+        var needed = _length + bytes.Length;
+        if (needed > _pending.Length)
+        {
+            Array.Resize(ref _pending, Math.Min(maxBytes, Math.Max(needed, Math.Max(64, _pending.Length * 2))));
+        }
+        bytes.CopyTo(_pending.AsSpan(_length));
+        _length = needed;
+    }
+
     private string Take()
     {
-        var end = _length > 0 && _pending[_length - 1] == (byte)'\r' ? _length - 1 : _length;
-        var s = Encoding.UTF8.GetString(_pending, 0, end);
+        var line = Decode(_pending.AsSpan(0, _length));
         _length = 0;
-        return s;
+        return line;
     }
+
+    private static string Decode(ReadOnlySpan<byte> line) =>
+        Encoding.UTF8.GetString(line.EndsWith("\r"u8) ? line[..^1] : line);
 }

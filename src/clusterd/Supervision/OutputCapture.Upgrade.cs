@@ -10,13 +10,44 @@ namespace Clusterd.Supervision;
 /// </summary>
 internal sealed partial class OutputCapture
 {
-    private readonly ConcurrentDictionary<(Worker Worker, string Stream), Stream> _pipes = new();
+    private readonly ConcurrentDictionary<(Worker Worker, string Stream), PipeStream> _pipes = new();
 
-    /// <summary>The read end of a worker's <paramref name="stream"/> pipe (stdout, stderr), while it is read.</summary>
-    public int? PipeFd(Worker worker, string stream) =>
-        _pipes.TryGetValue((worker, stream), out var pipe) && pipe is PipeStream { SafePipeHandle: var handle } && !handle.IsClosed
-            ? (int)handle.DangerousGetHandle()
-            : null;
+    private readonly List<SafePipeHandle> _pinned = []; // the loop's, during an upgrade
+
+    /// <summary>
+    /// The read end of a worker's <paramref name="stream"/> pipe (stdout, stderr), while it is read, pinned open for
+    /// the exec: its reader closes it at EOF, on a thread of its own, and the number must not go away or name another
+    /// file (a control connection accepted meanwhile) before the exec. <see cref="UnpinPipes"/> after a failed exec.
+    /// </summary>
+    public int? PipeFd(Worker worker, string stream)
+    {
+        if (!_pipes.TryGetValue((worker, stream), out var pipe))
+        {
+            return null;
+        }
+        try
+        {
+            var handle = pipe.SafePipeHandle;
+            var added = false;
+            handle.DangerousAddRef(ref added);
+            _pinned.Add(handle);
+            return (int)handle.DangerousGetHandle();
+        }
+        catch (ObjectDisposedException)
+        {
+            return null; // at EOF and closed already: the worker's output is over, nothing to hand on
+        }
+    }
+
+    /// <summary>Lets the pipes <see cref="PipeFd"/> pinned close again: the exec failed and this image goes on.</summary>
+    public void UnpinPipes()
+    {
+        foreach (var handle in _pinned)
+        {
+            handle.DangerousRelease();
+        }
+        _pinned.Clear();
+    }
 
     /// <summary>Reads a pipe the previous image read: from now on this process owns the fd.</summary>
     public void Adopt(Worker worker, int fd, string stream) =>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.IO.Pipes;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Clusterd.Config;
@@ -42,6 +43,7 @@ internal sealed partial class OutputCapture : IAsyncDisposable
     private readonly JournalEntry _entry = new();
     private readonly Task _writer;
     private long _dropped;
+    private readonly Readiness.LogBudget _dropReports; // writer task only
     private int _closeUnused;
     private Task _closing = Task.CompletedTask; // writer task only
     private bool _journalMissingReported;
@@ -58,6 +60,7 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         _book = book;
         _time = time;
         _drops = drops;
+        _dropReports = new Readiness.LogBudget(time, 1, TimeSpan.FromSeconds(1));
         _journal = journal;
         _underJournald = underJournald && journal is not null;
         _newFile = newFile ?? ((path, settings) => new FileLogSink(path, settings, drops, logger, time));
@@ -76,8 +79,9 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         _writer = WriteAsync();
     }
 
-    public void Capture(Worker worker, int pid, Stream stream, string name)
+    public void Capture(Worker worker, int pid, PipeStream stream, string name)
     {
+        Platform.Descriptors.SetNonBlocking(stream.SafePipeHandle); // what is there is read without waiting
         _pipes[(worker, name)] = stream; // an upgrade hands the pipe on by fd (OutputCapture.Upgrade.cs)
         _ = ReadAsync(worker, new Source(worker.Group.Name, worker.Slot, pid, worker.Generation, name), stream);
     }
@@ -106,9 +110,10 @@ internal sealed partial class OutputCapture : IAsyncDisposable
         _lines.Writer.TryWrite(null);
     }
 
-    private async Task ReadAsync(Worker worker, Source source, Stream stream)
+    private async Task ReadAsync(Worker worker, Source source, PipeStream stream)
     {
         var decoder = new LineSplitter(MaxLineBytes);
+        var first = new byte[1];
         var limiter = _limiters.GetValue(worker, w => new WorkerRateLimiter(_time, (suppressed, limit) =>
             _lines.Writer.TryWrite(Suppressed(w, new Source(w.Group.Name, w.Slot, w.Pid, w.Generation, "stderr"), suppressed, limit))));
         lock (_filesLock)
@@ -121,19 +126,18 @@ internal sealed partial class OutputCapture : IAsyncDisposable
             {
                 while (true)
                 {
-                    // Wait for output holding no buffer (a zero-byte read), then borrow one only to take what came:
-                    // most workers are quiet most of the time, and 1000 of them used to pin 1000 x 2 x 4 KiB.
-#pragma warning disable CA2022 // not an inexact read: a zero-byte read reads nothing, it only waits for data
-                    await stream.ReadAsync(Memory<byte>.Empty);
-#pragma warning restore CA2022
+                    // Wait for output holding one byte, then borrow a buffer only to take what is there: most workers
+                    // are quiet most of the time, and a buffer per pipe held across the wait made 1000 workers cost
+                    // 128 MiB (a zero-byte read does not wait on a pipe: it returns at once).
+                    if (await stream.ReadAsync(first) == 0)
+                    {
+                        break;
+                    }
                     var buffer = ArrayPool<byte>.Shared.Rent(ReadBytes);
                     try
                     {
-                        var n = await stream.ReadAsync(buffer.AsMemory(0, ReadBytes));
-                        if (n == 0)
-                        {
-                            break;
-                        }
+                        buffer[0] = first[0];
+                        var n = 1 + Platform.Descriptors.ReadAvailable(stream.SafePipeHandle, buffer.AsSpan(1, ReadBytes - 1));
                         foreach (var line in decoder.Push(buffer.AsSpan(0, n)))
                         {
                             Enqueue(worker, source, limiter, line);
@@ -153,7 +157,7 @@ internal sealed partial class OutputCapture : IAsyncDisposable
             {
                 Enqueue(worker, source, limiter, rest);
             }
-            _pipes.TryRemove(new KeyValuePair<(Worker, string), Stream>((worker, source.Stream), stream));
+            _pipes.TryRemove(new KeyValuePair<(Worker, string), PipeStream>((worker, source.Stream), stream));
         }
         bool lastPipe;
         lock (_filesLock)
@@ -222,10 +226,9 @@ internal sealed partial class OutputCapture : IAsyncDisposable
                     LogOutput(level, source.Group, source.Slot, source.Pid, source.Stream, text);
                     break;
             }
-            var dropped = Interlocked.Exchange(ref _dropped, 0);
-            if (dropped > 0)
+            if (Interlocked.Read(ref _dropped) > 0 && _dropReports.TryTake(out _))
             {
-                LogDropped(dropped);
+                LogDropped(Interlocked.Exchange(ref _dropped, 0)); // what a flood drops, once a second at most
             }
         }
     }

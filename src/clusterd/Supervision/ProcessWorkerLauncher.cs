@@ -52,7 +52,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
             _reaper = new ChildReaper();
             Containment = "each worker's process group";
         }
-        SpawnerThread.Start(SpawnLoop);
+        SpawnerThread.Start(SpawnLoop, RunOnSpawner);
     }
 
     /// <summary>What stands for a worker's tree here, for the start log.</summary>
@@ -219,10 +219,12 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         LaunchSpec spec, string cgroupName, SafeHandle stdout, SafeHandle stderr, Action<ITrackedProcess>? tracked)
     {
         var (user, gid) = ResolveIdentity(spec);
+        // As initgroups would: the user's groups with the worker's gid (a `group` of the config's, else the user's own).
+        var groups = user is not null && gid is uint primary ? UserDatabase.SupplementaryGroups(user.Name, primary) : null;
         var request = new ExecRequest(
             spec.Argv,
             WorkerEnvironment.Build(WorkerEnvironment.Inherited, user, spec.Configured, spec.Contract),
-            spec.Cwd, user?.Uid, gid, user?.Name, Listeners: [], CgroupFd: null, Environment.ProcessId);
+            spec.Cwd, user?.Uid, gid, user?.Name, groups, Listeners: [], CgroupFd: null, Environment.ProcessId);
         WorkerCgroup? cgroup = null;
         ITrackedProcess? process = null;
         Socket status;

@@ -22,7 +22,8 @@ internal sealed record ReloadOutcome(IReadOnlyList<string> ConfigErrors, Operati
 /// and, unless this is a dry run, apply it. A dry run answers exactly what the real reload would; a refused reload is
 /// never announced to the service manager.
 /// </summary>
-internal sealed partial class Reloader(Supervisor supervisor, IEnumerable<IReloadListener> listeners, ILogger<Reloader> logger)
+internal sealed partial class Reloader(Supervisor supervisor, CommandLineOverrides overrides, IEnumerable<IReloadListener> listeners,
+    ILogger<Reloader> logger)
 {
     private readonly ILogger _logger = logger;
 
@@ -44,7 +45,7 @@ internal sealed partial class Reloader(Supervisor supervisor, IEnumerable<IReloa
             Done(dryRun, success: false);
             return new ReloadOutcome(loaded.Errors.Select(e => e.ToString()).ToArray(), null);
         }
-        var (accepted, applied) = supervisor.ReloadAsync(loaded.Config, dryRun);
+        var (accepted, applied) = supervisor.ReloadAsync(overrides.Apply(loaded.Config), dryRun);
         var plan = await accepted;
         if (!plan.Ok || dryRun)
         {

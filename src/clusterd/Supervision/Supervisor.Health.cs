@@ -155,17 +155,25 @@ internal sealed partial class Supervisor
     /// Off the loop: one check now and one every interval until the process is gone, never two at once; each result
     /// goes to the loop.
     /// </summary>
-    private async Task ProbeAsync(Worker w, WorkerHealth health, HealthCheckConfig check, Func<CancellationToken, Task<string?>> runCheck)
+    /// <param name="firstDelay">Until the first check: none after a spawn; what was left of the interval after an upgrade.</param>
+    private async Task ProbeAsync(Worker w, WorkerHealth health, HealthCheckConfig check, Func<CancellationToken, Task<string?>> runCheck,
+        TimeSpan firstDelay)
     {
         var gone = health.Checks;
         try
         {
+            if (firstDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(firstDelay, Time, gone);
+            }
             do
             {
                 var started = Time.GetTimestamp();
+                health.NextCheckDue = started; // due now, running: an upgrade meanwhile abandons it and checks at once
                 var failure = await runCheck(gone);
                 var latency = Time.GetElapsedTime(started);
                 Post(new CallbackEvent(() => OnChecked(w, health, failure, latency)));
+                health.NextCheckDue = Time.GetTimestamp() + (long)(check.Interval.TotalSeconds * Time.TimestampFrequency);
                 await Task.Delay(check.Interval, Time, gone);
             }
             while (!gone.IsCancellationRequested);
@@ -217,18 +225,24 @@ internal sealed partial class Supervisor
             && CheckOf(w, check, probed) is { } runCheck)
         {
             probed.ChecksStarted = true;
-            _ = ProbeAsync(w, probed, check, runCheck);
+            _ = ProbeAsync(w, probed, check, runCheck, TimeSpan.Zero);
         }
         if (to == WorkerState.Ready && w.Config.Health.MaxLifetime > TimeSpan.Zero && w.SpawnedAt is { } spawnedAt)
         {
-            var health = HealthOf(w);
             var lifetime = w.Config.Health.MaxLifetime * (1 + (Random.Shared.NextDouble() * MaxLifetimeJitter));
-            var due = spawnedAt + lifetime - Time.GetUtcNow();
-            var pid = w.Pid;
-            health.LifetimeTimer?.Dispose();
-            health.LifetimeTimer = Time.CreateTimer(_ => Post(new CallbackEvent(() => OnLifetimeUp(w, pid, lifetime))), null,
-                due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            ArmLifetime(w, HealthOf(w), lifetime, spawnedAt + lifetime - Time.GetUtcNow());
         }
+    }
+
+    /// <summary>Arms <paramref name="w"/>'s max_lifetime timer: <paramref name="lifetime"/> (with its jitter) is up in <paramref name="due"/>.</summary>
+    private void ArmLifetime(Worker w, WorkerHealth health, TimeSpan lifetime, TimeSpan due)
+    {
+        due = due > TimeSpan.Zero ? due : TimeSpan.Zero;
+        var pid = w.Pid;
+        health.LifetimeTimer?.Dispose();
+        health.LifetimeTimer = Time.CreateTimer(_ => Post(new CallbackEvent(() => OnLifetimeUp(w, pid, lifetime))), null,
+            due, Timeout.InfiniteTimeSpan);
+        health.LifetimeDue = (Time.GetTimestamp() + (long)(due.TotalSeconds * Time.TimestampFrequency), lifetime);
     }
 
     /// <summary>One run of <paramref name="w"/>'s check (on the loop: the command's spec is taken here); null without a health socket.</summary>

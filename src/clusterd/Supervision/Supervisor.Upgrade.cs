@@ -4,6 +4,7 @@ using Clusterd.Platform;
 using Clusterd.Protocol;
 using Clusterd.Readiness;
 using Clusterd.Sockets;
+using Clusterd.Supervision.Health;
 using Clusterd.Supervision.Upgrade;
 using Microsoft.Extensions.Logging;
 
@@ -82,11 +83,6 @@ internal sealed partial class Supervisor
                 {
                     return $"{w} is {w.State.ToString().ToLowerInvariant()}; upgrade once it has settled";
                 }
-                if (w.Config.Health.Check is not null || w.Config.Health.MaxLifetime > TimeSpan.Zero)
-                {
-                    // A health check's socket and probe loop, a max_lifetime timer: not in the state yet.
-                    return $"{group.Name}: health checks and max_lifetime do not cross an upgrade yet; restart clusterd instead";
-                }
             }
         }
         return null;
@@ -138,6 +134,10 @@ internal sealed partial class Supervisor
             LogUpgradeFailed(request.Binary, e.Message);
             return OperationResult.Error(ErrorCodes.Failed, $"the upgrade failed and nothing changed: {e.Message}");
         }
+        finally
+        {
+            _output.UnpinPipes(); // reached only when the exec did not happen
+        }
     }
 
     /// <summary>
@@ -184,7 +184,8 @@ internal sealed partial class Supervisor
             g.AdminStopped,
             g.Notify is { Fd: int fd } notify ? new NotifyState(fd, notify.Path, notify.Owner) : null,
             g.Listeners.Export(),
-            [.. g.Workers.Select(CaptureWorker)]))]);
+            [.. g.Workers.Select(CaptureWorker)]))],
+        Logs.Export());
 
     private WorkerRecord CaptureWorker(Worker w) => new(
         w.Slot,
@@ -206,7 +207,17 @@ internal sealed partial class Supervisor
         w.OwnSockets is { } own ? [.. own.Select(GroupListeners.FdOf)] : null,
         _output.PipeFd(w, "stdout"),
         _output.PipeFd(w, "stderr"),
-        Interlocked.Read(ref w.DroppedOutputLines));
+        Interlocked.Read(ref w.DroppedOutputLines),
+        w.Health is { } health ? CaptureHealth(health) : null);
+
+    private HealthRecord CaptureHealth(WorkerHealth h) => new(
+        h.Socket is { } socket ? GroupListeners.FdOf(socket) : null,
+        h.ChecksStarted,
+        h.ConsecutiveFailures,
+        h.ChecksStarted ? MonotonicNanoseconds(h.NextCheckDue) : null,
+        h.LifetimeDue is { } lifetime ? MonotonicNanoseconds(lifetime.Due) : null,
+        h.LifetimeDue?.Lifetime ?? TimeSpan.Zero,
+        h.LastCheck is { } last ? new CheckResult(last.Passed, last.Latency, last.Failure) : null);
 
     private long? DeadlineOf(IDisposable? timer) => timer is WorkerTimer { Disposed: false } armed ? MonotonicNanoseconds(armed.Due) : null;
 
@@ -215,26 +226,32 @@ internal sealed partial class Supervisor
     private TimeSpan Until(long deadline) =>
         TimeSpan.FromTicks(Math.Max(0, (deadline - MonotonicNanoseconds(Time.GetTimestamp())) / 100));
 
-    /// <summary>Takes <paramref name="adoption"/> over, or falls back to the binary that wrote it (which takes it over instead).</summary>
+    /// <summary>
+    /// Takes <paramref name="adoption"/> over, or falls back to the binary that wrote it (which takes it over instead).
+    /// The takeover is complete once the control socket accepts again (<see cref="Hosting.SupervisorService"/>).
+    /// </summary>
     private void Adopt(ClusterConfig config, UpgradeAdoption adoption)
     {
         try
         {
             AdoptGroups(config, adoption.State);
         }
-        catch (Exception e) when (OperatingSystem.IsLinux() && _launcher is ProcessWorkerLauncher launcher)
+        catch (Exception e)
         {
             // Nothing taken over is closed on the way: the groups and _adopting hold every socket, pipe and pidfd until the exec.
             LogAdoptionFailed(e, adoption.State.OldBinary);
-            adoption.FallBack($"taking the state over failed: {e.Message}", launcher.RunOnSpawner);
+            adoption.FallBack($"taking the state over failed: {e.Message}");
         }
         StartedAt = adoption.State.StartedAt;
         if (adoption.FallbackReason is { } failure)
         {
+            UpgradeFailure = failure;
             LogFellBack(failure);
         }
-        adoption.Complete();
     }
+
+    /// <summary>Why the last upgrade did not happen, when this image is the old binary that took its state back (<c>clusterctl version</c>).</summary>
+    public string? UpgradeFailure { get; private set; }
 
     /// <summary>
     /// Instead of binding and spawning: the groups, sockets and workers of <paramref name="state"/>, taken over as they
@@ -247,6 +264,8 @@ internal sealed partial class Supervisor
             throw new UpgradeStateException("an in-place upgrade is Linux only");
         }
         Journal.Restore(state.Journal, state.NextSeq);
+        Logs.Restore(state.Logs ?? []);
+        KillAbandonedChecks(state.Groups.SelectMany(g => g.Workers).Select(w => w.Cgroup).OfType<string>());
         launcher.Spawns = state.Spawns;
         Socket SocketOf(int fd)
         {
@@ -327,6 +346,10 @@ internal sealed partial class Supervisor
                 _output.Adopt(w, stderr, "stderr");
             }
         }
+        if (r.Health is { } health)
+        {
+            AdoptHealth(w, health, socketOf); // its socket is owned even if the process is gone: its exit disposes it
+        }
         IWorkerHost host = this;
         if (r.TimerDue is long due)
         {
@@ -337,6 +360,50 @@ internal sealed partial class Supervisor
             w.WatchdogTimer = host.ArmTimer(w, WorkerInput.WatchdogTimer, Until(watchdog));
         }
         return w;
+    }
+
+    /// <summary>
+    /// Before any check of this image starts: a command check the previous image was running at the exec is nobody's
+    /// now, and its timeout would never be enforced. It is killed with its cgroup (a sibling of its worker's, named
+    /// SLOT-check-N), counted as neither a pass nor a failure, and its process reaped as an orphan. Without cgroups it
+    /// runs to its own end.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static void KillAbandonedChecks(IEnumerable<string> workerCgroups)
+    {
+        foreach (var parent in workerCgroups.Select(Path.GetDirectoryName).OfType<string>().Distinct().Where(Directory.Exists))
+        {
+            foreach (var check in Directory.EnumerateDirectories(parent, "*-check-*"))
+            {
+                try
+                {
+                    using var cgroup = new WorkerCgroup(check); // removed once empty, else a harmless leftover
+                    cgroup.Kill();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // It ended and went meanwhile: nothing left to kill.
+                }
+            }
+        }
+    }
+
+    /// <summary>The health watch goes on: its socket, its counts, the check loop from its next due check, the max_lifetime deadline.</summary>
+    private void AdoptHealth(Worker w, HealthRecord r, Func<int, Socket> socketOf)
+    {
+        var health = HealthOf(w);
+        health.Socket = r.Socket is int fd ? socketOf(fd) : null;
+        health.ConsecutiveFailures = r.ConsecutiveFailures;
+        health.LastCheck = r.LastCheck is { } last ? (last.Passed, last.Latency, last.Failure) : null;
+        if (r.ChecksStarted && w.Config.Health.Check is { } check && CheckOf(w, check, health) is { } runCheck)
+        {
+            health.ChecksStarted = true;
+            _ = ProbeAsync(w, health, check, runCheck, r.NextCheckDue is long next ? Until(next) : TimeSpan.Zero);
+        }
+        if (r.LifetimeDue is long due)
+        {
+            ArmLifetime(w, health, r.Lifetime, Until(due));
+        }
     }
 
     [LoggerMessage(EventId = 60, Level = LogLevel.Warning,

@@ -21,18 +21,46 @@ internal sealed class WorkerLogBook(TimeProvider time, int linesPerGroup = 2000)
         lock (_lock)
         {
             line = new LogLine(++_seq, time.GetUtcNow(), group, slot, pid, stream, text);
-            if (!_groups.TryGetValue(group, out var lines))
-            {
-                _groups[group] = lines = new Queue<LogLine>();
-            }
-            if (lines.Count == linesPerGroup)
-            {
-                lines.Dequeue();
-            }
-            lines.Enqueue(line);
+            Store(line);
         }
         Appended?.Invoke(line);
         return line;
+    }
+
+    /// <summary>Every line held, oldest first: what an in-place upgrade carries (docs/adr/0008).</summary>
+    public IReadOnlyList<LogLine> Export()
+    {
+        lock (_lock)
+        {
+            return [.. _groups.Values.SelectMany(g => g).OrderBy(l => l.Seq)];
+        }
+    }
+
+    /// <summary>Takes back what <see cref="Export"/> gave (each group to its bound), before any line is appended; seqs go on from the last.</summary>
+    public void Restore(IReadOnlyList<LogLine> lines)
+    {
+        lock (_lock)
+        {
+            foreach (var line in lines)
+            {
+                Store(line);
+                _seq = Math.Max(_seq, line.Seq);
+            }
+        }
+    }
+
+    /// <summary>Under the lock: <paramref name="line"/> goes in, and its group's oldest out once the group is full.</summary>
+    private void Store(LogLine line)
+    {
+        if (!_groups.TryGetValue(line.Group, out var lines))
+        {
+            _groups[line.Group] = lines = new Queue<LogLine>();
+        }
+        if (lines.Count == linesPerGroup)
+        {
+            lines.Dequeue();
+        }
+        lines.Enqueue(line);
     }
 
     /// <summary>The last <paramref name="count"/> lines of a group (or of one slot of it), oldest first.</summary>

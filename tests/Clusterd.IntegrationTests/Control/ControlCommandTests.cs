@@ -27,6 +27,10 @@ public class ControlCommandTests(ITestOutputHelper output)
         Assert.Equal(ready.Select(r => r.Pid).Order(), web.Workers.Select(w => w.Pid).Order());
         Assert.All(web.Workers, w => Assert.Equal(PublicWorkerState.Ready, w.State));
         Assert.All(web.Workers, w => Assert.True(w.RssBytes > 0 && w.UptimeSeconds >= 0 && w.CpuSeconds >= 0));
+        // The readings say when they were taken; a second status shares them or reads anew, never older ones.
+        Assert.True(web.StatsReadAt <= DateTimeOffset.UtcNow, $"stats_read_at {web.StatsReadAt} is not in the past");
+        var again = Assert.Single((await clusterd.RequestAsync(new Request { Command = Commands.Status })).Cluster!.Groups);
+        Assert.True(again.StatsReadAt >= web.StatsReadAt, $"{again.StatsReadAt} is older than {web.StatsReadAt}");
     }
 
     [Fact]

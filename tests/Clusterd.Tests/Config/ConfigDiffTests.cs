@@ -41,6 +41,18 @@ public class ConfigDiffTests
         Assert.StartsWith("[logs] format changed: it takes effect when clusterd restarts", Assert.Single(plan.Notes), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Plan_LogFormatChangedUnderALogFormatOnTheCommandLine_NotesNothing()
+    {
+        var overrides = CommandLineOverrides.Parse("json");
+
+        var plan = ConfigDiff.Plan(overrides.Apply(Parse("[logs]\nformat = \"text\"\n" + Web)), overrides.Apply(Parse("[logs]\nformat = \"json\"\n" + Web)));
+
+        Assert.Empty(plan.Notes);
+        Assert.Equal(LogFormat.Json, overrides.Apply(Parse(Web)).LogFormat);
+        Assert.Equal(LogFormat.Json, CommandLineOverrides.Parse(null).Apply(Parse("[logs]\nformat = \"json\"\n" + Web)).LogFormat);
+    }
+
     [Theory]
     [InlineData("workers = 2", "workers = 4", "workers: 2 -> 4", false)]
     [InlineData("", "stop_timeout = \"30s\"", "stop_timeout: 10s -> 30s", false)]

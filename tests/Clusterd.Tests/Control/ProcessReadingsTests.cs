@@ -39,9 +39,24 @@ public sealed class ProcessReadingsTests
         _time.Advance(ProcessReadings.MaxAge - TimeSpan.FromTicks(1));
         var second = _readings.Of(workers);
 
-        Assert.Equal(first, second);
+        Assert.Equal(first.Stats, second.Stats);
         Assert.Equal([101, 102], _reads.Order());
-        Assert.Equal(new ProcessStat(1.01, 101_000), second[0]);
+        Assert.Equal(new ProcessStat(1.01, 101_000), second.Stats[0]);
+    }
+
+    [Fact]
+    public void Of_SharedReadings_SayWhenTheOldestWasTaken()
+    {
+        var readAt = _time.GetUtcNow();
+        _readings.Of([Worker(0, 101)]);
+        _time.Advance(TimeSpan.FromMilliseconds(600));
+
+        // 101's reading is kept from before; 102's is taken now: the answer is as old as the oldest.
+        var readings = _readings.Of([Worker(0, 101), Worker(1, 102)]);
+
+        Assert.Equal(readAt, readings.ReadAt);
+        _time.Advance(TimeSpan.FromMilliseconds(600));
+        Assert.Equal(_time.GetUtcNow(), _readings.Of([Worker(0, 101)]).ReadAt);
     }
 
     [Fact]
@@ -71,7 +86,8 @@ public sealed class ProcessReadingsTests
     {
         var readings = _readings.Of([Worker(0, 0, spawned: null)]);
 
-        Assert.Null(Assert.Single(readings));
+        Assert.Null(Assert.Single(readings.Stats));
+        Assert.Null(readings.ReadAt);
         Assert.Empty(_reads);
     }
 }

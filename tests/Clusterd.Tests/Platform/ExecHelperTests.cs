@@ -29,7 +29,7 @@ public sealed class ExecHelperTests : IDisposable
 
     private static ExecRequest Request(params string[] argv) => HelperRun.Request(argv);
 
-    private static ExecRequest AsNobody(ExecRequest request) => request with { Uid = Nobody, Gid = Nobody, User = "nobody" };
+    private static ExecRequest AsNobody(ExecRequest request) => request with { Uid = Nobody, Gid = Nobody, User = "nobody", Groups = [Nobody] };
 
     private static Dictionary<string, string> Env(params (string Key, string Value)[] variables) =>
         new Dictionary<string, string>(variables.Select(v => KeyValuePair.Create(v.Key, v.Value))) { ["PATH"] = "/usr/bin:/bin" };
@@ -179,6 +179,17 @@ public sealed class ExecHelperTests : IDisposable
         Assert.Equal("65534\t65534\t65534\t65534", status["Uid"]);
         Assert.Equal("65534\t65534\t65534\t65534", status["Gid"]);
         Assert.Equal("65534", status["Groups"].Trim());
+    }
+
+    [Requires(RequiresAttribute.Root)]
+    public async Task Start_AsRootWithSupplementaryGroups_WorkerHasExactlyThose()
+    {
+        var run = await HelperRun.StartAsync(AsNobody(Request("cat", "/proc/self/status")) with { Groups = [4, 27, Nobody] });
+
+        Assert.Null(run.Failure);
+        var status = ProcStatus(run.Stdout);
+        Assert.Equal("65534\t65534\t65534\t65534", status["Gid"]);
+        Assert.Equal("4 27 65534", status["Groups"].Trim());
     }
 
     [Requires(RequiresAttribute.Root)]
@@ -403,25 +414,27 @@ public sealed class ExecHelperTests : IDisposable
             { "nothing at all", [] },
             { "a header cut short", Encoding.ASCII.GetBytes("CLXE") },
             { "another magic", Frame("CLXF", 1, [.. program, .. parent]) },
-            { "another version", Frame("CLXE", 2, [.. program, .. parent]) },
-            { "a body over 4 MiB", Frame("CLXE", 1, [], length: (4u << 20) + 1) },
-            { "a body shorter than it says", Frame("CLXE", 1, [.. program, .. parent], length: 200) },
-            { "a record header cut short", Frame("CLXE", 1, [.. program, .. parent, 1, 0]) },
-            { "a record longer than the body", Frame("CLXE", 1, [.. program, .. parent, 1, 9, 0, 0, 0, 65]) },
-            { "tag 0", Frame("CLXE", 1, [.. program, .. parent, .. Record(0, [])]) },
-            { "tag 10", Frame("CLXE", 1, [.. program, .. parent, .. Record(10, [])]) },
-            { "a NUL in argv", Frame("CLXE", 1, [.. program, .. Record(1, "a\0b"u8.ToArray()), .. parent]) },
-            { "no program", Frame("CLXE", 1, parent) },
-            { "an empty program", Frame("CLXE", 1, [.. Record(1, []), .. parent]) },
-            { "no parent", Frame("CLXE", 1, program) },
-            { "two parents", Frame("CLXE", 1, [.. program, .. parent, .. parent]) },
-            { "parent 0", Frame("CLXE", 1, [.. program, .. Record(9, BitConverter.GetBytes(0u))]) },
-            { "two working directories", Frame("CLXE", 1, [.. program, .. parent, .. Record(3, "/"u8.ToArray()), .. Record(3, "/"u8.ToArray())]) },
-            { "a user without a group", Frame("CLXE", 1, [.. program, .. parent, .. Record(6, "nobody"u8.ToArray())]) },
-            { "a uid of three bytes", Frame("CLXE", 1, [.. program, .. parent, .. Record(4, [0, 0, 0])]) },
-            { "a listener fd over INT_MAX", Frame("CLXE", 1, [.. program, .. parent, .. Record(7, BitConverter.GetBytes(0x80000000u))]) },
-            { "an environment entry without =", Frame("CLXE", 1, [.. program, .. parent, .. Record(2, "PATH"u8.ToArray())]) },
-            { "an environment entry with no name", Frame("CLXE", 1, [.. program, .. parent, .. Record(2, "=x"u8.ToArray())]) },
+            { "another version", Frame("CLXE", 1, [.. program, .. parent]) },
+            { "a body over 4 MiB", Frame("CLXE", 2, [], length: (4u << 20) + 1) },
+            { "a body shorter than it says", Frame("CLXE", 2, [.. program, .. parent], length: 200) },
+            { "a record header cut short", Frame("CLXE", 2, [.. program, .. parent, 1, 0]) },
+            { "a record longer than the body", Frame("CLXE", 2, [.. program, .. parent, 1, 9, 0, 0, 0, 65]) },
+            { "tag 0", Frame("CLXE", 2, [.. program, .. parent, .. Record(0, [])]) },
+            { "tag 11", Frame("CLXE", 2, [.. program, .. parent, .. Record(11, [])]) },
+            { "a NUL in argv", Frame("CLXE", 2, [.. program, .. Record(1, "a\0b"u8.ToArray()), .. parent]) },
+            { "no program", Frame("CLXE", 2, parent) },
+            { "an empty program", Frame("CLXE", 2, [.. Record(1, []), .. parent]) },
+            { "no parent", Frame("CLXE", 2, program) },
+            { "two parents", Frame("CLXE", 2, [.. program, .. parent, .. parent]) },
+            { "parent 0", Frame("CLXE", 2, [.. program, .. Record(9, BitConverter.GetBytes(0u))]) },
+            { "two working directories", Frame("CLXE", 2, [.. program, .. parent, .. Record(3, "/"u8.ToArray()), .. Record(3, "/"u8.ToArray())]) },
+            { "groups without a group", Frame("CLXE", 2, [.. program, .. parent, .. Record(10, BitConverter.GetBytes(27u))]) },
+            { "a group list of five bytes", Frame("CLXE", 2, [.. program, .. parent, .. Record(5, BitConverter.GetBytes(1u)), .. Record(10, [1, 0, 0, 0, 0])]) },
+            { "two group lists", Frame("CLXE", 2, [.. program, .. parent, .. Record(5, BitConverter.GetBytes(1u)), .. Record(10, []), .. Record(10, [])]) },
+            { "a uid of three bytes", Frame("CLXE", 2, [.. program, .. parent, .. Record(4, [0, 0, 0])]) },
+            { "a listener fd over INT_MAX", Frame("CLXE", 2, [.. program, .. parent, .. Record(7, BitConverter.GetBytes(0x80000000u))]) },
+            { "an environment entry without =", Frame("CLXE", 2, [.. program, .. parent, .. Record(2, "PATH"u8.ToArray())]) },
+            { "an environment entry with no name", Frame("CLXE", 2, [.. program, .. parent, .. Record(2, "=x"u8.ToArray())]) },
         };
     }
 

@@ -7,14 +7,14 @@ namespace Clusterd.Tests.Platform;
 public sealed class ExecRequestTests
 {
     private static readonly ExecRequest s_minimal =
-        new(["true"], new Dictionary<string, string>(), null, null, null, null, [], null, 42);
+        new(["true"], new Dictionary<string, string>(), null, null, null, null, null, [], null, 42);
 
     [Fact]
     public void Encode_EveryField_IsTheDocumentedBytes()
     {
         Assert.True(BitConverter.IsLittleEndian, "the expected bytes below are little-endian, like every machine clusterd runs on");
         var request = new ExecRequest(
-            ["prog", "a b"], new Dictionary<string, string> { ["K"] = "v=1" }, "/srv", 1000, 100, "app", [7, 8], 9, 4242);
+            ["prog", "a b"], new Dictionary<string, string> { ["K"] = "v=1" }, "/srv", 1000, 100, "app", [100, 27], [7, 8], 9, 4242);
 
         byte[] body =
         [
@@ -25,12 +25,13 @@ public sealed class ExecRequestTests
             4, 4, 0, 0, 0, 0xe8, 0x03, 0, 0,
             5, 4, 0, 0, 0, 100, 0, 0, 0,
             6, 3, 0, 0, 0, .. "app"u8,
+            10, 8, 0, 0, 0, 100, 0, 0, 0, 27, 0, 0, 0,
             7, 4, 0, 0, 0, 7, 0, 0, 0,
             7, 4, 0, 0, 0, 8, 0, 0, 0,
             8, 4, 0, 0, 0, 9, 0, 0, 0,
             9, 4, 0, 0, 0, 0x92, 0x10, 0, 0,
         ];
-        Assert.Equal([.. "CLXE"u8, 1, 0, 0, 0, (byte)body.Length, 0, 0, 0, .. body], request.Encode());
+        Assert.Equal([.. "CLXE"u8, 2, 0, 0, 0, (byte)body.Length, 0, 0, 0, .. body], request.Encode());
     }
 
     [Fact]
@@ -77,8 +78,12 @@ public sealed class ExecRequestTests
         Assert.Throws<ArgumentException>(() => (s_minimal with { Environment = new Dictionary<string, string> { [name] = "x" } }).Encode());
 
     [Fact]
-    public void Encode_UserWithoutGroup_Throws() =>
-        Assert.Throws<ArgumentException>(() => (s_minimal with { User = "nobody" }).Encode());
+    public void Encode_SupplementaryGroupsWithoutGroup_Throws() =>
+        Assert.Throws<ArgumentException>(() => (s_minimal with { Groups = [27] }).Encode());
+
+    [Fact]
+    public void Encode_MoreSupplementaryGroupsThanLinuxAllows_Throws() =>
+        Assert.Throws<ArgumentException>(() => (s_minimal with { Gid = 1, Groups = new uint[ExecRequest.MaxGroups + 1] }).Encode());
 
     [Fact]
     public void Encode_NegativeDescriptor_Throws()

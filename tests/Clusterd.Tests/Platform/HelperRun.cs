@@ -101,5 +101,5 @@ internal sealed record HelperRun(int Pid, ExecFailure? Failure, string Stdout, s
 
     /// <summary>A request with only what the helper cannot do without; tests add what they check.</summary>
     public static ExecRequest Request(params string[] argv) =>
-        new(argv, new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" }, null, null, null, null, [], null, Environment.ProcessId);
+        new(argv, new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" }, null, null, null, null, null, [], null, Environment.ProcessId);
 }

@@ -11,12 +11,10 @@ namespace Clusterd.Control.Commands;
 /// "restarts","uptime_seconds","last_exit","cpu_seconds","rss_bytes",...}]}]}}</c>, in pages: a long answer spans several
 /// frames (<c>more</c>), and a group that does not fit one goes on in the next (<see cref="StatusData.Join"/>).
 /// <c>clusterctl status [GROUP] [--json]</c>. Read from the supervisor's snapshot: never waits for the loop. CPU and
-/// RSS are at most <see cref="ProcessReadings.MaxAge"/> old.
+/// RSS are at most <see cref="ProcessReadings.MaxAge"/> old (each group's <c>stats_read_at</c> says how old).
 /// </summary>
-internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : IControlCommand
+internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time, ProcessReadings readings) : IControlCommand
 {
-    private readonly ProcessReadings _readings = new(time);
-
     public string Name => Clusterd.Protocol.Messages.Commands.Status;
 
     public async Task ExecuteAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
@@ -30,7 +28,12 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time) : 
             return;
         }
         var now = time.GetUtcNow();
-        var wire = groups.Select(g => new GroupStatus(g.Name, g.Desired, g.Ready, g.State, g.Generation, g.Listen, ToWire(g.Workers, _readings.Of(g.Workers), now), g.WorkersSource, g.RequiredReady));
+        var wire = groups.Select(g =>
+        {
+            var read = readings.Of(g.Workers);
+            return new GroupStatus(g.Name, g.Desired, g.Ready, g.State, g.Generation, g.Listen, ToWire(g.Workers, read.Stats, now),
+                g.WorkersSource, g.RequiredReady, read.ReadAt);
+        });
         using var sizes = new JsonSize();
         await connection.SendPagesAsync(Fragments(wire, sizes),
             fragments => Response.Success(request.Id) with { Cluster = new StatusData(fragments) }, moreAfter: false, cancellationToken);

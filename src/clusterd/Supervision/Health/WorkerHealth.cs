@@ -10,6 +10,7 @@ namespace Clusterd.Supervision.Health;
 internal sealed class WorkerHealth(int incarnation) : IDisposable
 {
     private readonly CancellationTokenSource _checks = new();
+    private long _nextCheckDue;
 
     public int Incarnation { get; } = incarnation;
 
@@ -17,6 +18,19 @@ internal sealed class WorkerHealth(int incarnation) : IDisposable
 
     /// <summary>Fires once max_lifetime (with its jitter) is up; null when the group has none.</summary>
     public ITimer? LifetimeTimer { get; set; }
+
+    /// <summary>When <see cref="LifetimeTimer"/> fires (a <see cref="TimeProvider.GetTimestamp"/>), and the lifetime it ends: for an upgrade.</summary>
+    public (long Due, TimeSpan Lifetime)? LifetimeDue { get; set; }
+
+    /// <summary>
+    /// When the next check is due (a <see cref="TimeProvider.GetTimestamp"/>; one in the past while a check runs): for an
+    /// upgrade, which starts the next image's check loop from it. Written by the probe loop, read on the supervisor loop.
+    /// </summary>
+    public long NextCheckDue
+    {
+        get => Interlocked.Read(ref _nextCheckDue);
+        set => Interlocked.Exchange(ref _nextCheckDue, value);
+    }
 
     /// <summary>
     /// The process's own health socket (127.0.0.1, an ephemeral port, LISTEN_FDNAMES "clusterd-health"), owned here:

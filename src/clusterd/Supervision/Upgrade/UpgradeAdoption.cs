@@ -15,6 +15,13 @@ internal sealed class UpgradeAdoption
     /// <summary>Set on a fallback's exec: the image it starts must take over or fail, not fall back again (a loop).</summary>
     public const string FallbackVariable = "CLUSTERD_UPGRADE_FALLBACK";
 
+    private const int Taking = 0;
+    private const int Taken = 1;
+    private const int FallingBack = 2;
+
+    private readonly TaskCompletionSource _fallbackFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _stage = Taking;
+
     private UpgradeAdoption(UpgradeState state, int stateFd, string? fallbackReason)
     {
         State = state;
@@ -64,19 +71,98 @@ internal sealed class UpgradeAdoption
         return new UpgradeAdoption(UpgradeDocument.Deserialize(bytes), fd, fallback);
     }
 
-    /// <summary>Everything is taken over: the state's memfd is not needed any more.</summary>
-    public void Complete() => _ = Interop.close(StateFd);
+    /// <summary>
+    /// The adopting start, from the exec until <see cref="Complete"/>: <paramref name="start"/> runs clusterd (Main's
+    /// command) and returns its exit status. Whatever ends it before the state is taken over, an exception or a return
+    /// (arguments that do not parse, a config that does not load, a host that did not start), falls back instead of
+    /// exiting: the one boundary that makes sure no failure of this image loses the workers.
+    /// </summary>
+    public int Guard(Func<int> start)
+    {
+        try
+        {
+            string reason;
+            try
+            {
+                var status = start();
+                if (!Pending)
+                {
+                    return status;
+                }
+                reason = $"it exited with status {status} before it had taken over (its output says why)";
+            }
+            catch (Exception e) when (Pending)
+            {
+                reason = $"it failed before it had taken over: {e.Message}";
+            }
+            FallBack(reason);
+        }
+        catch (UpgradeStateException e)
+        {
+            Console.Error.WriteLine($"clusterd: {e.Message}"); // nothing left to fall back to: the workers end with this process
+        }
+        return 1;
+    }
+
+    /// <summary>Whether the takeover is still under way: a failure now falls back.</summary>
+    public bool Pending => Volatile.Read(ref _stage) == Taking;
+
+    /// <summary>Everything is taken over and served: the state's memfd is not needed any more, and a failure is no longer a fallback.</summary>
+    public void Complete()
+    {
+        if (Interlocked.CompareExchange(ref _stage, Taken, Taking) == Taking)
+        {
+            _ = Interop.close(StateFd);
+        }
+    }
 
     /// <summary>
     /// This image cannot take the state over (<paramref name="reason"/>): exec the binary that wrote it, with the same
-    /// state, on the thread whose children the workers are. Returns only by throwing, when there is nothing left to
-    /// fall back to (this image is a fallback already, or the exec failed).
+    /// state, from the thread whose children the workers are; from any thread, at the moment of the failure, before
+    /// anything is torn down. A second caller waits for the first one's exec. Returns only by throwing, when there is
+    /// nothing left to fall back to (this image is a fallback already, or the exec failed), or when the takeover
+    /// completed already.
     /// </summary>
-    [SupportedOSPlatform("linux")]
-    public void FallBack(string reason, Action<Action> onSpawner) =>
-        FallBack(StateFd, State.OldBinary, State.Arguments, State.Descriptors(), FallbackReason, reason, onSpawner);
+    public void FallBack(string reason)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("an in-place upgrade is Linux only");
+        }
+        var stage = Interlocked.CompareExchange(ref _stage, FallingBack, Taking);
+        if (stage == Taken)
+        {
+            throw new InvalidOperationException($"the takeover is complete; too late to fall back ({reason})");
+        }
+        if (stage == FallingBack)
+        {
+            // The first failure's exec ends this thread with the rest; nothing may be torn down meanwhile.
+            _fallbackFailed.Task.Wait();
+            throw new UpgradeStateException($"{reason}; and the fallback to {State.OldBinary} did not happen");
+        }
+        Console.Error.WriteLine($"clusterd: cannot take over the upgrade state: {reason}; falling back to {State.OldBinary}");
+        try
+        {
+            SpawnerThread.Run(() =>
+            {
+                if (OperatingSystem.IsLinux())
+                {
+                    FallBack(StateFd, State.OldBinary, State.Arguments, State.Descriptors(), FallbackReason, reason);
+                }
+            });
+        }
+        catch (IOException e) when (e is not UpgradeStateException)
+        {
+            throw new UpgradeStateException($"{reason}; and the fallback to {State.OldBinary} failed: {e.Message}");
+        }
+        finally
+        {
+            _fallbackFailed.TrySetResult(); // reached only when the exec did not happen
+        }
+        throw new UpgradeStateException($"{reason}; and the fallback to {State.OldBinary} did not happen");
+    }
 
-    /// <summary><see cref="FallBack(string, Action{Action})"/> for a state this binary cannot read: what it needs is read leniently.</summary>
+    /// <summary><see cref="FallBack(string)"/> for a state this binary cannot read: what it needs is read leniently.</summary>
     [SupportedOSPlatform("linux")]
     public static void FallBackUnread(int stateFd, string? previousFailure, string reason)
     {
@@ -95,12 +181,12 @@ internal sealed class UpgradeAdoption
             throw new UpgradeStateException($"{reason}; and the state does not even say which binary wrote it ({e.Message}), so there is nothing to fall back to");
         }
         // Its fds are still inheritable (nothing here touched them): only the state's own must be kept open.
-        FallBack(stateFd, binary ?? "", arguments, fds, previousFailure, reason, run => run());
+        FallBack(stateFd, binary ?? "", arguments, fds, previousFailure, reason);
     }
 
     [SupportedOSPlatform("linux")]
     private static void FallBack(int stateFd, string binary, IReadOnlyList<string> arguments, IEnumerable<int> fds,
-        string? previousFailure, string reason, Action<Action> onSpawner)
+        string? previousFailure, string reason)
     {
         if (previousFailure is not null)
         {
@@ -112,7 +198,7 @@ internal sealed class UpgradeAdoption
             .Append($"{FallbackVariable}={reason.ReplaceLineEndings(" ")}")
             .ToArray();
         int[] inherited = [.. fds, stateFd];
-        onSpawner(() => Supervisor.ExecKeeping(inherited, binary, [binary, .. arguments], environment));
+        Supervisor.ExecKeeping(inherited, binary, [binary, .. arguments], environment);
         throw new UpgradeStateException($"{reason}; and the fallback to {binary} did not happen");
     }
 }

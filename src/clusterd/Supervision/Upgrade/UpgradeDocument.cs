@@ -11,8 +11,8 @@ namespace Clusterd.Supervision.Upgrade;
 /// </summary>
 internal static class UpgradeDocument
 {
-    /// <summary>What this binary writes.</summary>
-    public const int Current = 1;
+    /// <summary>What this binary writes. 2: each worker's health watch (<see cref="HealthRecord"/>) and the log book; a version 1 state has neither.</summary>
+    public const int Current = 2;
 
     /// <summary>What this binary reads.</summary>
     public static bool Reads(int version) => version >= Math.Max(1, Current - 1) && version <= Current;

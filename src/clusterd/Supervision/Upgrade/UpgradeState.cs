@@ -1,4 +1,5 @@
 using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
 
 namespace Clusterd.Supervision.Upgrade;
 
@@ -20,6 +21,10 @@ namespace Clusterd.Supervision.Upgrade;
 /// <param name="NextSeq">The lifecycle journal's next seq: the events clients resume from go on without a gap.</param>
 /// <param name="Journal">The journal's tail, oldest first.</param>
 /// <param name="Spawns">The launcher's spawn count, which names worker cgroups: new names must not meet adopted ones.</param>
+/// <param name="Logs">
+/// The log book behind <c>clusterctl logs</c>, oldest first: bounded as the book is (2000 lines of at most 4 KiB per
+/// group). Added in version 2: a version 1 state has none, and the book starts empty.
+/// </param>
 internal sealed record UpgradeState(
     int Version,
     string OldBinary,
@@ -33,13 +38,14 @@ internal sealed record UpgradeState(
     IReadOnlyList<LifecycleEvent> Journal,
     MetricsCounters Metrics,
     long Spawns,
-    IReadOnlyList<GroupState> Groups)
+    IReadOnlyList<GroupState> Groups,
+    IReadOnlyList<LogLine>? Logs = null)
 {
     /// <summary>Every fd the state names: each must be inheritable for the exec, and each is the new image's after it.</summary>
     public IEnumerable<int> Descriptors() =>
         Groups.SelectMany(g => (g.Notify is { } n ? [n.Fd] : Array.Empty<int>())
             .Concat(g.Listeners.SelectMany(a => a.Slots.Select(s => s.Fd).Concat(a.Unrouted)))
-            .Concat(g.Workers.SelectMany(w => (w.OwnSockets ?? []).Concat(new[] { w.Stdout, w.Stderr }.OfType<int>()))))
+            .Concat(g.Workers.SelectMany(w => (w.OwnSockets ?? []).Concat(new[] { w.Stdout, w.Stderr, w.Health?.Socket }.OfType<int>()))))
         .Append(ControlFd)
         .Distinct();
 }
@@ -83,6 +89,7 @@ internal sealed record SlotSocket(int Slot, int Fd);
 /// <param name="WatchdogDue">The watchdog's deadline, as <paramref name="TimerDue"/>.</param>
 /// <param name="OwnSockets">A replacement's own unrouted sockets (after its slot was vacated), in <c>listen</c> order.</param>
 /// <param name="Stdout">The read end of the worker's stdout pipe; what it wrote during the exec waits there.</param>
+/// <param name="Health">What watches the process's health (checks, max_lifetime); null: nothing (and in a version 1 state).</param>
 internal sealed record WorkerRecord(
     int Slot,
     WorkerState State,
@@ -103,7 +110,32 @@ internal sealed record WorkerRecord(
     IReadOnlyList<int>? OwnSockets,
     int? Stdout,
     int? Stderr,
-    long DroppedOutputLines);
+    long DroppedOutputLines,
+    HealthRecord? Health = null);
+
+/// <summary>
+/// A worker's health watch (Supervision/Health/WorkerHealth.cs), added in version 2. The check's counts go on; a check
+/// running at the exec is abandoned and counts as neither a pass nor a failure (the new image kills a command check's
+/// process, which nobody watches any more), and the next one is due when it would have been. start_period follows from the spawn time. The
+/// max_memory samples start again.
+/// </summary>
+/// <param name="Socket">The process's own health socket (http and tcp checks), listening; null for a command check or none.</param>
+/// <param name="ChecksStarted">The check loop runs: the new image starts its own.</param>
+/// <param name="NextCheckDue">When the next check is due, as <see cref="WorkerRecord.TimerDue"/>; null: at once.</param>
+/// <param name="LifetimeDue">When max_lifetime (with this worker's jitter) is up, as <see cref="WorkerRecord.TimerDue"/>; null: no such timer.</param>
+/// <param name="Lifetime">That lifetime with its jitter, for the log line that says it is up.</param>
+/// <param name="LastCheck">The last check's result (status shows it); null before the first.</param>
+internal sealed record HealthRecord(
+    int? Socket,
+    bool ChecksStarted,
+    int ConsecutiveFailures,
+    long? NextCheckDue,
+    long? LifetimeDue,
+    TimeSpan Lifetime,
+    CheckResult? LastCheck);
+
+/// <param name="Failure">Why it failed; null when it passed.</param>
+internal sealed record CheckResult(bool Passed, TimeSpan Latency, string? Failure);
 
 /// <summary>The metrics' counters, which must not go back to 0 (Prometheus would read a reset).</summary>
 internal sealed record MetricsCounters(

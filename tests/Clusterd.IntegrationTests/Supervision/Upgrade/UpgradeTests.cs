@@ -21,8 +21,9 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         var port = Ports.Free();
         var metricsPort = Ports.Free();
         await using var clusterd = ClusterdProcess.Start($"[metrics]\nlisten = \"127.0.0.1:{metricsPort}\"\n\n"
-            + Toml.Group("web", Toml.Worker(), 3, [$"127.0.0.1:{port}"], "reuseport"), output);
+            + Toml.Group("web", Toml.Worker("--say", "said before the upgrade"), 3, [$"127.0.0.1:{port}"], "reuseport"), output);
         await clusterd.WaitForEventAsync("listening", "web", count: 3);
+        await clusterd.WaitForAsync(e => e.EventId == LogEntry.WorkerOutput && e["Line"] == "said before the upgrade", count: 3);
         var before = await WorkersAsync(clusterd);
         var versionBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
         var eventsBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Events })).Events!;
@@ -46,6 +47,9 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         Assert.Equal(before, await WorkersAsync(clusterd));
         var events = (await clusterd.RequestAsync(new Request { Command = Commands.Events })).Events!;
         Assert.Equal(eventsBefore.Select(e => (e.Seq, e.Kind, e.Pid)), events.Select(e => (e.Seq, e.Kind, e.Pid)));
+        // The log book behind clusterctl logs crossed too.
+        var logs = (await clusterd.RequestAsync(new Request { Command = Commands.Logs, Group = "web", Lines = 100 })).Logs!;
+        Assert.Equal(before.Select(w => w.Pid).Order(), logs.Where(l => l.Text == "said before the upgrade").Select(l => l.Pid).Order());
 
         // The journal and the counters go on from where the old clusterd left them.
         var victim = before[0].Pid;
@@ -146,6 +150,171 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         await clusterd.WaitForEventAsync("fork", "crashy", count: 2, timeout: TimeSpan.FromSeconds(60));
         var timedOut = await clusterd.WaitForEventAsync("exit", "slow", also: e => e.Pid == starting, timeout: TimeSpan.FromSeconds(60));
         Assert.Equal(ExitReasons.ReadyTimeout, timedOut[0].Reason); // after the upgrade: status showed it starting then
+    }
+
+    [Fact]
+    public async Task Upgrade_NewBinaryRefusesTheRunningArguments_OldBinaryTakesItsStateBackAndLosesNoRequest()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 3, [$"127.0.0.1:{port}"], "reuseport"), output);
+        await clusterd.WaitForEventAsync("listening", "web", count: 3);
+        var before = await WorkersAsync(clusterd);
+        var versionBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+        // A new build that no longer takes a flag the running clusterd was started with: its check, which runs it with
+        // --check-upgrade and --config only, passes; after the exec, the real second build refuses its arguments.
+        var newer = Wrapper(clusterd.Directory, "clusterd-without-a-flag", check: second.Clusterd,
+            run: $"'{second.Clusterd}' \"$@\" --flag-this-build-dropped");
+
+        (int ExitCode, string Stdout, string Stderr) upgrade;
+        IReadOnlyCollection<string> failures;
+        await using (var load = new Load(port))
+        {
+            await load.WaitForSuccessesAsync(200);
+            upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", newer);
+            await clusterd.WaitForAsync(e => e.EventId == 65, what: "the old image's 'took its state back'");
+            await load.WaitForSuccessesAsync(load.Succeeded + 200); // served by the same workers under the old clusterd
+            failures = [.. load.Failures];
+        }
+
+        output.WriteLine(upgrade.Stdout + upgrade.Stderr);
+        Assert.Equal(1, upgrade.ExitCode);
+        Assert.Contains("upgrading to " + SecondBuild.Version, upgrade.Stdout, StringComparison.Ordinal); // it got past its check
+        Assert.Contains($"could not take over: clusterd {versionBefore.Version} took its state back and runs on", upgrade.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--flag-this-build-dropped", upgrade.Stderr, StringComparison.Ordinal); // the new image's own reason
+        Assert.Empty(failures);
+        var version = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+        Assert.Equal((versionBefore.Version, clusterd.Pid, versionBefore.StartedAt), (version.Version, version.Pid, version.StartedAt));
+        Assert.Contains("--flag-this-build-dropped", version.UpgradeFailure, StringComparison.Ordinal);
+        Assert.Equal(before, await WorkersAsync(clusterd));
+    }
+
+    [Fact]
+    public async Task Upgrade_NewBinaryFailsWhileTakingOver_OldBinaryTakesItsStateBackKeepingEveryWorker()
+    {
+        var port = Ports.Free();
+        await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 2, [$"127.0.0.1:{port}"], "reuseport", "notify"), output);
+        await clusterd.WaitForEventAsync("listening", "web", count: 2);
+        var before = await WorkersAsync(clusterd);
+        var versionBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+        // The new build starts, reads the state and parses the config, and its host fails to start: its clusterd-exec
+        // (there at its check) is gone by the exec, so it cannot build its launcher.
+        var broken = Path.Combine(clusterd.Directory, "second-build-without-helper");
+        await CopyDirectoryAsync(Path.GetDirectoryName(second.Clusterd)!, broken);
+        File.Delete(Path.Combine(broken, "clusterd-exec"));
+        var newer = Wrapper(clusterd.Directory, "clusterd-losing-its-helper", check: second.Clusterd,
+            run: $"'{Path.Combine(broken, "clusterd")}' \"$@\"");
+
+        var upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", newer);
+
+        output.WriteLine(upgrade.Stdout + upgrade.Stderr);
+        Assert.Equal(1, upgrade.ExitCode);
+        Assert.Contains("clusterd-exec is missing", upgrade.Stderr, StringComparison.Ordinal);
+        await clusterd.WaitForAsync(e => e.EventId == 65, what: "the old image's 'took its state back'");
+        var version = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+        Assert.Equal((versionBefore.Version, clusterd.Pid), (version.Version, version.Pid));
+        Assert.Equal(before, await WorkersAsync(clusterd));
+        // Everything works as before: the notify socket is read, a killed worker's replacement becomes ready and serves.
+        Native.Kill(before[1].Pid, SIGKILL);
+        await clusterd.WaitForEventAsync("listening", "web", count: 3);
+        Assert.Equal(200, (await Http.GetAsync(port)).Status);
+    }
+
+    [Fact]
+    public async Task Upgrade_GroupsWithHealthCheckAndMaxLifetime_CarryThemOnUnderTheNewBinary()
+    {
+        var port = Ports.Free();
+        var sick = Path.Combine(Path.GetTempPath(), "clusterd-sick-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            // "web" is probed over HTTP on its own health socket every 200 ms; "aging" ends at max_lifetime (20 s, plus up
+            // to 10% of jitter), armed before the upgrade: both must go on under the new image.
+            await using var clusterd = ClusterdProcess.Start(
+                Toml.Group("web", Toml.Worker("--unhealthy-if-file", sick), 1, [$"127.0.0.1:{port}"], "reuseport", "notify",
+                    "[groups.web.health]\nhttp = \"/healthz\"\ninterval = \"200ms\"\ntimeout = \"150ms\"\nfailures = 2")
+                + Toml.Group("aging", Toml.Worker(), 1, [$"127.0.0.1:{Ports.Free()}"], "reuseport", "notify", "max_lifetime = \"20s\""),
+                output);
+            await clusterd.WaitForEventAsync("listening", "web");
+            var aging = (await clusterd.WaitForEventAsync("listening", "aging"))[0].Pid;
+            await Wait.UntilAsync(async () => (await WorkerAsync(clusterd, "web")).Health == "pass", "web's first passed check");
+            var web = (await WorkerAsync(clusterd, "web")).Pid;
+
+            (int ExitCode, string Stdout, string Stderr) upgrade;
+            IReadOnlyCollection<string> failures;
+            await using (var load = new Load(port))
+            {
+                await load.WaitForSuccessesAsync(100);
+                upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", second.Clusterd);
+                await load.WaitForSuccessesAsync(load.Succeeded + 100);
+                failures = [.. load.Failures];
+            }
+
+            Assert.True(upgrade.ExitCode == 0, upgrade.Stdout + upgrade.Stderr);
+            Assert.Empty(failures);
+            var after = await WorkerAsync(clusterd, "web");
+            Assert.Equal((web, "pass"), (after.Pid, after.Health)); // the last check's result crossed with it
+            Assert.Equal(aging, (await WorkerAsync(clusterd, "aging")).Pid); // not recycled yet: its lifetime ends under the new image
+            // The check goes on under the new image, on the socket it took over: the worker turns unhealthy and is replaced.
+            await File.WriteAllTextAsync(sick, "");
+            await clusterd.WaitForEventAsync("exit", "web", also: e => e.Pid == web && e.Reason == ExitReasons.Unhealthy, timeout: TimeSpan.FromSeconds(60));
+            File.Delete(sick);
+            // And max_lifetime's deadline: the aging worker is replaced when its lifetime is up.
+            await clusterd.WaitForEventAsync("exit", "aging", also: e => e.Pid == aging && e.Reason == ExitReasons.MaxLifetime, timeout: TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            File.Delete(sick);
+        }
+    }
+
+    [Fact]
+    public async Task Upgrade_CommandCheckHangingAtTheExec_IsKilledByTheNewBinary()
+    {
+        // The check records its pid and hangs (timeout 60 s, next one in 120 s): it is running when the exec comes, and
+        // only the image that started it would have ended it at its timeout.
+        var pids = Path.Combine(Path.GetTempPath(), "clusterd-check-pids-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            await using var clusterd = ClusterdProcess.Start(
+                Toml.Group("web", Toml.Worker(), 1, [$"127.0.0.1:{Ports.Free()}"], "reuseport", "notify",
+                    $"[groups.web.health]\ncommand = {ClusterdProcess.Command("/bin/sh", "-c", $"echo $$ >> {pids}; exec sleep 1000")}\n"
+                    + "interval = \"120s\"\ntimeout = \"60s\"\nfailures = 1"),
+                output);
+            await Wait.UntilAsync(() => File.Exists(pids) && File.ReadAllLines(pids).Length == 1, "the check running");
+            var hanging = int.Parse(File.ReadAllLines(pids)[0], CultureInfo.InvariantCulture);
+
+            var upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade", "--binary", second.Clusterd);
+
+            Assert.True(upgrade.ExitCode == 0, upgrade.Stdout + upgrade.Stderr);
+            await Wait.UntilAsync(() => !Native.IsAlive(hanging), "the abandoned check killed");
+            // The new image checks at once (the next check was due when the old one started its own): a check of its own runs.
+            await Wait.UntilAsync(() => File.ReadAllLines(pids).Length == 2, "the new image's first check");
+        }
+        finally
+        {
+            File.Delete(pids);
+        }
+    }
+
+    private static async Task<WorkerStatus> WorkerAsync(ClusterdProcess clusterd, string group) =>
+        (await clusterd.RequestAsync(new Request { Command = Commands.Status })).Cluster!.Groups.Single(g => g.Name == group).Workers[0];
+
+    /// <summary>
+    /// A script standing for a new binary: <c>--check-upgrade</c> goes to <paramref name="check"/>, the exec of the
+    /// upgrade to <paramref name="run"/> (a shell command line), in the same process: the exec keeps every descriptor.
+    /// </summary>
+    private static string Wrapper(string directory, string name, string check, string run)
+    {
+        var path = Path.Combine(directory, name);
+        File.WriteAllText(path, $"#!/bin/sh\nif [ \"$1\" = --check-upgrade ]; then exec '{check}' \"$@\"; fi\nexec {run}\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    private static async Task CopyDirectoryAsync(string from, string to)
+    {
+        using var copy = System.Diagnostics.Process.Start("cp", ["-a", from, to]);
+        await copy.WaitForExitAsync();
+        Assert.Equal(0, copy.ExitCode);
     }
 
     private static async Task<IReadOnlyList<(int Slot, int Pid, int Generation, PublicWorkerState State)>> WorkersAsync(ClusterdProcess clusterd) =>

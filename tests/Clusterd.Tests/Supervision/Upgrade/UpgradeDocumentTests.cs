@@ -2,6 +2,7 @@ using System.Collections;
 using System.Reflection;
 using System.Text;
 using Clusterd.Protocol;
+using Clusterd.Protocol.Messages;
 using Clusterd.Supervision;
 using Clusterd.Supervision.Upgrade;
 
@@ -36,7 +37,10 @@ public class UpgradeDocumentTests
                 [new DateTimeOffset(2026, 11, 30, 20, 4, 0, TimeSpan.Zero)],
                 new ExitInfo(ExitReasons.Crashed, 3, 9, "segfault", Transient: true),
                 DesiredRunning: true, TimerDue: 123_456_789, WatchdogDue: 987_654_321, OwnSockets: [11], Stdout: 12, Stderr: 13,
-                DroppedOutputLines: 6)])]);
+                DroppedOutputLines: 6,
+                new HealthRecord(Socket: 15, ChecksStarted: true, ConsecutiveFailures: 2, NextCheckDue: 111_111_111, LifetimeDue: 222_222_222,
+                    Lifetime: TimeSpan.FromHours(1.05), new CheckResult(Passed: false, TimeSpan.FromMilliseconds(12), "503 Service Unavailable")))])],
+        [new LogLine(8, new DateTimeOffset(2026, 11, 30, 20, 5, 0, TimeSpan.Zero), "web", 1, 100, "stdout", "listening on :8080")]);
 
     [Fact]
     public void Deserialize_WhatSerializeWrote_GivesEveryFieldBack()
@@ -54,16 +58,17 @@ public class UpgradeDocumentTests
     public void Full_SetsEveryFieldOfEveryRecord()
     {
         // Guards the round trip above: a field added to the document must be set there, or it is never tested.
-        // The exceptions: a shared address has no unrouted sockets and no vacated slots, and the steered one is not shared.
+        // The exceptions: a shared address has no unrouted sockets and no vacated slots, and the steered one is not shared;
+        // a check that failed has a reason, and one that passed has none.
         var unset = Unset(Full(), "state").Where(p => p is not ("state.Groups[].Listeners[].Unrouted" or "state.Groups[].Listeners[].Vacated"
-            or "state.Groups[].Listeners[].Shared")).ToList();
+            or "state.Groups[].Listeners[].Shared" or "state.Groups[].Workers[].Health.LastCheck.Passed")).ToList();
 
         Assert.Empty(unset);
     }
 
     [Theory]
     [InlineData(0)]
-    [InlineData(2)]
+    [InlineData(3)]
     [InlineData(999)]
     public void Deserialize_VersionItDoesNotRead_IsRefusedSayingWhichItReads(int version)
     {
@@ -72,6 +77,22 @@ public class UpgradeDocumentTests
         var e = Assert.Throws<UpgradeStateException>(() => UpgradeDocument.Deserialize(Encoding.UTF8.GetBytes(json)));
 
         Assert.Contains($"version {version}; this clusterd reads version {UpgradeDocument.Current}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_Version1_ReadsWithoutHealthWatchesOrLogBook()
+    {
+        // What a clusterd before version 2 wrote: no health field (it refused to upgrade with health checks or
+        // max_lifetime), no log book.
+        var json = System.Text.Json.Nodes.JsonNode.Parse(UpgradeDocument.Serialize(Full() with { Version = 1 }))!;
+        json["groups"]![0]!["workers"]![0]!.AsObject().Remove("health");
+        json.AsObject().Remove("logs");
+
+        var read = UpgradeDocument.Deserialize(Encoding.UTF8.GetBytes(json.ToJsonString()));
+
+        Assert.Null(read.Groups[0].Workers[0].Health);
+        Assert.Null(read.Logs);
+        Assert.Equal(Full().Groups[0].Workers[0].Pid, read.Groups[0].Workers[0].Pid);
     }
 
     [Fact]
@@ -95,7 +116,7 @@ public class UpgradeDocumentTests
     [Fact]
     public void Descriptors_EveryFdTheStateNames_OnceEach()
     {
-        Assert.Equal([7, 8, 9, 10, 11, 12, 13, 14], Full().Descriptors().Order());
+        Assert.Equal([7, 8, 9, 10, 11, 12, 13, 14, 15], Full().Descriptors().Order());
     }
 
     /// <summary>The paths of the properties under <paramref name="value"/> that hold their type's default (or an empty list).</summary>
@@ -129,7 +150,7 @@ public class UpgradeDocumentTests
                 yield break;
         }
         var type = value.GetType();
-        if (type.IsPrimitive || type.IsEnum || value is DateTimeOffset or decimal)
+        if (type.IsPrimitive || type.IsEnum || value is DateTimeOffset or TimeSpan or decimal)
         {
             if (value.Equals(Activator.CreateInstance(type)))
             {

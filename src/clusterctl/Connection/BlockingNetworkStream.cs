@@ -1,0 +1,60 @@
+using System.Net.Sockets;
+
+namespace Clusterctl.Connection;
+
+/// <summary>
+/// The control socket read and written with blocking calls, also through the async methods <see cref="Clusterd.Protocol.ControlClient"/>
+/// uses. An async operation on a .NET socket makes it non-blocking and starts the runtime's socket engine (an epoll
+/// thread) and the thread pool that completes its waits: a cost paid again by every clusterctl process for one round
+/// trip, and the largest part of what <c>ping</c> took over <c>--version</c> (BENCHMARKS.md). Cancelling a call shuts
+/// the socket down, which wakes the blocked receive, so Ctrl-C still ends a <c>--follow</c> or a long restart.
+/// </summary>
+internal sealed class BlockingNetworkStream(Socket socket) : NetworkStream(socket, ownsSocket: true)
+{
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Blocking(() => Read(buffer.Span), cancellationToken));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        Task.FromResult(Blocking(() => Read(buffer, offset, count), cancellationToken));
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Blocking(() => { Write(buffer.Span); return 0; }, cancellationToken);
+        return ValueTask.CompletedTask;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private T Blocking<T>(Func<T> call, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var wake = cancellationToken.UnsafeRegister(static stream => ((BlockingNetworkStream)stream!).Wake(), this);
+        try
+        {
+            var result = call();
+            cancellationToken.ThrowIfCancellationRequested();
+            return result;
+        }
+        catch (IOException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            Socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Not connected any more: nothing is blocked on it.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed while the cancellation ran: nothing is blocked on it.
+        }
+    }
+}
