@@ -8,9 +8,12 @@ internal static class Cli
 {
     /// <summary>
     /// clusterctl's round trip on the local socket blocks (Connection/BlockingNetworkStream), as a one-shot process may. In
-    /// a test it must not block xunit's few test threads: the in-process fake daemon's continuations run on them.
+    /// a test it must block neither xunit's few test threads nor the thread pool: the fake daemons' continuations run
+    /// there, and with every pool thread blocked in a clusterctl they waited for the pool to grow (a second and more, so
+    /// a completion's 1 s deadline ran out in CI). So each run gets a thread of its own.
     /// </summary>
-    public static Task<int> OffTheTestThread(Func<Task<int>> run) => Task.Run(run);
+    public static Task<int> OffTheTestThread(Func<Task<int>> run) =>
+        Task.Factory.StartNew(() => run().GetAwaiter().GetResult(), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     public sealed record Result(int ExitCode, string Out, string Err);
 
