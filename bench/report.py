@@ -57,6 +57,9 @@ def ts(iso):  # 2026-11-26T08:48:08.9108821+00:00 -> seconds (same day)
 def f(x, fmt='{:.2f}'):
     return '-' if x is None else fmt.format(x)
 
+def with_rounds(v, fmt='{:g}'):  # the median over rounds, then each round's value: "68 [71, 65, 68]"
+    return f"{f(med(v), fmt)} [{', '.join(f(x, fmt) for x in v)}]"
+
 out = []
 p = out.append
 p('# clusterd benchmarks\n')
@@ -185,8 +188,7 @@ if ki:
         ratios = [j['replacement_ms'] / floor[r['round']] for r, j in zip(rs, js)
                   if j.get('replacement_ms') and floor.get(r['round'])]
         def cell(k, fmt='{:g}'):
-            v = [j.get(k) for j in js]  # older raw outputs lack 'slow'
-            return f"{f(med(v), fmt)} [{', '.join(f(x, fmt) for x in v)}]"
+            return with_rounds([j.get(k) for j in js], fmt)  # older raw outputs lack 'slow'
         p(f"| {NAMES[c]} | {cell('failed')} | {cell('slow')} | {cell('hung')} | {cell('max_ms', '{:.0f}')} | {cell('p99_ms', '{:.0f}')} "
           f"| {cell('replacement_ms', '{:.0f}')} | {f(med(ratios))} |")
     p('\nThe trivial launcher (`bench/launcher.py --respawn`, reuseport) fork+execs a dead worker\'s replacement at once '
@@ -219,8 +221,7 @@ if me:
         js = [json.load(open(r['raw'] + '.json')) for r in me if r['config'] == c]
         if not js: continue
         def cell(k, fmt='{:g}'):
-            v = [j.get(k) for j in js]
-            return f"{f(med(v), fmt)} [{', '.join(f(x, fmt) for x in v)}]"
+            return with_rounds([j.get(k) for j in js], fmt)
         p(f"| {NAMES[c]} | {cell('failed')} | {cell('probes', '{:.0f}')} | {cell('replacement_ms', '{:.0f}')} | {cell('peak_mib', '{:.0f}')} |")
     p('\nclusterd\'s time is its detection (three one-second samples above the limit: 2–3 s after the crossing) plus '
       'the replacement\'s start and `min_uptime`; the leaking worker serves until then. PM2\'s is up to one '
@@ -250,15 +251,13 @@ if up:
         rs = [r for r in up if r['op'] == op]
         js = [json.load(open(r['raw'] + '.json')) for r in rs]
         if not js: continue
-        def cell(v, fmt='{:g}'):
-            return f"{f(med(v), fmt)} [{', '.join(f(x, fmt) for x in v)}]"
         kept = sum(1 for r in rs if r['manager_before'] == r['manager_after'])
         bad = sum(1 for r in rs if r['rc'] != 0)
-        p(f"| {label} | **{cell([j['failed'] for j in js])}** | {cell([j['slow'] for j in js])} "
-          f"| {cell([j['outage_ms'] for j in js], '{:.0f}')} | {med(j['probes'] for j in js):.0f} "
-          f"| {cell([j['max_gap_ms'] for j in js], '{:.0f}')} "
-          f"| {cell([r['restarts'] for r in rs])} | {'yes' if kept == len(rs) else 'no' if not kept else f'{kept} of {len(rs)}'} "
-          f"| {cell([r['took_ms'] for r in rs], '{:.0f}')}{f' (failed in {bad} rounds)' if bad else ''} |")
+        p(f"| {label} | **{with_rounds([j['failed'] for j in js])}** | {with_rounds([j['slow'] for j in js])} "
+          f"| {with_rounds([j['outage_ms'] for j in js], '{:.0f}')} | {med(j['probes'] for j in js):.0f} "
+          f"| {with_rounds([j['max_gap_ms'] for j in js], '{:.0f}')} "
+          f"| {with_rounds([r['restarts'] for r in rs])} | {'yes' if kept == len(rs) else 'no' if not kept else f'{kept} of {len(rs)}'} "
+          f"| {with_rounds([r['took_ms'] for r in rs], '{:.0f}')}{f' (failed in {bad} rounds)' if bad else ''} |")
     p('')
 
 # ---------------------------------------------------------------------------------------------------------------
