@@ -23,7 +23,7 @@ internal static class OwnExecutable
         Volatile.Write(ref s_installedAs, path);
         if (Environment.ProcessPath is null && System.IO.Path.GetDirectoryName(path) is { Length: > 0 } directory)
         {
-            AppContext.SetData("APP_CONTEXT_BASE_DIRECTORY", System.IO.Path.TrimEndingDirectorySeparator(directory) + "/");
+            AppContext.SetData("APP_CONTEXT_BASE_DIRECTORY", System.IO.Path.EndsInDirectorySeparator(directory) ? directory : directory + "/");
         }
     }
 }

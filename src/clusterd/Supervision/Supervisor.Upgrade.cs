@@ -8,6 +8,7 @@ using Clusterd.Sockets;
 using Clusterd.Supervision.Health;
 using Clusterd.Supervision.Upgrade;
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 
 namespace Clusterd.Supervision;
 
@@ -148,7 +149,7 @@ internal sealed partial class Supervisor
     /// a fallback then goes by the path, as it is on disk.
     /// </summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private Microsoft.Win32.SafeHandles.SafeFileHandle? HoldOwnExecutable(string path)
+    private SafeFileHandle? HoldOwnExecutable(string path)
     {
         try
         {
