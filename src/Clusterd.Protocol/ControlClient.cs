@@ -91,8 +91,7 @@ public sealed class ControlClient : IAsyncDisposable
             {
                 throw new ProtocolException(ErrorCodes.BadFrame, "clusterd closed the connection before the response ended");
             }
-            var response = JsonSerializer.Deserialize(frame, ProtocolJsonContext.Default.Response)
-                ?? throw new ProtocolException(ErrorCodes.BadFrame, "empty response");
+            var response = ResponseReader.Read(frame);
             yield return response;
             if (!response.More)
             {
