@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Clusterd.Protocol.Messages;
 
 namespace Clusterd.Protocol;
@@ -60,7 +59,7 @@ public sealed class ControlClient : IAsyncDisposable
     public async IAsyncEnumerable<Response> StreamAsync(Request request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var id = ++_nextId;
-        var payload = JsonSerializer.SerializeToUtf8Bytes(request with { Id = id }, ProtocolJsonContext.Default.Request);
+        var payload = RequestWriter.Write(request with { Id = id });
         IOException? unsent = null;
         try
         {

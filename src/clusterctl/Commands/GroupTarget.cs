@@ -3,7 +3,6 @@ using System.CommandLine.Completions;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Text.Json;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
 
@@ -147,7 +146,7 @@ internal static class GroupArguments
             socket.SendTimeout = socket.ReceiveTimeout = (int)s_completionTimeout.TotalMilliseconds;
             socket.Connect(new UnixDomainSocketEndPoint(socketPath));
             SocketTrust.CheckPeer(socket);
-            var request = JsonSerializer.SerializeToUtf8Bytes(new Request { Id = 1, Command = ProtocolCommands.Status }, ProtocolJsonContext.Default.Request);
+            var request = RequestWriter.Write(new Request { Id = 1, Command = ProtocolCommands.Status });
             socket.Send(Framing.Encode(request));
             var names = new List<string>();
             Response response;
