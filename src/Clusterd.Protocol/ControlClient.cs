@@ -11,9 +11,14 @@ namespace Clusterd.Protocol;
 public sealed class ControlClient : IAsyncDisposable
 {
     private readonly Stream _stream;
+    private readonly FrameReader _frames;
     private long _nextId;
 
-    private ControlClient(Stream stream) => _stream = stream;
+    private ControlClient(Stream stream)
+    {
+        _stream = stream;
+        _frames = new FrameReader(stream);
+    }
 
     /// <summary>Connects, once <see cref="SocketTrust"/> has found the socket and its listener to be root's or this user's.</summary>
     /// <exception cref="UntrustedSocketException">Someone else's socket, or a link, is at the path.</exception>
@@ -73,24 +78,21 @@ public sealed class ControlClient : IAsyncDisposable
         }
         while (true)
         {
-            byte[]? frame;
+            ReadOnlyMemory<byte>? frame;
             try
             {
-                frame = await Framing.ReadAsync(_stream, cancellationToken);
+                frame = await _frames.ReadAsync(cancellationToken);
             }
             catch (IOException) when (unsent is not null)
             {
                 throw unsent;
             }
-            if (frame is null && unsent is not null)
+            if (frame is not { } answer)
             {
-                throw unsent;
+                throw unsent as Exception
+                    ?? new ProtocolException(ErrorCodes.BadFrame, "clusterd closed the connection before the response ended");
             }
-            if (frame is null)
-            {
-                throw new ProtocolException(ErrorCodes.BadFrame, "clusterd closed the connection before the response ended");
-            }
-            var response = ResponseReader.Read(frame);
+            var response = ResponseReader.Read(answer.Span);
             yield return response;
             if (!response.More)
             {
