@@ -17,7 +17,8 @@ public sealed class FrameReaderTests
         var second = (await reader.ReadAsync(CancellationToken.None))!.Value;
 
         Assert.Equal("{}"u8.ToArray(), second.ToArray());
-        Assert.True(MemoryMarshal.TryGetArray(first, out var firstArray) && MemoryMarshal.TryGetArray(second, out var secondArray));
+        Assert.True(MemoryMarshal.TryGetArray(first, out var firstArray));
+        Assert.True(MemoryMarshal.TryGetArray(second, out var secondArray));
         Assert.Same(firstArray.Array, secondArray.Array);
         Assert.Equal(large.Length, firstArray.Array!.Length);
         Assert.Null(await reader.ReadAsync(CancellationToken.None));
