@@ -71,28 +71,23 @@ public static class ResponseReader
             }
             else if (reader.ValueTextEquals("cluster"u8))
             {
-                Next(ref reader);
-                response = response with { Cluster = JsonSerializer.Deserialize(ref reader, ProtocolJsonContext.Default.StatusData) };
+                response = response with { Cluster = Payload(ref reader, ProtocolJsonContext.Default.StatusData) };
             }
             else if (reader.ValueTextEquals("events"u8))
             {
-                Next(ref reader);
-                response = response with { Events = JsonSerializer.Deserialize(ref reader, ProtocolJsonContext.Default.IReadOnlyListLifecycleEvent) };
+                response = response with { Events = Payload(ref reader, ProtocolJsonContext.Default.IReadOnlyListLifecycleEvent) };
             }
             else if (reader.ValueTextEquals("logs"u8))
             {
-                Next(ref reader);
-                response = response with { Logs = JsonSerializer.Deserialize(ref reader, ProtocolJsonContext.Default.IReadOnlyListLogLine) };
+                response = response with { Logs = Payload(ref reader, ProtocolJsonContext.Default.IReadOnlyListLogLine) };
             }
             else if (reader.ValueTextEquals("plan"u8))
             {
-                Next(ref reader);
-                response = response with { Plan = JsonSerializer.Deserialize(ref reader, ProtocolJsonContext.Default.ReloadPlan) };
+                response = response with { Plan = Payload(ref reader, ProtocolJsonContext.Default.ReloadPlan) };
             }
             else if (reader.ValueTextEquals("version"u8))
             {
-                Next(ref reader);
-                response = response with { Version = JsonSerializer.Deserialize(ref reader, ProtocolJsonContext.Default.VersionInfo) };
+                response = response with { Version = Payload(ref reader, ProtocolJsonContext.Default.VersionInfo) };
             }
             else
             {
@@ -101,6 +96,13 @@ public static class ResponseReader
             }
         }
         return response;
+    }
+
+    /// <summary>A payload property's value, read with the generated metadata of its own type only.</summary>
+    private static T? Payload<T>(ref Utf8JsonReader reader, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        Next(ref reader);
+        return JsonSerializer.Deserialize(ref reader, type);
     }
 
     private static ErrorInfo? ErrorInfo(ref Utf8JsonReader reader)
