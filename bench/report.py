@@ -267,24 +267,28 @@ if co:
     p('Wall time of one command, `hyperfine -N` (no shell), median of each round (30 runs of clusterctl and the floor, '
       '10 of the others), then the median over rounds. The floor is the cheapest NativeAOT process (bench/floor: the '
       'runtime starts, prints a line, exits), built with the same SDK; ratios are taken within each round. First each '
-      'manager running the same 2 Node workers, all idle; then clusterd alone with 1000 idle workers.\n')
+      'manager running the same 2 Node workers, all idle; then clusterd alone with 1000 idle workers. Page faults: '
+      'minor faults of one run (the kernel\'s rusage), median of 10 runs, then over rounds; on a small VM, where a '
+      'fault costs tens of µs, they explain most of a short command\'s time.\n')
 
     def control_table(workers, tools):
         byround = defaultdict(dict)
+        faults = defaultdict(list)  # page faults of one run (median of 10), per round; absent from older runs
         for r in co:
             if int(r.get('workers', 2) or 2) == workers:
                 byround[int(r['round'])][r['tool']] = json.load(open(r['raw']))['results'][0]['median'] * 1000
+                faults[r['tool']].append(r.get('faults'))
         if not byround:
             return
-        p(f'| command ({workers} workers) | median ms | range over rounds | × NativeAOT hello (within round) |')
-        p('|---|---:|---:|---:|')
+        p(f'| command ({workers} workers) | median ms | range over rounds | × NativeAOT hello (within round) | page faults |')
+        p('|---|---:|---:|---:|---:|')
         for tool, label in tools:
             v = [byround[n][tool] for n in byround if tool in byround[n]]
             if not v:
                 continue
             rt = [byround[n][tool] / byround[n]['floor'] for n in byround if tool in byround[n] and 'floor' in byround[n]]
             headline[('control', tool, workers)] = med(v)
-            p(f'| {label} | **{med(v):.1f}** | {span(v)} | {med(rt):.2f}× |' if rt else f'| {label} | **{med(v):.1f}** | {span(v)} | - |')
+            p(f'| {label} | **{med(v):.1f}** | {span(v)} | {f(med(rt), "{:.2f}×")} | {f(med(faults[tool]), "{:.0f}")} |')
         p('')
 
     control_table(2, (('floor', 'NativeAOT hello world (the floor)'), ('version', '`clusterctl --version`'),

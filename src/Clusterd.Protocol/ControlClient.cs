@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Clusterd.Protocol.Messages;
 
 namespace Clusterd.Protocol;
@@ -12,9 +11,14 @@ namespace Clusterd.Protocol;
 public sealed class ControlClient : IAsyncDisposable
 {
     private readonly Stream _stream;
+    private readonly FrameReader _frames;
     private long _nextId;
 
-    private ControlClient(Stream stream) => _stream = stream;
+    private ControlClient(Stream stream)
+    {
+        _stream = stream;
+        _frames = new FrameReader(stream);
+    }
 
     /// <summary>Connects, once <see cref="SocketTrust"/> has found the socket and its listener to be root's or this user's.</summary>
     /// <exception cref="UntrustedSocketException">Someone else's socket, or a link, is at the path.</exception>
@@ -60,7 +64,7 @@ public sealed class ControlClient : IAsyncDisposable
     public async IAsyncEnumerable<Response> StreamAsync(Request request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var id = ++_nextId;
-        var payload = JsonSerializer.SerializeToUtf8Bytes(request with { Id = id }, ProtocolJsonContext.Default.Request);
+        var payload = RequestWriter.Write(request with { Id = id });
         IOException? unsent = null;
         try
         {
@@ -74,25 +78,21 @@ public sealed class ControlClient : IAsyncDisposable
         }
         while (true)
         {
-            byte[]? frame;
+            ReadOnlyMemory<byte>? frame;
             try
             {
-                frame = await Framing.ReadAsync(_stream, cancellationToken);
+                frame = await _frames.ReadAsync(cancellationToken);
             }
             catch (IOException) when (unsent is not null)
             {
                 throw unsent;
             }
-            if (frame is null && unsent is not null)
+            if (frame is not { } answer)
             {
-                throw unsent;
+                throw unsent as Exception
+                    ?? new ProtocolException(ErrorCodes.BadFrame, "clusterd closed the connection before the response ended");
             }
-            if (frame is null)
-            {
-                throw new ProtocolException(ErrorCodes.BadFrame, "clusterd closed the connection before the response ended");
-            }
-            var response = JsonSerializer.Deserialize(frame, ProtocolJsonContext.Default.Response)
-                ?? throw new ProtocolException(ErrorCodes.BadFrame, "empty response");
+            var response = ResponseReader.Read(answer.Span);
             yield return response;
             if (!response.More)
             {

@@ -6,7 +6,9 @@ namespace Clusterd.Protocol;
 /// The control protocol's frame: <c>"CLSD"</c> magic, a big-endian u16 protocol version, a big-endian u32 payload
 /// length, then that many bytes of UTF-8 JSON. The magic lets either side reject a stranger at once; the version
 /// lets a newer client tell an older daemon apart before it parses anything; the length is capped so a peer
-/// cannot make the other allocate without bound, and the reader allocates only as the payload arrives.
+/// cannot make the other allocate without bound, and <see cref="ReadAsync(Stream, int, Func{CancellationToken}?, CancellationToken)"/>
+/// (clusterd's, for a stranger's request) allocates only as the payload arrives; a client reads its daemon's answers
+/// with <see cref="FrameReader"/>.
 /// </summary>
 public static class Framing
 {
@@ -61,19 +63,11 @@ public static class Framing
     /// </param>
     public static async Task<byte[]?> ReadAsync(Stream stream, int maxPayload, Func<CancellationToken>? frameStarted, CancellationToken cancellationToken)
     {
-        var header = new byte[HeaderSize];
-        var got = await stream.ReadAsync(header, cancellationToken);
-        if (got == 0)
+        if (await ReadHeaderAsync(stream, new byte[HeaderSize], maxPayload, frameStarted, cancellationToken) is not { } header)
         {
             return null;
         }
-        var inFrame = frameStarted?.Invoke() ?? cancellationToken;
-        got += await ReadFullyAsync(stream, header.AsMemory(got), inFrame);
-        if (got < HeaderSize)
-        {
-            throw new ProtocolException(ErrorCodes.BadFrame, $"connection closed inside a frame header ({got} of {HeaderSize} bytes)");
-        }
-        var length = ParseHeader(header, maxPayload);
+        var (length, inFrame) = header;
         var payload = new byte[Math.Min(length, FirstPayloadBuffer)];
         var read = 0;
         while (read < length)
@@ -85,12 +79,36 @@ public static class Framing
             var n = await stream.ReadAsync(payload.AsMemory(read), inFrame);
             if (n == 0)
             {
-                throw new ProtocolException(ErrorCodes.BadFrame, $"connection closed inside a frame of {length} bytes ({read} received)");
+                throw TruncatedPayload(length, read);
             }
             read += n;
         }
         return payload;
     }
+
+    /// <summary>
+    /// Reads and validates a header into <paramref name="header"/>: the payload's length and the token for reading it, or
+    /// null on a clean end of stream before the first byte.
+    /// </summary>
+    internal static async Task<(int Length, CancellationToken InFrame)?> ReadHeaderAsync(Stream stream, byte[] header, int maxPayload,
+        Func<CancellationToken>? frameStarted, CancellationToken cancellationToken)
+    {
+        var got = await stream.ReadAsync(header, cancellationToken);
+        if (got == 0)
+        {
+            return null;
+        }
+        var inFrame = frameStarted?.Invoke() ?? cancellationToken;
+        got += await ReadFullyAsync(stream, header.AsMemory(got), inFrame);
+        if (got < HeaderSize)
+        {
+            throw new ProtocolException(ErrorCodes.BadFrame, $"connection closed inside a frame header ({got} of {HeaderSize} bytes)");
+        }
+        return (ParseHeader(header, maxPayload), inFrame);
+    }
+
+    internal static ProtocolException TruncatedPayload(int length, int read) =>
+        new(ErrorCodes.BadFrame, $"connection closed inside a frame of {length} bytes ({read} received)");
 
     /// <summary>Validates a header and returns its payload length.</summary>
     public static int ParseHeader(ReadOnlySpan<byte> header, int maxPayload = MaxPayload)

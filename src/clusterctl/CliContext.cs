@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Clusterd.Protocol.Messages;
 using Clusterctl.Connection;
 using Clusterctl.Output;
@@ -111,7 +112,7 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<Text
             {
                 throw new CliException(ExitCodes.Usage,
                     $"'{parseResult.CommandResult.Command.Name}' runs on one host at a time (it changes clusterd, or follows a stream), and "
-                    + Formats.Invariant($"{hosts.Count} hosts were given; run it once per host, in the order you choose"));
+                    + string.Create(CultureInfo.InvariantCulture, $"{hosts.Count} hosts were given; run it once per host, in the order you choose"));
             }
             return await RunOnAsync(parseResult, hosts.Count == 0 ? null : hosts[0], body, cancellationToken);
         }, cancellationToken);

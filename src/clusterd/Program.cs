@@ -275,7 +275,7 @@ internal static class Program
     {
         if (!UpgradeDocument.Reads(stateVersion))
         {
-            Console.Error.WriteLine($"clusterd {VersionCommand.Version} reads upgrade state version {UpgradeDocument.Current}, not {stateVersion}; restart clusterd instead");
+            Console.Error.WriteLine($"clusterd {VersionCommand.Version} reads upgrade state {UpgradeDocument.Readable}, not {stateVersion}; restart clusterd instead");
             return ExitInvalid;
         }
         if (!OperatingSystem.IsLinux())

@@ -147,7 +147,15 @@ public sealed class ExitCodeTests
     }
 
     [Fact]
-    public async Task NotAClusterdSocket_ExitsSystem()
+    public async Task NotAClusterdSocket_ExitsSystem() =>
+        await AssertStrangerExitsSystem("HTTP/1.1 400 Bad Request\r\n\r\n"u8.ToArray(), "bad magic");
+
+    [Fact]
+    public async Task AFrameThatIsNotAResponse_ExitsSystemSayingSo() =>
+        await AssertStrangerExitsSystem(Framing.Encode("""{"id":1,"ok":"yes"}"""u8), "malformed response: ");
+
+    /// <summary>A peer on the socket that answers any request with <paramref name="answer"/> and closes.</summary>
+    private static async Task AssertStrangerExitsSystem(byte[] answer, string expectedError)
     {
         var directory = Directory.CreateTempSubdirectory("clusterctl-test-").FullName;
         var path = Path.Combine(directory, "other.sock");
@@ -160,7 +168,7 @@ public sealed class ExitCodeTests
             // Take the request first and close only after the client has: closing with unread input would reset
             // the connection, and the client might see the reset instead of the stranger's answer.
             await peer.ReceiveAsync(new byte[4096]);
-            await peer.SendAsync("HTTP/1.1 400 Bad Request\r\n\r\n"u8.ToArray());
+            await peer.SendAsync(answer);
             peer.Shutdown(SocketShutdown.Send);
             try
             {
@@ -170,14 +178,14 @@ public sealed class ExitCodeTests
             }
             catch (SocketException)
             {
-                // The client stops reading after the bad magic and closes with our answer unread: a reset, as expected.
+                // The client stops reading after the bad answer and closes with ours unread: a reset, as expected.
             }
         });
         try
         {
             var result = await Cli.RunAsync("ping", "--socket", path);
             Assert.Equal(ExitCodes.System, result.ExitCode);
-            Assert.Contains("bad magic", result.Err, StringComparison.Ordinal);
+            Assert.Contains(expectedError, result.Err, StringComparison.Ordinal);
             await server;
         }
         finally

@@ -10,7 +10,8 @@ namespace Clusterd.Fuzz;
 /// end, or a <see cref="ProtocolException"/> with one line of text; a payload is a request or a
 /// <see cref="JsonException"/> (clusterd answers both and goes on); never another exception. A request that is read
 /// comes back the same through the encoder, so what clusterd audits and answers is what was sent.
-/// The same payloads are then read as a <see cref="Response"/>, as clusterctl reads what a daemon sends.
+/// The same payloads are then read as a <see cref="Response"/> by STJ and by clusterctl's <see cref="ResponseReader"/>:
+/// both refuse it, or both read the same response.
 /// </summary>
 internal static class ControlTarget
 {
@@ -59,16 +60,33 @@ internal static class ControlTarget
         Require(request == again, $"a request does not survive its own encoder: {request} became {again}");
     }
 
+    /// <summary>STJ's reader and clusterctl's (<see cref="ResponseReader"/>) accept the same payloads and read them alike.</summary>
     private static void ReadResponse(byte[] payload)
     {
+        Response? expected;
         try
         {
-            _ = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Response);
+            expected = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Response);
         }
         catch (JsonException)
         {
+            expected = null;
         }
+        Response? actual;
+        try
+        {
+            actual = ResponseReader.Read(payload);
+        }
+        catch (ProtocolException e) when (e.Code == ErrorCodes.BadFrame)
+        {
+            actual = null;
+        }
+        Require(Text(expected) == Text(actual), $"clusterctl's reader read {Text(actual)} where STJ read {Text(expected)}");
     }
+
+    /// <summary>Records hold lists by reference: what two readers read is compared by how STJ writes it.</summary>
+    private static string Text(Response? response) =>
+        response is null ? "nothing" : JsonSerializer.Serialize(response, ProtocolJsonContext.Default.Response);
 
     private static void Require(bool condition, string broken)
     {

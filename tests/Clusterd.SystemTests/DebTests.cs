@@ -3,6 +3,8 @@ namespace Clusterd.SystemTests;
 /// <summary>What `make deb` produced, as dpkg-deb sees it.</summary>
 public sealed class DebTests
 {
+    private const ushort ElfTypeExecutable = 2;    // ET_EXEC: linked at a fixed address
+    private const ushort ElfTypeSharedObject = 3;  // ET_DYN: what a PIE is
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
 
     [Requires("dpkg-deb", RequiresAttribute.DebFile)]
@@ -62,6 +64,30 @@ public sealed class DebTests
 
         Assert.True(check.ExitCode == 0, check.ToString());
         Assert.Contains("configuration OK", check.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// clusterctl ships as a fixed-address executable and clusterd as a PIE (docs/adr/0009): the client's start costs
+    /// fewer page faults that way, and the daemon, which parses what others send it, keeps ASLR of its own image.
+    /// </summary>
+    [Requires("dpkg-deb", RequiresAttribute.DebFile)]
+    public async Task Deb_Binaries_ClientIsFixedAddressDaemonIsPie()
+    {
+        using var root = new TempDir();
+        await DpkgDeb("-x", Repo.RequireDeb(), root.Path);
+
+        Assert.Equal(ElfTypeExecutable, ElfType(root.Sub("usr", "bin", "clusterctl")));
+        Assert.Equal(ElfTypeSharedObject, ElfType(root.Sub("usr", "bin", "clusterd")));
+    }
+
+    /// <summary>e_type of a little-endian ELF file: the 16 bits after the 16-byte e_ident.</summary>
+    private static ushort ElfType(string path)
+    {
+        Span<byte> header = stackalloc byte[18];
+        using var file = File.OpenRead(path);
+        file.ReadExactly(header);
+        Assert.True(header[..4].SequenceEqual("\u007fELF"u8), $"{path} is not an ELF file");
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(header[16..]);
     }
 
     private static async Task<string> DpkgDeb(params string[] args)

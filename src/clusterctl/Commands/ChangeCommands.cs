@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Clusterd.Protocol.Messages;
 using Clusterctl.Output;
 
@@ -33,7 +34,7 @@ internal static class ChangeCommands
         {
             var name = parseResult.GetRequiredValue(group);
             var n = parseResult.GetValue(count);
-            return (new Request { Command = ProtocolCommands.Scale, Group = name, Count = n }, Formats.Invariant($"scaled {name} to {n}"));
+            return (new Request { Command = ProtocolCommands.Scale, Group = name, Count = n }, string.Create(CultureInfo.InvariantCulture, $"scaled {name} to {n}"));
         });
         return command;
     }
@@ -84,7 +85,7 @@ internal static class ChangeCommands
             var (group, slot) = parseResult.GetRequiredValue(target);
             // Names travel as text: signal numbers differ between Linux and macOS, and only the daemon knows its OS.
             var name = parseResult.GetRequiredValue(signal).ToUpperInvariant();
-            var where = slot is { } s ? Formats.Invariant($"{group}/{s}") : group;
+            var where = slot is { } s ? string.Create(CultureInfo.InvariantCulture, $"{group}/{s}") : group;
             return (new Request { Command = ProtocolCommands.Signal, Group = group, Slot = slot, Signal = name }, $"sent {name} to {where}");
         });
         return command;

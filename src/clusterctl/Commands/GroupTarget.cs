@@ -3,7 +3,6 @@ using System.CommandLine.Completions;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Text.Json;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
 
@@ -147,18 +146,18 @@ internal static class GroupArguments
             socket.SendTimeout = socket.ReceiveTimeout = (int)s_completionTimeout.TotalMilliseconds;
             socket.Connect(new UnixDomainSocketEndPoint(socketPath));
             SocketTrust.CheckPeer(socket);
-            var request = JsonSerializer.SerializeToUtf8Bytes(new Request { Id = 1, Command = ProtocolCommands.Status }, ProtocolJsonContext.Default.Request);
+            var request = RequestWriter.Write(new Request { Id = 1, Command = ProtocolCommands.Status });
             socket.Send(Framing.Encode(request));
             var names = new List<string>();
-            Response? response;
+            Response response;
             do
             {
                 var header = ReceiveExactly(socket, Framing.HeaderSize);
                 var payload = ReceiveExactly(socket, Framing.ParseHeader(header));
-                response = JsonSerializer.Deserialize(payload, ProtocolJsonContext.Default.Response);
-                names.AddRange(response?.Cluster?.Groups.Select(g => g.Name) ?? []);
+                response = ResponseReader.Read(payload);
+                names.AddRange(response.Cluster?.Groups.Select(g => g.Name) ?? []);
             }
-            while (response?.More == true);
+            while (response.More);
             return [.. names.Distinct(StringComparer.Ordinal)]; // a group split between pages is named in both
         }
 #pragma warning disable CA1031 // Completion is best effort: a missing daemon must not print a stack trace into the user's shell.

@@ -40,7 +40,7 @@ internal static class HealthCommand
                 foreach (var (g, problem) in verdicts)
                 {
                     table.AddRow(TerminalText.Shown(g.Name, output.StdoutIsTerminal), g.State.Name(),
-                        Formats.Invariant($"{g.Ready}/{g.Desired}"), problem is null ? "yes" : $"no: {problem}");
+                        string.Create(CultureInfo.InvariantCulture, $"{g.Ready}/{g.Desired}"), problem is null ? "yes" : $"no: {problem}");
                 }
                 table.Write(output.Out);
             }

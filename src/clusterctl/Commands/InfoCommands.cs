@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using Clusterd.Protocol;
@@ -28,7 +29,7 @@ internal static class InfoCommands
             }
             else
             {
-                await output.Out.WriteLineAsync(Formats.Invariant($"{response.Message ?? "pong"} from {connection.Address} in {elapsed.TotalMilliseconds:0.0}ms"));
+                await output.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{response.Message ?? "pong"} from {connection.Address} in {elapsed.TotalMilliseconds:0.0}ms"));
             }
             return ExitCodes.Ok;
         }, cancellationToken));
@@ -49,7 +50,7 @@ internal static class InfoCommands
                 return ExitCodes.Ok;
             }
             await output.Out.WriteLineAsync($"clusterctl {ClientVersion} (protocol {ProtocolVersion.Current})");
-            await output.Out.WriteLineAsync(Formats.Invariant(
+            await output.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"clusterd   {daemon.Version} (protocol {daemon.Protocol}, pid {daemon.Pid}, started {Formats.Time(daemon.StartedAt)})"));
             return ExitCodes.Ok;
         }, cancellationToken));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Clusterd.Protocol.Messages;
 using Clusterctl.Connection;
 using Clusterctl.Output;
@@ -37,7 +38,7 @@ internal static class UpgradeCommand
                 await foreach (var frame in connection.StreamAsync(new Request { Command = ProtocolCommands.Upgrade, Binary = parseResult.GetValue(binary) }, ct))
                 {
                     handingOver = frame.Message;
-                    await cli.Out.WriteLineAsync(Formats.Invariant($"clusterd {before.Version} (pid {before.Pid}): {frame.Message}"));
+                    await cli.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"clusterd {before.Version} (pid {before.Pid}): {frame.Message}"));
                 }
             }
             catch (CliException ex) when (handingOver is not null && ex.ExitCode == ExitCodes.System)
@@ -51,7 +52,7 @@ internal static class UpgradeCommand
             var after = await WaitForAnswerAsync(cli, parseResult, ct);
             if (after.Pid != before.Pid)
             {
-                throw new CliException(ExitCodes.No, Formats.Invariant(
+                throw new CliException(ExitCodes.No, string.Create(CultureInfo.InvariantCulture,
                     $"clusterd answers as pid {after.Pid}, not {before.Pid}: it was restarted rather than upgraded in place; see its log"));
             }
             var target = handingOver.StartsWith("upgrading to ", StringComparison.Ordinal) ? handingOver["upgrading to ".Length..] : null;
@@ -60,7 +61,7 @@ internal static class UpgradeCommand
                 throw new CliException(ExitCodes.No,
                     $"the new binary ({target}) could not take over: clusterd {before.Version} took its state back and runs on: {after.UpgradeFailure ?? "its log says why"}");
             }
-            await cli.Out.WriteLineAsync(Formats.Invariant($"clusterd {after.Version} (pid {after.Pid}): upgraded in place from {before.Version}"));
+            await cli.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"clusterd {after.Version} (pid {after.Pid}): upgraded in place from {before.Version}"));
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;

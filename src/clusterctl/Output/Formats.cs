@@ -7,6 +7,8 @@ internal static class Formats
 {
     public const string None = "-";
 
+    private static readonly string[] s_binaryUnits = ["KiB", "MiB", "GiB", "TiB"];
+
     private static readonly string[] s_signalNames =
     [
         "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
@@ -23,10 +25,10 @@ internal static class Formats
         }
         var total = (long)value;
         var (d, h, m, s) = (total / 86400, total / 3600 % 24, total / 60 % 60, total % 60);
-        return d > 0 ? Invariant($"{d}d{h:00}h")
-            : h > 0 ? Invariant($"{h}h{m:00}m")
-            : m > 0 ? Invariant($"{m}m{s:00}s")
-            : Invariant($"{s}s");
+        return d > 0 ? string.Create(CultureInfo.InvariantCulture, $"{d}d{h:00}h")
+            : h > 0 ? string.Create(CultureInfo.InvariantCulture, $"{h}h{m:00}m")
+            : m > 0 ? string.Create(CultureInfo.InvariantCulture, $"{m}m{s:00}s")
+            : string.Create(CultureInfo.InvariantCulture, $"{s}s");
     }
 
     /// <summary>Bytes in binary units with one decimal: 512 B, 1.5 KiB, 24.1 MiB, 1.2 GiB.</summary>
@@ -38,25 +40,24 @@ internal static class Formats
         }
         if (value < 1024)
         {
-            return Invariant($"{value} B");
+            return string.Create(CultureInfo.InvariantCulture, $"{value} B");
         }
-        string[] units = ["KiB", "MiB", "GiB", "TiB"];
         var scaled = value / 1024.0;
         var unit = 0;
-        while (scaled >= 1024 && unit < units.Length - 1)
+        while (scaled >= 1024 && unit < s_binaryUnits.Length - 1)
         {
             scaled /= 1024;
             unit++;
         }
-        return Invariant($"{scaled:0.0} {units[unit]}");
+        return string.Create(CultureInfo.InvariantCulture, $"{scaled:0.0} {s_binaryUnits[unit]}");
     }
 
     /// <summary>CPU time in seconds, two decimals: 1.25s.</summary>
-    public static string CpuSeconds(double? seconds) => seconds is { } value ? Invariant($"{value:0.00}s") : None;
+    public static string CpuSeconds(double? seconds) => seconds is { } value ? string.Create(CultureInfo.InvariantCulture, $"{value:0.00}s") : None;
 
     /// <summary>A timeout or delay as the user would type it: 500ms, 5s, 1.5s.</summary>
     public static string Duration(TimeSpan span) =>
-        span.TotalSeconds < 1 ? Invariant($"{span.TotalMilliseconds:0}ms") : Invariant($"{span.TotalSeconds:0.###}s");
+        span.TotalSeconds < 1 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalMilliseconds:0}ms") : string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.###}s");
 
     /// <summary>SIGKILL for 9; the bare number for signals outside the Linux table.</summary>
     public static string Signal(int signal) =>
@@ -75,13 +76,11 @@ internal static class Formats
         }
         var text = reason ?? "exited";
         return signal is { } s ? $"{text}({Signal(s)})"
-            : code is { } c ? Invariant($"{text}({c})")
+            : code is { } c ? string.Create(CultureInfo.InvariantCulture, $"{text}({c})")
             : text;
     }
 
     /// <summary>UTC with milliseconds, ISO 8601: sortable, and the same whatever the machine's time zone.</summary>
     public static string Time(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-
-    public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

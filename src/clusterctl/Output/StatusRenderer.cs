@@ -39,7 +39,7 @@ internal static class StatusRenderer
     private static void WriteGroup(TextWriter writer, GroupStatus group, bool color, bool terminal)
     {
         var header = $"{Ansi.Strong(TerminalText.Shown(group.Name, terminal), color)}  {Ansi.Paint(group.State.Name(), Ansi.ForState(group.State), color)}  "
-            + Formats.Invariant($"{group.Ready}/{group.Desired} ready  generation {group.Generation}");
+            + string.Create(CultureInfo.InvariantCulture, $"{group.Ready}/{group.Desired} ready  generation {group.Generation}");
         if (group.Listen.Count > 0)
         {
             header += "  listen " + TerminalText.Shown(string.Join(", ", group.Listen), terminal);
@@ -72,7 +72,7 @@ internal static class StatusRenderer
         {
             // Why, under the table: a command check's reason ends with its output, which may run to several lines.
             var reason = w.HealthFailure!.Trim().ReplaceLineEndings(" / ");
-            writer.WriteLine(Formats.Invariant($"  slot {w.Slot} health: ") + TerminalText.Shown(reason, terminal));
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  slot {w.Slot} health: ") + TerminalText.Shown(reason, terminal));
         }
     }
 }

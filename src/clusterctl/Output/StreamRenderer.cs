@@ -43,7 +43,7 @@ internal static class StreamRenderer
 
     /// <summary><c>2025-05-01T12:00:00.000Z web/1 4242 stdout: listening on :8080</c></summary>
     public static string Log(LogLine l, bool terminal) =>
-        Formats.Invariant($"{Formats.Time(l.Time)} {TerminalText.Shown(l.Group, terminal)}/{l.Slot} {l.Pid} {TerminalText.Shown(l.Stream, terminal)}: {TerminalText.Shown(l.Text, terminal)}");
+        string.Create(CultureInfo.InvariantCulture, $"{Formats.Time(l.Time)} {TerminalText.Shown(l.Group, terminal)}/{l.Slot} {l.Pid} {TerminalText.Shown(l.Stream, terminal)}: {TerminalText.Shown(l.Text, terminal)}");
 
     public static string EventJson(LifecycleEvent e) =>
         System.Text.Json.JsonSerializer.Serialize(e, ProtocolJsonContext.Default.LifecycleEvent);

@@ -5,8 +5,8 @@ using Microsoft.Win32.SafeHandles;
 namespace Clusterd.Platform;
 
 /// <summary>
-/// The system calls of an in-place upgrade (docs/adr/0008): the state in a sealed memfd, descriptors made inheritable
-/// by number for the one exec, and the exec itself.
+/// The system calls of an in-place upgrade (docs/adr/0008): the state in a sealed memfd, the running executable held
+/// open, descriptors made inheritable by number for the one exec, and the exec itself.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal static class UpgradeHandoff
@@ -32,6 +32,18 @@ internal static class UpgradeHandoff
             throw;
         }
         return handle;
+    }
+
+    /// <summary>
+    /// The file this process runs, close-on-exec until <see cref="SetInheritable"/> says otherwise: the image a fallback
+    /// must exec even once a package has renamed another file over its path, which /proc/self/exe still names (as
+    /// "PATH (deleted)"). O_PATH: executing it needs only the execute permission, not read. The caller owns the handle.
+    /// </summary>
+    public static SafeFileHandle OpenOwnExecutable()
+    {
+        var fd = Interop.open("/proc/self/exe", Interop.O_PATH | LinuxConstants.O_CLOEXEC, 0);
+        ErrnoException.ThrowIfFailed(fd, "open(/proc/self/exe)");
+        return new SafeFileHandle(fd, ownsHandle: true); // the caller's: closed once the exec has taken it, or failed
     }
 
     /// <summary>Everything in the memfd (or any file) at <paramref name="fd"/>, read without moving its offset.</summary>
@@ -63,8 +75,12 @@ internal static class UpgradeHandoff
         ErrnoException.ThrowIfFailed(Interop.fcntl(fd, Interop.F_SETFD, next), $"fcntl({fd}, F_SETFD)");
     }
 
-    /// <summary>Replaces the process image, keeping the pid and the calling thread. Returns only by throwing.</summary>
-    public static unsafe void Exec(string path, IReadOnlyList<string> argv, IReadOnlyList<string> environment)
+    /// <summary>
+    /// Replaces the process image, keeping the pid and the calling thread: with the file open at
+    /// <paramref name="executable"/> if given (<paramref name="path"/> then only names it in an error), else with the
+    /// file at <paramref name="path"/>. Returns only by throwing.
+    /// </summary>
+    public static unsafe void Exec(string path, SafeHandle? executable, IReadOnlyList<string> argv, IReadOnlyList<string> environment)
     {
         var strings = new List<nint>(argv.Count + environment.Count);
         var args = new byte*[argv.Count + 1]; // NULL-terminated
@@ -84,8 +100,13 @@ internal static class UpgradeHandoff
             fixed (byte** a = args)
             fixed (byte** e = env)
             {
-                _ = Interop.execve(file, a, e);
-                throw ErrnoException.FromLastError($"execve({path})");
+                if (executable is null)
+                {
+                    _ = Interop.execve(file, a, e);
+                    throw ErrnoException.FromLastError($"execve({path})");
+                }
+                _ = Interop.fexecve((int)executable.DangerousGetHandle(), a, e);
+                throw ErrnoException.FromLastError($"fexecve({path}, held open since before the upgrade)");
             }
         }
         finally

@@ -20,10 +20,15 @@ internal sealed partial class Supervisor
     /// </summary>
     public IReadOnlyList<ListenerSocket> ListenerSockets => Volatile.Read(ref _listenerSockets);
 
-    private void PublishListenerSockets() =>
-        Volatile.Write(ref _listenerSockets, _groups.Values
-            .SelectMany(g => g.Listeners.AllSockets().Select(s => new ListenerSocket(g.Name, s.Address.Text, s.Socket)))
-            .ToArray());
+    /// <summary>A new list only when the sockets changed: the loop publishes after every burst of events.</summary>
+    private void PublishListenerSockets()
+    {
+        var sockets = _groups.Values.SelectMany(g => g.Listeners.AllSockets().Select(s => (g.Name, s.Address.Text, s.Socket)));
+        if (!sockets.SequenceEqual(_listenerSockets.Select(l => (l.Group, l.Listen, l.Socket))))
+        {
+            Volatile.Write(ref _listenerSockets, sockets.Select(s => new ListenerSocket(s.Name, s.Text, s.Socket)).ToArray());
+        }
+    }
 
     private GroupListeners BindListeners(GroupConfig group) => BindListeners(group, _sockets);
 

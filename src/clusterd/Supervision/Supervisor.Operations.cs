@@ -375,9 +375,10 @@ internal sealed partial class Supervisor
 
     private Task<OperationResult> Submit(Action<Supervisor, TaskCompletionSource<OperationResult>> run)
     {
-        var done = new TaskCompletionSource<OperationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(new OperationEvent(s => run(s, done), done));
-        return done.Task;
+        var done = new TaskCompletionSource<OperationResult>(); // nothing waits on it: the loop passes it on to the answer
+        var answer = new TaskCompletionSource<OperationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(new OperationEvent(s => run(s, done), done, answer));
+        return answer.Task;
     }
 
     private void WaitFor(Func<OperationResult?> check, TaskCompletionSource<OperationResult> done)

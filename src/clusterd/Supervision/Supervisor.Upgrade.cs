@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Clusterd.Config;
 using Clusterd.Platform;
 using Clusterd.Protocol;
@@ -7,6 +8,7 @@ using Clusterd.Sockets;
 using Clusterd.Supervision.Health;
 using Clusterd.Supervision.Upgrade;
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 
 namespace Clusterd.Supervision;
 
@@ -105,7 +107,8 @@ internal sealed partial class Supervisor
         }
         try
         {
-            var state = CaptureUpgradeState(request, launcher);
+            using var executable = HoldOwnExecutable(request.OldBinary);
+            var state = CaptureUpgradeState(request, launcher) with { OldBinaryFd = (int?)executable?.DangerousGetHandle() };
             using var memfd = UpgradeHandoff.CreateSealed("clusterd-upgrade", UpgradeDocument.Serialize(state));
             var stateFd = (int)memfd.DangerousGetHandle();
             int[] inherited = [.. state.Descriptors(), stateFd];
@@ -120,7 +123,7 @@ internal sealed partial class Supervisor
             {
                 if (OperatingSystem.IsLinux())
                 {
-                    ExecKeeping(inherited, request.Binary, [request.Binary, .. request.Arguments], environment);
+                    ExecKeeping(inherited, request.Binary, executable: null, [request.Binary, .. request.Arguments], environment);
                 }
             });
             return OperationResult.Error(ErrorCodes.Internal, "the exec returned without an error; this probably indicates a bug in clusterd");
@@ -141,11 +144,32 @@ internal sealed partial class Supervisor
     }
 
     /// <summary>
-    /// The exec, on the spawner thread, with exactly <paramref name="inherited"/> made inheritable for it; if it fails
-    /// they are close-on-exec again and this image goes on as if nothing had happened.
+    /// This image's executable held open for the state, so that a new binary that cannot take over can exec this one
+    /// even after a package renamed the new file over <paramref name="path"/>; null if it cannot be opened (no /proc):
+    /// a fallback then goes by the path, as it is on disk.
     /// </summary>
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    internal static void ExecKeeping(IReadOnlyList<int> inherited, string binary, IReadOnlyList<string> argv, IReadOnlyList<string> environment)
+    private SafeFileHandle? HoldOwnExecutable(string path)
+    {
+        try
+        {
+            return UpgradeHandoff.OpenOwnExecutable();
+        }
+        catch (ErrnoException e)
+        {
+            LogExecutableNotHeld(path, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The exec, on the spawner thread, with exactly <paramref name="inherited"/> made inheritable for it; if it fails
+    /// they are close-on-exec again and this image goes on as if nothing had happened. <paramref name="executable"/>:
+    /// the file to exec, held open; null: <paramref name="binary"/>'s path.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    internal static void ExecKeeping(IReadOnlyList<int> inherited, string binary, SafeHandle? executable, IReadOnlyList<string> argv,
+        IReadOnlyList<string> environment)
     {
         try
         {
@@ -153,7 +177,7 @@ internal sealed partial class Supervisor
             {
                 UpgradeHandoff.SetInheritable(fd, inheritable: true);
             }
-            UpgradeHandoff.Exec(binary, argv, environment);
+            UpgradeHandoff.Exec(binary, executable, argv, environment);
         }
         finally
         {
@@ -409,6 +433,10 @@ internal sealed partial class Supervisor
     [LoggerMessage(EventId = 60, Level = LogLevel.Warning,
         Message = "upgrading in place: exec {Binary} with {Fds} descriptors and {Workers} workers handed on")]
     private partial void LogUpgrading(string binary, int fds, int workers);
+
+    [LoggerMessage(EventId = 70, Level = LogLevel.Warning,
+        Message = "cannot hold {Binary} open for the upgrade ({Reason}): should the new binary fail to take over, the fallback execs whatever is at that path then")]
+    private partial void LogExecutableNotHeld(string binary, string reason);
 
     [LoggerMessage(EventId = 61, Level = LogLevel.Error, Message = "upgrade to {Binary} failed; this clusterd goes on: {Reason}")]
     private partial void LogUpgradeFailed(string binary, string reason);

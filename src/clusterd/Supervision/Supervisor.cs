@@ -27,6 +27,9 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<GroupRuntime> _removing = [];
     private readonly List<(Func<OperationResult?> Check, TaskCompletionSource<OperationResult> Done)> _waiters = [];
+
+    /// <summary>Operations that have run and are not answered yet: see <see cref="AnswerOperations"/>.</summary>
+    private readonly List<OperationEvent> _operations = [];
     private ClusterConfig? _config;
     private Rollout[] _rollouts = [];
     private bool _shuttingDown;
@@ -166,9 +169,9 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             {
                 Dispatch(e);
                 Reconcile();
-                if (!_events.Reader.TryPeek(out _))
+                if (!_events.Reader.TryPeek(out _) || _operations.Any(o => o.Done.Task.IsCompleted))
                 {
-                    Publish(); // once per burst, not per event: a storm of 1000 exits builds one snapshot
+                    Publish(); // once per burst, not per event (a storm of 1000 exits builds one snapshot), or to answer
                 }
             }
             catch (Exception failure)
@@ -253,10 +256,11 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             case OperationEvent op:
                 if (_shuttingDown)
                 {
-                    op.Done.TrySetResult(OperationResult.Error(ErrorCodes.ShuttingDown, "clusterd is shutting down"));
+                    op.Answer.TrySetResult(OperationResult.Error(ErrorCodes.ShuttingDown, "clusterd is shutting down"));
                 }
                 else
                 {
+                    _operations.Add(op);
                     op.Run(this);
                 }
                 break;
@@ -280,6 +284,20 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         }
     }
 
+    /// <summary>Answers every operation that is done, now that a snapshot showing what it did is published.</summary>
+    private void AnswerOperations()
+    {
+        for (var i = _operations.Count - 1; i >= 0; i--)
+        {
+            var op = _operations[i];
+            if (op.Done.Task.IsCompleted)
+            {
+                _operations.RemoveAt(i);
+                op.Answer.TrySetResult(op.Done.Task.Result);
+            }
+        }
+    }
+
     private void Publish()
     {
         var groups = _groups.Values.Select(g => new GroupSnapshot(
@@ -289,29 +307,14 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             g.Workers.Count(w => w.State == WorkerState.Ready),
             g.Generation,
             g.Config.Listen.Select(l => l.Text).ToArray(),
-            g.AllWorkers.OrderBy(w => w.Slot).Select(w => new WorkerSnapshot(
-                w.Slot,
-                w.Pid,
-                WorkerStateMachine.PublicState(w.State),
-                w.Generation,
-                w.Restarts,
-                WorkerStateMachine.HasProcess(w.State) ? w.SpawnedAt : null,
-                w.State == WorkerState.Ready ? w.ReadyAt : null,
-                w.LastExit?.Reason,
-                w.LastExit?.Code,
-                w.LastExit?.Signal,
-                w.Status,
-                Interlocked.Read(ref w.DroppedOutputLines),
-                w.Process?.Cgroup,
-                w.Health?.LastCheck?.Passed,
-                w.Health?.LastCheck?.Latency.TotalSeconds,
-                w.Health?.LastCheck?.Failure)).ToArray(),
+            g.AllWorkers.OrderBy(w => w.Slot).Select(w => w.Snapshot()).ToArray(),
             g.Config.RequiredReady(g.Desired),
             g.Desired == g.Config.Workers ? g.Config.WorkersSource : GroupSnapshot.WorkersFromScale)).ToArray();
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
         Volatile.Write(ref _snapshot, snapshot);
         Published?.Invoke(snapshot);
         PublishListenerSockets(); // metrics: see Supervisor.Listeners.cs
+        AnswerOperations();
         // After Published: the service manager's STATUS= for this snapshot is sent before READY=1, which the start's
         // continuation sends on another thread.
         if (!_started.Task.IsCompleted && snapshot.Groups.All(g => g.Stopped || g.Ready >= g.Desired || g.Workers.Any(w => w.State == PublicWorkerState.Failed)))

@@ -28,8 +28,12 @@ internal sealed record ShutdownEvent : SupervisorEvent;
 /// <summary>Work that must run on the loop, to prove the loop is alive (the service manager's watchdog ping).</summary>
 internal sealed record CallbackEvent(Action Run) : SupervisorEvent;
 
-/// <summary>An operator's command, run on the loop; it completes <paramref name="Done"/> now or later (a rollout).</summary>
-internal sealed record OperationEvent(Action<Supervisor> Run, TaskCompletionSource<OperationResult> Done) : SupervisorEvent;
+/// <summary>
+/// An operator's command, run on the loop; it completes <paramref name="Done"/> now or later (a rollout). The caller
+/// gets <paramref name="Answer"/>, completed with the same result once a snapshot that shows its effect is published:
+/// a <c>status</c> sent after the answer sees what the command did.
+/// </summary>
+internal sealed record OperationEvent(Action<Supervisor> Run, TaskCompletionSource<OperationResult> Done, TaskCompletionSource<OperationResult> Answer) : SupervisorEvent;
 
 /// <summary>A one-shot timer that can be cancelled after it has already fired: the loop drops events of disposed timers.</summary>
 internal sealed class WorkerTimer : IDisposable

@@ -51,6 +51,47 @@ public sealed class ReuseportSteeringTests : IDisposable
         Assert.True(_accepted[left] > 0, "after Detach, every socket of the group gets connections again");
     }
 
+    [Fact]
+    public void DetachAny_GroupLeftSteeredByAKilledClusterd_GetsTheKernelsOwnChoiceBack()
+    {
+        if (!OperatingSystem.IsLinux() || ReuseportSteering.Unavailable is string)
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root on Linux: steering must work there");
+            return;
+        }
+        var a = Listen(0);
+        var port = ((IPEndPoint)a.LocalEndPoint!).Port;
+        var b = Listen(port);
+        // A clusterd killed mid-rollout: its program stays attached to the group, routing only to b, and nobody
+        // will ever change it (the fds the service manager keeps are the sockets, not the program or its map).
+        using var killed = new ReuseportSteering();
+        killed.Route([b]);
+        Connect(port, 10);
+        Assert.Equal(10, AcceptFrom([a, b], 10));
+        Assert.False(_accepted.ContainsKey(a), "the left-over program should still route everything to b");
+
+        ReuseportSteering.DetachAny(a); // what the next clusterd does with each socket it adopts
+
+        Connect(port, 40);
+        Assert.Equal(40, AcceptFrom([a, b], 40));
+        Assert.True(_accepted.GetValueOrDefault(a) > 0, "after DetachAny, every socket of the group gets connections again");
+    }
+
+    [Fact]
+    public void DetachAny_NoProgramAttached_LeavesTheSocketServing()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // steering is Linux only
+        }
+        var a = Listen(0);
+
+        ReuseportSteering.DetachAny(a); // the usual case at adoption: the kernel says ENOENT
+
+        Connect(((IPEndPoint)a.LocalEndPoint!).Port, 1);
+        Assert.Equal(1, AcceptFrom([a], 1));
+    }
+
     private Socket Listen(int port)
     {
         var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -13,6 +13,28 @@ public sealed class SupervisorTests
         s.Snapshot.Groups.Single(g => g.Name == group).Workers.Single(w => w.Slot == slot).State;
 
     [Fact]
+    public async Task Operation_AnsweredWhileMoreEventsAreQueued_SnapshotAlreadyShowsWhatItDid()
+    {
+        await using var h = new SupervisorHarness(SupervisorHarness.Group());
+        await h.StartAllAsync();
+        using var first = new ManualResetEventSlim();
+        using var after = new ManualResetEventSlim();
+        // Hold the loop so the scale and one more event are queued together: the loop publishes once per burst, and
+        // the event behind the scale stays blocked until the answer has been checked.
+        h.Supervisor.Post(new CallbackEvent(() => first.Wait(TimeSpan.FromSeconds(10))));
+        var scaled = h.Supervisor.ScaleAsync("web", 3);
+        h.Supervisor.Post(new CallbackEvent(() => after.Wait(TimeSpan.FromSeconds(60))));
+        first.Set();
+
+        var result = await scaled.WaitAsync(TimeSpan.FromSeconds(10));
+        var desired = h.Supervisor.Snapshot.Groups.Single().Desired;
+        after.Set();
+
+        Assert.True(result.Ok, result.Message);
+        Assert.Equal(3, desired);
+    }
+
+    [Fact]
     public async Task Launch_Throws_TheSlotBacksOffAndIsRetried_AndTheLoopCarriesOn()
     {
         await using var h = new SupervisorHarness(SupervisorHarness.Group());

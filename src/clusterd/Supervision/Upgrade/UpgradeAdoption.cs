@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Text.Json;
 using Clusterd.Platform;
+using Microsoft.Win32.SafeHandles;
 
 namespace Clusterd.Supervision.Upgrade;
 
@@ -20,12 +22,17 @@ internal sealed class UpgradeAdoption
     private const int FallingBack = 2;
 
     private readonly TaskCompletionSource _fallbackFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The old binary, held open by the image that wrote the state (<see cref="UpgradeState.OldBinaryFd"/>): what a fallback execs.</summary>
+    private readonly SafeFileHandle? _oldBinary;
+
     private int _stage = Taking;
 
-    private UpgradeAdoption(UpgradeState state, int stateFd, string? fallbackReason)
+    internal UpgradeAdoption(UpgradeState state, int stateFd, SafeFileHandle? oldBinary, string? fallbackReason)
     {
         State = state;
         StateFd = stateFd;
+        _oldBinary = oldBinary;
         FallbackReason = fallbackReason;
     }
 
@@ -39,7 +46,9 @@ internal sealed class UpgradeAdoption
 
     /// <summary>
     /// The state named by the environment, or null on an ordinary start. The variables go from the environment at
-    /// once: workers inherit clusterd's environment, and must not see them.
+    /// once: workers inherit clusterd's environment, and must not see them. An image that is the fallback runs the old
+    /// binary through its descriptor, and its path on disk may hold another file by now: it is told the path it was
+    /// installed as (<see cref="OwnExecutable"/>), where its clusterd-exec is.
     /// </summary>
     /// <exception cref="UpgradeStateException">The state cannot be read; <see cref="FallBackUnread"/> is what is left to do.</exception>
     [SupportedOSPlatform("linux")]
@@ -68,7 +77,33 @@ internal sealed class UpgradeAdoption
         {
             throw new UpgradeStateException($"cannot read the upgrade state from fd {fd}: {e.Message}");
         }
-        return new UpgradeAdoption(UpgradeDocument.Deserialize(bytes), fd, fallback);
+        var state = UpgradeDocument.Deserialize(bytes);
+        if (fallback is not null)
+        {
+            OwnExecutable.InstalledAs(state.OldBinary);
+        }
+        return new UpgradeAdoption(state, fd, HoldOldBinary(state), fallback);
+    }
+
+    /// <summary>The descriptor the state names for the old binary, ours now, close-on-exec again as every other one.</summary>
+    [SupportedOSPlatform("linux")]
+    internal static SafeFileHandle? HoldOldBinary(UpgradeState state)
+    {
+        if (state.OldBinaryFd is not int fd)
+        {
+            return null;
+        }
+        var handle = new SafeFileHandle(fd, ownsHandle: true); // ours: closed once the state is taken over (Complete)
+        try
+        {
+            Descriptors.SetInheritable(handle, inheritable: false);
+        }
+        catch (ErrnoException e)
+        {
+            handle.SetHandleAsInvalid(); // not open: nothing of ours to close
+            throw new UpgradeStateException($"the old binary's descriptor {fd} is not there: {e.Message}");
+        }
+        return handle;
     }
 
     /// <summary>
@@ -107,12 +142,16 @@ internal sealed class UpgradeAdoption
     /// <summary>Whether the takeover is still under way: a failure now falls back.</summary>
     public bool Pending => Volatile.Read(ref _stage) == Taking;
 
-    /// <summary>Everything is taken over and served: the state's memfd is not needed any more, and a failure is no longer a fallback.</summary>
+    /// <summary>
+    /// Everything is taken over and served: the state's memfd and the old binary are not needed any more, and a failure
+    /// is no longer a fallback. This image's own next upgrade opens its executable again.
+    /// </summary>
     public void Complete()
     {
         if (Interlocked.CompareExchange(ref _stage, Taken, Taking) == Taking)
         {
             _ = Interop.close(StateFd);
+            _oldBinary?.Dispose();
         }
     }
 
@@ -147,7 +186,7 @@ internal sealed class UpgradeAdoption
             {
                 if (OperatingSystem.IsLinux())
                 {
-                    FallBack(StateFd, State.OldBinary, State.Arguments, State.Descriptors(), FallbackReason, reason);
+                    FallBack(StateFd, State.OldBinary, _oldBinary, State.Arguments, State.Descriptors(), FallbackReason, reason);
                 }
             });
         }
@@ -169,23 +208,30 @@ internal sealed class UpgradeAdoption
         string? binary = null;
         string[] arguments = [];
         int[] fds = [];
+        int? held = null;
         try
         {
             using var document = JsonDocument.Parse(UpgradeHandoff.ReadAll(stateFd));
             var root = document.RootElement;
             binary = root.GetProperty("old_binary").GetString();
             arguments = [.. root.GetProperty("arguments").EnumerateArray().Select(a => a.GetString() ?? "")];
+            held = root.TryGetProperty("old_binary_fd", out var fd) && fd.ValueKind == JsonValueKind.Number ? fd.GetInt32() : null;
         }
         catch (Exception e) when (e is JsonException or IOException or KeyNotFoundException or InvalidOperationException)
         {
             throw new UpgradeStateException($"{reason}; and the state does not even say which binary wrote it ({e.Message}), so there is nothing to fall back to");
         }
         // Its fds are still inheritable (nothing here touched them): only the state's own must be kept open.
-        FallBack(stateFd, binary ?? "", arguments, fds, previousFailure, reason);
+        using var oldBinary = held is int exe ? new SafeFileHandle(exe, ownsHandle: false) : null; // the old image's, whose state names it
+        FallBack(stateFd, binary ?? "", oldBinary, arguments, fds, previousFailure, reason);
     }
 
+    /// <summary>
+    /// The exec of the old binary: through <paramref name="oldBinary"/> when it was held open (after a package upgrade
+    /// its path holds the new file), else by its path. Either way argv[0] is its path, as it was started.
+    /// </summary>
     [SupportedOSPlatform("linux")]
-    private static void FallBack(int stateFd, string binary, IReadOnlyList<string> arguments, IEnumerable<int> fds,
+    private static void FallBack(int stateFd, string binary, SafeHandle? oldBinary, IReadOnlyList<string> arguments, IEnumerable<int> fds,
         string? previousFailure, string reason)
     {
         if (previousFailure is not null)
@@ -198,7 +244,7 @@ internal sealed class UpgradeAdoption
             .Append($"{FallbackVariable}={reason.ReplaceLineEndings(" ")}")
             .ToArray();
         int[] inherited = [.. fds, stateFd];
-        Supervisor.ExecKeeping(inherited, binary, [binary, .. arguments], environment);
+        Supervisor.ExecKeeping(inherited, binary, oldBinary, [binary, .. arguments], environment);
         throw new UpgradeStateException($"{reason}; and the fallback to {binary} did not happen");
     }
 }

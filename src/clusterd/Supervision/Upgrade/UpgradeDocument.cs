@@ -6,16 +6,28 @@ namespace Clusterd.Supervision.Upgrade;
 
 /// <summary>
 /// The state document's bytes: JSON (source-generated, NativeAOT-clean), versioned by one integer. A binary reads its
-/// own version and the one before it; anything else is refused before anything is torn down
+/// own version and those before it; anything else is refused before anything is torn down
 /// (<c>clusterd --check-upgrade VERSION</c> asks exactly that).
 /// </summary>
 internal static class UpgradeDocument
 {
-    /// <summary>What this binary writes. 2: each worker's health watch (<see cref="HealthRecord"/>) and the log book; a version 1 state has neither.</summary>
-    public const int Current = 2;
+    /// <summary>
+    /// What this binary writes. 2: each worker's health watch (<see cref="HealthRecord"/>) and the log book; a version
+    /// 1 state has neither. 3: the old binary held open (<see cref="UpgradeState.OldBinaryFd"/>), a descriptor that a
+    /// binary reading only 2 would neither close nor mark close-on-exec: it must refuse a version 3 state.
+    /// </summary>
+    public const int Current = 3;
+
+    /// <summary>
+    /// The oldest version this binary reads: each version since added only optional fields, which an older state lacks.
+    /// </summary>
+    public const int Oldest = 1;
 
     /// <summary>What this binary reads.</summary>
-    public static bool Reads(int version) => version >= Math.Max(1, Current - 1) && version <= Current;
+    public static bool Reads(int version) => version >= Oldest && version <= Current;
+
+    /// <summary>The versions this binary reads, for a refusal.</summary>
+    public static string Readable => $"versions {Oldest} to {Current}";
 
     public static byte[] Serialize(UpgradeState state) => JsonSerializer.SerializeToUtf8Bytes(state, UpgradeJsonContext.Default.UpgradeState);
 
@@ -35,7 +47,7 @@ internal static class UpgradeDocument
         }
         if (!Reads(version))
         {
-            throw new UpgradeStateException($"the upgrade state is version {version}; this clusterd reads version {Current}{(Current > 1 ? $" and {Current - 1}" : "")}");
+            throw new UpgradeStateException($"the upgrade state is version {version}; this clusterd reads {Readable}");
         }
         try
         {

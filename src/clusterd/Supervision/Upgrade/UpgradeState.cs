@@ -25,6 +25,11 @@ namespace Clusterd.Supervision.Upgrade;
 /// The log book behind <c>clusterctl logs</c>, oldest first: bounded as the book is (2000 lines of at most 4 KiB per
 /// group). Added in version 2: a version 1 state has none, and the book starts empty.
 /// </param>
+/// <param name="OldBinaryFd">
+/// The writer's own executable, held open (/proc/self/exe): what a fallback execs, since after a package upgrade
+/// <paramref name="OldBinary"/> names the new file. Null when it could not be opened (the fallback goes by the path),
+/// and in a state before version 3. Whichever image reads the state owns it, and closes it once it has taken over.
+/// </param>
 internal sealed record UpgradeState(
     int Version,
     string OldBinary,
@@ -39,7 +44,8 @@ internal sealed record UpgradeState(
     MetricsCounters Metrics,
     long Spawns,
     IReadOnlyList<GroupState> Groups,
-    IReadOnlyList<LogLine>? Logs = null)
+    IReadOnlyList<LogLine>? Logs = null,
+    int? OldBinaryFd = null)
 {
     /// <summary>Every fd the state names: each must be inheritable for the exec, and each is the new image's after it.</summary>
     public IEnumerable<int> Descriptors() =>
@@ -47,6 +53,7 @@ internal sealed record UpgradeState(
             .Concat(g.Listeners.SelectMany(a => a.Slots.Select(s => s.Fd).Concat(a.Unrouted)))
             .Concat(g.Workers.SelectMany(w => (w.OwnSockets ?? []).Concat(new[] { w.Stdout, w.Stderr, w.Health?.Socket }.OfType<int>()))))
         .Append(ControlFd)
+        .Concat(OldBinaryFd is int executable ? [executable] : Array.Empty<int>())
         .Distinct();
 }
 

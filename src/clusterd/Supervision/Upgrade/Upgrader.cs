@@ -38,7 +38,7 @@ internal sealed partial class Upgrader(
         {
             return OperationResult.Error(ErrorCodes.Failed, "an in-place upgrade is Linux only; restart clusterd instead");
         }
-        var own = Environment.ProcessPath ?? "";
+        var own = OwnExecutable.Path ?? "";
         var path = Path.GetFullPath(binary ?? own);
         if (Control is not { } control || supervisor.Config is not { } config)
         {

@@ -27,6 +27,7 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         var before = await WorkersAsync(clusterd);
         var versionBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
         var eventsBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Events })).Events!;
+        var executableBefore = ExecutableOf(clusterd.Pid);
 
         (int ExitCode, string Stdout, string Stderr) upgrade;
         IReadOnlyCollection<string> failures;
@@ -45,6 +46,7 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         Assert.Equal((SecondBuild.Version, clusterd.Pid, versionBefore.StartedAt), (version.Version, version.Pid, version.StartedAt));
         Assert.NotEqual(versionBefore.Version, version.Version);
         Assert.Equal(before, await WorkersAsync(clusterd));
+        Assert.Empty(DescriptorsNaming(clusterd.Pid, executableBefore, ExecutableOf(clusterd.Pid))); // the old binary, held open for a fallback, is closed
         var events = (await clusterd.RequestAsync(new Request { Command = Commands.Events })).Events!;
         Assert.Equal(eventsBefore.Select(e => (e.Seq, e.Kind, e.Pid)), events.Select(e => (e.Seq, e.Kind, e.Pid)));
         // The log book behind clusterctl logs crossed too.
@@ -162,6 +164,7 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         var versionBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
         // A new build that no longer takes a flag the running clusterd was started with: its check, which runs it with
         // --check-upgrade and --config only, passes; after the exec, the real second build refuses its arguments.
+        var executableBefore = ExecutableOf(clusterd.Pid);
         var newer = Wrapper(clusterd.Directory, "clusterd-without-a-flag", check: second.Clusterd,
             run: $"'{second.Clusterd}' \"$@\" --flag-this-build-dropped");
 
@@ -186,6 +189,7 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         Assert.Equal((versionBefore.Version, clusterd.Pid, versionBefore.StartedAt), (version.Version, version.Pid, version.StartedAt));
         Assert.Contains("--flag-this-build-dropped", version.UpgradeFailure, StringComparison.Ordinal);
         Assert.Equal(before, await WorkersAsync(clusterd));
+        Assert.Empty(DescriptorsNaming(clusterd.Pid, executableBefore)); // it came back through the held descriptor, and closed it
     }
 
     [Fact]
@@ -217,6 +221,64 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
         Native.Kill(before[1].Pid, SIGKILL);
         await clusterd.WaitForEventAsync("listening", "web", count: 3);
         Assert.Equal(200, (await Http.GetAsync(port)).Status);
+    }
+
+    [RequiresPublishedBuild]
+    public async Task Upgrade_NewBinaryRenamedOverTheRunningOneFailsItsTakeover_RunningImageTakesItsStateBackAndLosesNoRequest()
+    {
+        Assert.Null(PublishedBuild.Problem);
+        // clusterd as a package installs it: one NativeAOT file next to its clusterd-exec, run from its path.
+        var install = Path.Combine(Path.GetTempPath(), "clusterd-install-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(install);
+        try
+        {
+            var installed = Path.Combine(install, "clusterd");
+            File.Copy(PublishedBuild.Clusterd, installed);
+            File.Copy(PublishedBuild.ExecHelper, Path.Combine(install, "clusterd-exec"));
+            var port = Ports.Free();
+            // The launcher runs the installed file in place of the build's: same pid (exec), same arguments.
+            await using var clusterd = ClusterdProcess.Start(Toml.Group("web", Toml.Worker(), 3, [$"127.0.0.1:{port}"], "reuseport"), output,
+                environment: null, launcher: ["/bin/sh", "-c", $"shift; exec '{installed}' \"$@\"", "sh"]);
+            await clusterd.WaitForEventAsync("listening", "web", count: 3);
+            var before = await WorkersAsync(clusterd);
+            var versionBefore = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+            // What dpkg does: the new file is written next to the old one and renamed over it. The new version passes
+            // its check and then refuses the arguments the running clusterd was started with (as above).
+            var executableBefore = ExecutableOf(clusterd.Pid);
+            var newer = Wrapper(install, "clusterd.dpkg-new", check: second.Clusterd, run: $"'{second.Clusterd}' \"$@\" --flag-this-build-dropped");
+            File.Move(newer, installed, overwrite: true);
+
+            (int ExitCode, string Stdout, string Stderr) upgrade;
+            IReadOnlyCollection<string> failures;
+            await using (var load = new Load(port))
+            {
+                await load.WaitForSuccessesAsync(200);
+                upgrade = await Clusterctl.RunAsync(clusterd.ControlSocket, null, "upgrade"); // its own path, as on disk now
+                await clusterd.WaitForAsync(e => e.EventId == 65, what: "the old image's 'took its state back'");
+                await load.WaitForSuccessesAsync(load.Succeeded + 200);
+                failures = [.. load.Failures];
+            }
+
+            output.WriteLine(upgrade.Stdout + upgrade.Stderr);
+            Assert.Equal(1, upgrade.ExitCode);
+            Assert.Contains("upgrading to " + SecondBuild.Version, upgrade.Stdout, StringComparison.Ordinal);
+            Assert.Contains($"could not take over: clusterd {versionBefore.Version} took its state back and runs on", upgrade.Stderr, StringComparison.Ordinal);
+            Assert.Empty(failures);
+            var version = (await clusterd.RequestAsync(new Request { Command = Commands.Version })).Version!;
+            Assert.Equal((versionBefore.Version, clusterd.Pid, versionBefore.StartedAt), (version.Version, version.Pid, version.StartedAt));
+            Assert.Contains("--flag-this-build-dropped", version.UpgradeFailure, StringComparison.Ordinal);
+            Assert.Equal(before, await WorkersAsync(clusterd));
+            Assert.Equal(executableBefore + " (deleted)", new FileInfo($"/proc/{clusterd.Pid}/exe").LinkTarget); // the file it ran before, renamed over
+            Assert.Empty(DescriptorsNaming(clusterd.Pid, executableBefore)); // held open for the fallback, and closed again
+            // It still finds its clusterd-exec (next to the path it was installed as): a killed worker is replaced.
+            Native.Kill(before[1].Pid, SIGKILL);
+            await clusterd.WaitForEventAsync("listening", "web", count: 4);
+            Assert.Equal(200, (await Http.GetAsync(port)).Status);
+        }
+        finally
+        {
+            Directory.Delete(install, recursive: true);
+        }
     }
 
     [Fact]
@@ -294,6 +356,18 @@ public class UpgradeTests(SecondBuild second, ITestOutputHelper output) : IClass
             File.Delete(pids);
         }
     }
+
+    /// <summary>The file process <paramref name="pid"/> runs, as the kernel names it (what a descriptor on it shows too).</summary>
+    private static string ExecutableOf(int pid) => Undeleted(new FileInfo($"/proc/{pid}/exe").LinkTarget!);
+
+    /// <summary>
+    /// The descriptors of process <paramref name="pid"/> open on one of <paramref name="executables"/> (<see cref="ExecutableOf"/>),
+    /// even once deleted: none after an upgrade, whose old binary is held open only until the takeover is complete.
+    /// </summary>
+    private static IReadOnlyList<string> DescriptorsNaming(int pid, params string[] executables) =>
+        [.. Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Select(fd => Undeleted(new FileInfo(fd).LinkTarget ?? "")).Where(executables.Contains)];
+
+    private static string Undeleted(string target) => target.EndsWith(" (deleted)", StringComparison.Ordinal) ? target[..^" (deleted)".Length] : target;
 
     private static async Task<WorkerStatus> WorkerAsync(ClusterdProcess clusterd, string group) =>
         (await clusterd.RequestAsync(new Request { Command = Commands.Status })).Cluster!.Groups.Single(g => g.Name == group).Workers[0];

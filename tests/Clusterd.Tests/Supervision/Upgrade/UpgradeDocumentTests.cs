@@ -40,7 +40,8 @@ public class UpgradeDocumentTests
                 DroppedOutputLines: 6,
                 new HealthRecord(Socket: 15, ChecksStarted: true, ConsecutiveFailures: 2, NextCheckDue: 111_111_111, LifetimeDue: 222_222_222,
                     Lifetime: TimeSpan.FromHours(1.05), new CheckResult(Passed: false, TimeSpan.FromMilliseconds(12), "503 Service Unavailable")))])],
-        [new LogLine(8, new DateTimeOffset(2026, 11, 30, 20, 5, 0, TimeSpan.Zero), "web", 1, 100, "stdout", "listening on :8080")]);
+        [new LogLine(8, new DateTimeOffset(2026, 11, 30, 20, 5, 0, TimeSpan.Zero), "web", 1, 100, "stdout", "listening on :8080")],
+        OldBinaryFd: 16);
 
     [Fact]
     public void Deserialize_WhatSerializeWrote_GivesEveryFieldBack()
@@ -68,7 +69,7 @@ public class UpgradeDocumentTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(3)]
+    [InlineData(4)]
     [InlineData(999)]
     public void Deserialize_VersionItDoesNotRead_IsRefusedSayingWhichItReads(int version)
     {
@@ -76,7 +77,7 @@ public class UpgradeDocumentTests
 
         var e = Assert.Throws<UpgradeStateException>(() => UpgradeDocument.Deserialize(Encoding.UTF8.GetBytes(json)));
 
-        Assert.Contains($"version {version}; this clusterd reads version {UpgradeDocument.Current}", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"version {version}; this clusterd reads versions 1 to {UpgradeDocument.Current}", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -87,12 +88,27 @@ public class UpgradeDocumentTests
         var json = System.Text.Json.Nodes.JsonNode.Parse(UpgradeDocument.Serialize(Full() with { Version = 1 }))!;
         json["groups"]![0]!["workers"]![0]!.AsObject().Remove("health");
         json.AsObject().Remove("logs");
+        json.AsObject().Remove("old_binary_fd");
 
         var read = UpgradeDocument.Deserialize(Encoding.UTF8.GetBytes(json.ToJsonString()));
 
         Assert.Null(read.Groups[0].Workers[0].Health);
         Assert.Null(read.Logs);
+        Assert.Null(read.OldBinaryFd);
         Assert.Equal(Full().Groups[0].Workers[0].Pid, read.Groups[0].Workers[0].Pid);
+    }
+
+    [Fact]
+    public void Deserialize_Version2_ReadsWithoutTheOldBinaryHeldOpen()
+    {
+        // What a clusterd before version 3 wrote: its fallback goes by the old binary's path.
+        var json = System.Text.Json.Nodes.JsonNode.Parse(UpgradeDocument.Serialize(Full() with { Version = 2 }))!;
+        json.AsObject().Remove("old_binary_fd");
+
+        var read = UpgradeDocument.Deserialize(Encoding.UTF8.GetBytes(json.ToJsonString()));
+
+        Assert.Null(read.OldBinaryFd);
+        Assert.Equal((Full().OldBinary, Full().Groups[0].Workers[0].Health), (read.OldBinary, read.Groups[0].Workers[0].Health));
     }
 
     [Fact]
@@ -116,7 +132,7 @@ public class UpgradeDocumentTests
     [Fact]
     public void Descriptors_EveryFdTheStateNames_OnceEach()
     {
-        Assert.Equal([7, 8, 9, 10, 11, 12, 13, 14, 15], Full().Descriptors().Order());
+        Assert.Equal([7, 8, 9, 10, 11, 12, 13, 14, 15, 16], Full().Descriptors().Order());
     }
 
     /// <summary>The paths of the properties under <paramref name="value"/> that hold their type's default (or an empty list).</summary>

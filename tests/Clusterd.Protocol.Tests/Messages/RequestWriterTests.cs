@@ -1,0 +1,58 @@
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using Clusterd.Protocol.Messages;
+
+namespace Clusterd.Protocol.Tests.Messages;
+
+/// <summary>
+/// RequestWriter writes what STJ writes, byte for byte. A property added to <see cref="Request"/> fails here until
+/// the sample sets it and the writer writes it.
+/// </summary>
+public sealed class RequestWriterTests
+{
+    private static readonly Request s_full = new()
+    {
+        Id = 7,
+        Command = "logs \"quoted\"",
+        Group = "wéb<>&",
+        Slot = 1,
+        Count = 4,
+        Signal = "SIGHUP",
+        Since = 1L << 40,
+        Follow = true,
+        Lines = 100,
+        Stream = "stderr",
+        After = new DateTimeOffset(2026, 12, 1, 3, 30, 0, 123, TimeSpan.FromHours(-5)),
+        DryRun = true,
+        MaxSurge = 2,
+        MaxUnavailable = 0,
+        Binary = "/usr/bin/clusterd\n",
+    };
+
+    public static TheoryData<string> RequestProperties() => [.. typeof(Request).GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name)];
+
+    [Theory]
+    [MemberData(nameof(RequestProperties))]
+    public void Write_OnlyThisPropertySet_WritesWhatStjWrites(string property)
+    {
+        var info = typeof(Request).GetProperty(property)!;
+        var value = info.GetValue(s_full);
+        Assert.True(value is not null && !value.Equals(info.GetValue(new Request())), $"the sample sets no value for Request.{property}: give it one");
+        var request = new Request();
+        info.SetValue(request, value);
+
+        AssertWritesAsStjDoes(request);
+    }
+
+    [Fact]
+    public void Write_EveryPropertySet_WritesWhatStjWrites() => AssertWritesAsStjDoes(s_full);
+
+    [Fact]
+    public void Write_NothingSet_WritesWhatStjWrites() => AssertWritesAsStjDoes(new Request());
+
+    private static void AssertWritesAsStjDoes(Request request) =>
+        Assert.Equal(
+            Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(request, ProtocolJsonContext.Default.Request)),
+            Encoding.UTF8.GetString(RequestWriter.Write(request)));
+}
