@@ -26,16 +26,7 @@ public sealed class FrameReader(Stream stream)
         {
             _payload = new byte[length];
         }
-        var read = 0;
-        while (read < length)
-        {
-            var n = await stream.ReadAsync(_payload.AsMemory(read, length - read), cancellationToken);
-            if (n == 0)
-            {
-                throw Framing.TruncatedPayload(length, read);
-            }
-            read += n;
-        }
-        return _payload.AsMemory(0, length);
+        var read = await Framing.ReadFullyAsync(stream, _payload.AsMemory(0, length), header.InFrame);
+        return read == length ? _payload.AsMemory(0, length) : throw Framing.TruncatedPayload(length, read);
     }
 }
