@@ -14,6 +14,12 @@ public sealed partial class ResponseReaderTests
 {
     private static readonly DateTimeOffset s_time = new(2026, 12, 1, 3, 30, 0, TimeSpan.FromHours(1));
 
+    /// <summary>Writes what was read, infinities included (a number too large for a double reads as one).</summary>
+    private static readonly ProtocolJsonContext s_written = new(new JsonSerializerOptions(ProtocolJsonContext.Default.Options)
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    });
+
     private static readonly Response s_full = new()
     {
         Id = 42,
@@ -121,12 +127,6 @@ public sealed partial class ResponseReaderTests
         Assert.Equal(ErrorCodes.BadFrame, e.Code);
         Assert.Equal("empty response", e.Message);
     }
-
-    /// <summary>Writes what was read, infinities included (a number too large for a double reads as one).</summary>
-    private static readonly ProtocolJsonContext s_written = new(new JsonSerializerOptions(ProtocolJsonContext.Default.Options)
-    {
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    });
 
     private static byte[] Serialize(Response response) => JsonSerializer.SerializeToUtf8Bytes(response, s_written.Response);
 
