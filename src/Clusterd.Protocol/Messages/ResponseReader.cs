@@ -4,11 +4,11 @@ namespace Clusterd.Protocol.Messages;
 
 /// <summary>
 /// The client's reader of a <see cref="Response"/>: the envelope and the status payload (ResponseReader.Status.cs) by
-/// hand, each other payload with the generated metadata of its own type only when it is there. Reading through <c>ProtocolJsonContext.Default.Response</c> builds the metadata
-/// of every type a response can hold, on every command: a fifth of a short clusterctl run's page faults
-/// (BENCHMARKS.md, Control). It reads what STJ reads (unknown properties skipped, the last of duplicates wins, a
-/// top-level <c>null</c> is no response) and refuses what STJ refuses; tests/Clusterd.Protocol.Tests keeps the two in step.
-/// clusterd writes with STJ.
+/// hand, each other payload with the generated metadata of its own type only when it is there. Reading through
+/// <c>ProtocolJsonContext.Default.Response</c> builds the metadata of every type a response can hold, on every command:
+/// a fifth of a short clusterctl run's page faults (BENCHMARKS.md, Control). It reads what STJ reads (unknown properties
+/// skipped, the last of duplicates wins, a top-level <c>null</c> is no response, STJ's leniency with enums) and refuses
+/// what STJ refuses, with no difference known; tests/Clusterd.Protocol.Tests keeps the two in step. clusterd writes with STJ.
 /// </summary>
 public static partial class ResponseReader
 {
