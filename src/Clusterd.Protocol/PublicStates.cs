@@ -34,10 +34,15 @@ public static class PublicStates
 
     /// <summary>The wire name: <c>ready</c>, <c>backoff</c>, ... (metric labels and table cells use it too).</summary>
     public static string Name(this PublicWorkerState state) =>
-        (uint)state < (uint)StateNames.Workers.Length ? StateNames.Workers[(int)state] : throw new ArgumentOutOfRangeException(nameof(state));
+        state.IsDefined() ? StateNames.Workers[(int)state] : throw new ArgumentOutOfRangeException(nameof(state));
 
     public static string Name(this PublicGroupState state) =>
-        (uint)state < (uint)StateNames.Groups.Length ? StateNames.Groups[(int)state] : throw new ArgumentOutOfRangeException(nameof(state));
+        state.IsDefined() ? StateNames.Groups[(int)state] : throw new ArgumentOutOfRangeException(nameof(state));
+
+    /// <summary>A member of the enum: JSON may carry any number for a state, as System.Text.Json reads it.</summary>
+    public static bool IsDefined(this PublicWorkerState state) => (uint)state < (uint)StateNames.Workers.Length;
+
+    public static bool IsDefined(this PublicGroupState state) => (uint)state < (uint)StateNames.Groups.Length;
 
     /// <summary>running: every desired worker ready; degraded: fewer; failed: a slot gave up; stopped: by an operator.</summary>
     public static PublicGroupState OfGroup(bool adminStopped, int ready, int desired, IEnumerable<PublicWorkerState> workers)
