@@ -33,27 +33,16 @@ public static class PublicStates
     public static readonly IReadOnlyList<PublicWorkerState> Workers = Enum.GetValues<PublicWorkerState>();
 
     /// <summary>The wire name: <c>ready</c>, <c>backoff</c>, ... (metric labels and table cells use it too).</summary>
-    public static string Name(this PublicWorkerState state) => state switch
-    {
-        PublicWorkerState.Starting => "starting",
-        PublicWorkerState.Ready => "ready",
-        PublicWorkerState.Draining => "draining",
-        PublicWorkerState.Stopping => "stopping",
-        PublicWorkerState.Backoff => "backoff",
-        PublicWorkerState.Failed => "failed",
-        PublicWorkerState.Stopped => "stopped",
-        _ => throw new ArgumentOutOfRangeException(nameof(state)),
-    };
+    public static string Name(this PublicWorkerState state) =>
+        state.IsDefined() ? StateNames.Workers[(int)state] : throw new ArgumentOutOfRangeException(nameof(state));
 
-    public static string Name(this PublicGroupState state) => state switch
-    {
-        PublicGroupState.Running => "running",
-        PublicGroupState.Degraded => "degraded",
-        PublicGroupState.Starting => "starting",
-        PublicGroupState.Stopped => "stopped",
-        PublicGroupState.Failed => "failed",
-        _ => throw new ArgumentOutOfRangeException(nameof(state)),
-    };
+    public static string Name(this PublicGroupState state) =>
+        state.IsDefined() ? StateNames.Groups[(int)state] : throw new ArgumentOutOfRangeException(nameof(state));
+
+    /// <summary>A member of the enum: JSON may carry any number for a state, as System.Text.Json reads it.</summary>
+    public static bool IsDefined(this PublicWorkerState state) => (uint)state < (uint)StateNames.Workers.Length;
+
+    public static bool IsDefined(this PublicGroupState state) => (uint)state < (uint)StateNames.Groups.Length;
 
     /// <summary>running: every desired worker ready; degraded: fewer; failed: a slot gave up; stopped: by an operator.</summary>
     public static PublicGroupState OfGroup(bool adminStopped, int ready, int desired, IEnumerable<PublicWorkerState> workers)
@@ -65,4 +54,15 @@ public static class PublicStates
             : states.All(s => s == PublicWorkerState.Starting) ? PublicGroupState.Starting
             : PublicGroupState.Degraded;
     }
+}
+
+/// <summary>
+/// The wire names (each member's <see cref="JsonStringEnumMemberNameAttribute"/>), indexed by value: for <see cref="PublicStates.Name(PublicWorkerState)"/>
+/// and clusterctl's reader of status. Apart from <see cref="PublicStates"/> so that reading them runs no <c>Enum.GetValues</c>.
+/// </summary>
+internal static class StateNames
+{
+    public static readonly string[] Workers = ["starting", "ready", "draining", "stopping", "backoff", "failed", "stopped"];
+
+    public static readonly string[] Groups = ["running", "degraded", "starting", "stopped", "failed"];
 }

@@ -59,7 +59,7 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<Text
     public void KeepTarget(ParseResult parseResult)
     {
         SocketOverride = parseResult.GetValue(GlobalOptions.Socket);
-        HostsOverride = parseResult.GetValue(GlobalOptions.Host) is { Length: > 0 } hosts ? hosts : null;
+        HostsOverride = GlobalOptions.NamedHosts(parseResult) is { Length: > 0 } hosts ? hosts : null;
     }
 
     /// <summary>--socket, else the shell's socket, else $CLUSTERD_SOCKET, else the platform default that clusterd also uses.</summary>
@@ -155,7 +155,7 @@ internal sealed class CliContext(TextWriter stdout, TextWriter stderr, Func<Text
     /// <summary>--host (each may be a comma list), else the shell's hosts, else $CLUSTERD_HOST; none means the local socket.</summary>
     public IReadOnlyList<SshHost> ResolveHosts(ParseResult parseResult)
     {
-        if (parseResult.GetValue(GlobalOptions.Host) is { Length: > 0 } hosts)
+        if (GlobalOptions.NamedHosts(parseResult) is { Length: > 0 } hosts)
         {
             return hosts;
         }

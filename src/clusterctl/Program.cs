@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using System.Runtime.InteropServices;
 using Clusterctl.Commands;
 using Clusterctl.Shell;
@@ -44,8 +45,7 @@ internal static class Program
 
     internal static async Task<int> RunAsync(string[] args, CliContext cli, CancellationToken cancellationToken)
     {
-        var root = BuildRootCommand(cli, includeShell: true);
-        var parseResult = root.Parse(args);
+        var parseResult = ParseWithoutHelp(args, cli) ?? BuildRootCommand(cli, includeShell: true).Parse(args);
         if (cli.StdinIsTerminal && cli.StdoutIsTerminal && IsOnlyMissingCommand(parseResult))
         {
             // Bare `clusterctl` (perhaps with --socket or --host) at a terminal is what someone exploring types: give them the
@@ -106,33 +106,70 @@ internal static class Program
         }
     }
 
+    /// <summary>Every command, in the order help lists them, by the name each is created with (ProgramTests checks).</summary>
+    internal static readonly (string Name, Func<CliContext, Command> Create)[] Commands =
+    [
+        ("status", StatusCommand.Create),
+        ("restart", RestartCommand.Create),
+        ("reload", ReloadCommand.Create),
+        ("upgrade", UpgradeCommand.Create),
+        ("scale", ChangeCommands.Scale),
+        ("stop", ChangeCommands.Stop),
+        ("start", ChangeCommands.Start),
+        ("signal", ChangeCommands.Signal),
+        ("events", StreamCommands.Events),
+        ("logs", StreamCommands.Logs),
+        ("version", InfoCommands.Version),
+        ("ping", InfoCommands.Ping),
+        ("health", HealthCommand.Create),
+        ("dial-stdio", DialStdioCommand.Create),
+        ("completion", CompletionCommand.Create),
+        ("shell", ShellCommand),
+    ];
+
+    /// <summary>
+    /// Parses a command line that needs no help, version, directive or error message without building the RootCommand,
+    /// whose constructor reads the help texts through a ResourceManager: ~44 of the ~265 page faults of a
+    /// <c>clusterctl ping</c>, on a VM where a fault costs ~50 µs (BENCHMARKS.md, Control). Only the commands the line
+    /// names are built: a token can only be classified as a command whose name it is. Null for the lines that need the
+    /// full tree: a parse error, no command, a directive (completion's <c>[suggest]</c>: a plain Command would ignore
+    /// it), or the help or version option named. Stand-ins with their names, arity and reach see to it that every token
+    /// is classified as the real tree classifies it (<c>-h</c> is never taken for an argument's value); the caller parses
+    /// those lines again with <see cref="BuildRootCommand"/>, which gives them System.CommandLine's own help and messages.
+    /// </summary>
+    internal static ParseResult? ParseWithoutHelp(IReadOnlyList<string> args, CliContext cli)
+    {
+        var help = new Option<bool>("--help", "-h", "/h", "-?", "/?") { Arity = ArgumentArity.Zero, Recursive = true };
+        var version = new Option<bool>("--version") { Arity = ArgumentArity.Zero };
+        var root = new Command(RootCommand.ExecutableName) { help, version };
+        AddGlobalOptions(root);
+        foreach (var (name, create) in Commands)
+        {
+            if (args.Contains(name))
+            {
+                root.Add(create(cli));
+            }
+        }
+        var parseResult = root.Parse(args);
+        return parseResult.Errors.Count == 0 && parseResult.CommandResult.Command != root && !Named(help) && !Named(version)
+            && !parseResult.Tokens.Any(token => token.Type == TokenType.Directive)
+            ? parseResult
+            : null;
+
+        // A bool option has a result, marked implicit, whether named or not.
+        bool Named(Option option) => parseResult.GetResult(option) is { Implicit: false };
+    }
+
     internal static RootCommand BuildRootCommand(CliContext cli, bool includeShell)
     {
-        var root = new RootCommand("Control clusterd: inspect and change its groups of workers. With no command at a terminal, starts the shell.")
+        var root = new RootCommand("Control clusterd: inspect and change its groups of workers. With no command at a terminal, starts the shell.");
+        AddGlobalOptions(root);
+        foreach (var (name, create) in Commands)
         {
-            GlobalOptions.Socket,
-            GlobalOptions.Json,
-            GlobalOptions.Timeout,
-            GlobalOptions.Host,
-            StatusCommand.Create(cli),
-            RestartCommand.Create(cli),
-            ReloadCommand.Create(cli),
-            UpgradeCommand.Create(cli),
-            ChangeCommands.Scale(cli),
-            ChangeCommands.Stop(cli),
-            ChangeCommands.Start(cli),
-            ChangeCommands.Signal(cli),
-            StreamCommands.Events(cli),
-            StreamCommands.Logs(cli),
-            InfoCommands.Version(cli),
-            InfoCommands.Ping(cli),
-            HealthCommand.Create(cli),
-            DialStdioCommand.Create(cli),
-            CompletionCommand.Create(cli),
-        };
-        if (includeShell)
-        {
-            root.Add(ShellCommand(cli));
+            if (includeShell || name != "shell")
+            {
+                root.Add(create(cli));
+            }
         }
         foreach (var option in root.Options)
         {
@@ -142,6 +179,14 @@ internal static class Program
             }
         }
         return root;
+    }
+
+    private static void AddGlobalOptions(Command root)
+    {
+        root.Add(GlobalOptions.Socket);
+        root.Add(GlobalOptions.Json);
+        root.Add(GlobalOptions.Timeout);
+        root.Add(GlobalOptions.Host);
     }
 
     private static Command ShellCommand(CliContext cli)

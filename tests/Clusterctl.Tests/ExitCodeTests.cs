@@ -154,8 +154,24 @@ public sealed class ExitCodeTests
     public async Task AFrameThatIsNotAResponse_ExitsSystemSayingSo() =>
         await AssertStrangerExitsSystem(Framing.Encode("""{"id":1,"ok":"yes"}"""u8), "malformed response: ");
 
+    /// <summary>JSON that reads as a status but could not be shown: a malformed answer, not a bug in clusterctl.</summary>
+    [Theory]
+    [InlineData("""{"groups":null}""", "the list of groups is null")]
+    [InlineData("""{"groups":[null]}""", "a group, its name, listen or workers is null")]
+    [InlineData("""{"groups":[{"state":"running","listen":[],"workers":[]}]}""", "a group, its name, listen or workers is null")]
+    [InlineData("""{"groups":[{"name":"web","state":"running","listen":[null],"workers":[]}]}""", "a group, its name, listen or workers is null")]
+    [InlineData("""{"groups":[{"name":"web","state":"running","listen":[]}]}""", "a group, its name, listen or workers is null")]
+    [InlineData("""{"groups":[{"name":"web","state":99,"listen":[],"workers":[]}]}""", "a group's state has no name")]
+    [InlineData("""{"groups":[{"name":"web","state":"running","listen":[],"workers":[null]}]}""", "a worker is null, or its state has no name")]
+    [InlineData("""{"groups":[{"name":"web","state":"running","listen":[],"workers":[{"slot":0,"state":"-1"}]}]}""", "a worker is null, or its state has no name")]
+    public async Task StatusThatCannotBeShown_ExitsSystemSayingSo(string cluster, string expectedError)
+    {
+        var answer = Framing.Encode(System.Text.Encoding.UTF8.GetBytes($$"""{"id":1,"ok":true,"cluster":{{cluster}}}"""));
+        await AssertStrangerExitsSystem(answer, $"malformed response: {expectedError}", "status");
+    }
+
     /// <summary>A peer on the socket that answers any request with <paramref name="answer"/> and closes.</summary>
-    private static async Task AssertStrangerExitsSystem(byte[] answer, string expectedError)
+    private static async Task AssertStrangerExitsSystem(byte[] answer, string expectedError, string command = "ping")
     {
         var directory = Directory.CreateTempSubdirectory("clusterctl-test-").FullName;
         var path = Path.Combine(directory, "other.sock");
@@ -183,7 +199,7 @@ public sealed class ExitCodeTests
         });
         try
         {
-            var result = await Cli.RunAsync("ping", "--socket", path);
+            var result = await Cli.RunAsync(command, "--socket", path);
             Assert.Equal(ExitCodes.System, result.ExitCode);
             Assert.Contains(expectedError, result.Err, StringComparison.Ordinal);
             await server;

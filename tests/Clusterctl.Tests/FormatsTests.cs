@@ -11,7 +11,7 @@ public sealed class FormatsTests
     [InlineData(192.0, "3m12s")]
     [InlineData(7500.0, "2h05m")]
     [InlineData(93784.0, "1d02h")]
-    public void Uptime_TwoLargestUnits(double? seconds, string expected) => Assert.Equal(expected, Formats.Uptime(seconds));
+    public void Uptime_TwoLargestUnits(double? seconds, string expected) => Assert.Equal(expected, Formats.Uptime(seconds, new char[TableRenderer.ScratchChars]).ToString());
 
     [Theory]
     [InlineData(null, "-")]
@@ -19,7 +19,7 @@ public sealed class FormatsTests
     [InlineData(1536L, "1.5 KiB")]
     [InlineData(25_270_000L, "24.1 MiB")]
     [InlineData(1_288_490_189L, "1.2 GiB")]
-    public void Bytes_BinaryUnits(long? bytes, string expected) => Assert.Equal(expected, Formats.Bytes(bytes));
+    public void Bytes_BinaryUnits(long? bytes, string expected) => Assert.Equal(expected, Formats.Bytes(bytes, new char[TableRenderer.ScratchChars]).ToString());
 
     [Theory]
     [InlineData(null, null, null, "-")]

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Clusterctl.Output;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
 
@@ -98,6 +100,20 @@ public sealed class StatusOutputTests
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("listen unix:/run/\\x1b]0;x\\x07.sock", result.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("\u0007", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Write_InColour_PaintsEachWorkersStateAndAlignsAsWithout()
+    {
+        using var plain = new StringWriter { NewLine = "\n" };
+        using var painted = new StringWriter { NewLine = "\n" };
+
+        StatusRenderer.Write(plain, Snapshot, color: false, terminal: true);
+        StatusRenderer.Write(painted, Snapshot, color: true, terminal: true);
+
+        Assert.Contains("  \u001b[32mready\u001b[0m    3m12s", painted.ToString(), StringComparison.Ordinal);
+        Assert.Contains("  \u001b[33mbackoff\u001b[0m  -", painted.ToString(), StringComparison.Ordinal);
+        Assert.Equal(plain.ToString(), Regex.Replace(painted.ToString(), "\u001b\\[[0-9;]*m", ""));
     }
 
     [Fact]

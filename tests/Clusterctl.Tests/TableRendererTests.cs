@@ -9,17 +9,17 @@ public sealed class TableRendererTests
     [Fact]
     public void Write_ThousandsOfRows_WritesTheWholeTableInPiecesOfBoundedSize()
     {
-        var table = new TableRenderer(["SLOT", "STATE"]);
+        var rows = new List<string[]>();
         var expected = new StringBuilder("SLOT  STATE\n");
         for (var slot = 0; slot < 3000; slot++)
         {
             var cell = slot.ToString(CultureInfo.InvariantCulture);
-            table.AddRow(cell, "ready");
+            rows.Add([cell, "ready"]);
             expected.Append(cell).Append(' ', 4 - cell.Length).Append("  ready\n");
         }
         using var writer = new RecordingWriter { NewLine = "\n" };
 
-        table.Write(writer);
+        TableRenderer.Write(writer, ["SLOT", "STATE"], rows, (row, column, _) => row[column]);
 
         Assert.Equal(expected.ToString(), writer.ToString());
         // A few writes, not one per row (stdout flushes after each) nor one of the whole table (all of it fresh memory).

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
 
@@ -15,6 +16,15 @@ namespace Clusterd.Fuzz;
 /// </summary>
 internal static class ControlTarget
 {
+    /// <summary>
+    /// Writes what was read, infinities included: both readers read a number too large for a double (1e400) as one,
+    /// which the default options refuse to write.
+    /// </summary>
+    private static readonly ProtocolJsonContext s_written = new(new JsonSerializerOptions(ProtocolJsonContext.Default.Options)
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    });
+
     public static void Run(ReadOnlySpan<byte> input)
     {
         using var stream = new MemoryStream(input.ToArray(), writable: false);
@@ -86,7 +96,7 @@ internal static class ControlTarget
 
     /// <summary>Records hold lists by reference: what two readers read is compared by how STJ writes it.</summary>
     private static string Text(Response? response) =>
-        response is null ? "nothing" : JsonSerializer.Serialize(response, ProtocolJsonContext.Default.Response);
+        response is null ? "nothing" : JsonSerializer.Serialize(response, s_written.Response);
 
     private static void Require(bool condition, string broken)
     {

@@ -3,14 +3,14 @@ using System.Text.Json;
 namespace Clusterd.Protocol.Messages;
 
 /// <summary>
-/// The client's reader of a <see cref="Response"/>: the envelope by hand, each payload with the generated metadata of
-/// its own type only when it is there. Reading through <c>ProtocolJsonContext.Default.Response</c> builds the metadata
-/// of every type a response can hold, on every command: a fifth of a short clusterctl run's page faults
-/// (BENCHMARKS.md, Control). It reads what STJ reads (unknown properties skipped, the last of duplicates wins, a
-/// top-level <c>null</c> is no response) and refuses what STJ refuses; tests/Clusterd.Protocol.Tests keeps the two in step.
-/// clusterd writes with STJ.
+/// The client's reader of a <see cref="Response"/>: the envelope and the status payload (ResponseReader.Status.cs) by
+/// hand, each other payload with the generated metadata of its own type only when it is there. Reading through
+/// <c>ProtocolJsonContext.Default.Response</c> builds the metadata of every type a response can hold, on every command:
+/// a fifth of a short clusterctl run's page faults (BENCHMARKS.md, Control). It reads what STJ reads (unknown properties
+/// skipped, the last of duplicates wins, a top-level <c>null</c> is no response, STJ's leniency with enums) and refuses
+/// what STJ refuses, with no difference known; tests/Clusterd.Protocol.Tests keeps the two in step. clusterd writes with STJ.
 /// </summary>
-public static class ResponseReader
+public static partial class ResponseReader
 {
     /// <exception cref="ProtocolException">The payload is not a response (<see cref="ErrorCodes.BadFrame"/>).</exception>
     public static Response Read(ReadOnlySpan<byte> payload)
@@ -71,7 +71,7 @@ public static class ResponseReader
             }
             else if (reader.ValueTextEquals("cluster"u8))
             {
-                response = response with { Cluster = Payload(ref reader, ProtocolJsonContext.Default.StatusData) };
+                response = response with { Cluster = StatusData(ref reader) };
             }
             else if (reader.ValueTextEquals("events"u8))
             {
@@ -91,8 +91,7 @@ public static class ResponseReader
             }
             else
             {
-                Next(ref reader);
-                reader.Skip();
+                SkipValue(ref reader);
             }
         }
         return response;
@@ -107,8 +106,7 @@ public static class ResponseReader
 
     private static ErrorInfo? ErrorInfo(ref Utf8JsonReader reader)
     {
-        Next(ref reader);
-        if (reader.TokenType == JsonTokenType.Null)
+        if (NextIsNull(ref reader))
         {
             return null;
         }
@@ -128,38 +126,84 @@ public static class ResponseReader
             }
             else
             {
-                Next(ref reader);
-                reader.Skip();
+                SkipValue(ref reader);
             }
         }
         return new ErrorInfo(code!, message!);
     }
 
-    private static List<string>? Strings(ref Utf8JsonReader reader)
+    // A null item stays null, as STJ leaves it, whatever the records say.
+    private static List<string>? Strings(ref Utf8JsonReader reader) => List(ref reader, StringValue)!;
+
+    /// <summary>An array, each item read from its first token by <paramref name="item"/>; null for <c>null</c>.</summary>
+    private static List<T>? List<T>(ref Utf8JsonReader reader, ValueReader<T> item)
     {
-        Next(ref reader);
-        if (reader.TokenType == JsonTokenType.Null)
+        if (NextIsNull(ref reader))
         {
             return null;
         }
         Expect(ref reader, JsonTokenType.StartArray);
-        var strings = new List<string>();
+        var items = new List<T>();
         while (true)
         {
             Next(ref reader);
             if (reader.TokenType == JsonTokenType.EndArray)
             {
-                return strings;
+                return items;
             }
-            strings.Add(StringValue(ref reader)!);
+            items.Add(item(ref reader));
         }
     }
 
+    private delegate T ValueReader<out T>(ref Utf8JsonReader reader);
+
+    // Numbers as STJ's converters read them, with the reader's own TryGet*: 1.0 is no integer, 1e400 is infinity.
     private static long Int64(ref Utf8JsonReader reader)
     {
         Next(ref reader);
+        return Int64Value(ref reader);
+    }
+
+    private static long? NullableInt64(ref Utf8JsonReader reader) => NextIsNull(ref reader) ? null : Int64Value(ref reader);
+
+    private static long Int64Value(ref Utf8JsonReader reader)
+    {
         Expect(ref reader, JsonTokenType.Number);
-        return reader.TryGetInt64(out var value) ? value : throw new JsonException("id is not a 64-bit integer");
+        return reader.TryGetInt64(out var value) ? value : throw OutOfRange(ref reader, "a 64-bit integer");
+    }
+
+    private static int Int32(ref Utf8JsonReader reader)
+    {
+        Next(ref reader);
+        return Int32Value(ref reader);
+    }
+
+    private static int? NullableInt32(ref Utf8JsonReader reader) => NextIsNull(ref reader) ? null : Int32Value(ref reader);
+
+    private static int Int32Value(ref Utf8JsonReader reader)
+    {
+        Expect(ref reader, JsonTokenType.Number);
+        return reader.TryGetInt32(out var value) ? value : throw OutOfRange(ref reader, "a 32-bit integer");
+    }
+
+    private static double? NullableDouble(ref Utf8JsonReader reader) => NextIsNull(ref reader) ? null : DoubleValue(ref reader);
+
+    private static double DoubleValue(ref Utf8JsonReader reader)
+    {
+        Expect(ref reader, JsonTokenType.Number);
+        return reader.TryGetDouble(out var value) ? value : throw OutOfRange(ref reader, "a double");
+    }
+
+    private static DateTimeOffset? NullableDateTimeOffset(ref Utf8JsonReader reader) =>
+        NextIsNull(ref reader) ? null : DateTimeOffsetValue(ref reader);
+
+    /// <summary>As STJ's converter reads it, with the reader's own ISO 8601 parser (no offset: local time).</summary>
+    private static DateTimeOffset DateTimeOffsetValue(ref Utf8JsonReader reader)
+    {
+        Expect(ref reader, JsonTokenType.String);
+        return reader.TryGetDateTimeOffset(out var value)
+            ? value
+            : throw new JsonException($"expected an ISO 8601 date and time at byte {reader.TokenStartIndex}");
     }
 
     private static bool Boolean(ref Utf8JsonReader reader)
@@ -185,6 +229,19 @@ public static class ResponseReader
         JsonTokenType.String => reader.GetString(),
         _ => throw Unexpected(ref reader, "a string"),
     };
+
+    private static void SkipValue(ref Utf8JsonReader reader)
+    {
+        Next(ref reader);
+        reader.Skip();
+    }
+
+    /// <summary>Moves to the next token: true when it is <c>null</c>.</summary>
+    private static bool NextIsNull(ref Utf8JsonReader reader)
+    {
+        Next(ref reader);
+        return reader.TokenType == JsonTokenType.Null;
+    }
 
     /// <summary>Moves to the next property's name (true), or past the object's end (false).</summary>
     private static bool NextProperty(ref Utf8JsonReader reader)
@@ -212,4 +269,7 @@ public static class ResponseReader
 
     private static JsonException Unexpected(ref Utf8JsonReader reader, string expected) =>
         new($"expected {expected}, found {reader.TokenType} at byte {reader.TokenStartIndex}");
+
+    private static JsonException OutOfRange(ref Utf8JsonReader reader, string expected) =>
+        new($"expected {expected}, found a number that is not one at byte {reader.TokenStartIndex}");
 }

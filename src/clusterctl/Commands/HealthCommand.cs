@@ -36,13 +36,12 @@ internal static class HealthCommand
             }
             else
             {
-                var table = new TableRenderer(s_headers);
-                foreach (var (g, problem) in verdicts)
+                string[][] rows = [.. verdicts.Select(v => new[]
                 {
-                    table.AddRow(TerminalText.Shown(g.Name, output.StdoutIsTerminal), g.State.Name(),
-                        string.Create(CultureInfo.InvariantCulture, $"{g.Ready}/{g.Desired}"), problem is null ? "yes" : $"no: {problem}");
-                }
-                table.Write(output.Out);
+                    TerminalText.Shown(v.Group.Name, output.StdoutIsTerminal), v.Group.State.Name(),
+                    string.Create(CultureInfo.InvariantCulture, $"{v.Group.Ready}/{v.Group.Desired}"), v.Problem is null ? "yes" : $"no: {v.Problem}",
+                })];
+                TableRenderer.Write(output.Out, s_headers, rows, (row, column, _) => row[column]);
             }
             return healthy ? ExitCodes.Ok : ExitCodes.No;
         }, cancellationToken));

@@ -46,9 +46,46 @@ internal static class StatusCommand
         var pages = new List<StatusData>();
         await foreach (var page in connection.StreamAsync(new Request { Command = ProtocolCommands.Status, Group = groupName }, ct))
         {
-            pages.Add(page.Cluster ?? throw Missing("cluster"));
+            var cluster = page.Cluster ?? throw Missing("cluster");
+            if (Unshowable(cluster) is { } problem)
+            {
+                throw new CliException(ExitCodes.System, $"talking to clusterd at {connection.Address}: malformed response: {problem}");
+            }
+            pages.Add(cluster);
         }
         return StatusData.Join(pages);
+    }
+
+    /// <summary>
+    /// What JSON allows, no clusterd sends and clusterctl could not show (null if none): a null where the protocol has a value,
+    /// or a state without a name (the reader takes numbers for states, as System.Text.Json does). Refused as a
+    /// malformed answer (exit 111) rather than failing later as a bug (101).
+    /// </summary>
+    internal static string? Unshowable(StatusData status)
+    {
+        if (status.Groups is null)
+        {
+            return "the list of groups is null";
+        }
+        foreach (var group in status.Groups)
+        {
+            if (group?.Name is null || group.Listen is null || group.Workers is null || group.Listen.Contains(null!))
+            {
+                return "a group, its name, listen or workers is null";
+            }
+            if (!group.State.IsDefined())
+            {
+                return "a group's state has no name";
+            }
+            foreach (var worker in group.Workers)
+            {
+                if (worker is null || !worker.State.IsDefined())
+                {
+                    return "a worker is null, or its state has no name";
+                }
+            }
+        }
+        return null;
     }
 
     /// <summary>An answer without the data its command promises: the daemon speaks a different protocol than we do.</summary>

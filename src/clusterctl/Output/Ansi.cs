@@ -5,7 +5,7 @@ namespace Clusterctl.Output;
 /// <summary>SGR colours for states; applied after alignment so escape codes never count towards a column's width.</summary>
 internal static class Ansi
 {
-    private const string Reset = "\u001b[0m";
+    internal const string Reset = "\u001b[0m";
     private const string Green = "\u001b[32m";
     private const string Yellow = "\u001b[33m";
     private const string Red = "\u001b[31m";

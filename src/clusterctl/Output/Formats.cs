@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Clusterctl.Output;
 
@@ -16,8 +17,11 @@ internal static class Formats
         "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
     ];
 
+    /// <summary>An integer, invariant.</summary>
+    public static ReadOnlySpan<char> Integer(long value, Span<char> scratch) => Written(scratch, CultureInfo.InvariantCulture, $"{value}");
+
     /// <summary>Uptime as its two largest units: 45s, 3m12s, 2h05m, 3d04h.</summary>
-    public static string Uptime(double? seconds)
+    public static ReadOnlySpan<char> Uptime(double? seconds, Span<char> scratch)
     {
         if (seconds is not { } value || value < 0 || double.IsNaN(value))
         {
@@ -25,14 +29,15 @@ internal static class Formats
         }
         var total = (long)value;
         var (d, h, m, s) = (total / 86400, total / 3600 % 24, total / 60 % 60, total % 60);
-        return d > 0 ? string.Create(CultureInfo.InvariantCulture, $"{d}d{h:00}h")
-            : h > 0 ? string.Create(CultureInfo.InvariantCulture, $"{h}h{m:00}m")
-            : m > 0 ? string.Create(CultureInfo.InvariantCulture, $"{m}m{s:00}s")
-            : string.Create(CultureInfo.InvariantCulture, $"{s}s");
+        var invariant = CultureInfo.InvariantCulture;
+        return d > 0 ? Written(scratch, invariant, $"{d}d{h:00}h")
+            : h > 0 ? Written(scratch, invariant, $"{h}h{m:00}m")
+            : m > 0 ? Written(scratch, invariant, $"{m}m{s:00}s")
+            : Written(scratch, invariant, $"{s}s");
     }
 
     /// <summary>Bytes in binary units with one decimal: 512 B, 1.5 KiB, 24.1 MiB, 1.2 GiB.</summary>
-    public static string Bytes(long? bytes)
+    public static ReadOnlySpan<char> Bytes(long? bytes, Span<char> scratch)
     {
         if (bytes is not { } value || value < 0)
         {
@@ -40,7 +45,7 @@ internal static class Formats
         }
         if (value < 1024)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"{value} B");
+            return Written(scratch, CultureInfo.InvariantCulture, $"{value} B");
         }
         var scaled = value / 1024.0;
         var unit = 0;
@@ -49,11 +54,22 @@ internal static class Formats
             scaled /= 1024;
             unit++;
         }
-        return string.Create(CultureInfo.InvariantCulture, $"{scaled:0.0} {s_binaryUnits[unit]}");
+        return Written(scratch, CultureInfo.InvariantCulture, $"{scaled:0.0} {s_binaryUnits[unit]}");
     }
 
     /// <summary>CPU time in seconds, two decimals: 1.25s.</summary>
-    public static string CpuSeconds(double? seconds) => seconds is { } value ? string.Create(CultureInfo.InvariantCulture, $"{value:0.00}s") : None;
+    public static ReadOnlySpan<char> CpuSeconds(double? seconds, Span<char> scratch) =>
+        seconds is { } value ? Written(scratch, CultureInfo.InvariantCulture, $"{value:0.00}s") : None;
+
+    /// <summary>
+    /// What was written into <paramref name="scratch"/>: no string for a table cell (<see cref="TableRenderer"/>). The
+    /// numbers here fit <see cref="TableRenderer.ScratchChars"/> whatever their value, so not fitting is a bug.
+    /// </summary>
+    private static ReadOnlySpan<char> Written(Span<char> scratch, IFormatProvider provider,
+        [InterpolatedStringHandlerArgument(nameof(scratch), nameof(provider))] scoped ref MemoryExtensions.TryWriteInterpolatedStringHandler text) =>
+        scratch.TryWrite(provider, ref text, out var length)
+            ? scratch[..length]
+            : throw new InvalidOperationException($"a table cell longer than {scratch.Length} characters");
 
     /// <summary>A timeout or delay as the user would type it: 500ms, 5s, 1.5s.</summary>
     public static string Duration(TimeSpan span) =>

@@ -16,6 +16,7 @@ namespace Clusterctl.Output;
 internal static class StatusRenderer
 {
     private static readonly string[] s_headers = ["SLOT", "PID", "STATE", "UPTIME", "RESTARTS", "LAST-EXIT", "CPU", "RSS"];
+    private static readonly string[] s_headersWithHealth = [.. s_headers, "HEALTH"];
     private const int StateColumn = 2;
 
     /// <param name="terminal">Escape the daemon's text for a terminal (<see cref="TerminalText"/>).</param>
@@ -36,6 +37,20 @@ internal static class StatusRenderer
         }
     }
 
+    /// <summary>A worker's cell in column <paramref name="column"/> of <see cref="s_headersWithHealth"/>.</summary>
+    private static ReadOnlySpan<char> Cell(WorkerStatus w, int column, Span<char> scratch, bool terminal) => column switch
+    {
+        0 => Formats.Integer(w.Slot, scratch),
+        1 => w.Pid > 0 ? Formats.Integer(w.Pid, scratch) : Formats.None,
+        StateColumn => w.State.Name(),
+        3 => Formats.Uptime(w.UptimeSeconds, scratch),
+        4 => Formats.Integer(w.Restarts, scratch),
+        5 => TerminalText.Shown(Formats.LastExit(w.LastExit, w.LastExitCode, w.LastExitSignal), terminal),
+        6 => Formats.CpuSeconds(w.CpuSeconds, scratch),
+        7 => Formats.Bytes(w.RssBytes, scratch),
+        _ => Formats.Health(w.Health, w.HealthLatencySeconds),
+    };
+
     private static void WriteGroup(TextWriter writer, GroupStatus group, bool color, bool terminal)
     {
         var header = $"{Ansi.Strong(TerminalText.Shown(group.Name, terminal), color)}  {Ansi.Paint(group.State.Name(), Ansi.ForState(group.State), color)}  "
@@ -51,23 +66,8 @@ internal static class StatusRenderer
             return;
         }
         var checkedHealth = group.Workers.Any(w => w.Health is not null); // the column only for groups with a health check
-        var table = new TableRenderer(checkedHealth ? [.. s_headers, "HEALTH"] : s_headers);
-        foreach (var w in group.Workers.OrderBy(w => w.Slot))
-        {
-            string[] cells =
-            [
-                w.Slot.ToString(CultureInfo.InvariantCulture),
-                w.Pid > 0 ? w.Pid.ToString(CultureInfo.InvariantCulture) : Formats.None,
-                w.State.Name(),
-                Formats.Uptime(w.UptimeSeconds),
-                w.Restarts.ToString(CultureInfo.InvariantCulture),
-                TerminalText.Shown(Formats.LastExit(w.LastExit, w.LastExitCode, w.LastExitSignal), terminal),
-                Formats.CpuSeconds(w.CpuSeconds),
-                Formats.Bytes(w.RssBytes),
-            ];
-            table.AddRow(checkedHealth ? [.. cells, Formats.Health(w.Health, w.HealthLatencySeconds)] : cells);
-        }
-        table.Write(writer, "  ", color ? (column, text) => column == StateColumn ? Ansi.Paint(text, Ansi.ForState(PublicStates.Workers.First(s => s.Name() == text)), true) : text : null);
+        TableRenderer.Write(writer, checkedHealth ? s_headersWithHealth : s_headers, [.. group.Workers.OrderBy(w => w.Slot)],
+            (w, column, scratch) => Cell(w, column, scratch, terminal), "  ", color ? (w, column) => column == StateColumn ? Ansi.ForState(w.State) : null : null);
         foreach (var w in group.Workers.Where(w => w.HealthFailure is not null).OrderBy(w => w.Slot))
         {
             // Why, under the table: a command check's reason ends with its output, which may run to several lines.

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Clusterd.Protocol.Messages;
 
 namespace Clusterd.Protocol.Tests.Messages;
@@ -9,9 +10,15 @@ namespace Clusterd.Protocol.Tests.Messages;
 /// ResponseReader is a second reader of what STJ reads: these keep the two in step. A property added to
 /// <see cref="Response"/> or <see cref="ErrorInfo"/> fails here until the sample sets it and the reader reads it.
 /// </summary>
-public sealed class ResponseReaderTests
+public sealed partial class ResponseReaderTests
 {
     private static readonly DateTimeOffset s_time = new(2026, 12, 1, 3, 30, 0, TimeSpan.FromHours(1));
+
+    /// <summary>Writes what was read, infinities included (a number too large for a double reads as one).</summary>
+    private static readonly ProtocolJsonContext s_written = new(new JsonSerializerOptions(ProtocolJsonContext.Default.Options)
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    });
 
     private static readonly Response s_full = new()
     {
@@ -121,7 +128,7 @@ public sealed class ResponseReaderTests
         Assert.Equal("empty response", e.Message);
     }
 
-    private static byte[] Serialize(Response response) => JsonSerializer.SerializeToUtf8Bytes(response, ProtocolJsonContext.Default.Response);
+    private static byte[] Serialize(Response response) => JsonSerializer.SerializeToUtf8Bytes(response, s_written.Response);
 
     /// <summary>Records hold lists by reference, so what was read is compared by how STJ writes it.</summary>
     private static void AssertReadsAsStjDoes(byte[] payload)
