@@ -66,8 +66,11 @@ internal static class ControlTarget
         {
             return;
         }
-        var again = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(request, ProtocolJsonContext.Default.Request), ProtocolJsonContext.Default.Request);
+        var written = JsonSerializer.SerializeToUtf8Bytes(request, ProtocolJsonContext.Default.Request);
+        var again = JsonSerializer.Deserialize(written, ProtocolJsonContext.Default.Request);
         Require(request == again, $"a request does not survive its own encoder: {request} became {again}");
+        // clusterctl writes its requests by hand (RequestWriter): the same bytes, whatever the request holds.
+        Require(RequestWriter.Write(request).AsSpan().SequenceEqual(written), $"RequestWriter writes other bytes than STJ for {request}");
     }
 
     /// <summary>STJ's reader and clusterctl's (<see cref="ResponseReader"/>) accept the same payloads and read them alike.</summary>

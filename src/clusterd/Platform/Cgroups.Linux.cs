@@ -13,7 +13,7 @@ namespace Clusterd.Platform;
 ///   C/workers/GROUP/SLOT.gGEN   one per worker process
 /// </code>
 /// When clusterd runs in the root of the hierarchy (a host without systemd, this machine's tests), C is a fresh
-/// <c>/clusterd-PID</c> instead, and clusterd stays where it is. Under systemd this needs <c>Delegate=yes</c>.
+/// <c>/clusterd-PID-START</c> instead (<see cref="SubtreeName"/>), and clusterd stays where it is. Under systemd this needs <c>Delegate=yes</c>.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed class WorkerCgroups : IDisposable
@@ -53,7 +53,7 @@ internal sealed class WorkerCgroups : IDisposable
             if (own.Relative == "/")
             {
                 var swept = SweepAbandoned(own.Directory);
-                var mine = System.IO.Path.Combine(own.Directory, $"clusterd-{Environment.ProcessId}");
+                var mine = System.IO.Path.Combine(own.Directory, SubtreeName(Environment.ProcessId));
                 Directory.CreateDirectory(mine);
                 why = "";
                 return new WorkerCgroups(mine, removeOnDispose: mine) { Swept = swept };
@@ -77,19 +77,52 @@ internal sealed class WorkerCgroups : IDisposable
     public IReadOnlyList<string> Swept { get; private init; } = [];
 
     /// <summary>
-    /// Kills what a clusterd killed outright (SIGKILL, a crash) left in its <c>/clusterd-PID</c> subtree: its workers
-    /// got the parent-death signal, but what they had started did not, and nobody else will stop it (under systemd the
-    /// unit's cgroup does this). A subtree is abandoned when no process PID exists; a reused pid keeps it (whatever runs
-    /// there may be a clusterd under another name, after an upgrade). Its directories go too where they are already
-    /// empty; the rest a later start removes.
+    /// <c>clusterd-PID-START</c>, START being when the process started (<see cref="ProcessStats.TryReadStartTicks"/>):
+    /// with a pid alone, a clusterd whose pid an earlier, killed one had would take over that one's stale subtree, and a
+    /// clusterd starting at the same moment could sweep it away as abandoned from under the new owner (CI saw a
+    /// clusterd lose its cgroups to that: ENODEV). An exec (an upgrade in place) keeps the name.
+    /// </summary>
+    internal static string SubtreeName(int pid) =>
+        ProcessStats.TryReadStartTicks(pid, out var start)
+            ? string.Create(CultureInfo.InvariantCulture, $"clusterd-{pid}-{start}")
+            : throw new IOException($"cannot read when process {pid} started (/proc/{pid}/stat)");
+
+    /// <summary>
+    /// Whether a <c>clusterd-PID-START</c> subtree's clusterd has gone: no process PID started at START. A name of
+    /// the older form <c>clusterd-PID</c> is gone when no process PID exists (a reused pid keeps it). False for a name
+    /// that is neither: not clusterd's to remove.
+    /// </summary>
+    internal static bool IsAbandoned(string name, Func<int, long?> startOf)
+    {
+        if (!name.StartsWith("clusterd-", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var rest = name.AsSpan("clusterd-".Length);
+        var dash = rest.IndexOf('-');
+        if (!int.TryParse(dash < 0 ? rest : rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        {
+            return false;
+        }
+        if (dash < 0)
+        {
+            return startOf(pid) is null;
+        }
+        return long.TryParse(rest[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var start) && startOf(pid) != start;
+    }
+
+    /// <summary>
+    /// Kills what a clusterd killed outright (SIGKILL, a crash) left in its <c>/clusterd-PID-START</c> subtree: its
+    /// workers got the parent-death signal, but what they had started did not, and nobody else will stop it (under
+    /// systemd the unit's cgroup does this). Its directories go too where they are already empty; the rest a later
+    /// start removes.
     /// </summary>
     private static List<string> SweepAbandoned(string root)
     {
         var swept = new List<string>();
         foreach (var dir in Directory.GetDirectories(root, "clusterd-*"))
         {
-            if (!int.TryParse(System.IO.Path.GetFileName(dir).AsSpan("clusterd-".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                || pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}"))
+            if (!IsAbandoned(System.IO.Path.GetFileName(dir), pid => ProcessStats.TryReadStartTicks(pid, out var start) ? start : null))
             {
                 continue;
             }

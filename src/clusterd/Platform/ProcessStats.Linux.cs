@@ -9,6 +9,7 @@ internal static partial class ProcessStats
     // proc(5) field numbers, 1-based, counted from the pid.
     private const int UtimeField = 14;
     private const int StimeField = 15;
+    private const int StartTimeField = 22;
     private const int RssField = 24;
 
     // The first field after "(comm)" is field 3, the state.
@@ -48,13 +49,39 @@ internal static partial class ProcessStats
     internal static bool TryParseStat(ReadOnlySpan<byte> line, long clockTicks, long pageSize, out ProcessStat stat)
     {
         stat = default;
-        var close = line.LastIndexOf((byte)')');
-        if (close < 0 || clockTicks <= 0)
+        if (clockTicks <= 0
+            || !TryParseWhole(Field(line, UtimeField), out var utime)
+            || !TryParseWhole(Field(line, StimeField), out var stime)
+            || !TryParseWhole(Field(line, RssField), out var rssPages))
         {
             return false;
         }
+        stat = new ProcessStat((utime + stime) / (double)clockTicks, Math.Max(0, rssPages) * pageSize);
+        return true;
+    }
+
+    /// <summary>
+    /// When the process started, in clock ticks after boot (proc(5) field 22). With its pid it names one process for as
+    /// long as the machine runs, where a pid alone is soon another's (pid_max is 32768 on many machines); an exec keeps both.
+    /// </summary>
+    [SupportedOSPlatform("linux")]
+    public static bool TryReadStartTicks(int pid, out long ticks)
+    {
+        ticks = 0;
+        Span<byte> line = stackalloc byte[StatBufferSize];
+        var length = ProcStatFile.Read(pid, line);
+        return length >= 0 && TryParseWhole(Field(line[..length], StartTimeField), out ticks);
+    }
+
+    /// <summary>Field <paramref name="number"/> (1-based, as proc(5) counts) of a stat line; empty if the line has none.</summary>
+    private static ReadOnlySpan<byte> Field(ReadOnlySpan<byte> line, int number)
+    {
+        var close = line.LastIndexOf((byte)')');
+        if (close < 0)
+        {
+            return default;
+        }
         var fields = line[(close + 1)..];
-        ReadOnlySpan<byte> utimeText = default, stimeText = default, rssText = default;
         var field = FirstFieldAfterComm;
         foreach (var range in fields.Split((byte)' '))
         {
@@ -63,23 +90,12 @@ internal static partial class ProcessStats
             {
                 continue; // the space right after ')'
             }
-            switch (field++)
+            if (field++ == number)
             {
-                case UtimeField: utimeText = text; break;
-                case StimeField: stimeText = text; break;
-                case RssField: rssText = text; break;
-            }
-            if (field > RssField)
-            {
-                break;
+                return text;
             }
         }
-        if (!TryParseWhole(utimeText, out var utime) || !TryParseWhole(stimeText, out var stime) || !TryParseWhole(rssText, out var rssPages))
-        {
-            return false;
-        }
-        stat = new ProcessStat((utime + stime) / (double)clockTicks, Math.Max(0, rssPages) * pageSize);
-        return true;
+        return default;
     }
 
     /// <summary>A decimal that is the whole field (an empty or cut-off field is no reading).</summary>

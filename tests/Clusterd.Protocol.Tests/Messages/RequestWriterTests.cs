@@ -51,6 +51,41 @@ public sealed class RequestWriterTests
     [Fact]
     public void Write_NothingSet_WritesWhatStjWrites() => AssertWritesAsStjDoes(new Request());
 
+    /// <summary>Each printable ASCII character, which the writer copies unless the default encoder escapes it, and a few others.</summary>
+    public static TheoryData<string> Texts() =>
+    [
+        .. Enumerable.Range(' ', '~' - ' ' + 1).Select(c => $"a{(char)c}b"),
+        "tab\there", "\u0000", "\u007f", "é", "日本", "😀", "\ud800 alone", "",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Texts))]
+    public void Write_AnyText_WritesWhatStjWrites(string text)
+    {
+        var request = new Request { Command = text, Group = text, Signal = text, Stream = text, Binary = text };
+        var stj = Record.Exception(() => JsonSerializer.SerializeToUtf8Bytes(request, ProtocolJsonContext.Default.Request));
+        if (stj is not null)
+        {
+            Assert.Equal(stj.GetType(), Record.Exception(() => RequestWriter.Write(request))?.GetType());
+            return;
+        }
+        AssertWritesAsStjDoes(request);
+    }
+
+    [Theory]
+    [InlineData(0L, 0)]
+    [InlineData(long.MinValue, int.MinValue)]
+    [InlineData(long.MaxValue, int.MaxValue)]
+    public void Write_ExtremeNumbers_WritesWhatStjWrites(long id, int count) =>
+        AssertWritesAsStjDoes(new Request { Id = id, Count = count, Since = id, Slot = count });
+
+    [Theory]
+    [InlineData("2026-12-01T00:00:00+00:00")]
+    [InlineData("2026-12-01T03:30:00.1234567-05:00")]
+    [InlineData("9999-12-31T23:59:59.9999999+00:00")]
+    public void Write_AnyTime_WritesWhatStjWrites(string after) =>
+        AssertWritesAsStjDoes(new Request { After = DateTimeOffset.Parse(after, System.Globalization.CultureInfo.InvariantCulture) });
+
     private static void AssertWritesAsStjDoes(Request request) =>
         Assert.Equal(
             Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(request, ProtocolJsonContext.Default.Request)),

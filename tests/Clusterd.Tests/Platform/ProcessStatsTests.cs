@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.Versioning;
 using Clusterd.Platform;
 
 namespace Clusterd.Tests.Platform;
@@ -50,4 +51,28 @@ public class ProcessStatsTests
         Assert.False(ProcessStats.TryParseStat("1234 (x) S 1 2 3"u8, 100, 4096, out _));
         Assert.False(ProcessStats.TryParseStat("garbage"u8, 100, 4096, out _));
     }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void TryReadStartTicks_ThisProcessAndAChildStartedLater_TheChildsIsLater()
+    {
+        Assert.True(ProcessStats.TryReadStartTicks(Environment.ProcessId, out var mine));
+        using var child = System.Diagnostics.Process.Start("sleep", "30");
+        try
+        {
+            Assert.True(ProcessStats.TryReadStartTicks(child.Id, out var childs));
+            Assert.True(childs >= mine, $"the child started at {childs}, this process at {mine}");
+            Assert.True(ProcessStats.TryReadStartTicks(Environment.ProcessId, out var again));
+            Assert.Equal(mine, again);
+        }
+        finally
+        {
+            child.Kill();
+            child.WaitForExit();
+        }
+    }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void TryReadStartTicks_NoSuchProcess_ReturnsFalse() => Assert.False(ProcessStats.TryReadStartTicks(int.MaxValue, out _));
 }

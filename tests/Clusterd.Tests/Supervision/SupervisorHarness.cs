@@ -39,12 +39,18 @@ internal sealed class SupervisorHarness : IAsyncDisposable
 
     public FakeLauncher Launcher { get; private set; } = null!;
 
-    /// <summary>Completes once the loop has handled every event posted before this call.</summary>
+    /// <summary>
+    /// Completes once the loop has handled every event posted before this call and published a snapshot that shows it.
+    /// An operation that does nothing is answered only after that publish; a callback would complete inside the loop's
+    /// burst, before the burst's snapshot, and a test reading <see cref="Supervisor.Snapshot"/> then could see the one
+    /// before (CI saw a slot as ready that was already in backoff).
+    /// </summary>
     public async Task SettleAsync()
     {
-        var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Supervisor.Post(new CallbackEvent(settled.SetResult));
-        await settled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var done = new TaskCompletionSource<OperationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new TaskCompletionSource<OperationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Supervisor.Post(new OperationEvent(_ => done.TrySetResult(OperationResult.Success("settled")), done, answer));
+        await answer.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.False(_loop.IsFaulted, "the supervisor loop died: " + _loop.Exception);
     }
 
