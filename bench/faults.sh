@@ -6,9 +6,11 @@
 # 2. kill -9 of one worker while a probe connects every 5 ms: failed, slow (> 100 ms) and hung probes, the slowest
 #    probe, time to a replacement.
 # usage: faults.sh [rollout] [kill]: the parts to run (default both). BENCH_KILL_CONFIGS limits the kill -9 part to
-# some configurations, e.g. "clusterd-reuseport clusterd-shared". The kill -9 part runs clusterd with ready = "notify"
-# (the worker sends READY=1 once listening): with ready = "started" a steered slot's replacement would get
-# connections only min_uptime (500 ms) after its exec, the only moment clusterd could call it ready.
+# some configurations, e.g. "clusterd-reuseport clusterd-shared". The kill -9 part runs clusterd-reuseport with
+# ready = "notify" (the worker sends READY=1 once listening): with ready = "started" a steered slot's replacement would
+# get connections only min_uptime (500 ms) after its exec, the only moment clusterd could call it ready. In shared mode
+# readiness gates nothing (the replacement accepts from the shared socket as soon as it listens), so there the worker
+# signals nothing, as the trivial launcher's does not: its READY=1 is a fork of the Node process (systemd-notify).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_all EXIT
@@ -61,7 +63,11 @@ if wants kill; then
     for config in $KILL_CONFIGS; do
       port=$((port + 1))
       log "kill -9 round $round/$ROUNDS: $config"
-      BENCH_READY=notify start "$config" "$port"
+      if [[ $config == clusterd-shared ]]; then
+        BENCH_READY=started BENCH_NOTIFY=0 start "$config" "$port"
+      else
+        BENCH_READY=notify start "$config" "$port"
+      fi
       sleep 0.5
       victim=$(ls "$RUN/counts" | head -1)
       base="$RAW/kill/r$round-$config"

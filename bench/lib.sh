@@ -69,7 +69,7 @@ sharing = "$sharing"
 ready = "${BENCH_READY:-started}"
 min_uptime = "500ms"
 stop_timeout = "10s"
-env = { BENCH_COUNTS = "$RUN/counts", BENCH_DRAIN = "${BENCH_DRAIN:-1}" }
+env = { BENCH_COUNTS = "$RUN/counts", BENCH_DRAIN = "${BENCH_DRAIN:-1}", BENCH_NOTIFY = "${BENCH_NOTIFY:-1}" }
 TOML
   printf '%s\n' "$@" >> "$RUN/$name.toml"
 }

@@ -59,6 +59,7 @@ if (process.env.LISTEN_FDS && process.env.LISTEN_PID === pid) {
 server.on('listening', () => {
   if (process.send) process.send('ready');
   // clusterd with ready = "notify" (bench/faults.sh kill): READY=1 once listening. Node has no AF_UNIX datagrams;
-  // systemd-notify sends from this worker's session, which clusterd accepts.
-  if (process.env.NOTIFY_SOCKET) require('child_process').execFile('systemd-notify', ['--ready'], () => {});
+  // systemd-notify sends from this worker's session, which clusterd accepts. It costs a fork of this process (~40 MB)
+  // just as the worker starts to accept, so BENCH_NOTIFY=0 leaves it out where nothing waits for READY=1.
+  if (process.env.NOTIFY_SOCKET && process.env.BENCH_NOTIFY !== '0') require('child_process').execFile('systemd-notify', ['--ready'], () => {});
 });
