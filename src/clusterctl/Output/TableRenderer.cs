@@ -38,20 +38,10 @@ internal static class TableRenderer
             }
         }
         var text = new StringBuilder(2 * PieceChars);
-        text.Append(indent);
-        for (var c = 0; c < headers.Count; c++)
-        {
-            AppendCell(text, headers[c], c == headers.Count - 1 ? 0 : widths[c], sgr: null);
-        }
-        text.Append(writer.NewLine);
+        AppendLine(text, writer.NewLine, indent, widths, headers, static (names, column, _) => names[column], null, scratch);
         foreach (var row in rows)
         {
-            text.Append(indent);
-            for (var c = 0; c < headers.Count; c++)
-            {
-                AppendCell(text, cell(row, c, scratch), c == headers.Count - 1 ? 0 : widths[c], color?.Invoke(row, c));
-            }
-            text.Append(writer.NewLine);
+            AppendLine(text, writer.NewLine, indent, widths, row, cell, color, scratch);
             if (text.Length >= PieceChars)
             {
                 writer.Write(text);
@@ -59,6 +49,17 @@ internal static class TableRenderer
             }
         }
         writer.Write(text);
+    }
+
+    private static void AppendLine<TRow>(StringBuilder text, string newLine, string indent, int[] widths, TRow row, CellText<TRow> cell,
+        Func<TRow, int, string?>? color, Span<char> scratch)
+    {
+        text.Append(indent);
+        for (var c = 0; c < widths.Length; c++)
+        {
+            AppendCell(text, cell(row, c, scratch), c == widths.Length - 1 ? 0 : widths[c], color?.Invoke(row, c));
+        }
+        text.Append(newLine);
     }
 
     /// <param name="width">0 for the last column: trailing spaces make golden files and copy-paste worse.</param>
