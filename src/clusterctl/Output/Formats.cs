@@ -30,9 +30,9 @@ internal static class Formats
         var total = (long)value;
         var (d, h, m, s) = (total / 86400, total / 3600 % 24, total / 60 % 60, total % 60);
         var invariant = CultureInfo.InvariantCulture;
-        return d > 0 ? Written(scratch, invariant, $"{d}d{h:00}h")
-            : h > 0 ? Written(scratch, invariant, $"{h}h{m:00}m")
-            : m > 0 ? Written(scratch, invariant, $"{m}m{s:00}s")
+        return d > 0 ? Written(scratch, invariant, $"{d}d{h:D2}h")
+            : h > 0 ? Written(scratch, invariant, $"{h}h{m:D2}m")
+            : m > 0 ? Written(scratch, invariant, $"{m}m{s:D2}s")
             : Written(scratch, invariant, $"{s}s");
     }
 
@@ -77,7 +77,7 @@ internal static class Formats
         }
         var hundredths = Hundredths(value);
         return hundredths >= 0
-            ? Written(scratch, CultureInfo.InvariantCulture, $"{hundredths / 100}.{hundredths % 100:00}s")
+            ? Written(scratch, CultureInfo.InvariantCulture, $"{hundredths / 100}.{hundredths % 100:D2}s")
             : Written(scratch, CultureInfo.InvariantCulture, $"{value:0.00}s");
     }
 
