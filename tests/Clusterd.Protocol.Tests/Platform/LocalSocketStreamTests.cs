@@ -21,6 +21,24 @@ public sealed class LocalSocketStreamTests : IDisposable
         return socket;
     }
 
+    /// <summary>A client connected to a listener here, and the listener's end of it.</summary>
+    private async Task<Connected> ConnectedAsync()
+    {
+        using var listener = Bind();
+        listener.Listen();
+        var client = LocalSocketStream.Connect(SocketPath, Timeout);
+        return new Connected(client, await listener.AcceptAsync());
+    }
+
+    private sealed record Connected(LocalSocketStream Client, Socket Server) : IDisposable
+    {
+        public void Dispose()
+        {
+            Client.Dispose();
+            Server.Dispose();
+        }
+    }
+
     [Fact]
     public void Connect_NoSocketThere_FailsNoSuchSocket()
     {
@@ -67,10 +85,8 @@ public sealed class LocalSocketStreamTests : IDisposable
     [Fact]
     public async Task WriteAndRead_BothWays_AndThePeerIsThisUser()
     {
-        using var listener = Bind();
-        listener.Listen();
-        using var client = LocalSocketStream.Connect(SocketPath, Timeout);
-        using var server = await listener.AcceptAsync();
+        using var pair = await ConnectedAsync();
+        var (client, server) = pair;
 
         client.Write("ping"u8);
         var request = new byte[4];
@@ -87,10 +103,8 @@ public sealed class LocalSocketStreamTests : IDisposable
     [Fact]
     public async Task ShutdownSend_ThePeerReadsTheEnd_AndCanStillAnswer()
     {
-        using var listener = Bind();
-        listener.Listen();
-        using var client = LocalSocketStream.Connect(SocketPath, Timeout);
-        using var server = await listener.AcceptAsync();
+        using var pair = await ConnectedAsync();
+        var (client, server) = pair;
 
         client.ShutdownSend();
         var end = await server.ReceiveAsync(new byte[1].AsMemory(), SocketFlags.None);
@@ -106,10 +120,8 @@ public sealed class LocalSocketStreamTests : IDisposable
     [Fact]
     public async Task Read_NothingArrivesWithinReadTimeout_FailsTimedOut()
     {
-        using var listener = Bind();
-        listener.Listen();
-        using var client = LocalSocketStream.Connect(SocketPath, Timeout);
-        using var server = await listener.AcceptAsync();
+        using var pair = await ConnectedAsync();
+        var (client, server) = pair;
         client.ReadTimeout = 50;
 
         var e = Assert.Throws<LocalSocketException>(() => client.ReadExactly(new byte[1]));
@@ -120,10 +132,8 @@ public sealed class LocalSocketStreamTests : IDisposable
     [Fact]
     public async Task ReadAsync_Cancelled_WakesTheBlockedReadAndThrowsCancelled()
     {
-        using var listener = Bind();
-        listener.Listen();
-        using var client = LocalSocketStream.Connect(SocketPath, Timeout);
-        using var server = await listener.AcceptAsync();
+        using var pair = await ConnectedAsync();
+        var (client, server) = pair;
         using var cancel = new CancellationTokenSource();
         var reading = new TaskCompletionSource();
 
