@@ -11,8 +11,9 @@
 # one datagram through bench/notify/sd_notify.c, as a Node app does with the npm sd-notify addon. In reuseport mode a
 # steered slot's replacement gets connections once it is ready, and with ready = "started" that would be only
 # min_uptime (500 ms) after its exec. BENCH_NOTIFY=systemd-notify sends READY=1 by a fork of the Node process instead,
-# to measure what that costs. Each round keeps clusterd's log next to the probe's output: when clusterd saw the exit,
-# forked, exec'd and had READY=1 (probe.py's killed_at is on the same clock).
+# to measure what that costs. Each round keeps the manager's log next to the probe's output, to set against the kill's
+# time (probe.py's killed_at): when clusterd saw the exit, forked, exec'd and had READY=1, when the launcher respawned,
+# when each worker started and listened (worker.js logs it).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_all EXIT
@@ -70,7 +71,7 @@ if wants kill; then
       victim=$(ls "$RUN/counts" | head -1)
       base="$RAW/kill/r$round-$config"
       python3 "$BENCH/probe.py" "$port" "$victim" 5 1.0 3.0 > "$base.json"
-      if [[ $config == clusterd-* ]]; then cp "$RUN/clusterd.log" "$base.clusterd.log"; fi  # when it saw what
+      for f in "$RUN"/*.log; do cp "$f" "$base.$(basename "$f")"; done
       record section=kill round="$round" config="$config" raw="$base"
       stop "$config"
     done

@@ -67,6 +67,8 @@ if (process.env.LISTEN_FDS && process.env.LISTEN_PID === pid) {
   server.listen(Number(process.env.PORT || 8080), '127.0.0.1');
 }
 server.on('listening', () => {
+  // wall-clock seconds, as a manager's log has them (bench/faults.sh kill sets them against the kill's)
+  console.log(`worker ${pid}: started ${(performance.timeOrigin / 1000).toFixed(3)}, listening ${(Date.now() / 1000).toFixed(3)}`);
   if (process.send) process.send('ready');
   // clusterd with ready = "notify" (bench/faults.sh kill) waits for READY=1; systemd-notify sends it from this
   // worker's session, which clusterd accepts
