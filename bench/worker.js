@@ -17,8 +17,12 @@ const path = require('path');
 
 const pid = String(process.pid);
 const notifyBy = process.env.NOTIFY_SOCKET ? (process.env.BENCH_NOTIFY || 'addon') : '0';
-if (!['addon', 'systemd-notify', '0'].includes(notifyBy)) throw new Error(`BENCH_NOTIFY=${notifyBy}: say addon, systemd-notify or 0`);
-if (notifyBy === 'addon' && !process.env.BENCH_NOTIFY_ADDON) throw new Error('BENCH_NOTIFY=addon needs BENCH_NOTIFY_ADDON, the built bench/notify/sd_notify.c');
+if (!['addon', 'systemd-notify', '0'].includes(notifyBy)) {
+  throw new Error(`BENCH_NOTIFY=${notifyBy}: say addon, systemd-notify or 0`);
+}
+if (notifyBy === 'addon' && !process.env.BENCH_NOTIFY_ADDON) {
+  throw new Error('BENCH_NOTIFY=addon needs BENCH_NOTIFY_ADDON, the path of the built bench/notify/sd_notify.c');
+}
 // loaded at start, so that a worker whose addon is missing fails at once, with the reason
 const addon = notifyBy === 'addon' ? require(process.env.BENCH_NOTIFY_ADDON) : null;
 const countsDir = process.env.BENCH_COUNTS;
