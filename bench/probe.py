@@ -7,7 +7,8 @@ A probe "fails" if its connection is refused/reset or its answer is not a 200; i
 (it waited for something: a replacement worker, a backoff); it "hangs" if it takes over 1 s (its own deadline is
 10 s). "max_ms" is the slowest probe. "replacement_ms" is the time from the kill to the first answer from a pid that
 had not answered before the kill (the new worker), measured on the probes' own clock. "killed_at" is the kill's wall
-clock time (seconds since the epoch), to set it against the times in a manager's log.
+clock time (seconds since the epoch), to set it against the times in a manager's log. "first_answer_probe_ms" is how
+long the probe that got the new worker's first answer took: a cold first request, or a wait in its queue.
 """
 import asyncio, json, os, signal, sys, time
 from httpprobe import probe_into
@@ -34,7 +35,7 @@ async def main():
 
 killed, killed_at = asyncio.run(main())
 before = {pid for s, l, st, pid in results if s + l < killed and pid}
-after = sorted((s + l, pid) for s, l, st, pid in results if st == '200' and pid not in before and s + l >= killed)
+after = sorted((s + l, l, pid) for s, l, st, pid in results if st == '200' and pid not in before and s + l >= killed)
 lat = sorted(l for s, l, st, pid in results)
 def pct(p): return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
 print(json.dumps({
@@ -47,4 +48,5 @@ print(json.dumps({
     'replacement_ms': round((after[0][0] - killed) * 1000, 1) if after else None,
     'victim_answers': sum(1 for r in results if r[3] == str(victim)),
     'killed_at': round(killed_at, 3),
+    'first_answer_probe_ms': round(after[0][1] * 1000, 1) if after else None,
 }))
