@@ -2,7 +2,8 @@
 // sd-notify package does the same in a native addon). Node has no AF_UNIX datagrams; without this the worker would
 // fork systemd-notify, a copy of the ~40 MB Node process, just as it starts to accept.
 // Returns true if the datagram was sent; false if NOTIFY_SOCKET is unset or not a path or "@" name, or the send
-// failed. Throws only for a state that is not a string. Built by bench/lib.sh (build_notify_addon).
+// failed. Throws (TypeError) only for a state that is not a string shorter than 4 KiB. Built by bench/lib.sh
+// (build_notify_addon).
 #include <node_api.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ static napi_value notify(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "notify(state): state must be a string shorter than 4096 bytes");
     return NULL;
   }
-  napi_get_value_string_utf8(env, arg, state, sizeof state, &len);
+  if (napi_get_value_string_utf8(env, arg, state, sizeof state, &len) != napi_ok) return NULL;
 
   int sent = 0;
   const char *path = getenv("NOTIFY_SOCKET");
