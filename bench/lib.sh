@@ -36,7 +36,7 @@ build_notify_addon() { # once, and again when the source changed
   [[ $NOTIFY_ADDON -nt $src ]] && return 0
   command -v gcc > /dev/null || { log "gcc is needed to build the worker's READY=1 addon $src (apt-get install gcc)"; return 1; }
   include="$(dirname "$(command -v node)")/../include/node"  # Debian's nodejs package ships node_api.h there
-  [[ -e $include/node_api.h ]] || { log "$include/node_api.h is missing: the addon $src needs Node's headers"; return 1; }
+  [[ -e $include/node_api.h ]] || { log "$include/node_api.h is missing: the addon $src needs Node's headers (Debian's nodejs package has them)"; return 1; }
   mkdir -p "$(dirname "$NOTIFY_ADDON")"
   gcc -shared -fPIC -O2 -Wall -Wextra -Werror -I"$include" -o "$NOTIFY_ADDON.tmp" "$src" && mv "$NOTIFY_ADDON.tmp" "$NOTIFY_ADDON"
 }
