@@ -201,12 +201,29 @@ public class ProcessStatsTests
 
     [Fact]
     [SupportedOSPlatform("linux")]
-    public void TryReadWorker_NoSuchCgroup_ReadsTheMainProcess()
+    public void TryReadWorker_MemoryCurrentFailsOtherThanMissing_ReadsTheMainProcessNotTheProcsSum()
+    {
+        using var child = StartSleeping();
+        Assert.True(ProcessStats.TryRead(child.Id, out var main));
+        using var cgroup = new FakeCgroup("usage_usec 1000\n");
+        File.CreateSymbolicLink(Path.Combine(cgroup.Path, "memory.current"), "memory.current"); // open: ELOOP
+        File.WriteAllText(Path.Combine(cgroup.Path, "cgroup.procs"), $"{child.Id}\n{child.Id}\n");
+
+        Assert.True(ProcessStats.TryReadWorker(child.Id, cgroup.Path, out var stat));
+
+        Assert.Equal(main, stat);
+    }
+
+    [Theory]
+    [InlineData("/nonexistent/clusterd-test")]
+    [InlineData(null)] // a path longer than PATH_MAX
+    [SupportedOSPlatform("linux")]
+    public void TryReadWorker_NoSuchCgroup_ReadsTheMainProcess(string? cgroup)
     {
         using var child = StartSleeping();
         Assert.True(ProcessStats.TryRead(child.Id, out var main));
 
-        Assert.True(ProcessStats.TryReadWorker(child.Id, "/nonexistent/clusterd-test", out var stat));
+        Assert.True(ProcessStats.TryReadWorker(child.Id, cgroup ?? "/" + new string('a', 5000), out var stat));
 
         Assert.Equal(main, stat);
     }
