@@ -4,7 +4,8 @@
 # Measured while all idle: each manager's RSS and CPU over 10 s; then, in interleaved rounds, the wall time of
 # `clusterctl status`, `ping` and `--version`, `pm2 jlist` and `supervisorctl status` (hyperfine, no shell in between),
 # next to the floor: the cheapest NativeAOT process (bench/floor), built here with the same SDK. Last, clusterd alone
-# with 1000 idle workers: `status` and `ping` against the same floor. Each command's page faults (minor, from the
+# with 1000 idle workers: `status` and `ping` against the same floor. `status` is timed twice: back to back, and cold
+# (1.2 s apart, as an operator types it: every worker's CPU/RSS is read anew). Each command's page faults (minor, from the
 # kernel's rusage of 10 runs, median) are recorded with its times: on a small VM they are most of a short command's cost.
 # BENCH_CONTROL_PEERS=0 runs clusterd and the floor alone (no Node cluster, PM2 or supervisord, nor their rows).
 set -euo pipefail
@@ -20,17 +21,27 @@ FLOOR="$WORK/floor/hello-floor"
 dotnet publish "$BENCH/floor" -c Release -r linux-x64 -warnaserror -o "$WORK/floor" > "$WORK/floor-publish.log" 2>&1 ||
   { cat "$WORK/floor-publish.log" >&2; exit 1; }
 
-# faults NAME CMD...: the median of 10 runs' minor page faults (wait4's rusage: no tool needed) into $base-NAME.faults
+# faults NAME CMD...: the median of 10 runs' minor page faults (wait4's rusage: no tool needed) into $base-NAME.faults;
+# FAULTS_GAP=SECONDS waits that long before each run
 faults() {
   local name=$1; shift
   python3 - "$@" > "$base-$name.faults" <<'PY'
-import os, statistics, subprocess, sys
+import os, statistics, subprocess, sys, time
 runs = []
 for _ in range(10):
+    time.sleep(float(os.environ.get('FAULTS_GAP', 0)))
     child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
     runs.append(os.wait4(child.pid, 0)[2].ru_minflt)
 print(statistics.median(runs))
 PY
+}
+
+# cold_status SOCKET: `status` as an operator meets it, each run longer after the last than clusterd keeps a worker's
+# CPU/RSS reading (ProcessReadings.MaxAge, 1 s), so every run reads them all anew; back to back runs share one reading.
+# Its page faults are those of a cold run too (the faults() runs are 1.2 s apart).
+cold_status() {
+  hyperfine -N --prepare "sleep 1.2" --runs 10 --export-json "$base-status-cold.json" "$CLUSTERCTL -s $1 status" > /dev/null
+  FAULTS_GAP=1.2 faults status-cold "$CLUSTERCTL" -s "$1" status
 }
 
 # start_bg CONFIG PORT: start() each configuration in its own run directory, so that all of them stay up together
@@ -87,9 +98,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
   hyperfine -N --warmup 3 --runs 30 --export-json "$base-version.json" "$CLUSTERCTL --version" > /dev/null
   hyperfine -N --warmup 3 --runs 30 --export-json "$base-ping.json" "$CLUSTERCTL -s $CTL_SOCK ping" > /dev/null
   hyperfine -N --warmup 3 --runs 30 --export-json "$base-clusterctl.json" "$CLUSTERCTL -s $CTL_SOCK status" > /dev/null
+  cold_status "$CTL_SOCK"
   faults floor "$FLOOR"; faults version "$CLUSTERCTL" --version
   faults ping "$CLUSTERCTL" -s "$CTL_SOCK" ping; faults clusterctl "$CLUSTERCTL" -s "$CTL_SOCK" status
-  tools=(floor version ping clusterctl)
+  tools=(floor version ping clusterctl status-cold)
   if ((PEERS)); then
     hyperfine -N --warmup 2 --runs 10 --export-json "$base-pm2.json" "$PM2 jlist" > /dev/null
     hyperfine -N --warmup 2 --runs 10 --export-json "$base-supervisorctl.json" "supervisorctl -c $SV/supervisord.conf status" > /dev/null
@@ -129,9 +141,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
   hyperfine -N --warmup 3 --runs 30 --export-json "$base-floor.json" "$FLOOR" > /dev/null
   hyperfine -N --warmup 3 --runs 30 --export-json "$base-ping.json" "$CLUSTERCTL -s $RUN/clusterd.sock ping" > /dev/null
   hyperfine -N --warmup 3 --runs 30 --export-json "$base-clusterctl.json" "$CLUSTERCTL -s $RUN/clusterd.sock status" > /dev/null
+  cold_status "$RUN/clusterd.sock"
   faults floor "$FLOOR"; faults ping "$CLUSTERCTL" -s "$RUN/clusterd.sock" ping
   faults clusterctl "$CLUSTERCTL" -s "$RUN/clusterd.sock" status
-  for tool in floor ping clusterctl; do
+  for tool in floor ping clusterctl status-cold; do
     record section=control round="$round" workers=1000 tool="$tool" raw="$base-$tool.json" faults="$(< "$base-$tool.faults")"
   done
 done

@@ -6,11 +6,14 @@
 # 2. kill -9 of one worker while a probe connects every 5 ms: failed, slow (> 100 ms) and hung probes, the slowest
 #    probe, time to a replacement.
 # usage: faults.sh [rollout] [kill]: the parts to run (default both). BENCH_KILL_CONFIGS limits the kill -9 part to
-# some configurations, e.g. "clusterd-reuseport clusterd-shared". The kill -9 part runs clusterd-reuseport with
-# ready = "notify" (the worker sends READY=1 once listening): with ready = "started" a steered slot's replacement would
-# get connections only min_uptime (500 ms) after its exec, the only moment clusterd could call it ready. In shared mode
-# readiness gates nothing (the replacement accepts from the shared socket as soon as it listens), so there the worker
-# signals nothing, as the trivial launcher's does not: its READY=1 is a fork of the Node process (systemd-notify).
+# some configurations, e.g. "clusterd-reuseport clusterd-shared". The kill -9 part runs clusterd with
+# ready = "notify" in both sharing modes, as a service under systemd would: the worker sends READY=1 once listening,
+# one datagram through bench/notify/sd_notify.c, as a Node app does with the npm sd-notify addon. In reuseport mode a
+# steered slot's replacement gets connections once it is ready, and with ready = "started" that would be only
+# min_uptime (500 ms) after its exec. BENCH_NOTIFY=systemd-notify sends READY=1 by a fork of the Node process instead,
+# to measure what that costs. Each round keeps the manager's log next to the probe's output, to set against the kill's
+# time (probe.py's killed_at): when clusterd saw the exit, forked, exec'd and had READY=1, when the launcher respawned,
+# when each worker started and listened (worker.js logs it).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_all EXIT
@@ -63,15 +66,12 @@ if wants kill; then
     for config in $KILL_CONFIGS; do
       port=$((port + 1))
       log "kill -9 round $round/$ROUNDS: $config"
-      if [[ $config == clusterd-shared ]]; then
-        BENCH_READY=started BENCH_NOTIFY=0 start "$config" "$port"
-      else
-        BENCH_READY=notify start "$config" "$port"
-      fi
+      BENCH_READY=notify start "$config" "$port"
       sleep 0.5
       victim=$(ls "$RUN/counts" | head -1)
       base="$RAW/kill/r$round-$config"
       python3 "$BENCH/probe.py" "$port" "$victim" 5 1.0 3.0 > "$base.json"
+      for f in "$RUN"/*.log; do cp "$f" "$base.$(basename "$f")"; done
       record section=kill round="$round" config="$config" raw="$base"
       stop "$config"
     done

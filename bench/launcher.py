@@ -9,7 +9,7 @@ Each worker gets its socket as fd 3 with LISTEN_FDS=1 and LISTEN_PID = its own p
 pid is the worker's), in a session of its own like clusterd's workers. The launcher keeps its copies (as clusterd does), waits, and on SIGTERM/SIGINT passes the
 signal on to the workers and exits when they have.
 """
-import os, signal, socket, sys
+import os, signal, socket, sys, time
 
 respawn = sys.argv[1] == '--respawn'
 args = sys.argv[2:] if respawn else sys.argv[1:]
@@ -57,3 +57,5 @@ while children:
     s = children.pop(pid, None)
     if respawn and s is not None and not stopping:
         spawn(s)
+        # wall-clock seconds, as the worker logs its start (bench/faults.sh kill sets them against the kill's)
+        print(f'launcher: worker {pid} exited, respawned {time.time():.3f}', file=sys.stderr, flush=True)

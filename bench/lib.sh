@@ -29,6 +29,18 @@ open(sys.argv[1], 'a').write(json.dumps(out) + '\n')
 PY
 }
 
+# worker.js sends READY=1 to clusterd through this addon (bench/notify/sd_notify.c): one datagram, no fork
+NOTIFY_ADDON="$WORK/notify/sd_notify.node"
+build_notify_addon() { # once, and again when the source changed
+  local src="$BENCH/notify/sd_notify.c" include
+  [[ $NOTIFY_ADDON -nt $src ]] && return 0
+  command -v gcc > /dev/null || { log "gcc is needed to build the worker's READY=1 addon $src (apt-get install gcc)"; return 1; }
+  include="$(dirname "$(command -v node)")/../include/node"  # Debian's nodejs package ships node_api.h there
+  [[ -e $include/node_api.h ]] || { log "$include/node_api.h is missing: the addon $src needs Node's headers (Debian's nodejs package has them)"; return 1; }
+  mkdir -p "$(dirname "$NOTIFY_ADDON")"
+  gcc -shared -fPIC -O2 -Wall -Wextra -Werror -I"$include" -o "$NOTIFY_ADDON.tmp" "$src" && mv "$NOTIFY_ADDON.tmp" "$NOTIFY_ADDON"
+}
+
 wait_http() { # wait_http PORT [SECONDS]: until GET / answers 200
   local port=$1 deadline=$((SECONDS + ${2:-30}))
   until curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; do
@@ -69,7 +81,7 @@ sharing = "$sharing"
 ready = "${BENCH_READY:-started}"
 min_uptime = "500ms"
 stop_timeout = "10s"
-env = { BENCH_COUNTS = "$RUN/counts", BENCH_DRAIN = "${BENCH_DRAIN:-1}", BENCH_NOTIFY = "${BENCH_NOTIFY:-1}" }
+env = { BENCH_COUNTS = "$RUN/counts", BENCH_DRAIN = "${BENCH_DRAIN:-1}", BENCH_NOTIFY = "${BENCH_NOTIFY:-addon}", BENCH_NOTIFY_ADDON = "$NOTIFY_ADDON" }
 TOML
   printf '%s\n' "$@" >> "$RUN/$name.toml"
 }
@@ -94,6 +106,7 @@ start() {
   export BENCH_COUNTS="$RUN/counts" BENCH_DRAIN="${BENCH_DRAIN:-1}"
   case $config in
     clusterd-reuseport|clusterd-shared)
+      build_notify_addon || return 1
       clusterd_config clusterd "$port" "${config#clusterd-}" ${START_TOML[@]+"${START_TOML[@]}"}
       "$CLUSTERD" --config "$RUN/clusterd.toml" > "$RUN/clusterd.log" 2>&1 &
       MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID")

@@ -18,9 +18,9 @@ else
 fi
 START=$SECONDS
 
-# --- tools: apt for wrk, hyperfine, supervisord; npm for PM2 (pinned) into bench/.work ------------------------------
+# --- tools: apt for wrk, hyperfine, supervisord, gcc (the worker's addon, chatty.c); npm for PM2 (pinned) into .work
 missing=()
-for t in wrk:wrk hyperfine:hyperfine supervisord:supervisor curl:curl; do
+for t in wrk:wrk hyperfine:hyperfine supervisord:supervisor curl:curl gcc:gcc; do
   command -v "${t%%:*}" > /dev/null || missing+=("${t#*:}")
 done
 if ((${#missing[@]})); then

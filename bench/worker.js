@@ -4,13 +4,27 @@
 // Fairness: each worker writes its request count to $BENCH_COUNTS/<pid> every 200 ms (no work on the request path
 // beyond an increment). Shutdown: BENCH_DRAIN=1 drains on SIGTERM/SIGINT (stop accepting, answer in-flight requests
 // with "Connection: close", exit when the last connection closed); otherwise the worker simply exits.
-// Readiness: `ready` to a cluster master; READY=1 to clusterd's NOTIFY_SOCKET when it gives one.
+// Readiness: `ready` to a cluster master; READY=1 to clusterd's NOTIFY_SOCKET when it gives one, as BENCH_NOTIFY says:
+// - "addon" (the default): through bench/notify/sd_notify.c (at BENCH_NOTIFY_ADDON, built by lib.sh), one datagram from
+//   this process, as a Node app under systemd sends it (the npm sd-notify package is such an addon);
+// - "systemd-notify": by running it, a fork of this ~40 MB process just as it starts to accept (Node has no AF_UNIX
+//   datagrams); kept to measure that cost against the addon;
+// - "0": not at all.
 'use strict';
 const http = require('http');
 const fs = require('fs');
 const path = require('path');
 
 const pid = String(process.pid);
+const notifyBy = process.env.NOTIFY_SOCKET ? (process.env.BENCH_NOTIFY || 'addon') : '0';
+if (!['addon', 'systemd-notify', '0'].includes(notifyBy)) {
+  throw new Error(`BENCH_NOTIFY=${notifyBy}: say addon, systemd-notify or 0`);
+}
+if (notifyBy === 'addon' && !process.env.BENCH_NOTIFY_ADDON) {
+  throw new Error('BENCH_NOTIFY=addon needs BENCH_NOTIFY_ADDON, the path of the built bench/notify/sd_notify.c');
+}
+// loaded at start, so that a worker whose addon is missing fails at once, with the reason
+const addon = notifyBy === 'addon' ? require(process.env.BENCH_NOTIFY_ADDON) : null;
 const countsDir = process.env.BENCH_COUNTS;
 let served = 0, written = -1, draining = false;
 
@@ -57,9 +71,11 @@ if (process.env.LISTEN_FDS && process.env.LISTEN_PID === pid) {
   server.listen(Number(process.env.PORT || 8080), '127.0.0.1');
 }
 server.on('listening', () => {
+  // wall-clock seconds, as a manager's log has them (bench/faults.sh kill sets them against the kill's)
+  console.log(`worker ${pid}: started ${(performance.timeOrigin / 1000).toFixed(3)}, listening ${(Date.now() / 1000).toFixed(3)}`);
   if (process.send) process.send('ready');
-  // clusterd with ready = "notify" (bench/faults.sh kill): READY=1 once listening. Node has no AF_UNIX datagrams;
-  // systemd-notify sends from this worker's session, which clusterd accepts. It costs a fork of this process (~40 MB)
-  // just as the worker starts to accept, so BENCH_NOTIFY=0 leaves it out where nothing waits for READY=1.
-  if (process.env.NOTIFY_SOCKET && process.env.BENCH_NOTIFY !== '0') require('child_process').execFile('systemd-notify', ['--ready'], () => {});
+  // clusterd with ready = "notify" (bench/faults.sh kill) waits for READY=1; systemd-notify sends it from this
+  // worker's session, which clusterd accepts
+  if (addon && !addon.notify('READY=1')) console.error(`READY=1 not sent to ${process.env.NOTIFY_SOCKET}`);
+  if (notifyBy === 'systemd-notify') require('child_process').execFile('systemd-notify', ['--ready'], () => {});
 });

@@ -20,7 +20,11 @@ public sealed class ControlClient : IAsyncDisposable
         _frames = new FrameReader(stream);
     }
 
-    /// <summary>Connects, once <see cref="SocketTrust"/> has found the socket and its listener to be root's or this user's.</summary>
+    /// <summary>
+    /// Connects, once <see cref="SocketTrust"/> has found the socket and its listener to be root's or this user's. Async,
+    /// with System.Net.Sockets: for the tests and long-lived clients. clusterctl, a short process, connects with
+    /// <see cref="Platform.LocalSocketStream"/> instead (ADR 0009).
+    /// </summary>
     /// <exception cref="UntrustedSocketException">Someone else's socket, or a link, is at the path.</exception>
     public static async Task<ControlClient> ConnectAsync(string path, CancellationToken cancellationToken) =>
         new(new NetworkStream(await ConnectSocketAsync(path, cancellationToken), ownsSocket: true));
@@ -28,12 +32,7 @@ public sealed class ControlClient : IAsyncDisposable
     /// <summary>A client that speaks over <paramref name="stream"/> and disposes it with itself.</summary>
     public static ControlClient Over(Stream stream) => new(stream);
 
-    /// <summary>
-    /// The connected socket itself, after the same <see cref="SocketTrust"/> checks, for a caller that relays bytes rather
-    /// than requests (<c>clusterctl dial-stdio</c>). The caller owns it.
-    /// </summary>
-    /// <exception cref="UntrustedSocketException">Someone else's socket, or a link, is at the path.</exception>
-    public static async Task<Socket> ConnectSocketAsync(string path, CancellationToken cancellationToken)
+    private static async Task<Socket> ConnectSocketAsync(string path, CancellationToken cancellationToken)
     {
         SocketTrust.CheckFile(path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);

@@ -37,9 +37,14 @@ public static class SocketTrust
 
     /// <summary>Refuses a connection whose listening end runs as another user. Where the OS cannot say (not Linux or macOS), the file check stands alone.</summary>
     /// <exception cref="UntrustedSocketException">The peer is neither root nor this user.</exception>
-    public static void CheckPeer(Socket socket)
+    public static void CheckPeer(Socket socket) => CheckPeerUid(PeerUid(socket));
+
+    /// <inheritdoc cref="CheckPeer(Socket)"/>
+    public static void CheckPeer(LocalSocketStream stream) => CheckPeerUid(stream.PeerUid());
+
+    private static void CheckPeerUid(uint? peerUid)
     {
-        if (PeerUid(socket) is { } uid && !Trusted(uid))
+        if (peerUid is { } uid && !Trusted(uid))
         {
             throw new UntrustedSocketException(
                 $"the process listening there runs as uid {uid}, not as root or as you (uid {OwnUid}), so it may not be clusterd; check the path");

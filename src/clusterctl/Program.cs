@@ -4,6 +4,7 @@ using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Runtime.InteropServices;
 using Clusterctl.Commands;
+using Clusterctl.Platform;
 using Clusterctl.Shell;
 
 namespace Clusterctl;
@@ -24,16 +25,12 @@ internal static class Program
         // methods write at once on the caller's thread: the console stream has no async writes of its own, and the
         // default ones start thread-pool threads for every line (and clusterctl's startup paid for two of them).
         using var stdout = TextWriter.Synchronized(
-            new StreamWriter(Console.OpenStandardOutput(), Console.OutputEncoding, StdoutBufferSize) { AutoFlush = true });
+            new StreamWriter(new StandardOutputStream(), Console.OutputEncoding, StdoutBufferSize) { AutoFlush = true });
         // Console.In only when the shell reads it: at a terminal, making it sets the terminal up (terminfo, keypad mode).
         await using var cli = new CliContext(stdout, Console.Error, () => Console.In,
             stdoutIsTerminal: !Console.IsOutputRedirected, stdinIsTerminal: !Console.IsInputRedirected,
-            binaryStdio: () => (Console.OpenStandardInput(), Console.OpenStandardOutput()));
-        // Ctrl-C stops the running command (a --follow, a long restart) and lets it exit 0; with nothing running
-        // (at a piped shell's read) it keeps its default meaning and ends the process. A signal registration rather
-        // than Console.CancelKeyPress, which would set the terminal up for this too.
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = cli.Interrupt());
-        return await RunAsync(args, cli, CancellationToken.None);
+            binaryStdio: () => (Console.OpenStandardInput(), new StandardOutputStream()));
+        return await RunAsync(args, cli, CancellationToken.None, catchInterrupts: true);
     }
 
     /// <summary>The test seam: runs one command line with its output captured, never touching the real console.</summary>
@@ -43,9 +40,17 @@ internal static class Program
         return await RunAsync(args, cli, cancellationToken);
     }
 
-    internal static async Task<int> RunAsync(string[] args, CliContext cli, CancellationToken cancellationToken)
+    /// <param name="catchInterrupts">Whether Ctrl-C is this process's to handle (the real console, not a test).</param>
+    internal static async Task<int> RunAsync(string[] args, CliContext cli, CancellationToken cancellationToken, bool catchInterrupts = false)
     {
         var parseResult = ParseWithoutHelp(args, cli) ?? BuildRootCommand(cli, includeShell: true).Parse(args);
+        // Ctrl-C stops the running command (a --follow, a long restart) and lets it exit 0; with nothing running
+        // (at a piped shell's read) it keeps its default meaning and ends the process. A signal registration rather
+        // than Console.CancelKeyPress, which would set the terminal up for this too. A command of one round trip keeps
+        // the default meaning throughout: the registration's thread and pipe cost it more than its whole answer.
+        using var interrupt = catchInterrupts && !AnswersAtOnce(parseResult)
+            ? PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = cli.Interrupt())
+            : null;
         if (cli.StdinIsTerminal && cli.StdoutIsTerminal && IsOnlyMissingCommand(parseResult))
         {
             // Bare `clusterctl` (perhaps with --socket or --host) at a terminal is what someone exploring types: give them the
@@ -55,6 +60,12 @@ internal static class Program
         }
         return await InvokeAsync(parseResult, cli, cancellationToken);
     }
+
+    /// <summary>Commands of one request and one answer, with nothing open-ended to wait for: Ctrl-C simply ends them.</summary>
+    internal static readonly string[] OneRoundTripCommands = ["status", "ping", "version", "health", "signal", "completion"];
+
+    private static bool AnswersAtOnce(ParseResult parseResult) =>
+        parseResult.Action is not ParseErrorAction && OneRoundTripCommands.Contains(parseResult.CommandResult.Command.Name);
 
     private static bool IsOnlyMissingCommand(ParseResult parseResult) =>
         parseResult.Action is ParseErrorAction

@@ -7,7 +7,7 @@ namespace Clusterctl.Tests;
 internal static class Cli
 {
     /// <summary>
-    /// clusterctl's round trip on the local socket blocks (Connection/BlockingNetworkStream), as a one-shot process may. In
+    /// clusterctl's round trip on the local socket blocks (Clusterd.Protocol.Platform.LocalSocketStream), as a one-shot process may. In
     /// a test it must block neither xunit's few test threads nor the thread pool: the fake daemons' continuations run
     /// there, and with every pool thread blocked in a clusterctl they waited for the pool to grow (a second and more, so
     /// a completion's 1 s deadline ran out in CI). So each run gets a thread of its own.

@@ -6,7 +6,7 @@ using Clusterd.Protocol.Messages;
 namespace Clusterctl.Tests;
 
 /// <summary>
-/// The local socket's blocking round trip (<see cref="Connection.BlockingNetworkStream"/>): every way a clusterd can fail
+/// The local socket's blocking round trip (<see cref="Clusterd.Protocol.Platform.LocalSocketStream"/>): every way a clusterd can fail
 /// it ends in the same exit code and message the async client gave, and Ctrl-C still ends a follow.
 /// </summary>
 public sealed class DaemonConnectionTests : IDisposable

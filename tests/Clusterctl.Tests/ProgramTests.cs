@@ -107,6 +107,13 @@ public sealed class ProgramTests
         }
     }
 
+    [Fact]
+    public void OneRoundTripCommands_EachIsACommand()
+    {
+        var names = Program.Commands.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        Assert.All(Program.OneRoundTripCommands, name => Assert.Contains(name, names));
+    }
+
     private static CliContext NewCli() =>
         new(TextWriter.Null, TextWriter.Null, () => TextReader.Null, stdoutIsTerminal: false, stdinIsTerminal: false);
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Net.Sockets;
 using Clusterctl.Connection;
+using Clusterd.Protocol.Platform;
 
 namespace Clusterctl.Commands;
 
@@ -33,14 +33,14 @@ internal static class DialStdioCommand
     /// <summary>
     /// Copies both ways until clusterd closes the connection. The end of stdin is passed on as a half-close, so clusterd
     /// still answers what it has read; the answers end the relay, which does not wait for a stdin that may never end.
+    /// Both directions block (the socket and stdin), so stdin is copied on a thread of its own.
     /// </summary>
-    internal static async Task RelayAsync(Socket socket, Stream input, Stream output, CancellationToken cancellationToken)
+    internal static async Task RelayAsync(LocalSocketStream socket, Stream input, Stream output, CancellationToken cancellationToken)
     {
-        await using var network = new NetworkStream(socket, ownsSocket: false);
-        var upstream = UpstreamAsync(socket, network, input, cancellationToken);
+        var upstream = Task.Run(() => Upstream(socket, input), CancellationToken.None);
         try
         {
-            await network.CopyToAsync(output, cancellationToken);
+            await socket.CopyToAsync(output, cancellationToken);
             await output.FlushAsync(cancellationToken);
         }
         catch (IOException ex)
@@ -53,14 +53,14 @@ internal static class DialStdioCommand
         }
     }
 
-    private static async Task UpstreamAsync(Socket socket, NetworkStream network, Stream input, CancellationToken cancellationToken)
+    private static void Upstream(LocalSocketStream socket, Stream input)
     {
         try
         {
-            await input.CopyToAsync(network, cancellationToken);
-            socket.Shutdown(SocketShutdown.Send);
+            input.CopyTo(socket);
+            socket.ShutdownSend();
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
             // clusterd closed the connection first (a refused command closes it): the downstream copy ends the relay.
         }

@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.CommandLine.Completions;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using System.Net.Sockets;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
+using Clusterd.Protocol.Platform;
 
 using ProtocolCommands = Clusterd.Protocol.Messages.Commands;
 
@@ -142,18 +142,19 @@ internal static class GroupArguments
         try
         {
             SocketTrust.CheckFile(socketPath);
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.SendTimeout = socket.ReceiveTimeout = (int)s_completionTimeout.TotalMilliseconds;
-            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            using var socket = LocalSocketStream.Connect(socketPath, s_completionTimeout);
+            socket.ReadTimeout = socket.WriteTimeout = (int)s_completionTimeout.TotalMilliseconds;
             SocketTrust.CheckPeer(socket);
             var request = RequestWriter.Write(new Request { Id = 1, Command = ProtocolCommands.Status });
-            socket.Send(Framing.Encode(request));
+            socket.Write(Framing.Encode(request));
             var names = new List<string>();
             Response response;
             do
             {
-                var header = ReceiveExactly(socket, Framing.HeaderSize);
-                var payload = ReceiveExactly(socket, Framing.ParseHeader(header));
+                var header = new byte[Framing.HeaderSize];
+                socket.ReadExactly(header);
+                var payload = new byte[Framing.ParseHeader(header)];
+                socket.ReadExactly(payload);
                 response = ResponseReader.Read(payload);
                 names.AddRange(response.Cluster?.Groups.Select(g => g.Name) ?? []);
             }
@@ -166,21 +167,5 @@ internal static class GroupArguments
         {
             return [];
         }
-    }
-
-    private static byte[] ReceiveExactly(Socket socket, int count)
-    {
-        var buffer = new byte[count];
-        var got = 0;
-        while (got < count)
-        {
-            var n = socket.Receive(buffer, got, count - got, SocketFlags.None);
-            if (n == 0)
-            {
-                throw new IOException("connection closed");
-            }
-            got += n;
-        }
-        return buffer;
     }
 }

@@ -1,7 +1,7 @@
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Clusterd.Protocol;
 using Clusterd.Protocol.Messages;
+using Clusterd.Protocol.Platform;
 
 namespace Clusterctl.Connection;
 
@@ -25,31 +25,27 @@ internal sealed class DaemonConnection : IAsyncDisposable
     /// <summary>False once a request failed or was abandoned mid-stream; the shell then reconnects for the next command.</summary>
     public bool Healthy { get; private set; } = true;
 
-    /// <summary>Connects to the local socket; reads and writes on it block (<see cref="BlockingNetworkStream"/> says why).</summary>
+    /// <summary>Connects to the local socket; reads and writes on it block (<see cref="LocalSocketStream"/> says why).</summary>
     public static DaemonConnection Connect(string socketPath, TimeSpan timeout) =>
-        new(socketPath, ControlClient.Over(new BlockingNetworkStream(ConnectSocket(socketPath, timeout))));
+        new(socketPath, ControlClient.Over(ConnectSocket(socketPath, timeout)));
 
     /// <summary>Starts ssh to <paramref name="host"/>; whether it got there, the first request tells (<see cref="SshStream"/>).</summary>
     public static DaemonConnection Connect(SshHost host, TimeSpan timeout, string? remoteSocket) =>
         new(SshHost.Scheme + host.Label, ControlClient.Over(SshStream.Start(host, timeout, remoteSocket)));
 
     /// <summary>
-    /// The connected, trusted control socket, in blocking mode, or a <see cref="CliException"/> that says why not and what to try.
-    /// A blocking connect to a Unix socket waits only while the listener's backlog is full, and then for at most the
-    /// socket's send timeout (unix(7)): that is the deadline, without a timer or a thread to keep it. Ctrl-C does not
-    /// end that wait; the deadline does.
+    /// The connected, trusted control socket, or a <see cref="CliException"/> that says why not and what to try. The
+    /// connect waits only while the listener's backlog is full, for at most <paramref name="timeout"/>: that is the
+    /// deadline, without a timer or a thread to keep it. Ctrl-C does not end that wait; the deadline does.
     /// </summary>
-    public static Socket ConnectSocket(string socketPath, TimeSpan timeout)
+    public static LocalSocketStream ConnectSocket(string socketPath, TimeSpan timeout)
     {
         try
         {
             SocketTrust.CheckFile(socketPath);
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            var socket = LocalSocketStream.Connect(socketPath, timeout);
             try
             {
-                socket.SendTimeout = (int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 1, int.MaxValue);
-                socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-                socket.SendTimeout = 0;
                 SocketTrust.CheckPeer(socket);
                 return socket;
             }
@@ -59,12 +55,12 @@ internal sealed class DaemonConnection : IAsyncDisposable
                 throw;
             }
         }
-        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.TimedOut)
+        catch (LocalSocketException ex) when (ex.Failure == LocalSocketFailure.TimedOut)
         {
             throw new CliException(ExitCodes.System,
                 $"cannot connect to clusterd at {socketPath}: timed out after {Output.Formats.Duration(timeout)}; is clusterd running? try --socket PATH or --timeout");
         }
-        catch (SocketException ex)
+        catch (LocalSocketException ex)
         {
             throw new CliException(ExitCodes.System, ConnectFailure(socketPath, ex), ex);
         }
@@ -74,19 +70,15 @@ internal sealed class DaemonConnection : IAsyncDisposable
         }
     }
 
-    private static string ConnectFailure(string socketPath, SocketException ex)
+    private static string ConnectFailure(string socketPath, LocalSocketException ex)
     {
-        var why = ex.SocketErrorCode switch
+        var why = ex.Failure switch
         {
-            SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported => "no such socket",
-            SocketError.ConnectionRefused => "connection refused (a stale socket file, or nothing is listening)",
-            SocketError.AccessDenied => $"permission denied on the socket file (you are uid {CurrentUid()})",
+            LocalSocketFailure.NoSuchSocket => "no such socket",
+            LocalSocketFailure.Refused => "connection refused (a stale socket file, or nothing is listening)",
+            LocalSocketFailure.AccessDenied => $"permission denied on the socket file (you are uid {CurrentUid()})",
             _ => ex.Message,
         };
-        if (ex.SocketErrorCode == SocketError.AddressNotAvailable && !File.Exists(socketPath) && !Directory.Exists(socketPath))
-        {
-            why = "no such socket";
-        }
         return $"cannot connect to clusterd at {socketPath}: {why}; is clusterd running? try --socket PATH or set {SocketPaths.EnvironmentVariable}";
     }
 
@@ -139,10 +131,6 @@ internal sealed class DaemonConnection : IAsyncDisposable
                     throw new CliException(ExitCodes.System, ex.Message, ex);
                 }
                 catch (IOException ex)
-                {
-                    throw new CliException(ExitCodes.System, $"talking to clusterd at {Address}: {ex.Message}", ex);
-                }
-                catch (SocketException ex)
                 {
                     throw new CliException(ExitCodes.System, $"talking to clusterd at {Address}: {ex.Message}", ex);
                 }

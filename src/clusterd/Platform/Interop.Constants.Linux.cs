@@ -17,6 +17,7 @@ internal static class LinuxConstants
     public const int O_APPEND = 0x400;
     public const int O_NOFOLLOW_X64 = 0x20000; // x86-64 and arm64 differ here (asm-generic has 0x8000)
     public const int O_NOFOLLOW_ARM64 = 0x8000;
+    public const int ENOENT = 2;
     public const int ENOSPC = 28;
     public const int SOCK_CLOEXEC = 0x80000;
     public const int MSG_DONTWAIT = 0x40;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Clusterd.Platform;
 
@@ -7,6 +8,13 @@ internal static partial class Interop
 {
     [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int open(string path, int flags, uint mode);
+
+    /// <summary>For a path built on the stack: UTF-8, ending with a NUL.</summary>
+    [LibraryImport(Libc, EntryPoint = "open", SetLastError = true)]
+    internal static partial int open(ReadOnlySpan<byte> path, int flags, uint mode);
+
+    [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
+    internal static partial nint read(SafeFileHandle fd, Span<byte> buf, nint count);
 
     [LibraryImport(Libc, EntryPoint = "fchmodat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int fchmodat(int dirfd, string path, uint mode, int flags);

@@ -21,7 +21,7 @@ internal static class ProcessSession
     public static int Of(int pid)
     {
         Span<byte> stat = stackalloc byte[StatPrefixSize];
-        var length = ProcStatFile.Read(pid, stat);
+        var length = KernelFile.ReadProcStat(pid, stat);
         return length > 0 && TryParseSession(stat[..length], out var session) ? session : 0;
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Buffers.Text;
 using System.Runtime.Versioning;
 
@@ -15,6 +14,10 @@ internal static partial class ProcessStats
     // The first field after "(comm)" is field 3, the state.
     private const int FirstFieldAfterComm = 3;
 
+    // cpu.stat is at most a dozen lines of under 40 bytes, usage_usec first; memory.current is one number; cgroup.procs
+    // is a pid a line, a handful for most workers and read on through the buffer for a pre-fork worker's hundreds.
+    private const int CgroupFileBufferSize = 512;
+
     // A stat line is ~300 bytes. Even with every number at its 20-digit maximum and a 64-byte comm, the fields up to
     // rss end well before 1 KiB, so one read into this buffer always holds them (the rest of the line may be cut off).
     private const int StatBufferSize = 1024;
@@ -30,7 +33,7 @@ internal static partial class ProcessStats
     {
         stat = default;
         Span<byte> line = stackalloc byte[StatBufferSize];
-        var length = ProcStatFile.Read(pid, line);
+        var length = KernelFile.ReadProcStat(pid, line);
         if (length < 0)
         {
             return false; // exited between the snapshot and this read, or hidden by hidepid
@@ -69,7 +72,7 @@ internal static partial class ProcessStats
     {
         ticks = 0;
         Span<byte> line = stackalloc byte[StatBufferSize];
-        var length = ProcStatFile.Read(pid, line);
+        var length = KernelFile.ReadProcStat(pid, line);
         return length >= 0 && TryParseWhole(Field(line[..length], StartTimeField), out ticks);
     }
 
@@ -110,29 +113,107 @@ internal static partial class ProcessStats
         return ticks > 0 ? ticks : 100;
     }
 
-    /// <summary>A cgroup's CPU time and memory; false once it is gone (its worker's tree emptied meanwhile).</summary>
+    /// <summary>
+    /// A cgroup's CPU time and memory; false once it is gone (its worker's tree emptied meanwhile). Read like a stat
+    /// line: a few opens and reads into stack buffers, parsed in place, and ENOENT rather than an exception where there
+    /// is no memory controller.
+    /// </summary>
     [SupportedOSPlatform("linux")]
     private static bool TryReadCgroup(string cgroup, out ProcessStat stat)
     {
         stat = default;
-        try
-        {
-            var usage = File.ReadLines(Path.Combine(cgroup, "cpu.stat")).FirstOrDefault(l => l.StartsWith("usage_usec ", StringComparison.Ordinal));
-            if (usage is null || !long.TryParse(usage.AsSpan("usage_usec ".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var micros))
-            {
-                return false;
-            }
-            var current = Path.Combine(cgroup, "memory.current");
-            var memory = File.Exists(current)
-                ? long.Parse(File.ReadAllText(current).Trim(), NumberStyles.None, CultureInfo.InvariantCulture)
-                : File.ReadLines(Path.Combine(cgroup, "cgroup.procs"))
-                    .Sum(line => int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && TryReadLinux(pid, out var one) ? one.ResidentBytes : 0);
-            stat = new ProcessStat(micros / 1e6, memory);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        Span<byte> path = stackalloc byte[KernelFile.PathBufferSize];
+        Span<byte> text = stackalloc byte[CgroupFileBufferSize];
+        if (!KernelFile.TryJoin(cgroup, "cpu.stat"u8, path, out var cpuStat))
         {
             return false;
         }
+        var length = KernelFile.Read(cpuStat, text);
+        if (length < 0 || !TryParseCpuStat(text[..length], out var micros) || !TryReadCgroupMemory(cgroup, path, text, out var memory))
+        {
+            return false;
+        }
+        stat = new ProcessStat(micros / 1e6, memory);
+        return true;
     }
+
+    /// <summary>memory.current, or without the memory controller (no such file) the resident memory of each process in the cgroup.</summary>
+    [SupportedOSPlatform("linux")]
+    private static bool TryReadCgroupMemory(string cgroup, Span<byte> path, Span<byte> text, out long bytes)
+    {
+        bytes = 0;
+        if (!KernelFile.TryJoin(cgroup, "memory.current"u8, path, out var current))
+        {
+            return false;
+        }
+        using (var file = KernelFile.Open(current, out var errno))
+        {
+            if (file is not null)
+            {
+                var length = KernelFile.ReadOnce(file, text);
+                return length >= 0 && TryParseLine(text[..length], out bytes);
+            }
+            if (errno != LinuxConstants.ENOENT)
+            {
+                return false;
+            }
+        }
+        if (!KernelFile.TryJoin(cgroup, "cgroup.procs"u8, path, out var procs))
+        {
+            return false;
+        }
+        using var list = KernelFile.Open(procs, out _);
+        return list is not null && TrySumResident(new KernelFileLines(list, text), ResidentBytesOf, out bytes);
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static long ResidentBytesOf(int pid) => TryReadLinux(pid, out var stat) ? stat.ResidentBytes : 0; // gone meanwhile: nothing left
+
+    /// <summary>
+    /// The sum of <paramref name="residentBytesOf"/> over the pids of a cgroup.procs, one a line; false if a line is not
+    /// a pid, or the file could not be read to its end. Internal for tests.
+    /// </summary>
+    [SupportedOSPlatform("linux")]
+    internal static bool TrySumResident(KernelFileLines pids, Func<int, long> residentBytesOf, out long bytes)
+    {
+        bytes = 0;
+        while (pids.TryNext(out var line))
+        {
+            if (!Utf8Parser.TryParse(line, out int pid, out var consumed) || consumed != line.Length || pid <= 0)
+            {
+                return false;
+            }
+            bytes += residentBytesOf(pid);
+        }
+        return !pids.Failed;
+    }
+
+    /// <summary>usage_usec of a cpu.stat (the cgroup's CPU time in µs, on every cgroup v2 even without the cpu controller). Internal for tests.</summary>
+    internal static bool TryParseCpuStat(ReadOnlySpan<byte> text, out long micros)
+    {
+        micros = 0;
+        while (true)
+        {
+            var newline = text.IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                return false; // no usage_usec line, or it was cut off by the buffer's end
+            }
+            if (text.StartsWith("usage_usec "u8))
+            {
+                return TryParseCount(text["usage_usec ".Length..newline], out micros);
+            }
+            text = text[(newline + 1)..];
+        }
+    }
+
+    /// <summary>A file that is one decimal and a newline, as memory.current is. Internal for tests.</summary>
+    internal static bool TryParseLine(ReadOnlySpan<byte> text, out long value)
+    {
+        value = 0;
+        return text.EndsWith("\n"u8) && TryParseCount(text[..^1], out value);
+    }
+
+    /// <summary>A decimal that is the whole text and not negative, as the kernel's counters are.</summary>
+    private static bool TryParseCount(ReadOnlySpan<byte> text, out long value) => TryParseWhole(text, out value) && value >= 0;
 }
