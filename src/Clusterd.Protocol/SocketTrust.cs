@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Clusterd.Protocol.Platform;
 
 namespace Clusterd.Protocol;
@@ -55,21 +54,14 @@ public static class SocketTrust
 
     private static uint? PeerUid(Socket socket)
     {
-        if (OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
         {
-            const int SolSocket = 1, SoPeerCred = 17;
-            Span<byte> ucred = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
-            socket.GetRawSocketOption(SolSocket, SoPeerCred, ucred);
-            return MemoryMarshal.Read<uint>(ucred[4..]);
+            return null;
         }
-        if (OperatingSystem.IsMacOS())
-        {
-            const int SolLocal = 0, LocalPeerCred = 1;
-            Span<byte> xucred = stackalloc byte[76]; // struct xucred { u_int cr_version; uid_t cr_uid; short cr_ngroups; gid_t cr_groups[16]; }
-            socket.GetRawSocketOption(SolLocal, LocalPeerCred, xucred);
-            return MemoryMarshal.Read<uint>(xucred[4..]);
-        }
-        return null;
+        var (level, name, size) = Interop.PeerCredentials;
+        Span<byte> credentials = stackalloc byte[size];
+        socket.GetRawSocketOption(level, name, credentials);
+        return Interop.PeerUid(credentials);
     }
 }
 

@@ -22,8 +22,8 @@ internal static class Program
         // Console.Out goes through a 256-char buffer: a status of 1000 workers (~100 KB) was ~500 write(2)s. This writer
         // flushes at the end of every call just as Console.Out does, so the order against stderr and the shell's prompt
         // is unchanged; only one call's text now leaves in one piece. Synchronized, as Console.Out is, so that its async
-        // methods write at once on the caller's thread: the console stream has no async writes of its own, and the
-        // default ones start thread-pool threads for every line (and clusterctl's startup paid for two of them).
+        // methods write at once on the caller's thread: StreamWriter's own go through tasks, and clusterctl's startup
+        // once paid for two thread-pool threads that way. stdout itself is written with write(2) (StandardOutputStream).
         using var stdout = TextWriter.Synchronized(
             new StreamWriter(new StandardOutputStream(), Console.OutputEncoding, StdoutBufferSize) { AutoFlush = true });
         // Console.In only when the shell reads it: at a terminal, making it sets the terminal up (terminfo, keypad mode).

@@ -30,13 +30,19 @@ internal static partial class Interop
     internal static (int Level, int Name, int Size) PeerCredentials =>
         OperatingSystem.IsMacOS() ? (0 /* SOL_LOCAL */, 1 /* LOCAL_PEERCRED */, 76) : (1 /* SOL_SOCKET */, 17 /* SO_PEERCRED */, 12);
 
+    /// <summary>
+    /// The uid in what <see cref="PeerCredentials"/> gave: struct ucred { pid_t pid; uid_t uid; gid_t gid; } and struct
+    /// xucred { u_int cr_version; uid_t cr_uid; ... } both have it as their second 32-bit field.
+    /// </summary>
+    internal static uint PeerUid(ReadOnlySpan<byte> credentials) => MemoryMarshal.Read<uint>(credentials[4..]);
+
     /// <summary>sockaddr_un's path capacity, NUL included: 108 on Linux, 104 on macOS.</summary>
     internal static int SunPathSize => OperatingSystem.IsMacOS() ? 104 : 108;
 
-    internal static int Eintr => 4;
-    internal static int Enoent => 2;
-    internal static int Eacces => 13;
-    internal static int Enotdir => 20;
+    internal const int Eintr = 4;
+    internal const int Enoent = 2;
+    internal const int Eacces = 13;
+    internal const int Enotdir = 20;
     internal static int Eagain => OperatingSystem.IsMacOS() ? 35 : 11;
     internal static int Econnrefused => OperatingSystem.IsMacOS() ? 61 : 111;
     internal static int Etimedout => OperatingSystem.IsMacOS() ? 60 : 110;

@@ -70,12 +70,10 @@ public sealed class LocalSocketStream : Stream
             return null;
         }
         var (level, name, size) = Interop.PeerCredentials;
-        // struct ucred { pid_t pid; uid_t uid; gid_t gid; } and struct xucred { u_int cr_version; uid_t cr_uid; ... }:
-        // the uid is the second 32-bit field of both.
         var credentials = stackalloc byte[size];
         var length = (uint)size;
         Check(Interop.getsockopt(_socket, level, name, credentials, &length), "getsockopt");
-        return MemoryMarshal.Read<uint>(new ReadOnlySpan<byte>(credentials + 4, 4));
+        return Interop.PeerUid(new ReadOnlySpan<byte>(credentials, size));
     }
 
     /// <summary>Tells the peer no more is coming (a half-close); what it still sends can be read.</summary>
