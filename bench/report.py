@@ -415,8 +415,8 @@ if sc:
     p('### clusterd with 1, 100 and 1000 workers\n')
     p('Trivial workers: `/bin/sleep 100000`, `ready = "started"`, `min_uptime = "0s"` (ready once the exec succeeded), '
       'each slot with its own `SO_REUSEPORT` socket, `[metrics]` on. "Ready after" = from clusterd\'s exec until the '
-      '`clusterd_group_ready_workers` gauge equals N (polled every 20 ms, so it includes clusterd\'s own start and the '
-      'metrics endpoint\'s). "First fork → last ready" is from clusterd\'s journal (`clusterctl events`). Spawn floor = '
+      'N-th `online` event reaches `clusterctl events --follow` (`bench/wait_online.py`: no polling, which would load '
+      'the start it times; it includes clusterd\'s own start). "First fork → last ready" is from clusterd\'s journal (`clusterctl events`). Spawn floor = '
       '`bench/spawn_baseline.py` posix_spawn-ing N sleeps from Python; overhead per worker = (first fork → last ready '
       '− floor) / N. Fork→ready is clusterd\'s own `clusterd_worker_startup_seconds` histogram (mean: it includes '
       'the wait in the spawn queue). RSS idle is taken after 12 idle seconds, before any query; "after the queries" '

@@ -51,7 +51,7 @@ ready_workers() { # the ready gauge on /metrics
   body=$(curl -s --max-time 5 http://127.0.0.1:18590/metrics) || return 1
   grep '^clusterd_group_ready_workers{' <<< "$body" | awk '{print $NF}'
 }
-wait_ready_workers() { # wait_ready_workers N: poll every 20 ms until exactly N are ready
+wait_ready_workers() { # wait_ready_workers N: poll every 20 ms until exactly N are ready (not where a start is timed)
   until [[ $(ready_workers) == "$1" ]]; do sleep 0.02; done
 }
 settled_rss() { # after the burst has settled: clusterd compacts 2 s after the last fork or exit; 10 s is ample
@@ -76,7 +76,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
     t0=$(date +%s%N)
     "$CLUSTERD" --config "$RUN/clusterd.toml" > "$RUN/clusterd.log" 2>&1 &
     MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID")
-    wait_ready_workers "$n"
+    python3 "$BENCH/wait_online.py" "$n" "$CLUSTERCTL" "$RUN/clusterd.sock"
     t1=$(date +%s%N)
     sleep 2
     c0=$(cpu_ticks "$MANAGER_PID")
