@@ -415,8 +415,8 @@ if sc:
     p('### clusterd with 1, 100 and 1000 workers\n')
     p('Trivial workers: `/bin/sleep 100000`, `ready = "started"`, `min_uptime = "0s"` (ready once the exec succeeded), '
       'each slot with its own `SO_REUSEPORT` socket, `[metrics]` on. "Ready after" = from clusterd\'s exec until the '
-      '`clusterd_group_ready_workers` gauge equals N (polled every 20 ms, so it includes clusterd\'s own start and the '
-      'metrics endpoint\'s). "First fork → last ready" is from clusterd\'s journal (`clusterctl events`). Spawn floor = '
+      'N-th `online` event reaches `clusterctl events --follow` (`bench/wait_online.py`: no polling, which would load '
+      'the start it times; it includes clusterd\'s own start). "First fork → last ready" is from clusterd\'s journal (`clusterctl events`). Spawn floor = '
       '`bench/spawn_baseline.py` posix_spawn-ing N sleeps from Python; overhead per worker = (first fork → last ready '
       '− floor) / N. Fork→ready is clusterd\'s own `clusterd_worker_startup_seconds` histogram (mean: it includes '
       'the wait in the spawn queue). RSS idle is taken after 12 idle seconds, before any query; "after the queries" '
@@ -466,6 +466,33 @@ if sc:
           f'restart each surge worker adds its pipes and, where clusterd steers connections (reuseport, root: ADR 0004), '
           f'its own socket per address until it is promoted; the retired worker\'s closes when it exits. The workers\' own limits are '
           f'theirs: each inherits clusterd\'s 20000 and holds its sockets and its connections.\n')
+    pa = [r for r in sc if 'paths_floor_ms' in r]
+    if pa:
+        n = int(pa[0]['workers'])
+        p(f'### Where the {n}-worker start\'s gap goes\n')
+        p(f'`bench/spawn_paths.c`, in the same rounds: {n} `/bin/sleep 100000` started one after another from a C process '
+          f'holding as many descriptors as clusterd does at {n} workers (5 each, close-on-exec), until every child runs '
+          '`sleep`. The floor posix_spawns `sleep` itself; the helper path posix_spawns `clusterd-exec` and hands it '
+          'the request as clusterd does, and it execs `sleep`; the vfork path is a `clone(CLONE_VM | CLONE_VFORK)` '
+          'child that makes the helper\'s kernel calls (`setsid`, the parent-death signal) and execs `sleep`: what a '
+          'spawn function linked into clusterd would do. clusterd is the scale table\'s first fork → last ready. '
+          'Medians over rounds; × the floor within each round.\n')
+        spans = {}
+        for r in pa:
+            ev = [json.loads(l) for l in open(r['raw'] + '.events.jsonl') if l.strip()]
+            forks = [e['time'] for e in ev if e['kind'] == 'fork']
+            onl = [e['time'] for e in ev if e['kind'] == 'online']
+            spans[r['raw']] = (ts(max(onl)) - ts(min(forks))) * 1000 if forks and onl else None
+        p('| path | ms | × floor |')
+        p('|---|---:|---:|')
+        for key, label in (('paths_floor_ms', 'floor: `posix_spawn` of the worker'),
+                           ('paths_vfork_ms', 'vfork child making the helper\'s calls, then the worker\'s exec'),
+                           ('paths_helper_ms', '`posix_spawn` of `clusterd-exec`, which execs the worker'),
+                           (None, 'clusterd (first fork → last ready)')):
+            ms = [r[key] if key else spans[r['raw']] for r in pa]
+            ratio = [m / r['paths_floor_ms'] for m, r in zip(ms, pa) if m is not None]
+            p(f"| {label} | {f(med(m for m in ms if m is not None), '{:,.0f}')} | {f(med(ratio))} |")
+        p('')
 
 bu = [r for r in rows if r['section'] == 'burst']
 if bu:

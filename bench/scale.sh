@@ -34,13 +34,24 @@ min_uptime = "0s"
 TOML
 }
 
+# Where the largest start's gap to the floor goes (bench/spawn_paths.c): the floor, clusterd's helper alone and an
+# in-process vfork child, each starting N sleeps from a process holding clusterd's descriptors at N workers (5 each:
+# the slot's socket, two pipes, the pidfd and cgroup.events).
+SPAWN_PATHS="$WORK/spawn_paths"
+FDS_PER_WORKER=5
+build_spawn_paths() {
+  [[ $SPAWN_PATHS -nt $BENCH/spawn_paths.c ]] && return 0
+  command -v gcc > /dev/null || { log "gcc is needed to build $BENCH/spawn_paths.c (apt-get install gcc)"; return 1; }
+  gcc -O2 -Wall -Wextra -Werror -o "$SPAWN_PATHS.tmp" "$BENCH/spawn_paths.c" && mv "$SPAWN_PATHS.tmp" "$SPAWN_PATHS"
+}
+
 ready_workers() { # the ready gauge on /metrics
   # (into a variable first: `curl | grep -q` fails under pipefail once grep stops reading a large body)
   local body
   body=$(curl -s --max-time 5 http://127.0.0.1:18590/metrics) || return 1
   grep '^clusterd_group_ready_workers{' <<< "$body" | awk '{print $NF}'
 }
-wait_ready_workers() { # wait_ready_workers N: poll every 20 ms until exactly N are ready
+wait_ready_workers() { # wait_ready_workers N: poll every 20 ms until exactly N are ready (not where a start is timed)
   until [[ $(ready_workers) == "$1" ]]; do sleep 0.02; done
 }
 settled_rss() { # after the burst has settled: clusterd compacts 2 s after the last fork or exit; 10 s is ample
@@ -56,10 +67,16 @@ for ((round = 1; round <= ROUNDS; round++)); do
     base="$RAW/scale/r$round-n$n"
     sleepers_config "$n"
     baseline=$(python3 "$BENCH/spawn_baseline.py" "$n" /bin/sleep 100000)
+    paths=()
+    if [[ $n == "${SIZES[-1]}" ]]; then
+      build_spawn_paths
+      while read -r path ms; do paths+=("paths_${path}_ms=$ms"); done \
+        < <("$SPAWN_PATHS" "$DIST/clusterd-exec" "$n" "$FDS_PER_WORKER" /bin/sleep 100000)
+    fi
     t0=$(date +%s%N)
     "$CLUSTERD" --config "$RUN/clusterd.toml" > "$RUN/clusterd.log" 2>&1 &
     MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID")
-    wait_ready_workers "$n"
+    python3 "$BENCH/wait_online.py" "$n" "$CLUSTERCTL" "$RUN/clusterd.sock"
     t1=$(date +%s%N)
     sleep 2
     c0=$(cpu_ticks "$MANAGER_PID")
@@ -74,7 +91,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
     record section=scale round="$round" workers="$n" ready_ms=$(((t1 - t0) / 1000000)) \
       baseline_spawn_ms="$(python3 -c "print(round($baseline * 1000, 1))")" \
       rss_kib="$rss_idle" rss_after_queries_kib="$(rss_kib "$MANAGER_PID")" fds="$(ls "/proc/$MANAGER_PID/fd" | wc -l)" \
-      threads="$(ls "/proc/$MANAGER_PID/task" | wc -l)" idle_cpu_ticks=$((c1 - c0)) idle_seconds=10 raw="$base"
+      threads="$(ls "/proc/$MANAGER_PID/task" | wc -l)" idle_cpu_ticks=$((c1 - c0)) idle_seconds=10 raw="$base" "${paths[@]}"
     t2=$(date +%s%N)
     stop clusterd
     record section=scale-stop round="$round" workers="$n" stop_ms=$((($(date +%s%N) - t2) / 1000000))

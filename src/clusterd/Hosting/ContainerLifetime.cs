@@ -33,8 +33,9 @@ internal sealed partial class ContainerLifetime(
 
     private void OnPublished(ClusterSnapshot snapshot)
     {
-        var failed = snapshot.Groups.FirstOrDefault(g => g.State == PublicGroupState.Failed);
-        if (failed is null || supervisor.Config is not { } config || !(config.Container.ExitOnFailed ?? containerMode)
+        // The setting first: a group's state is worked out from all its workers, and this runs after every event.
+        if (supervisor.Config is not { } config || !(config.Container.ExitOnFailed ?? containerMode)
+            || snapshot.Groups.FirstOrDefault(g => g.State == PublicGroupState.Failed) is not { } failed
             || Interlocked.Exchange(ref _exiting, 1) == 1)
         {
             return;

@@ -51,6 +51,13 @@ internal sealed class GroupRuntime : IDisposable
 
     public IEnumerable<Worker> AllWorkers => Workers.Concat(Surge).Concat(Retiring);
 
+    /// <summary>
+    /// <see cref="AllWorkers"/> by slot, and within a slot in that order. With no rollout or scale-down in flight that
+    /// is <see cref="Workers"/> itself, which is indexed by slot: the loop publishes after every event, and sorting
+    /// 1000 workers each time was a tenth of its CPU during a 1000-worker start.
+    /// </summary>
+    public IEnumerable<Worker> AllWorkersBySlot => Surge.Count == 0 && Retiring.Count == 0 ? Workers : AllWorkers.OrderBy(w => w.Slot);
+
     /// <summary>clusterd is stopping: close the sockets, leaving any service-manager copies for the next start.</summary>
     public void Dispose()
     {

@@ -24,10 +24,28 @@ internal sealed partial class Supervisor
     private void PublishListenerSockets()
     {
         var sockets = _groups.Values.SelectMany(g => g.Listeners.AllSockets().Select(s => (g.Name, s.Address.Text, s.Socket)));
-        if (!sockets.SequenceEqual(_listenerSockets.Select(l => (l.Group, l.Listen, l.Socket))))
+        if (!Same(sockets, _listenerSockets))
         {
             Volatile.Write(ref _listenerSockets, sockets.Select(s => new ListenerSocket(s.Name, s.Text, s.Socket)).ToArray());
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="published"/> lists <paramref name="sockets"/>, in order. A plain loop: with a socket per
+    /// slot, a generic tuple comparison of 1000 entries after every event was a tenth of the loop's CPU in a start.
+    /// </summary>
+    internal static bool Same(IEnumerable<(string Group, string Listen, Socket Socket)> sockets, IReadOnlyList<ListenerSocket> published)
+    {
+        var i = 0;
+        foreach (var (group, listen, socket) in sockets)
+        {
+            if (i == published.Count || published[i].Socket != socket || published[i].Group != group || published[i].Listen != listen)
+            {
+                return false;
+            }
+            i++;
+        }
+        return i == published.Count;
     }
 
     private GroupListeners BindListeners(GroupConfig group) => BindListeners(group, _sockets);

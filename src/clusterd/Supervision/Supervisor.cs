@@ -307,7 +307,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
             g.Workers.Count(w => w.State == WorkerState.Ready),
             g.Generation,
             g.Config.Listen.Select(l => l.Text).ToArray(),
-            g.AllWorkers.OrderBy(w => w.Slot).Select(w => w.Snapshot()).ToArray(),
+            g.AllWorkersBySlot.Select(w => w.Snapshot()).ToArray(),
             g.Config.RequiredReady(g.Desired),
             g.Desired == g.Config.Workers ? g.Config.WorkersSource : GroupSnapshot.WorkersFromScale)).ToArray();
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
