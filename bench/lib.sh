@@ -29,16 +29,21 @@ open(sys.argv[1], 'a').write(json.dumps(out) + '\n')
 PY
 }
 
+build_c() { # build_c OUT SRC [GCC ARGS...]: once, and again when the source changed
+  local out=$1 src=$2; shift 2
+  [[ $out -nt $src ]] && return 0
+  command -v gcc > /dev/null || { log "gcc is needed to build $src (apt-get install gcc)"; return 1; }
+  mkdir -p "$(dirname "$out")"
+  gcc -O2 -Wall -Wextra -Werror "$@" -o "$out.tmp" "$src" && mv "$out.tmp" "$out"
+}
+
 # worker.js sends READY=1 to clusterd through this addon (bench/notify/sd_notify.c): one datagram, no fork
 NOTIFY_ADDON="$WORK/notify/sd_notify.node"
-build_notify_addon() { # once, and again when the source changed
+build_notify_addon() {
   local src="$BENCH/notify/sd_notify.c" include
-  [[ $NOTIFY_ADDON -nt $src ]] && return 0
-  command -v gcc > /dev/null || { log "gcc is needed to build the worker's READY=1 addon $src (apt-get install gcc)"; return 1; }
   include="$(dirname "$(command -v node)")/../include/node"  # Debian's nodejs package ships node_api.h there
   [[ -e $include/node_api.h ]] || { log "$include/node_api.h is missing: the addon $src needs Node's headers (Debian's nodejs package has them)"; return 1; }
-  mkdir -p "$(dirname "$NOTIFY_ADDON")"
-  gcc -shared -fPIC -O2 -Wall -Wextra -Werror -I"$include" -o "$NOTIFY_ADDON.tmp" "$src" && mv "$NOTIFY_ADDON.tmp" "$NOTIFY_ADDON"
+  build_c "$NOTIFY_ADDON" "$src" -shared -fPIC -I"$include"
 }
 
 wait_http() { # wait_http PORT [SECONDS]: until GET / answers 200

@@ -54,6 +54,12 @@ def ts(iso):  # 2026-11-26T08:48:08.9108821+00:00 -> seconds (same day)
     h, m, sec = iso[11:].split('+')[0].split(':')
     return int(h) * 3600 + int(m) * 60 + float(sec)
 
+def start_span_ms(r):  # a scale round's first fork to last online, from clusterd's own journal; None without both
+    ev = [json.loads(l) for l in open(r['raw'] + '.events.jsonl') if l.strip()]
+    forks = [e['time'] for e in ev if e['kind'] == 'fork']
+    onl = [e['time'] for e in ev if e['kind'] == 'online']
+    return (ts(max(onl)) - ts(min(forks))) * 1000 if forks and onl else None
+
 def f(x, fmt='{:.2f}'):
     return '-' if x is None else fmt.format(x)
 
@@ -436,17 +442,11 @@ if sc:
             c = re.search(r'^clusterd_worker_startup_seconds_count\{[^}]*\} (\S+)', t, re.M)
             if s and c and float(c.group(1)): hist.append(float(s.group(1)) / float(c.group(1)) * 1000)
             size.append(len(t) / 1024)
-        spans = []  # first fork to last online, from clusterd's own journal
-        for r in rs:
-            ev = [json.loads(l) for l in open(r['raw'] + '.events.jsonl') if l.strip()]
-            forks = [e['time'] for e in ev if e['kind'] == 'fork']
-            onl = [e['time'] for e in ev if e['kind'] == 'online']
-            if forks and onl:
-                spans.append((ts(max(onl)) - ts(min(forks))) * 1000)
+        spans = [start_span_ms(r) for r in rs]
         stat = [json.load(open(r['raw'] + '-status.json'))['results'][0]['median'] * 1000 for r in rs]
         met = [json.load(open(r['raw'] + '-metrics.json'))['results'][0]['median'] * 1000 for r in rs]
-        over = [(sp - r['baseline_spawn_ms']) / n for sp, r in zip(spans, rs)]
-        times = [sp / r['baseline_spawn_ms'] for sp, r in zip(spans, rs) if r['baseline_spawn_ms']]
+        over = [(sp - r['baseline_spawn_ms']) / n for sp, r in zip(spans, rs) if sp is not None]
+        times = [sp / r['baseline_spawn_ms'] for sp, r in zip(spans, rs) if sp is not None and r['baseline_spawn_ms']]
         fdrow[n] = med(r['fds'] for r in rs)
         headline[('rss', n)] = med(r['rss_kib'] for r in rs) / 1024
         headline[('status', n)] = med(stat); headline[('metrics', n)] = med(met)
@@ -477,19 +477,13 @@ if sc:
           'child that makes the helper\'s kernel calls (`setsid`, the parent-death signal) and execs `sleep`: what a '
           'spawn function linked into clusterd would do. clusterd is the scale table\'s first fork → last ready. '
           'Medians over rounds; × the floor within each round.\n')
-        spans = {}
-        for r in pa:
-            ev = [json.loads(l) for l in open(r['raw'] + '.events.jsonl') if l.strip()]
-            forks = [e['time'] for e in ev if e['kind'] == 'fork']
-            onl = [e['time'] for e in ev if e['kind'] == 'online']
-            spans[r['raw']] = (ts(max(onl)) - ts(min(forks))) * 1000 if forks and onl else None
         p('| path | ms | × floor |')
         p('|---|---:|---:|')
         for key, label in (('paths_floor_ms', 'floor: `posix_spawn` of the worker'),
                            ('paths_vfork_ms', 'vfork child making the helper\'s calls, then the worker\'s exec'),
                            ('paths_helper_ms', '`posix_spawn` of `clusterd-exec`, which execs the worker'),
                            (None, 'clusterd (first fork → last ready)')):
-            ms = [r[key] if key else spans[r['raw']] for r in pa]
+            ms = [r[key] if key else start_span_ms(r) for r in pa]
             ratio = [m / r['paths_floor_ms'] for m, r in zip(ms, pa) if m is not None]
             p(f"| {label} | {f(med(m for m in ms if m is not None), '{:,.0f}')} | {f(med(ratio))} |")
         p('')

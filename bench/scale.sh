@@ -39,11 +39,6 @@ TOML
 # the slot's socket, two pipes, the pidfd and cgroup.events).
 SPAWN_PATHS="$WORK/spawn_paths"
 FDS_PER_WORKER=5
-build_spawn_paths() {
-  [[ $SPAWN_PATHS -nt $BENCH/spawn_paths.c ]] && return 0
-  command -v gcc > /dev/null || { log "gcc is needed to build $BENCH/spawn_paths.c (apt-get install gcc)"; return 1; }
-  gcc -O2 -Wall -Wextra -Werror -o "$SPAWN_PATHS.tmp" "$BENCH/spawn_paths.c" && mv "$SPAWN_PATHS.tmp" "$SPAWN_PATHS"
-}
 
 ready_workers() { # the ready gauge on /metrics
   # (into a variable first: `curl | grep -q` fails under pipefail once grep stops reading a large body)
@@ -69,7 +64,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
     baseline=$(python3 "$BENCH/spawn_baseline.py" "$n" /bin/sleep 100000)
     paths=()
     if [[ $n == "${SIZES[-1]}" ]]; then
-      build_spawn_paths
+      build_c "$SPAWN_PATHS" "$BENCH/spawn_paths.c"
       while read -r path ms; do paths+=("paths_${path}_ms=$ms"); done \
         < <("$SPAWN_PATHS" "$DIST/clusterd-exec" "$n" "$FDS_PER_WORKER" /bin/sleep 100000)
     fi
