@@ -83,48 +83,40 @@ static void send_request(int status)
     close(status); /* EOF after the exec, as clusterd reads it */
 }
 
-static pid_t spawn_helper(const char *helper)
+/* posix_spawns clusterd-exec with an empty environment and argv "clusterd-exec [MODE] FD", FD being the child's end of
+ * a new socketpair of TYPE (the one descriptor it keeps across its exec); returns our end. */
+static int spawn_helper_process(const char *helper, int type, char *mode, pid_t *pid)
 {
     int pair[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-        die("socketpair");
-    int child_end = pair[1]; /* the one descriptor the helper keeps across its exec */
-    if (fcntl(child_end, F_SETFD, 0) != 0)
-        die("fcntl");
-    char fd_text[16];
-    snprintf(fd_text, sizeof fd_text, "%d", child_end);
-    char *argv[] = { "clusterd-exec", fd_text, NULL };
-    char *empty[] = { NULL };
-    pid_t pid;
-    int error = posix_spawn(&pid, helper, NULL, NULL, argv, empty);
-    if (error != 0) {
-        errno = error;
-        die("posix_spawn helper");
-    }
-    close(child_end);
-    send_request(pair[0]);
-    return pid;
-}
-
-static int start_server(const char *helper)
-{
-    int pair[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+    if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, pair) != 0)
         die("socketpair");
     if (fcntl(pair[1], F_SETFD, 0) != 0)
         die("fcntl");
     char fd_text[16];
     snprintf(fd_text, sizeof fd_text, "%d", pair[1]);
-    char *argv[] = { "clusterd-exec", "--fork-server", fd_text, NULL };
+    char *with_mode[] = { "clusterd-exec", mode, fd_text, NULL };
+    char *without[] = { "clusterd-exec", fd_text, NULL };
     char *empty[] = { NULL };
-    pid_t pid;
-    int error = posix_spawn(&pid, helper, NULL, NULL, argv, empty);
+    int error = posix_spawn(pid, helper, NULL, NULL, mode != NULL ? with_mode : without, empty);
     if (error != 0) {
         errno = error;
-        die("posix_spawn fork server");
+        die("posix_spawn clusterd-exec");
     }
     close(pair[1]);
     return pair[0];
+}
+
+static pid_t spawn_helper(const char *helper)
+{
+    pid_t pid;
+    send_request(spawn_helper_process(helper, SOCK_STREAM, NULL, &pid));
+    return pid;
+}
+
+static int start_server(const char *helper)
+{
+    pid_t pid;
+    return spawn_helper_process(helper, SOCK_SEQPACKET, "--fork-server", &pid);
 }
 
 static pid_t spawn_server(int server)

@@ -130,3 +130,43 @@ internal static class Descriptors
         }
     }
 }
+
+/// <summary>
+/// The numbers of some handles, each handle referenced (open, so the number still ours) until this is disposed: for a
+/// call that hands the numbers to a child or another process.
+/// </summary>
+internal sealed class BorrowedDescriptors : IDisposable
+{
+    private readonly IReadOnlyList<SafeHandle> _handles;
+    private int _referenced;
+
+    public BorrowedDescriptors(IReadOnlyList<SafeHandle> handles)
+    {
+        _handles = handles;
+        Fds = new int[handles.Count];
+        try
+        {
+            for (; _referenced < handles.Count; _referenced++)
+            {
+                var added = false;
+                handles[_referenced].DangerousAddRef(ref added);
+                Fds[_referenced] = (int)handles[_referenced].DangerousGetHandle();
+            }
+        }
+        catch
+        {
+            Dispose(); // a handle already closed: release the ones referenced
+            throw;
+        }
+    }
+
+    public int[] Fds { get; }
+
+    public void Dispose()
+    {
+        for (; _referenced > 0; _referenced--)
+        {
+            _handles[_referenced - 1].DangerousRelease();
+        }
+    }
+}

@@ -47,30 +47,12 @@ internal sealed class ForkServer(string helper) : IDisposable
         {
             throw new ArgumentException($"at most {MaxDescriptors - 2} descriptors fit one spawn", nameof(inherited));
         }
-        SafeHandle[] handles = [stdout, stderr, .. inherited];
-        var referenced = 0;
-        try
-        {
-            var fds = new int[handles.Length];
-            for (; referenced < handles.Length; referenced++)
-            {
-                var added = false;
-                handles[referenced].DangerousAddRef(ref added); // open, and so the number ours, until the server has its copy
-                fds[referenced] = (int)handles[referenced].DangerousGetHandle();
-            }
-            Span<byte> header = stackalloc byte[8];
-            "CLXF"u8.CopyTo(header);
-            BinaryPrimitives.WriteInt32LittleEndian(header[4..], Version);
-            Send(header, fds);
-            return ReadReply();
-        }
-        finally
-        {
-            for (var i = 0; i < referenced; i++)
-            {
-                handles[i].DangerousRelease();
-            }
-        }
+        using var borrowed = new BorrowedDescriptors([stdout, stderr, .. inherited]); // ours until the server has its copies
+        Span<byte> header = stackalloc byte[8];
+        "CLXF"u8.CopyTo(header);
+        BinaryPrimitives.WriteInt32LittleEndian(header[4..], Version);
+        Send(header, borrowed.Fds);
+        return ReadReply();
     }
 
     private void Send(ReadOnlySpan<byte> header, ReadOnlySpan<int> fds)
