@@ -6,6 +6,8 @@
  *   floor   posix_spawn of the program itself, as bench/spawn_baseline.py does;
  *   helper  posix_spawn of clusterd-exec, handed a request on a socketpair as clusterd hands it (program, arguments,
  *           parent pid), which then execs the program: clusterd's path without clusterd;
+ *   server  clusterd-exec --fork-server, sent each spawn's descriptors as clusterd sends them, whose fork of itself
+ *           (a child of ours, by CLONE_PARENT) reads the same request and execs the program: clusterd's path on Linux;
  *   vfork   clone(CLONE_VM | CLONE_VFORK) whose child does the helper's kernel-side steps (setsid, the parent-death
  *           signal) with raw system calls and execs the program: the path a spawn library in clusterd would take.
  *
@@ -72,30 +74,78 @@ static size_t encode_request(unsigned char *buf)
     return body;
 }
 
+static void send_request(int status)
+{
+    unsigned char request[4096];
+    size_t length = encode_request(request);
+    if (write(status, request, length) != (ssize_t)length)
+        die("write request");
+    close(status); /* EOF after the exec, as clusterd reads it */
+}
+
+/* posix_spawns clusterd-exec with an empty environment and argv "clusterd-exec [MODE] FD", FD being the child's end of
+ * a new socketpair of TYPE (the one descriptor it keeps across its exec); returns our end. */
+static int spawn_helper_process(const char *helper, int type, char *mode, pid_t *pid)
+{
+    int pair[2];
+    if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, pair) != 0)
+        die("socketpair");
+    if (fcntl(pair[1], F_SETFD, 0) != 0)
+        die("fcntl");
+    char fd_text[16];
+    snprintf(fd_text, sizeof fd_text, "%d", pair[1]);
+    char *with_mode[] = { "clusterd-exec", mode, fd_text, NULL };
+    char *without[] = { "clusterd-exec", fd_text, NULL };
+    char *empty[] = { NULL };
+    int error = posix_spawn(pid, helper, NULL, NULL, mode != NULL ? with_mode : without, empty);
+    if (error != 0) {
+        errno = error;
+        die("posix_spawn clusterd-exec");
+    }
+    close(pair[1]);
+    return pair[0];
+}
+
 static pid_t spawn_helper(const char *helper)
+{
+    pid_t pid;
+    send_request(spawn_helper_process(helper, SOCK_STREAM, NULL, &pid));
+    return pid;
+}
+
+static int start_server(const char *helper)
+{
+    pid_t pid;
+    return spawn_helper_process(helper, SOCK_SEQPACKET, "--fork-server", &pid);
+}
+
+static pid_t spawn_server(int server)
 {
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
         die("socketpair");
-    int child_end = pair[1]; /* the one descriptor the helper keeps across its exec */
-    if (fcntl(child_end, F_SETFD, 0) != 0)
-        die("fcntl");
-    char fd_text[16];
-    snprintf(fd_text, sizeof fd_text, "%d", child_end);
-    char *argv[] = { "clusterd-exec", fd_text, NULL };
-    char *empty[] = { NULL };
-    pid_t pid;
-    int error = posix_spawn(&pid, helper, NULL, NULL, argv, empty);
-    if (error != 0) {
-        errno = error;
-        die("posix_spawn helper");
-    }
-    close(child_end);
-    unsigned char request[4096];
-    size_t length = encode_request(request);
-    if (write(pair[0], request, length) != (ssize_t)length)
-        die("write request");
-    close(pair[0]); /* EOF after the exec, as clusterd reads it */
+    int passed[3] = { STDOUT_FILENO, STDERR_FILENO, pair[1] };
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof passed)];
+    } control;
+    char header[8] = "CLXF";
+    uint32_t version = 1;
+    memcpy(header + 4, &version, 4);
+    struct iovec iov = { .iov_base = header, .iov_len = sizeof header };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof passed);
+    memcpy(CMSG_DATA(c), passed, sizeof passed);
+    if (sendmsg(server, &msg, 0) != (ssize_t)sizeof header)
+        die("sendmsg to the fork server");
+    close(pair[1]);
+    int32_t pid;
+    if (recv(server, &pid, sizeof pid, 0) != (ssize_t)sizeof pid || pid < 0)
+        die("fork server reply");
+    send_request(pair[0]);
     return pid;
 }
 
@@ -142,6 +192,7 @@ int main(int argc, char **argv)
     const char *base = strrchr(program_argv[0], '/');
     const char *name = base != NULL ? base + 1 : program_argv[0];
 
+    int server = start_server(helper); /* before clusterd's descriptors, as clusterd starts it before its workers' */
     for (int i = 0; i < n * per_worker; i++)
         if (open("/dev/null", O_RDONLY | O_CLOEXEC) < 0)
             die("open /dev/null (raise ulimit -n)");
@@ -151,8 +202,8 @@ int main(int argc, char **argv)
         die("mmap");
     pid_t *pids = calloc((size_t)n, sizeof *pids);
 
-    const char *paths[] = { "floor", "helper", "vfork" };
-    for (int p = 0; p < 3; p++) {
+    const char *paths[] = { "floor", "helper", "server", "vfork" };
+    for (int p = 0; p < 4; p++) {
         double t0 = now_ms();
         for (int i = 0; i < n; i++) {
             if (p == 0) {
@@ -163,6 +214,8 @@ int main(int argc, char **argv)
                 }
             } else if (p == 1) {
                 pids[i] = spawn_helper(helper);
+            } else if (p == 2) {
+                pids[i] = spawn_server(server);
             } else {
                 pids[i] = spawn_vfork(stack + stack_size);
             }

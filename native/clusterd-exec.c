@@ -30,13 +30,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <sched.h> /* CLONE_PARENT */
 #include <sys/syscall.h>
 /* close_range through syscall(2): glibc only wraps it from 2.34, the kernel has it from 5.9 (the flag from 5.11). */
 #ifndef SYS_close_range
@@ -202,11 +205,25 @@ static void check_records(const unsigned char *body, uint32_t len, size_t count[
         malformed("GROUPS without GID");
 }
 
+/* The request's memory is mapped, never malloc'd: a fork server's child shares the server's memory (CLONE_VM), so it
+ * must leave the server's heap alone; the server unmaps these once the child has exec'd or exited. */
+static struct {
+    void *at;
+    size_t length;
+} mappings[5]; /* the body, argv, envp, fds and groups */
+static size_t nmappings;
+
 static void *allocate(size_t n, size_t size)
 {
-    void *p = calloc(n, size);
-    if (p == NULL)
+    if (nmappings == sizeof mappings / sizeof mappings[0])
+        fail(EXIT_SETUP, ENOMEM, "cannot hold the request: more than %zu allocations", nmappings);
+    size_t length = n * size; /* n is at most the 4 MiB body plus a few, size a pointer's: no overflow */
+    void *p = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* zeroed */
+    if (p == MAP_FAILED)
         fail(EXIT_SETUP, errno, "cannot hold the request: %s", strerror(errno));
+    mappings[nmappings].at = p;
+    mappings[nmappings].length = length;
+    nmappings++;
     return p;
 }
 
@@ -529,12 +546,10 @@ static void init_main(int argc, char **argv)
     }
 }
 
-int main(int argc, char **argv)
+/* Steps 1-8: the request on status_fd, then the worker. Returns only by failing. */
+__attribute__((noreturn))
+static void become_worker(void)
 {
-    if (argc >= 2 && strcmp(argv[1], "--init") == 0)
-        init_main(argc, argv);
-    if (argc != 2 || (status_fd = parse_fd(argv[1])) < 0)
-        fail(EXIT_SETUP, EINVAL, "usage: clusterd-exec STATUS-FD (it is started by clusterd, not by hand)");
 #if defined(SO_NOSIGPIPE)
     /* No MSG_NOSIGNAL here: a failure line to a clusterd that is gone must not kill us by SIGPIPE. If this fails,
      * the status fd is no socket and reading the request fails next, saying so. */
@@ -556,4 +571,168 @@ int main(int argc, char **argv)
     reset_signals();                   /* 8 */
     set_pid_variables(&r);
     exec_worker(&r);
+}
+
+#ifdef __linux__
+/*
+ * --fork-server: one long-lived process per clusterd that starts the helper for each worker without an exec of its
+ * own, so a worker costs one exec (its own) instead of two (docs/adr/0005, "The fork server"). clusterd posix_spawns
+ * it as it would the helper (root, an empty environment, signals at their defaults) with one end of a SOCK_SEQPACKET
+ * socketpair at the fd named by argv[2]. Each spawn is one message on it:
+ *
+ *     "CLXF" u32 version (1), and SCM_RIGHTS: stdout, stderr, then the fds the helper inherits (its status socket
+ *     first), in order
+ *
+ * and one reply, an i32: the child's pid, or -errno. The child is clusterd's, not ours (CLONE_PARENT): clusterd
+ * waits for it, and its parent-death signal follows clusterd's spawner thread, as a posix_spawned helper's does. It
+ * gets stdin on /dev/null, stdout and stderr on 1 and 2, and the inherited fds at 3, 4, ...: what ExecHelper.Start's
+ * posix_spawn gives the helper. It then reads its request on fd 3, and goes on as the helper does.
+ *
+ * The child runs in this process's memory (CLONE_VM: no page tables copied, nothing to tear down at its exec), on a
+ * stack of its own, while the server waits for it to exec or exit (EOF on a close-on-exec pipe) before it reads the
+ * next message. Meanwhile the server only replies and reads that pipe; the child, in turn, allocates only by mmap
+ * (the server unmaps it after), and this process has one thread, so libc has no lock or thread list the two could
+ * disagree on. The server ends when clusterd closes its end (EOF), or with clusterd's spawner thread (SIGKILL).
+ */
+#define SERVER_MAGIC "CLXF"
+#define SERVER_VERSION 1u
+#define MAX_PASSED 253 /* SCM_MAX_FD: the most fds one message can carry */
+#define CHILD_STACK (256u << 10)
+
+struct server_child {
+    int control;
+    int done;             /* the write end of the pipe the server waits on */
+    int fds[MAX_PASSED];  /* the child's own copy: the server closes its numbers meanwhile */
+    size_t count;
+};
+
+static void reply(int control, int32_t value)
+{
+    ssize_t n;
+    do
+        n = send(control, &value, sizeof value, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof value)
+        _exit(0); /* clusterd is gone: nothing is left to serve */
+}
+
+/* The passed fds to 1, 2, 3, 4, ...; stdin on /dev/null. Every source (and the pipe the server waits on, which must
+ * stay open until the exec) is first copied above every target and every source, so no dup2 closes a descriptor
+ * still needed. */
+static int server_child(void *argument)
+{
+    struct server_child *c = argument;
+    (void)close(c->control);
+    int top = FIRST_LISTEN_FD + (int)c->count;
+    for (size_t i = 0; i < c->count; i++)
+        if (c->fds[i] >= top)
+            top = c->fds[i] + 1;
+    if (c->done >= top)
+        top = c->done + 1;
+    if (fcntl(c->done, F_DUPFD_CLOEXEC, top) < 0)
+        fail(EXIT_FDS, errno, "cannot keep the server's pipe: %s", strerror(errno));
+    for (size_t i = 0; i < c->count; i++) {
+        int copy = fcntl(c->fds[i], F_DUPFD_CLOEXEC, top);
+        if (copy < 0)
+            fail(EXIT_FDS, errno, "cannot take passed fd %d: %s", c->fds[i], strerror(errno));
+        c->fds[i] = copy;
+    }
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, STDIN_FILENO) < 0)
+        fail(EXIT_FDS, errno, "cannot open /dev/null: %s", strerror(errno));
+    for (size_t i = 0; i < c->count; i++) {
+        int target = i < 2 ? (int)i + 1 : FIRST_LISTEN_FD + (int)i - 2;
+        if (dup2(c->fds[i], target) < 0)
+            fail(EXIT_FDS, errno, "cannot place passed fd %zu at %d: %s", i, target, strerror(errno));
+    }
+    status_fd = FIRST_LISTEN_FD;
+    become_worker();
+}
+
+/* Starts the child for one message's fds; returns its pid or -errno, and waits for its exec or exit. */
+static int32_t serve(int control, const int *fds, size_t count, char *stack_top)
+{
+    static struct server_child child; /* the child reads it from our memory: not on a stack that moves on */
+    int done[2];
+    if (pipe2(done, O_CLOEXEC) != 0)
+        return -errno;
+    child.control = control;
+    child.done = done[1];
+    memcpy(child.fds, fds, count * sizeof *fds);
+    child.count = count;
+    int pid = clone(server_child, stack_top, CLONE_VM | CLONE_PARENT | SIGCHLD, &child);
+    int32_t result = pid < 0 ? -errno : pid;
+    (void)close(done[1]);
+    if (pid > 0) {
+        reply(control, result);
+        char byte;
+        while (read(done[0], &byte, 1) < 0 && errno == EINTR) {
+        }
+        for (size_t i = 0; i < nmappings; i++)
+            (void)munmap(mappings[i].at, mappings[i].length);
+        nmappings = 0;
+    }
+    (void)close(done[0]);
+    return result;
+}
+
+__attribute__((noreturn))
+static void fork_server_main(int control)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        fail(EXIT_SETUP, errno, "cannot arm the parent-death signal: %s", strerror(errno));
+    if (fcntl(control, F_SETFD, FD_CLOEXEC) != 0)
+        fail(EXIT_SETUP, errno, "cannot mark the control socket close-on-exec: %s", strerror(errno));
+    char *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        fail(EXIT_SETUP, errno, "cannot map the child's stack: %s", strerror(errno));
+    for (;;) {
+        char header[8];
+        union {
+            struct cmsghdr align;
+            char buf[CMSG_SPACE(MAX_PASSED * sizeof(int))];
+        } control_buf;
+        struct iovec iov = { .iov_base = header, .iov_len = sizeof header };
+        struct msghdr msg = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control_buf.buf, .msg_controllen = sizeof control_buf.buf,
+        };
+        ssize_t n = recvmsg(control, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            _exit(0); /* EOF: clusterd closed its end, or is gone */
+
+        int fds[MAX_PASSED];
+        size_t count = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
+            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < k && count < MAX_PASSED; i++)
+                memcpy(&fds[count++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        }
+        bool valid = n == (ssize_t)sizeof header && memcmp(header, SERVER_MAGIC, 4) == 0
+            && u32_at((unsigned char *)header + 4) == SERVER_VERSION && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0
+            && count >= 3;
+        int32_t result = valid ? serve(control, fds, count, stack + CHILD_STACK) : -EPROTO;
+        for (size_t i = 0; i < count; i++)
+            (void)close(fds[i]);
+        if (result < 0)
+            reply(control, result); /* a pid was sent as soon as there was one */
+    }
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "--init") == 0)
+        init_main(argc, argv);
+#ifdef __linux__
+    int control;
+    if (argc == 3 && strcmp(argv[1], "--fork-server") == 0 && (control = parse_fd(argv[2])) >= 0)
+        fork_server_main(control);
+#endif
+    if (argc != 2 || (status_fd = parse_fd(argv[1])) < 0)
+        fail(EXIT_SETUP, EINVAL, "usage: clusterd-exec STATUS-FD (it is started by clusterd, not by hand)");
+    become_worker();
 }

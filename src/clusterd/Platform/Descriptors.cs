@@ -17,14 +17,15 @@ internal static class Descriptors
     }
 
     /// <summary>
-    /// A connected AF_UNIX stream pair, both ends close-on-exec. The parent's end is a <see cref="Socket"/> so
-    /// waiting on it goes through the runtime's epoll/kqueue loop rather than a blocked thread.
+    /// A connected AF_UNIX pair (a stream unless <paramref name="type"/> says otherwise), both ends close-on-exec. The
+    /// parent's end is a <see cref="Socket"/> so waiting on it goes through the runtime's epoll/kqueue loop rather than
+    /// a blocked thread.
     /// </summary>
-    public static unsafe (Socket Parent, SafeSocketHandle Child) CreateSocketPair()
+    public static unsafe (Socket Parent, SafeSocketHandle Child) CreateSocketPair(SocketType type = SocketType.Stream)
     {
-        var type = (int)SocketType.Stream | (OperatingSystem.IsLinux() ? LinuxConstants.SOCK_CLOEXEC : 0);
+        var flags = (int)type | (OperatingSystem.IsLinux() ? LinuxConstants.SOCK_CLOEXEC : 0);
         var sv = stackalloc int[2];
-        ErrnoException.ThrowIfFailed(Interop.socketpair(1 /* AF_UNIX */, type, 0, sv), "socketpair");
+        ErrnoException.ThrowIfFailed(Interop.socketpair(1 /* AF_UNIX */, flags, 0, sv), "socketpair");
         // Both handles own their descriptor: the parent end lives in the Socket, the child end is disposed
         // right after the spawn so that EOF on the parent end means "the child's copy is gone".
         var parent = new SafeSocketHandle(sv[0], ownsHandle: true);
@@ -105,5 +106,67 @@ internal static class Descriptors
             SetInheritable(write, false);
         }
         return (read, write);
+    }
+
+    /// <summary>
+    /// One <c>sendmsg</c> of <paramref name="payload"/> carrying <paramref name="fds"/> (SCM_RIGHTS; Linux's cmsghdr
+    /// layout). Returns what sendmsg returns: the bytes sent, or -1 with the errno for Marshal.GetLastPInvokeError.
+    /// </summary>
+    public static unsafe nint SendWithDescriptors(SafeHandle socket, ReadOnlySpan<byte> payload, ReadOnlySpan<int> fds)
+    {
+        const int headerSize = 16; // cmsghdr: size_t len; int level; int type
+        var controlLength = headerSize + (((4 * fds.Length) + 7) & ~7);
+        var control = stackalloc byte[controlLength];
+        new Span<byte>(control, controlLength).Clear();
+        *(nint*)control = headerSize + (4 * fds.Length);
+        *(int*)(control + 8) = LinuxConstants.SOL_SOCKET;
+        *(int*)(control + 12) = LinuxConstants.SCM_RIGHTS;
+        fds.CopyTo(new Span<int>(control + headerSize, fds.Length));
+        fixed (byte* data = payload)
+        {
+            var iov = new Interop.IoVec { Base = (nint)data, Length = payload.Length };
+            var msg = new Interop.MsgHdr { Iov = (nint)(&iov), IovLength = 1, Control = (nint)control, ControlLength = controlLength };
+            return Interop.sendmsg((int)socket.DangerousGetHandle(), &msg, 0); // no SIGPIPE: the runtime ignores it
+        }
+    }
+}
+
+/// <summary>
+/// The numbers of some handles, each handle referenced (open, so the number still ours) until this is disposed: for a
+/// call that hands the numbers to a child or another process.
+/// </summary>
+internal sealed class BorrowedDescriptors : IDisposable
+{
+    private readonly IReadOnlyList<SafeHandle> _handles;
+    private int _referenced;
+
+    public BorrowedDescriptors(IReadOnlyList<SafeHandle> handles)
+    {
+        _handles = handles;
+        Fds = new int[handles.Count];
+        try
+        {
+            for (; _referenced < handles.Count; _referenced++)
+            {
+                var added = false;
+                handles[_referenced].DangerousAddRef(ref added);
+                Fds[_referenced] = (int)handles[_referenced].DangerousGetHandle();
+            }
+        }
+        catch
+        {
+            Dispose(); // a handle already closed: release the ones referenced
+            throw;
+        }
+    }
+
+    public int[] Fds { get; }
+
+    public void Dispose()
+    {
+        for (; _referenced > 0; _referenced--)
+        {
+            _handles[_referenced - 1].DangerousRelease();
+        }
     }
 }

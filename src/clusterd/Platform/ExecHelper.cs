@@ -55,10 +55,13 @@ internal static class ExecHelper
     /// <paramref name="spawned"/> is told the pid before the request goes out, that is before the worker can run (and,
     /// say, send READY=1): whatever it records about the pid is in place by then. If it throws, the helper gets no
     /// request and exits.
+    /// With <paramref name="server"/> (Linux) the helper is a clone of the fork server rather than a spawn of
+    /// <paramref name="helper"/>, placed the same way, and becomes the worker with one exec instead of two; a spawn with
+    /// more descriptors than one message carries goes by posix_spawn still.
     /// </summary>
     public static (int Pid, Socket Status) Start(
         string helper, ExecRequest request, IReadOnlyList<SafeHandle> listeners, SafeHandle? cgroup, SafeHandle stdout, SafeHandle stderr,
-        Action<int>? spawned = null)
+        Action<int>? spawned = null, ForkServer? server = null)
     {
         if (request.Listeners.Count != 0 || request.CgroupFd is not null)
         {
@@ -83,7 +86,15 @@ internal static class ExecHelper
             using (statusChild) // our copy goes at once: EOF on status then means the helper's copy is gone too
             {
                 SafeHandle[] inherited = cgroup is null ? [statusChild, .. listeners] : [statusChild, .. listeners, cgroup];
-                pid = PosixSpawn.Start(helper, Prepare, [], stdout, stderr, inherited, out _);
+                if (OperatingSystem.IsLinux() && server is not null && ForkServer.Fits(inherited.Length))
+                {
+                    Prepare([.. Enumerable.Range(3, inherited.Length)]); // where the server's child puts them
+                    pid = server.Spawn(stdout, stderr, inherited);
+                }
+                else
+                {
+                    pid = PosixSpawn.Start(helper, Prepare, [], stdout, stderr, inherited, out _);
+                }
             }
             spawned?.Invoke(pid);
         }

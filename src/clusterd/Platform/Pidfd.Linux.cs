@@ -60,4 +60,26 @@ internal static class Pidfd
             _ => status,
         };
     }
+
+    /// <summary>
+    /// Waits for the process to exit and reaps it; returns at once if someone else reaped it (ECHILD: clusterd's orphan
+    /// reaper takes any child it does not track). Only for a process that is ending: it blocks until then.
+    /// </summary>
+    public static unsafe void Reap(SafeFileHandle pidfd)
+    {
+        const int EINTR = 4, ECHILD = 10;
+        var info = stackalloc byte[128]; // siginfo_t
+        while (Interop.waitid(Interop.P_PIDFD, (int)pidfd.DangerousGetHandle(), info, Interop.WEXITED) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == ECHILD)
+            {
+                return;
+            }
+            if (errno != EINTR)
+            {
+                throw new ErrnoException("waitid(P_PIDFD)", errno);
+            }
+        }
+    }
 }

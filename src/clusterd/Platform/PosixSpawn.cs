@@ -32,8 +32,6 @@ internal static class PosixSpawn
         string path, Func<IReadOnlyList<int>, IReadOnlyList<string>> argvFor, IReadOnlyList<string> env,
         SafeHandle stdout, SafeHandle stderr, IReadOnlyList<SafeHandle> inherited, out int[] placed)
     {
-        SafeHandle[] handles = [stdout, stderr, .. inherited];
-        var referenced = 0;
         var strings = new List<nint>();
         byte* Utf8(string s)
         {
@@ -42,17 +40,12 @@ internal static class PosixSpawn
             return (byte*)p;
         }
 
+        using var borrowed = new BorrowedDescriptors([stdout, stderr, .. inherited]); // ours until the child has its copies
+        var fds = borrowed.Fds;
         var actions = NativeMemory.AllocZeroed(FileActionsSize);
         var attributes = NativeMemory.AllocZeroed(AttributesSize);
         try
         {
-            var fds = new int[handles.Length];
-            for (; referenced < handles.Length; referenced++)
-            {
-                var added = false;
-                handles[referenced].DangerousAddRef(ref added); // open, and so the number ours, until the child has its copy
-                fds[referenced] = (int)handles[referenced].DangerousGetHandle();
-            }
             var first = Math.Max(2, fds.Max()) + 1;
             placed = [.. Enumerable.Range(first, inherited.Count)];
 
@@ -97,10 +90,6 @@ internal static class PosixSpawn
         }
         finally
         {
-            for (var i = 0; i < referenced; i++)
-            {
-                handles[i].DangerousRelease();
-            }
             NativeMemory.Free(attributes);
             NativeMemory.Free(actions);
             foreach (var p in strings)

@@ -36,7 +36,7 @@ internal sealed class ServiceManagerNotifier
 
     public bool Remove(string name) => Send($"FDSTOREREMOVE=1\nFDNAME={name}", []);
 
-    private unsafe bool Send(string state, ReadOnlySpan<int> fds)
+    private bool Send(string state, ReadOnlySpan<int> fds)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         try
@@ -47,23 +47,7 @@ internal sealed class ServiceManagerNotifier
             {
                 return socket.Send(payload) == payload.Length;
             }
-            const int headerSize = 16; // cmsghdr: size_t len; int level; int type
-            var controlLength = headerSize + (((4 * fds.Length) + 7) & ~7);
-            var control = stackalloc byte[controlLength];
-            new Span<byte>(control, controlLength).Clear();
-            *(nint*)control = headerSize + (4 * fds.Length);
-            *(int*)(control + 8) = LinuxConstants.SOL_SOCKET;
-            *(int*)(control + 12) = LinuxConstants.SCM_RIGHTS;
-            for (var i = 0; i < fds.Length; i++)
-            {
-                ((int*)(control + headerSize))[i] = fds[i];
-            }
-            fixed (byte* data = payload)
-            {
-                var iov = new Interop.IoVec { Base = (nint)data, Length = payload.Length };
-                var msg = new Interop.MsgHdr { Iov = (nint)(&iov), IovLength = 1, Control = (nint)control, ControlLength = controlLength };
-                return Interop.sendmsg((int)socket.SafeHandle.DangerousGetHandle(), &msg, 0) >= 0 || Fail();
-            }
+            return Descriptors.SendWithDescriptors(socket.SafeHandle, payload, fds) >= 0 || Fail();
         }
         catch (SocketException)
         {

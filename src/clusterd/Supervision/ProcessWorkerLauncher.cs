@@ -11,8 +11,8 @@ using Microsoft.Win32.SafeHandles;
 namespace Clusterd.Supervision;
 
 /// <summary>
-/// Starts workers through clusterd-exec (docs/adr/0005) with <c>posix_spawn</c> and sees them through to their end
-/// (docs/adr/0003, 0005). All spawns happen on one dedicated thread that lives as long as clusterd: Linux's
+/// Starts workers through clusterd-exec (docs/adr/0005): cloned by its fork server on Linux, else by <c>posix_spawn</c>;
+/// and sees them through to their end (docs/adr/0003, 0005). All spawns happen on one dedicated thread that lives as long as clusterd: Linux's
 /// parent-death signal fires when the *thread* that forked the child exits, so a thread-pool thread retiring would
 /// SIGKILL healthy workers.
 /// On Linux each worker gets a pidfd and, where clusterd may create cgroups, a cgroup of its own; clusterd is the
@@ -26,6 +26,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
     private readonly OutputCapture _output;
     private readonly ILogger _logger;
     private readonly string _helper;
+    private readonly ForkServer? _forkServer;
     private readonly LinuxProcessTracker? _linux;
     private readonly ChildReaper? _reaper;
     private long _spawns;
@@ -46,6 +47,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         {
             _linux = new LinuxProcessTracker(reapOrphans, e => LogWatcherFailed(e));
             Containment = _linux.Containment;
+            _forkServer = new ForkServer(_helper);
         }
         else
         {
@@ -131,6 +133,10 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
         {
             Volatile.Write(ref _lastTakenMs, Environment.TickCount64);
             spawn();
+        }
+        if (OperatingSystem.IsLinux())
+        {
+            _forkServer?.Dispose(); // here, on the thread that uses it, once Dispose has ended the queue
         }
     }
 
@@ -240,6 +246,7 @@ internal sealed partial class ProcessWorkerLauncher : IWorkerLauncher
             try
             {
                 (_, status) = ExecHelper.Start(_helper, request, [.. spec.Listeners.Select(l => l.SafeHandle)], cgroupDirectory, stdout, stderr,
+                    server: _forkServer,
                     spawned: child =>
                     {
                         try

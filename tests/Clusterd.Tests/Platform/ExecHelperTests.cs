@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 using System.Text;
 using Clusterd.Platform;
 
@@ -8,9 +10,10 @@ namespace Clusterd.Tests.Platform;
 
 /// <summary>
 /// The real clusterd-exec against the contract of docs/adr/0005, step by step, each checked from inside the worker it
-/// became (real children: /bin tools that print what they were given). Errno values are Linux's.
+/// became (real children: /bin tools that print what they were given). Errno values are Linux's. Here the helper is
+/// posix_spawned; <see cref="ExecHelperThroughForkServerTests"/> runs every check again with it cloned by the fork server.
 /// </summary>
-public sealed class ExecHelperTests : IDisposable
+public class ExecHelperTests : IDisposable
 {
     private const int EPERM = 1;
     private const int ENOENT = 2;
@@ -25,7 +28,23 @@ public sealed class ExecHelperTests : IDisposable
 
     public ExecHelperTests() => File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101);
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    /// <summary>What clones the helper; none: posix_spawn.</summary>
+    internal virtual ForkServer? Server => null;
+
+    public void Dispose()
+    {
+        Directory.Delete(_dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    private Task<HelperRun> StartAsync(ExecRequest request, IReadOnlyList<SafeHandle>? listeners = null, SafeHandle? cgroup = null, string? helper = null) =>
+        HelperRun.StartAsync(request, listeners, cgroup, helper, Server);
+
+    private Task<HelperRun> RawAsync(
+        Func<IReadOnlyList<int>, byte[]> requestFor, IReadOnlyList<SafeHandle>? inherited = null, Func<string, IReadOnlyList<string>>? argvFor = null) =>
+        HelperRun.RawAsync(requestFor, inherited, argvFor, Server);
+
+    private Task<HelperRun> NestedAsync(string helper, ExecRequest outer, ExecRequest inner) => HelperRun.NestedAsync(helper, outer, inner, Server);
 
     private static ExecRequest Request(params string[] argv) => HelperRun.Request(argv);
 
@@ -42,7 +61,7 @@ public sealed class ExecHelperTests : IDisposable
         using var first = Listen();
         using var second = Listen();
 
-        var run = await HelperRun.StartAsync(Request("ls", "-l", "/proc/self/fd/"), [first.SafeHandle, second.SafeHandle]);
+        var run = await StartAsync(Request("ls", "-l", "/proc/self/fd/"), [first.SafeHandle, second.SafeHandle]);
 
         Assert.Null(run.Failure);
         var fds = Children.ParseFdListing(run.Stdout);
@@ -61,7 +80,7 @@ public sealed class ExecHelperTests : IDisposable
         using var stray = Listen();
 
         // The spawn passes both; the request names only the first, as if clusterd had inherited the second from its parent.
-        var run = await HelperRun.RawAsync(
+        var run = await RawAsync(
             fds => (Request("ls", "-l", "/proc/self/fd/") with { Listeners = [fds[1]] }).Encode(),
             [listener.SafeHandle, stray.SafeHandle]);
 
@@ -74,7 +93,7 @@ public sealed class ExecHelperTests : IDisposable
     [Fact]
     public async Task Raw_ListenerThatIsNotOpen_Fails202WithEbadf()
     {
-        var run = await HelperRun.RawAsync(_ => (Request("true") with { Listeners = [999] }).Encode());
+        var run = await RawAsync(_ => (Request("true") with { Listeners = [999] }).Encode());
 
         AssertFailed(run, ExecHelper.ExitFds, EBADF, "cannot take listener fd 999");
     }
@@ -92,7 +111,7 @@ public sealed class ExecHelperTests : IDisposable
             env["WATCHDOG_USEC"] = "30000000";
         }
 
-        var run = await HelperRun.StartAsync(Request("env") with { Environment = env });
+        var run = await StartAsync(Request("env") with { Environment = env });
 
         Assert.Null(run.Failure);
         var pid = run.Pid.ToString(CultureInfo.InvariantCulture);
@@ -104,7 +123,7 @@ public sealed class ExecHelperTests : IDisposable
     [Fact]
     public async Task Start_Argv_ReachesTheWorkerAsGiven()
     {
-        var run = await HelperRun.StartAsync(Request("printf", "[%s]", "", "two words", "ünïcode", "-x"));
+        var run = await StartAsync(Request("printf", "[%s]", "", "two words", "ünïcode", "-x"));
 
         Assert.Null(run.Failure);
         Assert.Equal("[][two words][ünïcode][-x]", run.Stdout);
@@ -116,7 +135,7 @@ public sealed class ExecHelperTests : IDisposable
         // clusterd records the pid there, so that a READY=1 the worker sends at once cannot come from a stranger.
         string? exeWhenTold = null;
         var run = await HelperRun.CollectAsync((stdout, stderr) => ExecHelper.Start(HelperRun.HelperPath, Request("true"), [], null, stdout, stderr,
-            spawned: pid => exeWhenTold = File.ResolveLinkTarget($"/proc/{pid}/exe", returnFinalTarget: false)?.FullName));
+            server: Server, spawned: pid => exeWhenTold = File.ResolveLinkTarget($"/proc/{pid}/exe", returnFinalTarget: false)?.FullName));
 
         Assert.Null(run.Failure);
         Assert.Equal(ExecHelper.FileName, Path.GetFileName(exeWhenTold));
@@ -129,7 +148,7 @@ public sealed class ExecHelperTests : IDisposable
         File.WriteAllText(script, "#!/bin/sh\necho \"hello from $0\"\n");
         File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
 
-        var run = await HelperRun.StartAsync(Request(script));
+        var run = await StartAsync(Request(script));
 
         Assert.Null(run.Failure);
         Assert.Equal($"hello from {script}\n", run.Stdout);
@@ -140,7 +159,7 @@ public sealed class ExecHelperTests : IDisposable
     [Fact]
     public async Task Start_Cwd_IsTheWorkersWorkingDirectory()
     {
-        var run = await HelperRun.StartAsync(Request("readlink", "/proc/self/cwd") with { Cwd = _dir });
+        var run = await StartAsync(Request("readlink", "/proc/self/cwd") with { Cwd = _dir });
 
         Assert.Null(run.Failure);
         Assert.Equal(_dir + "\n", run.Stdout);
@@ -151,7 +170,7 @@ public sealed class ExecHelperTests : IDisposable
     {
         var missing = Path.Combine(_dir, "missing");
 
-        var run = await HelperRun.StartAsync(Request("true") with { Cwd = missing });
+        var run = await StartAsync(Request("true") with { Cwd = missing });
 
         AssertFailed(run, ExecHelper.ExitChdir, ENOENT, $"cannot change directory to '{missing}'");
     }
@@ -162,7 +181,7 @@ public sealed class ExecHelperTests : IDisposable
         var closed = Directory.CreateDirectory(Path.Combine(_dir, "root-only")).FullName;
         File.SetUnixFileMode(closed, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        var run = await HelperRun.StartAsync(AsNobody(Request("true")) with { Cwd = closed });
+        var run = await StartAsync(AsNobody(Request("true")) with { Cwd = closed });
 
         AssertFailed(run, ExecHelper.ExitChdir, EACCES, $"cannot change directory to '{closed}'");
     }
@@ -172,7 +191,7 @@ public sealed class ExecHelperTests : IDisposable
     [Requires(RequiresAttribute.Root)]
     public async Task Start_AsRootWithUser_WorkerRunsAsThatUserWithItsGroupsOnly()
     {
-        var run = await HelperRun.StartAsync(AsNobody(Request("cat", "/proc/self/status")));
+        var run = await StartAsync(AsNobody(Request("cat", "/proc/self/status")));
 
         Assert.Null(run.Failure);
         var status = ProcStatus(run.Stdout);
@@ -184,7 +203,7 @@ public sealed class ExecHelperTests : IDisposable
     [Requires(RequiresAttribute.Root)]
     public async Task Start_AsRootWithSupplementaryGroups_WorkerHasExactlyThose()
     {
-        var run = await HelperRun.StartAsync(AsNobody(Request("cat", "/proc/self/status")) with { Groups = [4, 27, Nobody] });
+        var run = await StartAsync(AsNobody(Request("cat", "/proc/self/status")) with { Groups = [4, 27, Nobody] });
 
         Assert.Null(run.Failure);
         var status = ProcStatus(run.Stdout);
@@ -195,7 +214,7 @@ public sealed class ExecHelperTests : IDisposable
     [Requires(RequiresAttribute.Root)]
     public async Task Start_AsRootWithIdsButNoUserName_DropsEverySupplementaryGroup()
     {
-        var run = await HelperRun.StartAsync(Request("cat", "/proc/self/status") with { Uid = Nobody, Gid = Nobody });
+        var run = await StartAsync(Request("cat", "/proc/self/status") with { Uid = Nobody, Gid = Nobody });
 
         Assert.Null(run.Failure);
         var status = ProcStatus(run.Stdout);
@@ -208,7 +227,7 @@ public sealed class ExecHelperTests : IDisposable
     {
         var helper = PublicHelper();
 
-        var run = await HelperRun.NestedAsync(helper, Outer(helper), Request("true") with { Uid = 0 });
+        var run = await NestedAsync(helper, Outer(helper), Request("true") with { Uid = 0 });
 
         AssertFailed(run, ExecHelper.ExitUser, EPERM, "cannot switch to user 0");
     }
@@ -218,7 +237,7 @@ public sealed class ExecHelperTests : IDisposable
     {
         var helper = PublicHelper();
 
-        var run = await HelperRun.NestedAsync(helper, Outer(helper), Request("true") with { Gid = 0, User = "root" });
+        var run = await NestedAsync(helper, Outer(helper), Request("true") with { Gid = 0, User = "root" });
 
         AssertFailed(run, ExecHelper.ExitGroup, EPERM, "cannot switch to group 0");
     }
@@ -234,11 +253,14 @@ public sealed class ExecHelperTests : IDisposable
         var (outRead, outWrite) = Descriptors.CreatePipe();
         using var unread = outRead;
         var spawned = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var throughServer = Server is not null;
         var spawner = new Thread(() =>
         {
             try
             {
-                var (pid, status) = ExecHelper.Start(HelperRun.HelperPath, request, [], null, outWrite, outWrite);
+                // A fork server of this thread's: the worker is tied to the thread that started the server.
+                using var server = throughServer && OperatingSystem.IsLinux() ? new ForkServer(HelperRun.HelperPath) : null;
+                var (pid, status) = ExecHelper.Start(HelperRun.HelperPath, request, [], null, outWrite, outWrite, server: server);
                 using (status)
                 {
                     Assert.Equal(0, status.Receive(new byte[1])); // EOF: sleep runs; this thread now ends
@@ -273,7 +295,7 @@ public sealed class ExecHelperTests : IDisposable
     [Fact]
     public async Task Raw_ParentIsNotClusterd_Fails214WithEsrch()
     {
-        var run = await HelperRun.RawAsync(_ => (Request("true") with { ParentPid = 1 }).Encode());
+        var run = await RawAsync(_ => (Request("true") with { ParentPid = 1 }).Encode());
 
         AssertFailed(run, ExecHelper.ExitSetup, ESRCH, "clusterd (pid 1) exited before the worker was tied to it");
     }
@@ -283,7 +305,7 @@ public sealed class ExecHelperTests : IDisposable
     [Fact]
     public async Task Start_Worker_LeadsItsOwnSessionAndProcessGroup()
     {
-        var run = await HelperRun.StartAsync(Request("cat", "/proc/self/stat"));
+        var run = await StartAsync(Request("cat", "/proc/self/stat"));
 
         Assert.Null(run.Failure);
         // pid (comm) state ppid pgrp session: comm is "cat", without spaces
@@ -299,7 +321,7 @@ public sealed class ExecHelperTests : IDisposable
     {
         var helper = PublicHelper();
 
-        var run = await HelperRun.NestedAsync(helper, Request(helper, "3"), Request("true"));
+        var run = await NestedAsync(helper, Request(helper, "3"), Request("true"));
 
         AssertFailed(run, ExecHelper.ExitSetsid, EPERM, "cannot start a session");
     }
@@ -325,7 +347,7 @@ public sealed class ExecHelperTests : IDisposable
         HelperRun run;
         try
         {
-            run = await HelperRun.StartAsync(Request("cat", "/proc/self/status"));
+            run = await StartAsync(Request("cat", "/proc/self/status"));
         }
         finally
         {
@@ -352,7 +374,7 @@ public sealed class ExecHelperTests : IDisposable
             HelperRun run;
             using (var directory = Descriptors.OpenDirectory(group))
             {
-                run = await HelperRun.StartAsync(Request("cat", "/proc/self/cgroup"), cgroup: directory);
+                run = await StartAsync(Request("cat", "/proc/self/cgroup"), cgroup: directory);
             }
 
             Assert.Null(run.Failure);
@@ -370,7 +392,7 @@ public sealed class ExecHelperTests : IDisposable
         HelperRun run;
         using (var directory = Descriptors.OpenDirectory(_dir))
         {
-            run = await HelperRun.StartAsync(Request("true"), cgroup: directory);
+            run = await StartAsync(Request("true"), cgroup: directory);
         }
 
         AssertFailed(run, ExecHelper.ExitCgroup, ENOENT, "cannot open the worker's cgroup.procs");
@@ -383,7 +405,7 @@ public sealed class ExecHelperTests : IDisposable
     [InlineData("/nonexistent/program", "cannot execute '/nonexistent/program'")]
     public async Task Start_MissingProgram_Fails203WithEnoent(string program, string message)
     {
-        var run = await HelperRun.StartAsync(Request(program));
+        var run = await StartAsync(Request(program));
 
         AssertFailed(run, ExecHelper.ExitExec, ENOENT, message);
     }
@@ -395,7 +417,7 @@ public sealed class ExecHelperTests : IDisposable
         File.WriteAllText(program, "#!/bin/sh\n");
         File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        var run = await HelperRun.StartAsync(Request("not-executable") with
+        var run = await StartAsync(Request("not-executable") with
         {
             Environment = new Dictionary<string, string> { ["PATH"] = _dir },
         });
@@ -442,7 +464,7 @@ public sealed class ExecHelperTests : IDisposable
     [MemberData(nameof(MalformedRequests))]
     public async Task Raw_MalformedRequest_Fails214WithEproto(string what, byte[] request)
     {
-        var run = await HelperRun.RawAsync(_ => request);
+        var run = await RawAsync(_ => request);
 
         Assert.True(run.Failure is not null, $"{what}: accepted");
         AssertFailed(run, ExecHelper.ExitSetup, EPROTO, "malformed request: ");
@@ -456,7 +478,7 @@ public sealed class ExecHelperTests : IDisposable
     [InlineData("clusterd-exec 3 more")]
     public async Task Raw_Argv_NotOneStatusFd_Fails214WithUsage(string argv)
     {
-        var run = await HelperRun.RawAsync(_ => Request("true").Encode(), argvFor: _ => argv.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var run = await RawAsync(_ => Request("true").Encode(), argvFor: _ => argv.Split(' ', StringSplitOptions.RemoveEmptyEntries));
 
         // It cannot know where to say it: the status socket ends, with EOF or a reset, and the exit code and stderr tell.
         Assert.Equal(ExecHelper.ExitSetup, run.ExitCode);
@@ -466,7 +488,7 @@ public sealed class ExecHelperTests : IDisposable
     [Fact]
     public async Task Raw_StatusFdNotOpen_Fails214WithEbadfOnStderr()
     {
-        var run = await HelperRun.RawAsync(_ => Request("true").Encode(), argvFor: _ => [ExecHelper.FileName, "999"]);
+        var run = await RawAsync(_ => Request("true").Encode(), argvFor: _ => [ExecHelper.FileName, "999"]);
 
         Assert.Equal(ExecHelper.ExitSetup, run.ExitCode);
         Assert.Equal("clusterd-exec: cannot read the request: Bad file descriptor\n", run.Stderr);
@@ -506,7 +528,7 @@ public sealed class ExecHelperTests : IDisposable
         await CompileAsync(library, source);
         File.SetUnixFileMode(library, (UnixFileMode)0b111_101_101);
 
-        var run = await HelperRun.StartAsync(AsNobody(Request("/bin/true")) with { Environment = Env(("LD_PRELOAD", library)) });
+        var run = await StartAsync(AsNobody(Request("/bin/true")) with { Environment = Env(("LD_PRELOAD", library)) });
 
         Assert.Null(run.Failure);
         Assert.Equal(0, run.ExitCode);
@@ -517,7 +539,7 @@ public sealed class ExecHelperTests : IDisposable
     public async Task Start_LoaderVariablesInTheWorkersEnvironment_ReachOnlyTheWorkersLoader()
     {
         // LD_DEBUG makes a loader say what it does, LD_LIBRARY_PATH among it: the worker's does; the helper's hears nothing.
-        var run = await HelperRun.StartAsync(Request("/bin/true") with
+        var run = await StartAsync(Request("/bin/true") with
         {
             Environment = Env(("LD_DEBUG", "libs"), ("LD_LIBRARY_PATH", "/nonexistent-clusterd-test")),
         });
@@ -621,4 +643,11 @@ public sealed class ExecHelperTests : IDisposable
         var output = await Children.ReadAllAsync(errRead).WaitAsync(Children.Timeout);
         Assert.True(WaitStatus.Decode(await Children.WaitAsync(pid).WaitAsync(Children.Timeout)) == (0, null), $"gcc failed: {output}");
     }
+}
+
+/// <summary>Every check of <see cref="ExecHelperTests"/> again, with the helper cloned by its fork server, as clusterd starts it on Linux.</summary>
+[SupportedOSPlatform("linux")]
+public sealed class ExecHelperThroughForkServerTests : ExecHelperTests
+{
+    internal override ForkServer? Server => Spawner.ForkServer;
 }

@@ -12,19 +12,20 @@ internal sealed record HelperRun(int Pid, ExecFailure? Failure, string Stdout, s
     public static string HelperPath =>
         ExecHelper.Locate() ?? throw new InvalidOperationException("no clusterd-exec next to the tests: the build should have put it there");
 
-    /// <summary>The way clusterd starts it: <see cref="ExecHelper.Start"/>.</summary>
+    /// <summary>The way clusterd starts it: <see cref="ExecHelper.Start"/>, through <paramref name="server"/> if there is one.</summary>
     public static Task<HelperRun> StartAsync(
-        ExecRequest request, IReadOnlyList<SafeHandle>? listeners = null, SafeHandle? cgroup = null, string? helper = null) =>
-        CollectAsync((stdout, stderr) => ExecHelper.Start(helper ?? HelperPath, request, listeners ?? [], cgroup, stdout, stderr));
+        ExecRequest request, IReadOnlyList<SafeHandle>? listeners = null, SafeHandle? cgroup = null, string? helper = null,
+        ForkServer? server = null) =>
+        CollectAsync((stdout, stderr) => ExecHelper.Start(helper ?? HelperPath, request, listeners ?? [], cgroup, stdout, stderr, server: server));
 
     /// <summary>
     /// Past the encoder: <paramref name="requestFor"/> gets the helper's numbers for the status socket and then
     /// <paramref name="inherited"/>, and gives the bytes to send; <paramref name="argvFor"/> gets the status socket's
-    /// number and gives the helper's argv.
+    /// number and gives the helper's argv (a posix_spawned helper's: a fork server's child has no argv of its own).
     /// </summary>
     public static Task<HelperRun> RawAsync(
         Func<IReadOnlyList<int>, byte[]> requestFor, IReadOnlyList<SafeHandle>? inherited = null,
-        Func<string, IReadOnlyList<string>>? argvFor = null) =>
+        Func<string, IReadOnlyList<string>>? argvFor = null, ForkServer? server = null) =>
         CollectAsync((stdout, stderr) =>
         {
             var (status, child) = Descriptors.CreateSocketPair();
@@ -38,7 +39,16 @@ internal sealed record HelperRun(int Pid, ExecFailure? Failure, string Stdout, s
             int pid;
             using (child)
             {
-                pid = PosixSpawn.Start(HelperPath, Prepare, [], stdout, stderr, [child, .. inherited ?? []], out _);
+                SafeHandle[] passed = [child, .. inherited ?? []];
+                if (OperatingSystem.IsLinux() && server is not null && argvFor is null)
+                {
+                    Prepare([.. Enumerable.Range(3, passed.Length)]);
+                    pid = server.Spawn(stdout, stderr, passed);
+                }
+                else
+                {
+                    pid = PosixSpawn.Start(HelperPath, Prepare, [], stdout, stderr, passed, out _);
+                }
             }
             try
             {
@@ -57,7 +67,7 @@ internal sealed record HelperRun(int Pid, ExecFailure? Failure, string Stdout, s
     /// becomes (its argv: <c>[helper, "3"]</c>) an inner one that reads <paramref name="inner"/> on fd 3. The run is the
     /// inner one's: what it cannot do once the outer one has done its part.
     /// </summary>
-    public static Task<HelperRun> NestedAsync(string helper, ExecRequest outer, ExecRequest inner) =>
+    public static Task<HelperRun> NestedAsync(string helper, ExecRequest outer, ExecRequest inner, ForkServer? server = null) =>
         CollectAsync((stdout, stderr) =>
         {
             var (innerStatus, innerChild) = Descriptors.CreateSocketPair();
@@ -65,7 +75,7 @@ internal sealed record HelperRun(int Pid, ExecFailure? Failure, string Stdout, s
             Socket outerStatus;
             using (innerChild)
             {
-                (pid, outerStatus) = ExecHelper.Start(helper, outer, [innerChild], null, stdout, stderr);
+                (pid, outerStatus) = ExecHelper.Start(helper, outer, [innerChild], null, stdout, stderr, server: server);
             }
             using (outerStatus)
             {

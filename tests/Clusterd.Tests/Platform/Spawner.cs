@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Runtime.Versioning;
+using Clusterd.Platform;
 
 namespace Clusterd.Tests.Platform;
 
@@ -9,6 +11,13 @@ namespace Clusterd.Tests.Platform;
 internal static class Spawner
 {
     private static readonly BlockingCollection<Action> s_work = StartThread();
+
+    /// <summary>A fork server started, on first use, from this thread, as clusterd's is from its spawner thread.</summary>
+    [SupportedOSPlatform("linux")]
+    public static ForkServer ForkServer => s_forkServer.Value;
+
+    [SupportedOSPlatform("linux")]
+    private static readonly Lazy<ForkServer> s_forkServer = new(() => new ForkServer(HelperRun.HelperPath));
 
     public static Task<T> RunAsync<T>(Func<T> work)
     {
