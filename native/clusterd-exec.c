@@ -671,6 +671,7 @@ static int32_t serve(int control, const int *fds, size_t count, char *stack_top)
         for (size_t i = 0; i < nmappings; i++)
             (void)munmap(mappings[i].at, mappings[i].length);
         nmappings = 0;
+        status_fd = -1; /* the child's, set in our memory: not ours to write a failure to */
     }
     (void)close(done[0]);
     return result;
@@ -683,9 +684,12 @@ static void fork_server_main(int control)
         fail(EXIT_SETUP, errno, "cannot arm the parent-death signal: %s", strerror(errno));
     if (fcntl(control, F_SETFD, FD_CLOEXEC) != 0)
         fail(EXIT_SETUP, errno, "cannot mark the control socket close-on-exec: %s", strerror(errno));
-    char *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED)
+    /* The child's stack, with a guard page below it: an overflow faults instead of writing over our memory. */
+    size_t guard = (size_t)sysconf(_SC_PAGESIZE);
+    char *stack = mmap(NULL, guard + CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED || mprotect(stack, guard, PROT_NONE) != 0)
         fail(EXIT_SETUP, errno, "cannot map the child's stack: %s", strerror(errno));
+    stack += guard;
     for (;;) {
         char header[8];
         union {
