@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
@@ -95,6 +96,13 @@ struct request {
     size_t nfds;
     int cgroup_fd;      /* -1: none */
     pid_t parent;
+    /* Where the request's memory is: mapped, never malloc'd, because a fork server's clones share the server's memory
+     * (CLONE_VM) and must leave its heap alone. The server unmaps these once the clone has exec'd or exited. */
+    struct {
+        void *at;
+        size_t length;
+    } mappings[6];      /* the body, argv, envp, fds, groups and the pid variables */
+    size_t nmappings;
 };
 
 static int status_fd = -1;
@@ -205,25 +213,17 @@ static void check_records(const unsigned char *body, uint32_t len, size_t count[
         malformed("GROUPS without GID");
 }
 
-/* The request's memory is mapped, never malloc'd: a fork server's child shares the server's memory (CLONE_VM), so it
- * must leave the server's heap alone; the server unmaps these once the child has exec'd or exited. */
-static struct {
-    void *at;
-    size_t length;
-} mappings[5]; /* the body, argv, envp, fds and groups */
-static size_t nmappings;
-
-static void *allocate(size_t n, size_t size)
+static void *allocate(struct request *r, size_t n, size_t size)
 {
-    if (nmappings == sizeof mappings / sizeof mappings[0])
-        fail(EXIT_SETUP, ENOMEM, "cannot hold the request: more than %zu allocations", nmappings);
+    if (r->nmappings == sizeof r->mappings / sizeof r->mappings[0])
+        fail(EXIT_SETUP, ENOMEM, "cannot hold the request: more than %zu allocations", r->nmappings);
     size_t length = n * size; /* n is at most the 4 MiB body plus a few, size a pointer's: no overflow */
     void *p = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* zeroed */
     if (p == MAP_FAILED)
         fail(EXIT_SETUP, errno, "cannot hold the request: %s", strerror(errno));
-    mappings[nmappings].at = p;
-    mappings[nmappings].length = length;
-    nmappings++;
+    r->mappings[r->nmappings].at = p;
+    r->mappings[r->nmappings].length = length;
+    r->nmappings++;
     return p;
 }
 
@@ -231,9 +231,9 @@ static void *allocate(size_t n, size_t size)
  * so it never reaches the next record, which is still to be read. */
 static void fill_request(unsigned char *body, uint32_t len, const size_t count[TAG_COUNT], struct request *r)
 {
-    r->argv = allocate(count[TAG_ARG] + 1, sizeof *r->argv);
-    r->envp = allocate(count[TAG_ENV] + 4, sizeof *r->envp);
-    r->fds = allocate(count[TAG_FD] + 1, sizeof *r->fds);
+    r->argv = allocate(r, count[TAG_ARG] + 1, sizeof *r->argv);
+    r->envp = allocate(r, count[TAG_ENV] + 4, sizeof *r->envp);
+    r->fds = allocate(r, count[TAG_FD] + 1, sizeof *r->fds);
     r->cgroup_fd = -1;
     size_t argc = 0;
     uint32_t out = 0;
@@ -253,7 +253,7 @@ static void fill_request(unsigned char *body, uint32_t len, const size_t count[T
         case TAG_GROUPS:
             /* Copied out before any later string moves down over these bytes. */
             r->ngroups = n / 4;
-            r->groups = allocate(r->ngroups + 1, sizeof *r->groups);
+            r->groups = allocate(r, r->ngroups + 1, sizeof *r->groups);
             for (size_t i = 0; i < r->ngroups; i++)
                 r->groups[i] = (gid_t)u32_at(value + 4 * i);
             continue;
@@ -292,7 +292,7 @@ static void read_request(struct request *r)
     uint32_t len = u32_at(header + 8);
     if (len > MAX_BODY)
         malformed("%u bytes, more than %u", len, MAX_BODY);
-    unsigned char *body = allocate(len + 1, 1);
+    unsigned char *body = allocate(r, len + 1, 1);
     read_all(status_fd, body, len);
     size_t count[TAG_COUNT] = {0};
     check_records(body, len, count);
@@ -418,11 +418,12 @@ static void reset_signals(void)
 static void set_pid_variables(struct request *r)
 {
     /* systemd's contract: these name the process meant to use the fds and the notify socket, which is this one. */
-    static char listen_pid[32], exec_pid[32], watchdog_pid[32];
+    /* Mapped, not static: a fork server's clones share one memory, and may run side by side (see serve). */
+    char *listen_pid = allocate(r, 3, 32), *exec_pid = listen_pid + 32, *watchdog_pid = listen_pid + 64;
     int pid = (int)getpid();
-    snprintf(listen_pid, sizeof listen_pid, "LISTEN_PID=%d", pid);
-    snprintf(exec_pid, sizeof exec_pid, "SYSTEMD_EXEC_PID=%d", pid);
-    snprintf(watchdog_pid, sizeof watchdog_pid, "WATCHDOG_PID=%d", pid);
+    snprintf(listen_pid, 32, "LISTEN_PID=%d", pid);
+    snprintf(exec_pid, 32, "SYSTEMD_EXEC_PID=%d", pid);
+    snprintf(watchdog_pid, 32, "WATCHDOG_PID=%d", pid);
     r->envp[r->envc++] = listen_pid;
     r->envp[r->envc++] = exec_pid;
     if (r->watchdog)
@@ -546,9 +547,9 @@ static void init_main(int argc, char **argv)
     }
 }
 
-/* Steps 1-8: the request on status_fd, then the worker. Returns only by failing. */
+/* Steps 1-8: the request on status_fd, read into r (zeroed), then the worker. Returns only by failing. */
 __attribute__((noreturn))
-static void become_worker(void)
+static void become_worker(struct request *r)
 {
 #if defined(SO_NOSIGPIPE)
     /* No MSG_NOSIGNAL here: a failure line to a clusterd that is gone must not kill us by SIGPIPE. If this fails,
@@ -557,20 +558,19 @@ static void become_worker(void)
     (void)setsockopt(status_fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
 #endif
 
-    struct request r = {0};
-    read_request(&r);                  /* 1 */
-    if (r.cgroup_fd >= 0)
-        join_cgroup(r.cgroup_fd);      /* 2 */
-    drop_privileges(&r);               /* 3 */
-    tie_to_parent(r.parent);           /* 4 */
+    read_request(r);                  /* 1 */
+    if (r->cgroup_fd >= 0)
+        join_cgroup(r->cgroup_fd);      /* 2 */
+    drop_privileges(r);               /* 3 */
+    tie_to_parent(r->parent);           /* 4 */
     if (setsid() < 0)                  /* 5: the worker leads its own session and process group */
         fail(EXIT_SETSID, errno, "cannot start a session: %s", strerror(errno));
-    place_fds(&r);                     /* 6 */
-    if (r.cwd != NULL && chdir(r.cwd) != 0) /* 7: as the worker's user */
-        fail(EXIT_CHDIR, errno, "cannot change directory to '%s': %s", r.cwd, strerror(errno));
+    place_fds(r);                     /* 6 */
+    if (r->cwd != NULL && chdir(r->cwd) != 0) /* 7: as the worker's user */
+        fail(EXIT_CHDIR, errno, "cannot change directory to '%s': %s", r->cwd, strerror(errno));
     reset_signals();                   /* 8 */
-    set_pid_variables(&r);
-    exec_worker(&r);
+    set_pid_variables(r);
+    exec_worker(r);
 }
 
 #ifdef __linux__
@@ -598,13 +598,27 @@ static void become_worker(void)
 #define SERVER_VERSION 1u
 #define MAX_PASSED 253 /* SCM_MAX_FD: the most fds one message can carry */
 #define CHILD_STACK (256u << 10)
+#define LEND_AFTER_MS 1000 /* a clone not at its exec by then is left to finish on its own memory */
+#define MAX_LENT 64
 
+/* A clone's own: at the top of its stack region, so that clones running side by side share none of it. */
 struct server_child {
     int control;
-    int done;             /* the write end of the pipe the server waits on */
-    int fds[MAX_PASSED];  /* the child's own copy: the server closes its numbers meanwhile */
+    int done;              /* the write end of the pipe the server waits on */
+    int fds[MAX_PASSED];
     size_t count;
+    struct request request; /* with the mappings the server takes back */
 };
+
+/* A clone's memory: its stack region (a guard page, then CHILD_STACK, its server_child at the top). */
+struct lease {
+    int done;              /* the read end: EOF once the clone has exec'd or exited */
+    char *stack;
+};
+
+static struct lease lent[MAX_LENT]; /* clones that outlasted LEND_AFTER_MS, still running on their memory */
+static size_t nlent;
+static size_t page_size;
 
 static void reply(int control, int32_t value)
 {
@@ -645,35 +659,100 @@ static int server_child(void *argument)
         if (dup2(c->fds[i], target) < 0)
             fail(EXIT_FDS, errno, "cannot place passed fd %zu at %d: %s", i, target, strerror(errno));
     }
-    status_fd = FIRST_LISTEN_FD;
-    become_worker();
+    status_fd = FIRST_LISTEN_FD; /* every clone's is 3, in its own fd table: clones running side by side agree */
+    become_worker(&c->request);
 }
 
-/* Starts the child for one message's fds; returns its pid or -errno, and waits for its exec or exit. */
-static int32_t serve(int control, const int *fds, size_t count, char *stack_top)
+/* A stack with a guard page below it: an overflow faults instead of writing over other memory. NULL on failure. */
+static char *map_stack(void)
 {
-    static struct server_child child; /* the child reads it from our memory: not on a stack that moves on */
+    char *stack = mmap(NULL, page_size + CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        return NULL;
+    if (mprotect(stack, page_size, PROT_NONE) != 0) {
+        (void)munmap(stack, page_size + CHILD_STACK);
+        return NULL;
+    }
+    return stack;
+}
+
+static struct server_child *child_of(char *stack)
+{
+    return (struct server_child *)(stack + page_size + CHILD_STACK) - 1;
+}
+
+static void release(struct lease *l, bool stack_too)
+{
+    struct request *r = &child_of(l->stack)->request;
+    for (size_t i = 0; i < r->nmappings; i++)
+        (void)munmap(r->mappings[i].at, r->mappings[i].length);
+    if (stack_too)
+        (void)munmap(l->stack, page_size + CHILD_STACK);
+    (void)close(l->done);
+}
+
+/* Takes back the memory of every lent clone that has exec'd or exited. */
+static void collect_lent(void)
+{
+    for (size_t i = 0; i < nlent;) {
+        struct pollfd p = { .fd = lent[i].done, .events = POLLIN };
+        char byte;
+        if (poll(&p, 1, 0) == 1 && read(lent[i].done, &byte, 1) <= 0) {
+            release(&lent[i], true);
+            lent[i] = lent[--nlent];
+        } else {
+            i++;
+        }
+    }
+}
+
+/* Waits until the clone holding l has exec'd or exited, or for timeout_ms (-1: for ever). */
+static bool wait_done(const struct lease *l, int timeout_ms)
+{
+    struct pollfd p = { .fd = l->done, .events = POLLIN };
+    int n;
+    do
+        n = poll(&p, 1, timeout_ms);
+    while (n < 0 && errno == EINTR);
+    return n != 0; /* ready (EOF: the clone's only write end is gone), or an error: nothing left to wait for */
+}
+
+/*
+ * Starts the clone for one message's fds on *stack; returns its pid or -errno. Then waits for its exec or exit, and
+ * takes its memory back. A clone that is not there within LEND_AFTER_MS (a `cwd` or a program on a dead network
+ * mount) keeps its stack and mappings until it is (collect_lent), and the next clone gets a new stack: one stuck
+ * spawn holds up the others for at most that long. Clones then run side by side in one memory; each writes only its
+ * own stack region and mappings, and status_fd, which is 3 for all of them. What they share besides is errno (one thread's
+ * TLS): a failure in one clone at the very moment another fails may report the other's errno.
+ */
+static int32_t serve(int control, const int *fds, size_t count, char **stack)
+{
+    struct server_child *child = child_of(*stack);
     int done[2];
     if (pipe2(done, O_CLOEXEC) != 0)
         return -errno;
-    child.control = control;
-    child.done = done[1];
-    memcpy(child.fds, fds, count * sizeof *fds);
-    child.count = count;
-    int pid = clone(server_child, stack_top, CLONE_VM | CLONE_PARENT | SIGCHLD, &child);
+    child->control = control;
+    child->done = done[1];
+    memcpy(child->fds, fds, count * sizeof *fds);
+    child->count = count;
+    memset(&child->request, 0, sizeof child->request);
+    int pid = clone(server_child, child, CLONE_VM | CLONE_PARENT | SIGCHLD, child);
     int32_t result = pid < 0 ? -errno : pid;
     (void)close(done[1]);
-    if (pid > 0) {
-        reply(control, result);
-        char byte;
-        while (read(done[0], &byte, 1) < 0 && errno == EINTR) {
-        }
-        for (size_t i = 0; i < nmappings; i++)
-            (void)munmap(mappings[i].at, mappings[i].length);
-        nmappings = 0;
-        status_fd = -1; /* the child's, set in our memory: not ours to write a failure to */
+    struct lease lease = { .done = done[0], .stack = *stack };
+    if (pid < 0) {
+        (void)close(done[0]);
+        return result;
     }
-    (void)close(done[0]);
+    reply(control, result);
+    char *next = NULL;
+    if (!wait_done(&lease, LEND_AFTER_MS) && nlent < MAX_LENT && (next = map_stack()) != NULL) {
+        lent[nlent++] = lease;
+        *stack = next;
+        return result;
+    }
+    (void)wait_done(&lease, -1);
+    release(&lease, false); /* the stack is the next clone's */
     return result;
 }
 
@@ -684,13 +763,24 @@ static void fork_server_main(int control)
         fail(EXIT_SETUP, errno, "cannot arm the parent-death signal: %s", strerror(errno));
     if (fcntl(control, F_SETFD, FD_CLOEXEC) != 0)
         fail(EXIT_SETUP, errno, "cannot mark the control socket close-on-exec: %s", strerror(errno));
-    /* The child's stack, with a guard page below it: an overflow faults instead of writing over our memory. */
-    size_t guard = (size_t)sysconf(_SC_PAGESIZE);
-    char *stack = mmap(NULL, guard + CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED || mprotect(stack, guard, PROT_NONE) != 0)
+    page_size = (size_t)sysconf(_SC_PAGESIZE);
+    char *stack = map_stack();
+    if (stack == NULL)
         fail(EXIT_SETUP, errno, "cannot map the child's stack: %s", strerror(errno));
-    stack += guard;
+    /* From here the server never calls fail(): status_fd is the clones' (see serve). */
     for (;;) {
+        /* Wait for a message, or for a lent clone to be done; lent clones first, so that their memory is back before
+         * the next clone's. */
+        struct pollfd waits[1 + MAX_LENT];
+        waits[0] = (struct pollfd){ .fd = control, .events = POLLIN };
+        for (size_t i = 0; i < nlent; i++)
+            waits[1 + i] = (struct pollfd){ .fd = lent[i].done, .events = POLLIN };
+        if (poll(waits, 1 + nlent, -1) < 0 && errno != EINTR)
+            _exit(0);
+        collect_lent();
+        if ((waits[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+            continue;
+
         char header[8];
         union {
             struct cmsghdr align;
@@ -718,7 +808,7 @@ static void fork_server_main(int control)
         bool valid = n == (ssize_t)sizeof header && memcmp(header, SERVER_MAGIC, 4) == 0
             && u32_at((unsigned char *)header + 4) == SERVER_VERSION && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0
             && count >= 3;
-        int32_t result = valid ? serve(control, fds, count, stack + CHILD_STACK) : -EPROTO;
+        int32_t result = valid ? serve(control, fds, count, &stack) : -EPROTO;
         for (size_t i = 0; i < count; i++)
             (void)close(fds[i]);
         if (result < 0)
@@ -738,5 +828,6 @@ int main(int argc, char **argv)
 #endif
     if (argc != 2 || (status_fd = parse_fd(argv[1])) < 0)
         fail(EXIT_SETUP, EINVAL, "usage: clusterd-exec STATUS-FD (it is started by clusterd, not by hand)");
-    become_worker();
+    struct request r = {0};
+    become_worker(&r);
 }
