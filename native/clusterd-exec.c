@@ -418,7 +418,7 @@ static void reset_signals(void)
 static void set_pid_variables(struct request *r)
 {
     /* systemd's contract: these name the process meant to use the fds and the notify socket, which is this one. */
-    /* Mapped, not static: a fork server's clones share one memory, and may run side by side (see serve). */
+    /* Mapped, not static: the server unmaps it with the rest of the request once a clone has exec'd. */
     char *listen_pid = allocate(r, 3, 32), *exec_pid = listen_pid + 32, *watchdog_pid = listen_pid + 64;
     int pid = (int)getpid();
     snprintf(listen_pid, 32, "LISTEN_PID=%d", pid);
@@ -590,34 +590,26 @@ static void become_worker(struct request *r)
  *
  * The child runs in this process's memory (CLONE_VM: no page tables copied, nothing to tear down at its exec), on a
  * stack of its own, while the server waits for it to exec or exit (EOF on a close-on-exec pipe) before it reads the
- * next message. Meanwhile the server only replies and reads that pipe; the child, in turn, allocates only by mmap
+ * next message. Meanwhile the server only replies and polls that pipe; the child, in turn, allocates only by mmap
  * (the server unmaps it after), and this process has one thread, so libc has no lock or thread list the two could
- * disagree on. The server ends when clusterd closes its end (EOF), or with clusterd's spawner thread (SIGKILL).
+ * disagree on. One clone at a time: one stuck for RETIRE_AFTER_MS keeps this memory, and the server retires (retire).
+ * The server ends when clusterd closes its end (EOF), or with clusterd's spawner thread (SIGKILL).
  */
 #define SERVER_MAGIC "CLXF"
 #define SERVER_VERSION 1u
 #define MAX_PASSED 253 /* SCM_MAX_FD: the most fds one message can carry */
 #define CHILD_STACK (256u << 10)
-#define LEND_AFTER_MS 1000 /* a clone not at its exec by then is left to finish on its own memory */
-#define MAX_LENT 64
+#define RETIRE_AFTER_MS 1000 /* a clone not at its exec by then keeps this memory; a new server takes over */
 
-/* A clone's own: at the top of its stack region, so that clones running side by side share none of it. */
+/* What a clone reads and writes of its own: at the top of its stack, apart from the server's variables. */
 struct server_child {
     int control;
-    int done;              /* the write end of the pipe the server waits on */
+    int done;               /* the write end of the pipe the server waits on */
     int fds[MAX_PASSED];
     size_t count;
     struct request request; /* with the mappings the server takes back */
 };
 
-/* A clone's memory: its stack region (a guard page, then CHILD_STACK, its server_child at the top). */
-struct lease {
-    int done;              /* the read end: EOF once the clone has exec'd or exited */
-    char *stack;
-};
-
-static struct lease lent[MAX_LENT]; /* clones that outlasted LEND_AFTER_MS, still running on their memory */
-static size_t nlent;
 static size_t page_size;
 
 static void reply(int control, int32_t value)
@@ -659,75 +651,61 @@ static int server_child(void *argument)
         if (dup2(c->fds[i], target) < 0)
             fail(EXIT_FDS, errno, "cannot place passed fd %zu at %d: %s", i, target, strerror(errno));
     }
-    status_fd = FIRST_LISTEN_FD; /* every clone's is 3, in its own fd table: clones running side by side agree */
+    status_fd = FIRST_LISTEN_FD;
     become_worker(&c->request);
 }
 
-/* A stack with a guard page below it: an overflow faults instead of writing over other memory. NULL on failure. */
-static char *map_stack(void)
+/* One message: its bytes into header (8 of them), its descriptors into fds (count), recvmsg's flags into *flags.
+ * Returns what recvmsg returned. */
+static ssize_t receive(int control, char *header, int *fds, size_t *count, int *flags)
 {
-    char *stack = mmap(NULL, page_size + CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED)
-        return NULL;
-    if (mprotect(stack, page_size, PROT_NONE) != 0) {
-        (void)munmap(stack, page_size + CHILD_STACK);
-        return NULL;
-    }
-    return stack;
-}
-
-static struct server_child *child_of(char *stack)
-{
-    return (struct server_child *)(stack + page_size + CHILD_STACK) - 1;
-}
-
-static void release(struct lease *l, bool stack_too)
-{
-    struct request *r = &child_of(l->stack)->request;
-    for (size_t i = 0; i < r->nmappings; i++)
-        (void)munmap(r->mappings[i].at, r->mappings[i].length);
-    if (stack_too)
-        (void)munmap(l->stack, page_size + CHILD_STACK);
-    (void)close(l->done);
-}
-
-/* Takes back the memory of every lent clone that has exec'd or exited. */
-static void collect_lent(void)
-{
-    for (size_t i = 0; i < nlent;) {
-        struct pollfd p = { .fd = lent[i].done, .events = POLLIN };
-        char byte;
-        if (poll(&p, 1, 0) == 1 && read(lent[i].done, &byte, 1) <= 0) {
-            release(&lent[i], true);
-            lent[i] = lent[--nlent];
-        } else {
-            i++;
-        }
-    }
-}
-
-/* Waits until the clone holding l has exec'd or exited, or for timeout_ms (-1: for ever). */
-static bool wait_done(const struct lease *l, int timeout_ms)
-{
-    struct pollfd p = { .fd = l->done, .events = POLLIN };
-    int n;
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(MAX_PASSED * sizeof(int))];
+    } control_buf;
+    struct iovec iov = { .iov_base = header, .iov_len = 8 };
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control_buf.buf, .msg_controllen = sizeof control_buf.buf,
+    };
+    ssize_t n;
     do
-        n = poll(&p, 1, timeout_ms);
+        n = recvmsg(control, &msg, MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
-    return n != 0; /* ready (EOF: the clone's only write end is gone), or an error: nothing left to wait for */
+    *count = 0;
+    *flags = msg.msg_flags;
+    if (n <= 0)
+        return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k && *count < MAX_PASSED; i++)
+            memcpy(&fds[(*count)++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+    }
+    return n;
 }
 
-/*
- * Starts the clone for one message's fds on *stack; returns its pid or -errno. Then waits for its exec or exit, and
- * takes its memory back. A clone that is not there within LEND_AFTER_MS (a `cwd` or a program on a dead network
- * mount) keeps its stack and mappings until it is (collect_lent), and the next clone gets a new stack: one stuck
- * spawn holds up the others for at most that long. Clones then run side by side in one memory; each writes only its
- * own stack region and mappings, and status_fd, which is 3 for all of them. What they share besides is errno (one thread's
- * TLS): a failure in one clone at the very moment another fails may report the other's errno.
- */
-static int32_t serve(int control, const int *fds, size_t count, char **stack)
+/* A clone stuck before its exec (a `cwd` or a program on a dead network mount) keeps this memory for as long as it
+ * needs it, and no other clone may share it: the server answers the next message with -ESTALE, which tells clusterd
+ * to start a new server and send it there (nothing of the message was used), and exits. */
+__attribute__((noreturn))
+static void retire(int control)
 {
-    struct server_child *child = child_of(*stack);
+    char header[8];
+    int fds[MAX_PASSED], flags;
+    size_t count;
+    if (receive(control, header, fds, &count, &flags) <= 0)
+        _exit(0);
+    for (size_t i = 0; i < count; i++)
+        (void)close(fds[i]);
+    reply(control, -ESTALE);
+    _exit(0);
+}
+
+/* Starts the clone for one message's fds; returns its pid or -errno, and waits for its exec or exit. */
+static int32_t serve(int control, const int *fds, size_t count, char *stack)
+{
+    struct server_child *child = (struct server_child *)(stack + page_size + CHILD_STACK) - 1;
     int done[2];
     if (pipe2(done, O_CLOEXEC) != 0)
         return -errno;
@@ -739,20 +717,28 @@ static int32_t serve(int control, const int *fds, size_t count, char **stack)
     int pid = clone(server_child, child, CLONE_VM | CLONE_PARENT | SIGCHLD, child);
     int32_t result = pid < 0 ? -errno : pid;
     (void)close(done[1]);
-    struct lease lease = { .done = done[0], .stack = *stack };
     if (pid < 0) {
         (void)close(done[0]);
         return result;
     }
     reply(control, result);
-    char *next = NULL;
-    if (!wait_done(&lease, LEND_AFTER_MS) && nlent < MAX_LENT && (next = map_stack()) != NULL) {
-        lent[nlent++] = lease;
-        *stack = next;
-        return result;
+    struct pollfd wait = { .fd = done[0], .events = POLLIN };
+    int n;
+    do
+        n = poll(&wait, 1, RETIRE_AFTER_MS);
+    while (n < 0 && errno == EINTR);
+    if (n == 0) {
+        for (size_t i = 0; i < count; i++)
+            (void)close(fds[i]);
+        retire(control);
     }
-    (void)wait_done(&lease, -1);
-    release(&lease, false); /* the stack is the next clone's */
+    char byte;
+    while (read(done[0], &byte, 1) < 0 && errno == EINTR) { /* EOF: the clone's only write end is gone */
+    }
+    (void)close(done[0]);
+    struct request *r = &child->request;
+    for (size_t i = 0; i < r->nmappings; i++)
+        (void)munmap(r->mappings[i].at, r->mappings[i].length);
     return result;
 }
 
@@ -763,52 +749,23 @@ static void fork_server_main(int control)
         fail(EXIT_SETUP, errno, "cannot arm the parent-death signal: %s", strerror(errno));
     if (fcntl(control, F_SETFD, FD_CLOEXEC) != 0)
         fail(EXIT_SETUP, errno, "cannot mark the control socket close-on-exec: %s", strerror(errno));
+    /* The clones' stack, with a guard page below it: an overflow faults instead of writing over our memory. */
     page_size = (size_t)sysconf(_SC_PAGESIZE);
-    char *stack = map_stack();
-    if (stack == NULL)
-        fail(EXIT_SETUP, errno, "cannot map the child's stack: %s", strerror(errno));
-    /* From here the server never calls fail(): status_fd is the clones' (see serve). */
+    char *stack = mmap(NULL, page_size + CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED || mprotect(stack, page_size, PROT_NONE) != 0)
+        fail(EXIT_SETUP, errno, "cannot map the clones' stack: %s", strerror(errno));
+    /* From here the server never calls fail(): status_fd is the clones'. */
     for (;;) {
-        /* Wait for a message, or for a lent clone to be done; lent clones first, so that their memory is back before
-         * the next clone's. */
-        struct pollfd waits[1 + MAX_LENT];
-        waits[0] = (struct pollfd){ .fd = control, .events = POLLIN };
-        for (size_t i = 0; i < nlent; i++)
-            waits[1 + i] = (struct pollfd){ .fd = lent[i].done, .events = POLLIN };
-        if (poll(waits, 1 + nlent, -1) < 0 && errno != EINTR)
-            _exit(0);
-        collect_lent();
-        if ((waits[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
-            continue;
-
         char header[8];
-        union {
-            struct cmsghdr align;
-            char buf[CMSG_SPACE(MAX_PASSED * sizeof(int))];
-        } control_buf;
-        struct iovec iov = { .iov_base = header, .iov_len = sizeof header };
-        struct msghdr msg = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control_buf.buf, .msg_controllen = sizeof control_buf.buf,
-        };
-        ssize_t n = recvmsg(control, &msg, MSG_CMSG_CLOEXEC);
-        if (n < 0 && errno == EINTR)
-            continue;
+        int fds[MAX_PASSED], flags;
+        size_t count;
+        ssize_t n = receive(control, header, fds, &count, &flags);
         if (n <= 0)
             _exit(0); /* EOF: clusterd closed its end, or is gone */
-
-        int fds[MAX_PASSED];
-        size_t count = 0;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                continue;
-            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (size_t i = 0; i < k && count < MAX_PASSED; i++)
-                memcpy(&fds[count++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-        }
         bool valid = n == (ssize_t)sizeof header && memcmp(header, SERVER_MAGIC, 4) == 0
-            && u32_at((unsigned char *)header + 4) == SERVER_VERSION && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0
+            && u32_at((unsigned char *)header + 4) == SERVER_VERSION && (flags & (MSG_TRUNC | MSG_CTRUNC)) == 0
             && count >= 3;
-        int32_t result = valid ? serve(control, fds, count, &stack) : -EPROTO;
+        int32_t result = valid ? serve(control, fds, count, stack) : -EPROTO;
         for (size_t i = 0; i < count; i++)
             (void)close(fds[i]);
         if (result < 0)

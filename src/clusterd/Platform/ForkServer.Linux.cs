@@ -24,6 +24,9 @@ internal sealed class ForkServer(string helper) : IDisposable
     private const int EPIPE = 32;
     private const int ECONNRESET = 104;
 
+    /// <summary>The server's answer when a clone of its is stuck before its exec: it has retired; send the spawn to a new one.</summary>
+    private const int ESTALE = 116;
+
     private Socket? _control;
     private SafeFileHandle? _pidfd;
 
@@ -38,8 +41,9 @@ internal sealed class ForkServer(string helper) : IDisposable
     /// <paramref name="stderr"/> on 1 and 2, <paramref name="inherited"/> at 3, 4, ... Returns its pid; throws
     /// <see cref="ErrnoException"/> when the server could not clone (EAGAIN, ENOMEM: as a failed posix_spawn), and
     /// <see cref="IOException"/> when the server died with the spawn in hand (a child may have started: it gets no
-    /// request once the caller drops its status socket, and exits). A server found dead before it took the spawn is
-    /// replaced, and the spawn goes to the new one.
+    /// request once the caller drops its status socket, and exits). A server found dead before it took the spawn, or
+    /// retired (a clone of its stuck before its exec keeps that server's memory), is replaced, and the spawn goes to
+    /// the new one.
     /// </summary>
     public int Spawn(SafeHandle stdout, SafeHandle stderr, IReadOnlyList<SafeHandle> inherited)
     {
@@ -52,7 +56,14 @@ internal sealed class ForkServer(string helper) : IDisposable
         "CLXF"u8.CopyTo(header);
         BinaryPrimitives.WriteInt32LittleEndian(header[4..], Version);
         Send(header, borrowed.Fds);
-        return ReadReply();
+        var reply = ReadReply();
+        if (reply == -ESTALE)
+        {
+            Stop(); // it exits after that answer; nothing of the message was used
+            Send(header, borrowed.Fds);
+            reply = ReadReply();
+        }
+        return reply > 0 ? reply : throw new ErrnoException("clone in the fork server", -reply);
     }
 
     private void Send(ReadOnlySpan<byte> header, ReadOnlySpan<int> fds)
@@ -74,6 +85,7 @@ internal sealed class ForkServer(string helper) : IDisposable
         }
     }
 
+    /// <summary>The server's answer: a pid, or -errno.</summary>
     private int ReadReply()
     {
         Span<byte> reply = stackalloc byte[4];
@@ -92,8 +104,7 @@ internal sealed class ForkServer(string helper) : IDisposable
             Stop();
             throw new IOException(string.Create(CultureInfo.InvariantCulture, $"the fork server (pid {pid}) exited during a spawn"));
         }
-        var value = BinaryPrimitives.ReadInt32LittleEndian(reply);
-        return value > 0 ? value : throw new ErrnoException("clone in the fork server", -value);
+        return BinaryPrimitives.ReadInt32LittleEndian(reply);
     }
 
     /// <summary>As the helper is started (empty environment, signals at their defaults), its stdout and stderr ours.</summary>
