@@ -101,7 +101,7 @@ struct request {
     struct {
         void *at;
         size_t length;
-    } mappings[6];      /* the body, argv, envp, fds, groups and the pid variables */
+    } mappings[5];      /* the body, argv, envp, fds and groups */
     size_t nmappings;
 };
 
@@ -418,12 +418,11 @@ static void reset_signals(void)
 static void set_pid_variables(struct request *r)
 {
     /* systemd's contract: these name the process meant to use the fds and the notify socket, which is this one. */
-    /* Mapped, not static: the server unmaps it with the rest of the request once a clone has exec'd. */
-    char *listen_pid = allocate(r, 3, 32), *exec_pid = listen_pid + 32, *watchdog_pid = listen_pid + 64;
+    static char listen_pid[32], exec_pid[32], watchdog_pid[32];
     int pid = (int)getpid();
-    snprintf(listen_pid, 32, "LISTEN_PID=%d", pid);
-    snprintf(exec_pid, 32, "SYSTEMD_EXEC_PID=%d", pid);
-    snprintf(watchdog_pid, 32, "WATCHDOG_PID=%d", pid);
+    snprintf(listen_pid, sizeof listen_pid, "LISTEN_PID=%d", pid);
+    snprintf(exec_pid, sizeof exec_pid, "SYSTEMD_EXEC_PID=%d", pid);
+    snprintf(watchdog_pid, sizeof watchdog_pid, "WATCHDOG_PID=%d", pid);
     r->envp[r->envc++] = listen_pid;
     r->envp[r->envc++] = exec_pid;
     if (r->watchdog)
@@ -558,14 +557,14 @@ static void become_worker(struct request *r)
     (void)setsockopt(status_fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
 #endif
 
-    read_request(r);                  /* 1 */
+    read_request(r);                   /* 1 */
     if (r->cgroup_fd >= 0)
-        join_cgroup(r->cgroup_fd);      /* 2 */
-    drop_privileges(r);               /* 3 */
-    tie_to_parent(r->parent);           /* 4 */
+        join_cgroup(r->cgroup_fd);     /* 2 */
+    drop_privileges(r);                /* 3 */
+    tie_to_parent(r->parent);          /* 4 */
     if (setsid() < 0)                  /* 5: the worker leads its own session and process group */
         fail(EXIT_SETSID, errno, "cannot start a session: %s", strerror(errno));
-    place_fds(r);                     /* 6 */
+    place_fds(r);                      /* 6 */
     if (r->cwd != NULL && chdir(r->cwd) != 0) /* 7: as the worker's user */
         fail(EXIT_CHDIR, errno, "cannot change directory to '%s': %s", r->cwd, strerror(errno));
     reset_signals();                   /* 8 */
@@ -601,7 +600,7 @@ static void become_worker(struct request *r)
 #define CHILD_STACK (256u << 10)
 #define RETIRE_AFTER_MS 1000 /* a clone not at its exec by then keeps this memory; a new server takes over */
 
-/* What a clone reads and writes of its own: at the top of its stack, apart from the server's variables. */
+/* What the clone of the moment reads and writes of the server's memory: one clone at a time uses it (see retire). */
 struct server_child {
     int control;
     int done;               /* the write end of the pipe the server waits on */
@@ -609,8 +608,6 @@ struct server_child {
     size_t count;
     struct request request; /* with the mappings the server takes back */
 };
-
-static size_t page_size;
 
 static void reply(int control, int32_t value)
 {
@@ -703,18 +700,18 @@ static void retire(int control)
 }
 
 /* Starts the clone for one message's fds; returns its pid or -errno, and waits for its exec or exit. */
-static int32_t serve(int control, const int *fds, size_t count, char *stack)
+static int32_t serve(int control, const int *fds, size_t count, char *stack_top)
 {
-    struct server_child *child = (struct server_child *)(stack + page_size + CHILD_STACK) - 1;
+    static struct server_child child;
     int done[2];
     if (pipe2(done, O_CLOEXEC) != 0)
         return -errno;
-    child->control = control;
-    child->done = done[1];
-    memcpy(child->fds, fds, count * sizeof *fds);
-    child->count = count;
-    memset(&child->request, 0, sizeof child->request);
-    int pid = clone(server_child, child, CLONE_VM | CLONE_PARENT | SIGCHLD, child);
+    child.control = control;
+    child.done = done[1];
+    memcpy(child.fds, fds, count * sizeof *fds);
+    child.count = count;
+    memset(&child.request, 0, sizeof child.request);
+    int pid = clone(server_child, stack_top, CLONE_VM | CLONE_PARENT | SIGCHLD, &child);
     int32_t result = pid < 0 ? -errno : pid;
     (void)close(done[1]);
     if (pid < 0) {
@@ -736,7 +733,7 @@ static int32_t serve(int control, const int *fds, size_t count, char *stack)
     while (read(done[0], &byte, 1) < 0 && errno == EINTR) { /* EOF: the clone's only write end is gone */
     }
     (void)close(done[0]);
-    struct request *r = &child->request;
+    struct request *r = &child.request;
     for (size_t i = 0; i < r->nmappings; i++)
         (void)munmap(r->mappings[i].at, r->mappings[i].length);
     return result;
@@ -750,7 +747,7 @@ static void fork_server_main(int control)
     if (fcntl(control, F_SETFD, FD_CLOEXEC) != 0)
         fail(EXIT_SETUP, errno, "cannot mark the control socket close-on-exec: %s", strerror(errno));
     /* The clones' stack, with a guard page below it: an overflow faults instead of writing over our memory. */
-    page_size = (size_t)sysconf(_SC_PAGESIZE);
+    size_t page_size = (size_t)sysconf(_SC_PAGESIZE);
     char *stack = mmap(NULL, page_size + CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED || mprotect(stack, page_size, PROT_NONE) != 0)
         fail(EXIT_SETUP, errno, "cannot map the clones' stack: %s", strerror(errno));
@@ -765,7 +762,7 @@ static void fork_server_main(int control)
         bool valid = n == (ssize_t)sizeof header && memcmp(header, SERVER_MAGIC, 4) == 0
             && u32_at((unsigned char *)header + 4) == SERVER_VERSION && (flags & (MSG_TRUNC | MSG_CTRUNC)) == 0
             && count >= 3;
-        int32_t result = valid ? serve(control, fds, count, stack) : -EPROTO;
+        int32_t result = valid ? serve(control, fds, count, stack + page_size + CHILD_STACK) : -EPROTO;
         for (size_t i = 0; i < count; i++)
             (void)close(fds[i]);
         if (result < 0)

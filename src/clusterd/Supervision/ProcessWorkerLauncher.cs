@@ -12,9 +12,9 @@ namespace Clusterd.Supervision;
 
 /// <summary>
 /// Starts workers through clusterd-exec (docs/adr/0005): cloned by its fork server on Linux, else by <c>posix_spawn</c>;
-/// and sees them through to their end (docs/adr/0003, 0005). All spawns happen on one dedicated thread that lives as long as clusterd: Linux's
-/// parent-death signal fires when the *thread* that forked the child exits, so a thread-pool thread retiring would
-/// SIGKILL healthy workers.
+/// and sees them through to their end (docs/adr/0003, 0005). All spawns happen on one dedicated thread that lives as
+/// long as clusterd: Linux's parent-death signal fires when the *thread* that forked the child exits, so a thread-pool
+/// thread retiring would SIGKILL healthy workers.
 /// On Linux each worker gets a pidfd and, where clusterd may create cgroups, a cgroup of its own; clusterd is the
 /// subreaper of everything its workers start, and reaps a worker's main process only once its whole tree is gone.
 /// </summary>
