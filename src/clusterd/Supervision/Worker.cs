@@ -112,7 +112,7 @@ internal sealed class Worker(GroupRuntime group, int slot)
     /// </summary>
     public WorkerSnapshot Snapshot()
     {
-        var dropped = Interlocked.Read(ref DroppedOutputLines);
+        var dropped = Volatile.Read(ref DroppedOutputLines); // atomic, and unlike Interlocked.Read no locked instruction
         var check = Health?.LastCheck;
         if (_published is { } published && published.DroppedOutputLines == dropped && _publishedCheck == check)
         {
