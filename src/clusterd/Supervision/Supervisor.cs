@@ -301,10 +301,22 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private void Publish()
     {
         var groups = new GroupSnapshot[_groups.Count];
+        var allStarted = true;
         var i = 0;
         foreach (var g in _groups.Values)
         {
-            groups[i++] = SnapshotOf(g);
+            var (workers, ready, failed) = g.SnapshotWorkers();
+            groups[i++] = new GroupSnapshot(
+                g.Name,
+                g.Desired,
+                g.AdminStopped,
+                ready,
+                g.Generation,
+                g.Config.Listen.Select(l => l.Text).ToArray(),
+                workers,
+                g.Config.RequiredReady(g.Desired),
+                g.Desired == g.Config.Workers ? g.Config.WorkersSource : GroupSnapshot.WorkersFromScale);
+            allStarted &= g.AdminStopped || ready >= g.Desired || failed > 0;
         }
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
         Volatile.Write(ref _snapshot, snapshot);
@@ -313,58 +325,10 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         AnswerOperations();
         // After Published: the service manager's STATUS= for this snapshot is sent before READY=1, which the start's
         // continuation sends on another thread.
-        if (!_started.Task.IsCompleted && Array.TrueForAll(groups, g => g.Stopped || g.Ready >= g.Desired || AnyFailed(g.Workers)))
+        if (allStarted)
         {
             _started.TrySetResult();
         }
-    }
-
-    /// <summary>
-    /// The group as the snapshot shows it. Plain loops over the workers: this runs after every burst of events, and in a
-    /// start of 1000 workers LINQ's enumerators and delegates here cost more than the snapshots they collected.
-    /// </summary>
-    private static GroupSnapshot SnapshotOf(GroupRuntime g)
-    {
-        var ready = 0;
-        foreach (var w in g.Workers)
-        {
-            ready += w.State == WorkerState.Ready ? 1 : 0;
-        }
-        WorkerSnapshot[] workers;
-        if (g.AllWorkersBySlot is List<Worker> bySlot) // nothing in flight: the slots themselves
-        {
-            workers = new WorkerSnapshot[bySlot.Count];
-            for (var i = 0; i < workers.Length; i++)
-            {
-                workers[i] = bySlot[i].Snapshot();
-            }
-        }
-        else
-        {
-            workers = [.. g.AllWorkersBySlot.Select(w => w.Snapshot())];
-        }
-        return new GroupSnapshot(
-            g.Name,
-            g.Desired,
-            g.AdminStopped,
-            ready,
-            g.Generation,
-            g.Config.Listen.Select(l => l.Text).ToArray(),
-            workers,
-            g.Config.RequiredReady(g.Desired),
-            g.Desired == g.Config.Workers ? g.Config.WorkersSource : GroupSnapshot.WorkersFromScale);
-    }
-
-    private static bool AnyFailed(IReadOnlyList<WorkerSnapshot> workers)
-    {
-        for (var i = 0; i < workers.Count; i++)
-        {
-            if (workers[i].State == PublicWorkerState.Failed)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     private IEnumerable<GroupRuntime> AllGroups => _groups.Values.Concat(_removing);

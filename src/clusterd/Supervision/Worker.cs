@@ -39,25 +39,25 @@ internal sealed class Worker(GroupRuntime group, int slot)
         }
     }
 
-    public WorkerState State { get; set { field = value; _published = null; } } = WorkerState.Stopped;
+    public WorkerState State { get; set { field = value; Touch(); } } = WorkerState.Stopped;
 
     /// <summary>The group generation the current process was started with (CLUSTERD_GENERATION).</summary>
-    public int Generation { get; set { field = value; _published = null; } }
+    public int Generation { get; set { field = value; Touch(); } }
 
     /// <summary>Counts spawns of this slot; events from an earlier incarnation are stale and dropped.</summary>
     public int Incarnation { get; set; }
 
-    public int Pid { get; set { field = value; _published = null; } }
+    public int Pid { get; set { field = value; Touch(); } }
 
     /// <summary>The current process and its tree; signals go through it, never to a bare pid.</summary>
-    public IWorkerProcess? Process { get; set { field = value; _published = null; } }
+    public IWorkerProcess? Process { get; set { field = value; Touch(); } }
 
     /// <summary>Set when the main process exited but left others running: the exit, acted on once they are gone.</summary>
     public ExitInfo? PendingExit { get; set; }
 
-    public DateTimeOffset? SpawnedAt { get; set { field = value; _published = null; } }
+    public DateTimeOffset? SpawnedAt { get; set { field = value; Touch(); } }
 
-    public DateTimeOffset? ReadyAt { get; set { field = value; _published = null; } }
+    public DateTimeOffset? ReadyAt { get; set { field = value; Touch(); } }
 
     /// <summary>Whether the operator wants this slot running; false once a stop was asked for.</summary>
     public bool DesiredRunning { get; set; }
@@ -75,11 +75,11 @@ internal sealed class Worker(GroupRuntime group, int slot)
     public bool ReadyBeforeOnline { get; set; }
 
     /// <summary>The last STATUS= the worker sent.</summary>
-    public string? Status { get; set { field = value; _published = null; } }
+    public string? Status { get; set { field = value; Touch(); } }
 
-    public ExitInfo? LastExit { get; set { field = value; _published = null; } }
+    public ExitInfo? LastExit { get; set { field = value; Touch(); } }
 
-    public int Restarts { get; set { field = value; _published = null; } }
+    public int Restarts { get; set { field = value; Touch(); } }
 
     public int ConsecutiveFailures { get; set; }
 
@@ -93,12 +93,31 @@ internal sealed class Worker(GroupRuntime group, int slot)
     public IDisposable? WatchdogTimer { get; set; }
 
     /// <summary>What watches the current process's health (Supervisor.Health.cs); null until needed and once it is gone.</summary>
-    public Health.WorkerHealth? Health { get; set { field = value; _published = null; } }
+    public Health.WorkerHealth? Health
+    {
+        get;
+        set
+        {
+            field = value;
+            value?.LastCheckChanged = Touch;
+            Touch();
+        }
+    }
 
     public long DroppedOutputLines;
 
     /// <summary>What <see cref="Snapshot"/> last returned; null once a property it shows was set.</summary>
     private WorkerSnapshot? _published;
+
+    /// <summary>A property the snapshot shows was set: the next snapshot is built anew, and the group's shows it.</summary>
+    private void Touch()
+    {
+        if (_published is not null)
+        {
+            _published = null;
+            Group.Touched(this);
+        }
+    }
 
     /// <summary>The health check <see cref="_published"/> shows: a check's result lands in <see cref="Health"/>, not here.</summary>
     private (bool Passed, TimeSpan Latency, string? Failure)? _publishedCheck;
