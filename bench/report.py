@@ -474,7 +474,7 @@ if sc:
           f'holding as many descriptors as clusterd does at {n} workers (5 each, close-on-exec), until every child runs '
           '`sleep`. The floor posix_spawns `sleep` itself; the helper path posix_spawns `clusterd-exec` and hands it '
           'the request as clusterd did before the fork server, and it execs `sleep`; the fork-server path sends each '
-          'spawn\'s descriptors to `clusterd-exec --fork-server`, whose clone of itself reads the same request and '
+          'spawn\'s descriptors to `clusterd-exec --fork-server`, whose fork of itself reads the same request and '
           'execs `sleep`: clusterd\'s path on Linux (ADR 0005); the vfork path is a `clone(CLONE_VM | CLONE_VFORK)` '
           'child that makes the helper\'s kernel calls (`setsid`, the parent-death signal) and execs `sleep`: what a '
           'spawn function linked into clusterd would do. clusterd is the scale table\'s first fork → last ready. '
@@ -483,7 +483,7 @@ if sc:
         p('|---|---:|---:|')
         for key, label in (('paths_floor_ms', 'floor: `posix_spawn` of the worker'),
                            ('paths_vfork_ms', 'vfork child making the helper\'s calls, then the worker\'s exec'),
-                           ('paths_server_ms', '`clusterd-exec --fork-server`: its clone makes the helper\'s calls, then the worker\'s exec'),
+                           ('paths_server_ms', '`clusterd-exec --fork-server`: its fork makes the helper\'s calls, then the worker\'s exec'),
                            ('paths_helper_ms', '`posix_spawn` of `clusterd-exec`, which execs the worker'),
                            (None, 'clusterd (first fork → last ready)')):
             ms = [r.get(key) if key else start_span_ms(r) for r in pa]

@@ -35,7 +35,7 @@ TOML
 }
 
 # Where the largest start's gap to the floor goes (bench/spawn_paths.c): the floor, the helper posix_spawned, the
-# helper cloned by its fork server (clusterd's path) and an in-process vfork child, each starting N sleeps from a process holding clusterd's descriptors at N workers (5 each:
+# helper forked by its fork server (clusterd's path) and an in-process vfork child, each starting N sleeps from a process holding clusterd's descriptors at N workers (5 each:
 # the slot's socket, two pipes, the pidfd and cgroup.events).
 SPAWN_PATHS="$WORK/spawn_paths"
 FDS_PER_WORKER=5

@@ -2,7 +2,7 @@
 """Waits until clusterd's journal holds N `online` events, through one `clusterctl --json events --follow`: no
 polling, so the wait adds no load to the start it times (scraping /metrics every 20 ms, 200 KiB at 1000 workers, plus
 a curl, grep and awk per poll, made a 1000-worker start ~13 % slower). usage: wait_online.py N CLUSTERCTL SOCKET"""
-import json, subprocess, sys, time
+import subprocess, sys, time
 
 n, clusterctl, socket = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 online = 0
@@ -12,7 +12,9 @@ while online < n:
                               stderr=subprocess.DEVNULL, text=True)
     online = 0
     for line in follow.stdout:
-        if json.loads(line)['kind'] == 'online':
+        # clusterctl writes compact JSON: a substring test instead of parsing each of ~3 events per worker keeps this
+        # observer's CPU (it shares the cores with the start it times) to a minimum.
+        if '"kind":"online"' in line:
             online += 1
             if online == n:
                 break

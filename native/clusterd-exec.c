@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
-#include <poll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
@@ -96,13 +95,6 @@ struct request {
     size_t nfds;
     int cgroup_fd;      /* -1: none */
     pid_t parent;
-    /* Where the request's memory is: mapped, never malloc'd, because a fork server's clones share the server's memory
-     * (CLONE_VM) and must leave its heap alone. The server unmaps these once the clone has exec'd or exited. */
-    struct {
-        void *at;
-        size_t length;
-    } mappings[5];      /* the body, argv, envp, fds and groups */
-    size_t nmappings;
 };
 
 static int status_fd = -1;
@@ -213,17 +205,11 @@ static void check_records(const unsigned char *body, uint32_t len, size_t count[
         malformed("GROUPS without GID");
 }
 
-static void *allocate(struct request *r, size_t n, size_t size)
+static void *allocate(size_t n, size_t size)
 {
-    if (r->nmappings == sizeof r->mappings / sizeof r->mappings[0])
-        fail(EXIT_SETUP, ENOMEM, "cannot hold the request: more than %zu allocations", r->nmappings);
-    size_t length = n * size; /* n is at most the 4 MiB body plus a few, size a pointer's: no overflow */
-    void *p = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* zeroed */
-    if (p == MAP_FAILED)
+    void *p = calloc(n, size);
+    if (p == NULL)
         fail(EXIT_SETUP, errno, "cannot hold the request: %s", strerror(errno));
-    r->mappings[r->nmappings].at = p;
-    r->mappings[r->nmappings].length = length;
-    r->nmappings++;
     return p;
 }
 
@@ -231,9 +217,9 @@ static void *allocate(struct request *r, size_t n, size_t size)
  * so it never reaches the next record, which is still to be read. */
 static void fill_request(unsigned char *body, uint32_t len, const size_t count[TAG_COUNT], struct request *r)
 {
-    r->argv = allocate(r, count[TAG_ARG] + 1, sizeof *r->argv);
-    r->envp = allocate(r, count[TAG_ENV] + 4, sizeof *r->envp);
-    r->fds = allocate(r, count[TAG_FD] + 1, sizeof *r->fds);
+    r->argv = allocate(count[TAG_ARG] + 1, sizeof *r->argv);
+    r->envp = allocate(count[TAG_ENV] + 4, sizeof *r->envp);
+    r->fds = allocate(count[TAG_FD] + 1, sizeof *r->fds);
     r->cgroup_fd = -1;
     size_t argc = 0;
     uint32_t out = 0;
@@ -253,7 +239,7 @@ static void fill_request(unsigned char *body, uint32_t len, const size_t count[T
         case TAG_GROUPS:
             /* Copied out before any later string moves down over these bytes. */
             r->ngroups = n / 4;
-            r->groups = allocate(r, r->ngroups + 1, sizeof *r->groups);
+            r->groups = allocate(r->ngroups + 1, sizeof *r->groups);
             for (size_t i = 0; i < r->ngroups; i++)
                 r->groups[i] = (gid_t)u32_at(value + 4 * i);
             continue;
@@ -292,7 +278,7 @@ static void read_request(struct request *r)
     uint32_t len = u32_at(header + 8);
     if (len > MAX_BODY)
         malformed("%u bytes, more than %u", len, MAX_BODY);
-    unsigned char *body = allocate(r, len + 1, 1);
+    unsigned char *body = allocate(len + 1, 1);
     read_all(status_fd, body, len);
     size_t count[TAG_COUNT] = {0};
     check_records(body, len, count);
@@ -587,26 +573,22 @@ static void become_worker(struct request *r)
  * gets stdin on /dev/null, stdout and stderr on 1 and 2, and the inherited fds at 3, 4, ...: what ExecHelper.Start's
  * posix_spawn gives the helper. It then reads its request on fd 3, and goes on as the helper does.
  *
- * The child runs in this process's memory (CLONE_VM: no page tables copied, nothing to tear down at its exec), on a
- * stack of its own, while the server waits for it to exec or exit (EOF on a close-on-exec pipe) before it reads the
- * next message. Meanwhile the server only replies and polls that pipe; the child, in turn, allocates only by mmap
- * (the server unmaps it after), and this process has one thread, so libc has no lock or thread list the two could
- * disagree on. One clone at a time: one stuck for RETIRE_AFTER_MS keeps this memory, and the server retires (retire).
- * The server ends when clusterd closes its end (EOF), or with clusterd's spawner thread (SIGKILL).
+ * The child is a fork of this process (no CLONE_VM): this process is small, so copying it costs less than the exec it
+ * saves, and the child's memory, errno and stdio are its own. So the server replies and takes the next message at
+ * once, without waiting for the child's exec: children run side by side, and one stuck before its exec (a `cwd` or a
+ * program on a dead network mount) holds up nobody else's spawn. The server ends when clusterd closes its end (EOF),
+ * or with clusterd's spawner thread (SIGKILL).
  */
 #define SERVER_MAGIC "CLXF"
 #define SERVER_VERSION 1u
 #define MAX_PASSED 253 /* SCM_MAX_FD: the most fds one message can carry */
 #define CHILD_STACK (256u << 10)
-#define RETIRE_AFTER_MS 1000 /* a clone not at its exec by then keeps this memory; a new server takes over */
 
-/* What the clone of the moment reads and writes of the server's memory: one clone at a time uses it (see retire). */
+/* The message the child is started for, in the child's copy of the server's memory. */
 struct server_child {
     int control;
-    int done;               /* the write end of the pipe the server waits on */
     int fds[MAX_PASSED];
     size_t count;
-    struct request request; /* with the mappings the server takes back */
 };
 
 static void reply(int control, int32_t value)
@@ -619,9 +601,8 @@ static void reply(int control, int32_t value)
         _exit(0); /* clusterd is gone: nothing is left to serve */
 }
 
-/* The passed fds to 1, 2, 3, 4, ...; stdin on /dev/null. Every source (and the pipe the server waits on, which must
- * stay open until the exec) is first copied above every target and every source, so no dup2 closes a descriptor
- * still needed. */
+/* The passed fds to 1, 2, 3, 4, ...; stdin on /dev/null. Every source is first copied above every target and every
+ * source, so no dup2 closes a descriptor still needed. */
 static int server_child(void *argument)
 {
     struct server_child *c = argument;
@@ -630,10 +611,6 @@ static int server_child(void *argument)
     for (size_t i = 0; i < c->count; i++)
         if (c->fds[i] >= top)
             top = c->fds[i] + 1;
-    if (c->done >= top)
-        top = c->done + 1;
-    if (fcntl(c->done, F_DUPFD_CLOEXEC, top) < 0)
-        fail(EXIT_FDS, errno, "cannot keep the server's pipe: %s", strerror(errno));
     for (size_t i = 0; i < c->count; i++) {
         int copy = fcntl(c->fds[i], F_DUPFD_CLOEXEC, top);
         if (copy < 0)
@@ -649,7 +626,8 @@ static int server_child(void *argument)
             fail(EXIT_FDS, errno, "cannot place passed fd %zu at %d: %s", i, target, strerror(errno));
     }
     status_fd = FIRST_LISTEN_FD;
-    become_worker(&c->request);
+    struct request r = {0};
+    become_worker(&r);
 }
 
 /* One message: its bytes into header (8 of them), its descriptors into fds (count), recvmsg's flags into *flags.
@@ -682,61 +660,15 @@ static ssize_t receive(int control, char *header, int *fds, size_t *count, int *
     return n;
 }
 
-/* A clone stuck before its exec (a `cwd` or a program on a dead network mount) keeps this memory for as long as it
- * needs it, and no other clone may share it: the server answers the next message with -ESTALE, which tells clusterd
- * to start a new server and send it there (nothing of the message was used), and exits. */
-__attribute__((noreturn))
-static void retire(int control)
-{
-    char header[8];
-    int fds[MAX_PASSED], flags;
-    size_t count;
-    if (receive(control, header, fds, &count, &flags) <= 0)
-        _exit(0);
-    for (size_t i = 0; i < count; i++)
-        (void)close(fds[i]);
-    reply(control, -ESTALE);
-    _exit(0);
-}
-
-/* Starts the clone for one message's fds; returns its pid or -errno, and waits for its exec or exit. */
+/* Starts the child for one message's fds; returns its pid or -errno. */
 static int32_t serve(int control, const int *fds, size_t count, char *stack_top)
 {
     static struct server_child child;
-    int done[2];
-    if (pipe2(done, O_CLOEXEC) != 0)
-        return -errno;
     child.control = control;
-    child.done = done[1];
     memcpy(child.fds, fds, count * sizeof *fds);
     child.count = count;
-    memset(&child.request, 0, sizeof child.request);
-    int pid = clone(server_child, stack_top, CLONE_VM | CLONE_PARENT | SIGCHLD, &child);
-    int32_t result = pid < 0 ? -errno : pid;
-    (void)close(done[1]);
-    if (pid < 0) {
-        (void)close(done[0]);
-        return result;
-    }
-    reply(control, result);
-    struct pollfd wait = { .fd = done[0], .events = POLLIN };
-    int n;
-    do
-        n = poll(&wait, 1, RETIRE_AFTER_MS);
-    while (n < 0 && errno == EINTR);
-    if (n == 0) {
-        for (size_t i = 0; i < count; i++)
-            (void)close(fds[i]);
-        retire(control);
-    }
-    char byte;
-    while (read(done[0], &byte, 1) < 0 && errno == EINTR) { /* EOF: the clone's only write end is gone */
-    }
-    (void)close(done[0]);
-    struct request *r = &child.request;
-    for (size_t i = 0; i < r->nmappings; i++)
-        (void)munmap(r->mappings[i].at, r->mappings[i].length);
-    return result;
+    int pid = clone(server_child, stack_top, CLONE_PARENT | SIGCHLD, &child);
+    return pid < 0 ? -errno : pid;
 }
 
 __attribute__((noreturn))
@@ -746,12 +678,12 @@ static void fork_server_main(int control)
         fail(EXIT_SETUP, errno, "cannot arm the parent-death signal: %s", strerror(errno));
     if (fcntl(control, F_SETFD, FD_CLOEXEC) != 0)
         fail(EXIT_SETUP, errno, "cannot mark the control socket close-on-exec: %s", strerror(errno));
-    /* The clones' stack, with a guard page below it: an overflow faults instead of writing over our memory. */
+    /* The children's stack (each child has its own copy), with a guard page below it: an overflow faults. */
     size_t page_size = (size_t)sysconf(_SC_PAGESIZE);
     char *stack = mmap(NULL, page_size + CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED || mprotect(stack, page_size, PROT_NONE) != 0)
-        fail(EXIT_SETUP, errno, "cannot map the clones' stack: %s", strerror(errno));
-    /* From here the server never calls fail(): status_fd is the clones'. */
+        fail(EXIT_SETUP, errno, "cannot map the children's stack: %s", strerror(errno));
+    /* From here the server never calls fail(): status_fd is the children's. */
     for (;;) {
         char header[8];
         int fds[MAX_PASSED], flags;
@@ -765,8 +697,7 @@ static void fork_server_main(int control)
         int32_t result = valid ? serve(control, fds, count, stack + page_size + CHILD_STACK) : -EPROTO;
         for (size_t i = 0; i < count; i++)
             (void)close(fds[i]);
-        if (result < 0)
-            reply(control, result); /* a pid was sent as soon as there was one */
+        reply(control, result);
     }
 }
 #endif

@@ -55,7 +55,7 @@ internal static class ExecHelper
     /// <paramref name="spawned"/> is told the pid before the request goes out, that is before the worker can run (and,
     /// say, send READY=1): whatever it records about the pid is in place by then. If it throws, the helper gets no
     /// request and exits.
-    /// With <paramref name="server"/> (Linux) the helper is a clone of the fork server rather than a spawn of
+    /// With <paramref name="server"/> (Linux) the helper is a fork of the fork server rather than a spawn of
     /// <paramref name="helper"/>, placed the same way, and becomes the worker with one exec instead of two; a spawn with
     /// more descriptors than one message carries goes by posix_spawn still.
     /// </summary>

@@ -9,7 +9,7 @@ namespace Clusterd.Platform;
 
 /// <summary>
 /// <c>clusterd-exec --fork-server</c> (native/clusterd-exec.c; docs/adr/0005, "The fork server"): one long-lived process
-/// that starts the helper for each spawn by a clone of itself, with no exec of its own, so a worker costs one exec
+/// that starts the helper for each spawn by a fork of itself, with no exec of its own, so a worker costs one exec
 /// (its own) instead of two. The child is clusterd's (CLONE_PARENT), placed as <see cref="PosixSpawn"/> places the
 /// helper, and reads its request on fd 3 as the helper does. Started on first use and again after it died; use it from
 /// the spawner thread only, which it is tied to by the parent-death signal, as the workers are.
@@ -24,9 +24,6 @@ internal sealed class ForkServer(string helper) : IDisposable
     private const int EPIPE = 32;
     private const int ECONNRESET = 104;
 
-    /// <summary>The server's answer when a clone of its is stuck before its exec: it has retired; send the spawn to a new one.</summary>
-    private const int ESTALE = 116;
-
     private Socket? _control;
     private SafeFileHandle? _pidfd;
 
@@ -39,11 +36,10 @@ internal sealed class ForkServer(string helper) : IDisposable
     /// <summary>
     /// Starts the helper as a child of this process: stdin on /dev/null, <paramref name="stdout"/> and
     /// <paramref name="stderr"/> on 1 and 2, <paramref name="inherited"/> at 3, 4, ... Returns its pid; throws
-    /// <see cref="ErrnoException"/> when the server could not clone (EAGAIN, ENOMEM: as a failed posix_spawn), and
+    /// <see cref="ErrnoException"/> when the server could not fork (EAGAIN, ENOMEM: as a failed posix_spawn), and
     /// <see cref="IOException"/> when the server died with the spawn in hand (a child may have started: it gets no
-    /// request once the caller drops its status socket, and exits). A server found dead before it took the spawn, or
-    /// retired (a clone of its stuck before its exec keeps that server's memory), is replaced, and the spawn goes to
-    /// the new one.
+    /// request once the caller drops its status socket, and exits). A server found dead before it took the spawn is
+    /// replaced, and the spawn goes to the new one.
     /// </summary>
     public int Spawn(SafeHandle stdout, SafeHandle stderr, IReadOnlyList<SafeHandle> inherited)
     {
@@ -57,13 +53,7 @@ internal sealed class ForkServer(string helper) : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(header[4..], Version);
         Send(header, borrowed.Fds);
         var reply = ReadReply();
-        if (reply == -ESTALE)
-        {
-            Stop(); // it exits after that answer; nothing of the message was used
-            Send(header, borrowed.Fds);
-            reply = ReadReply();
-        }
-        return reply > 0 ? reply : throw new ErrnoException("clone in the fork server", -reply);
+        return reply > 0 ? reply : throw new ErrnoException("fork in the fork server", -reply);
     }
 
     private void Send(ReadOnlySpan<byte> header, ReadOnlySpan<int> fds)

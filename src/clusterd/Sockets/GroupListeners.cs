@@ -148,6 +148,10 @@ internal sealed partial class GroupListeners : IDisposable
     public IEnumerable<(ListenAddress Address, Socket Socket)> AllSockets() =>
         _addresses.OfType<IAddressSockets>().SelectMany(a => a.Sockets.Select(s => (a.Address, s)));
 
+    /// <summary>Each address this set holds, with its <see cref="IAddressSockets.Changes"/>: while these stay equal, so does <see cref="AllSockets"/>.</summary>
+    public IEnumerable<(IAddressSockets Address, int Changes)> SocketVersions() =>
+        _addresses.OfType<IAddressSockets>().Select(a => (a, a.Changes));
+
     /// <summary>
     /// Sockets of its own for a rolling replacement of <paramref name="slot"/>, which get no connection until
     /// <see cref="Promote"/> routes them (docs/adr/0004); shared ones are shared as ever. Null where new connections

@@ -18,6 +18,9 @@ internal interface IAddressSockets
     /// <summary>Every socket open for this address, for the queue-length metrics.</summary>
     IEnumerable<Socket> Sockets { get; }
 
+    /// <summary>How often a socket joined or left <see cref="Sockets"/>: while it stays the same, so do they.</summary>
+    int Changes { get; }
+
     /// <summary>Closes every socket; <paramref name="forGood"/> as in <see cref="IListenerBinder.Close"/>.</summary>
     void Close(bool forGood);
 }

@@ -17,8 +17,11 @@ internal sealed class SharedAddress(ListenAddress address, IListenerBinder binde
 
     public IEnumerable<Socket> Sockets => [_socket];
 
+    public int Changes { get; private set; }
+
     public void Close(bool forGood)
     {
+        Changes++;
         binder.Close(Address, _socket, forGood);
         if (forGood)
         {

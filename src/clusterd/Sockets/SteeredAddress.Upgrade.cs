@@ -22,6 +22,7 @@ internal sealed partial class SteeredAddress
         }
         _unrouted.UnionWith(unrouted);
         _vacated.UnionWith(vacated);
+        Changes++;
         Route();
     }
 }

@@ -36,11 +36,14 @@ internal sealed partial class SteeredAddress(ListenAddress address, IListenerBin
 
     public IEnumerable<Socket> Sockets => _slots.Values.Concat(_unrouted);
 
+    public int Changes { get; private set; }
+
     public Socket ForSlot(int slot)
     {
         if (!_slots.TryGetValue(slot, out var socket))
         {
             socket = _slots[slot] = binder.Open(Address, slot);
+            Changes++;
             _vacated.Remove(slot); // its process takes a routed socket after all (steering broke meanwhile)
             if (_unrouted.Count > 0 || _vacated.Count > 0)
             {
@@ -60,6 +63,7 @@ internal sealed partial class SteeredAddress(ListenAddress address, IListenerBin
         Route(extraUnrouted: 1); // steer first: the socket bound next joins the group unrouted
         var socket = binder.BindUnrouted(Address);
         _unrouted.Add(socket);
+        Changes++;
         return socket;
     }
 
@@ -111,6 +115,7 @@ internal sealed partial class SteeredAddress(ListenAddress address, IListenerBin
         binder.Drop(Address, slot); // the service manager's copy would keep the socket, and its queue, alive
         // Closed while the program routes the other slots alone: the kernel asks it where each queued connection goes.
         binder.Close(Address, socket, forGood: true);
+        Changes++;
         return true;
     }
 
@@ -126,6 +131,7 @@ internal sealed partial class SteeredAddress(ListenAddress address, IListenerBin
             {
                 binder.Close(Address, socket, forGood: true); // while the program that migrates its queue is still attached
                 closed = true;
+                Changes++;
             }
         }
         if (closed)
@@ -153,11 +159,13 @@ internal sealed partial class SteeredAddress(ListenAddress address, IListenerBin
             _unrouted.Remove(socket);
         }
         binder.Close(Address, socket, forGood: true);
+        Changes++;
         Route();
     }
 
     public void Close(bool forGood)
     {
+        Changes++;
         if (_unrouted.Count > 0 || _vacated.Count > 0)
         {
             foreach (var socket in _unrouted)

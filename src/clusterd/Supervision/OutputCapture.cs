@@ -73,6 +73,7 @@ internal sealed partial class OutputCapture : IAsyncDisposable
                     return; // the writer is busy: it closes the unused files once it has caught up
                 }
                 Interlocked.Increment(ref line.Worker.DroppedOutputLines);
+                Interlocked.Increment(ref line.Worker.Group.DroppedOutputLines);
                 Interlocked.Increment(ref _dropped);
                 _drops.Add(line.Group, LogDrops.QueueFull);
             });

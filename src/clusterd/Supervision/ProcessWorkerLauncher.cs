@@ -11,7 +11,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Clusterd.Supervision;
 
 /// <summary>
-/// Starts workers through clusterd-exec (docs/adr/0005): cloned by its fork server on Linux, else by <c>posix_spawn</c>;
+/// Starts workers through clusterd-exec (docs/adr/0005): forked by its fork server on Linux, else by <c>posix_spawn</c>;
 /// and sees them through to their end (docs/adr/0003, 0005). All spawns happen on one dedicated thread that lives as
 /// long as clusterd: Linux's parent-death signal fires when the *thread* that forked the child exits, so a thread-pool
 /// thread retiring would SIGKILL healthy workers.

@@ -300,16 +300,24 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
 
     private void Publish()
     {
-        var groups = _groups.Values.Select(g => new GroupSnapshot(
-            g.Name,
-            g.Desired,
-            g.AdminStopped,
-            g.Workers.Count(w => w.State == WorkerState.Ready),
-            g.Generation,
-            g.Config.Listen.Select(l => l.Text).ToArray(),
-            g.AllWorkersBySlot.Select(w => w.Snapshot()).ToArray(),
-            g.Config.RequiredReady(g.Desired),
-            g.Desired == g.Config.Workers ? g.Config.WorkersSource : GroupSnapshot.WorkersFromScale)).ToArray();
+        var groups = new GroupSnapshot[_groups.Count];
+        var allStarted = true;
+        var i = 0;
+        foreach (var g in _groups.Values)
+        {
+            var (workers, ready, failed) = g.SnapshotWorkers();
+            groups[i++] = new GroupSnapshot(
+                g.Name,
+                g.Desired,
+                g.AdminStopped,
+                ready,
+                g.Generation,
+                g.Config.Listen.Select(l => l.Text).ToArray(),
+                workers,
+                g.Config.RequiredReady(g.Desired),
+                g.Desired == g.Config.Workers ? g.Config.WorkersSource : GroupSnapshot.WorkersFromScale);
+            allStarted &= g.AdminStopped || ready >= g.Desired || failed > 0;
+        }
         var snapshot = new ClusterSnapshot(Time.GetUtcNow(), groups);
         Volatile.Write(ref _snapshot, snapshot);
         Published?.Invoke(snapshot);
@@ -317,7 +325,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         AnswerOperations();
         // After Published: the service manager's STATUS= for this snapshot is sent before READY=1, which the start's
         // continuation sends on another thread.
-        if (!_started.Task.IsCompleted && snapshot.Groups.All(g => g.Stopped || g.Ready >= g.Desired || g.Workers.Any(w => w.State == PublicWorkerState.Failed)))
+        if (allStarted)
         {
             _started.TrySetResult();
         }

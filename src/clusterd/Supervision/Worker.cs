@@ -39,25 +39,25 @@ internal sealed class Worker(GroupRuntime group, int slot)
         }
     }
 
-    public WorkerState State { get; set; } = WorkerState.Stopped;
+    public WorkerState State { get; set { field = value; Touch(); } } = WorkerState.Stopped;
 
     /// <summary>The group generation the current process was started with (CLUSTERD_GENERATION).</summary>
-    public int Generation { get; set; }
+    public int Generation { get; set { field = value; Touch(); } }
 
     /// <summary>Counts spawns of this slot; events from an earlier incarnation are stale and dropped.</summary>
     public int Incarnation { get; set; }
 
-    public int Pid { get; set; }
+    public int Pid { get; set { field = value; Touch(); } }
 
     /// <summary>The current process and its tree; signals go through it, never to a bare pid.</summary>
-    public IWorkerProcess? Process { get; set; }
+    public IWorkerProcess? Process { get; set { field = value; Touch(); } }
 
     /// <summary>Set when the main process exited but left others running: the exit, acted on once they are gone.</summary>
     public ExitInfo? PendingExit { get; set; }
 
-    public DateTimeOffset? SpawnedAt { get; set; }
+    public DateTimeOffset? SpawnedAt { get; set { field = value; Touch(); } }
 
-    public DateTimeOffset? ReadyAt { get; set; }
+    public DateTimeOffset? ReadyAt { get; set { field = value; Touch(); } }
 
     /// <summary>Whether the operator wants this slot running; false once a stop was asked for.</summary>
     public bool DesiredRunning { get; set; }
@@ -75,11 +75,11 @@ internal sealed class Worker(GroupRuntime group, int slot)
     public bool ReadyBeforeOnline { get; set; }
 
     /// <summary>The last STATUS= the worker sent.</summary>
-    public string? Status { get; set; }
+    public string? Status { get; set { field = value; Touch(); } }
 
-    public ExitInfo? LastExit { get; set; }
+    public ExitInfo? LastExit { get; set { field = value; Touch(); } }
 
-    public int Restarts { get; set; }
+    public int Restarts { get; set { field = value; Touch(); } }
 
     public int ConsecutiveFailures { get; set; }
 
@@ -93,70 +93,70 @@ internal sealed class Worker(GroupRuntime group, int slot)
     public IDisposable? WatchdogTimer { get; set; }
 
     /// <summary>What watches the current process's health (Supervisor.Health.cs); null until needed and once it is gone.</summary>
-    public Health.WorkerHealth? Health { get; set; }
+    public Health.WorkerHealth? Health
+    {
+        get;
+        set
+        {
+            field = value;
+            value?.LastCheckChanged = Touch;
+            Touch();
+        }
+    }
 
     public long DroppedOutputLines;
 
-    /// <summary>What <see cref="Snapshot"/> last returned, and the values it was built from.</summary>
-    private (WorkerSnapshot Snapshot, SnapshotSource Source)? _published;
+    /// <summary>What <see cref="Snapshot"/> last returned; null once a property it shows was set.</summary>
+    private WorkerSnapshot? _published;
+
+    /// <summary>A property the snapshot shows was set: the next snapshot is built anew, and the group's shows it.</summary>
+    private void Touch()
+    {
+        if (_published is not null)
+        {
+            _published = null;
+            Group.Touched(this);
+        }
+    }
+
+    /// <summary>The health check <see cref="_published"/> shows: a check's result lands in <see cref="Health"/>, not here.</summary>
+    private (bool Passed, TimeSpan Latency, string? Failure)? _publishedCheck;
 
     /// <summary>
     /// This worker as the status snapshot shows it: the last one again when nothing in it changed. The loop publishes
-    /// after every burst of events, and a start of 1000 workers is ~3000 bursts: rebuilding every worker each time
-    /// allocated ~1000 records per burst, O(N²) over the start.
+    /// after every burst of events, and a start of 1000 workers is ~3000 bursts: rebuilding every worker each time was
+    /// O(N²) over the start, and so was comparing every worker's fields to see whether to. So every property the
+    /// snapshot shows drops it when set; what changes elsewhere (output dropped by the capture threads, a check's
+    /// result) is compared.
     /// </summary>
     public WorkerSnapshot Snapshot()
     {
-        var source = new SnapshotSource(
+        var dropped = Volatile.Read(ref DroppedOutputLines); // atomic, and unlike Interlocked.Read no locked instruction
+        var check = Health?.LastCheck;
+        if (_published is { } published && published.DroppedOutputLines == dropped && _publishedCheck == check)
+        {
+            return published;
+        }
+        _publishedCheck = check;
+        var exit = LastExit;
+        return _published = new WorkerSnapshot(
+            Slot,
             Pid,
             WorkerStateMachine.PublicState(State),
             Generation,
             Restarts,
             WorkerStateMachine.HasProcess(State) ? SpawnedAt : null,
             State == WorkerState.Ready ? ReadyAt : null,
-            LastExit,
+            exit?.Reason,
+            exit?.Code,
+            exit?.Signal,
             Status,
-            Interlocked.Read(ref DroppedOutputLines),
+            dropped,
             Process?.Cgroup,
-            Health?.LastCheck);
-        if (_published is { } published && published.Source == source)
-        {
-            return published.Snapshot;
-        }
-        var snapshot = new WorkerSnapshot(
-            Slot,
-            source.Pid,
-            source.State,
-            source.Generation,
-            source.Restarts,
-            source.SpawnedAt,
-            source.ReadyAt,
-            source.LastExit?.Reason,
-            source.LastExit?.Code,
-            source.LastExit?.Signal,
-            source.Status,
-            source.DroppedOutputLines,
-            source.Cgroup,
-            source.LastCheck?.Passed,
-            source.LastCheck?.Latency.TotalSeconds,
-            source.LastCheck?.Failure);
-        _published = (snapshot, source);
-        return snapshot;
+            check?.Passed,
+            check?.Latency.TotalSeconds,
+            check?.Failure);
     }
-
-    /// <summary>Everything a <see cref="WorkerSnapshot"/> is made of, compared without allocating.</summary>
-    private readonly record struct SnapshotSource(
-        int Pid,
-        Protocol.PublicWorkerState State,
-        int Generation,
-        int Restarts,
-        DateTimeOffset? SpawnedAt,
-        DateTimeOffset? ReadyAt,
-        ExitInfo? LastExit,
-        string? Status,
-        long DroppedOutputLines,
-        string? Cgroup,
-        (bool Passed, TimeSpan Latency, string? Failure)? LastCheck);
 
     public void ResetHistory()
     {

@@ -220,10 +220,20 @@ public class ChaosTests(ITestOutputHelper output)
         }
     }
 
-    private static int[] ChildrenOf(int pid) =>
-        Directory.EnumerateDirectories($"/proc/{pid}/task")
-            .SelectMany(task => ReadOrEmpty(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+    /// <summary>The children of <paramref name="pid"/>; none once it is gone (a worker may die between status and here).</summary>
+    private static int[] ChildrenOf(int pid)
+    {
+        try
+        {
+            return Directory.GetDirectories($"/proc/{pid}/task")
+                .SelectMany(task => ReadOrEmpty(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return [];
+        }
+    }
 
     private static int? ParentOf(int pid)
     {

@@ -28,7 +28,7 @@ public class ExecHelperTests : IDisposable
 
     public ExecHelperTests() => File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101);
 
-    /// <summary>What clones the helper; none: posix_spawn.</summary>
+    /// <summary>What forks the helper; none: posix_spawn.</summary>
     internal virtual ForkServer? Server => null;
 
     public void Dispose()

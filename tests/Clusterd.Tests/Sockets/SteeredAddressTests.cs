@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Clusterd.Sockets;
 
 namespace Clusterd.Tests.Sockets;
@@ -13,6 +14,35 @@ public sealed class SteeredAddressTests : IDisposable
         _address = new SteeredAddress(GroupListenersTests.Address("127.0.0.1:8080"), _binder, _failures.Add);
 
     public void Dispose() => _binder.Dispose();
+
+    [Fact]
+    public void Changes_CountsEverySocketThatJoinsOrLeaves_NotOneThatMovesBetweenSlotAndUnrouted()
+    {
+        var seen = new List<(string Step, bool SocketsChanged, bool CountChanged)>();
+        var (sockets, changes) = (_address.Sockets.ToHashSet(), _address.Changes);
+        void Step(string name, Action act)
+        {
+            act();
+            var now = _address.Sockets.ToHashSet();
+            seen.Add((name, !now.SetEquals(sockets), _address.Changes != changes));
+            (sockets, changes) = (now, _address.Changes);
+        }
+        Socket? own = null;
+
+        Step("open slot 0", () => _address.ForSlot(0));
+        Step("slot 0 again", () => _address.ForSlot(0));
+        Step("open slot 1", () => _address.ForSlot(1));
+        Step("replacement for 1", () => own = _address.OpenForReplacement(1));
+        Step("promote", () => _address.Promote(1, own!));
+        Step("close the old", () => _address.CloseUnrouted([.. sockets.Except([_address.ForSlot(0), own!])]));
+        Step("vacate 1", () => _address.Vacate(1));
+        Step("slot 1 anew", () => _address.ForSlot(1));
+        Step("release 1", () => _address.ReleaseSlot(1));
+        Step("close", () => _address.Close(forGood: true));
+
+        Assert.All(seen, s => Assert.True(s.SocketsChanged == s.CountChanged, $"{s.Step}: sockets changed {s.SocketsChanged}, count changed {s.CountChanged}"));
+        Assert.Equal(["slot 0 again", "promote"], seen.Where(s => !s.SocketsChanged).Select(s => s.Step));
+    }
 
     [Fact]
     public void ForSlot_NoSocketUnrouted_AttachesNoProgram()

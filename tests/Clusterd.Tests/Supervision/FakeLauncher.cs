@@ -66,14 +66,14 @@ internal sealed class FakeLauncher(Action<SupervisorEvent> post) : IWorkerLaunch
     }
 }
 
-internal sealed class FakeProcess(int pid) : IWorkerProcess
+internal sealed class FakeProcess(int pid, string? cgroup = null) : IWorkerProcess
 {
     private readonly Lock _lock = new();
     private readonly List<int> _signals = [];
 
     public int Pid { get; } = pid;
 
-    public string? Cgroup => null;
+    public string? Cgroup { get; } = cgroup;
 
     public bool OomKilled { get; set; }
 

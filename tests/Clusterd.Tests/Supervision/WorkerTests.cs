@@ -15,6 +15,10 @@ public sealed class WorkerTests
         return worker;
     }
 
+    /// <summary>A health watcher with one result already.</summary>
+    private static Clusterd.Supervision.Health.WorkerHealth CheckedOnce(Worker worker) =>
+        worker.Health = new Clusterd.Supervision.Health.WorkerHealth(worker.Incarnation) { LastCheck = (false, TimeSpan.FromSeconds(1), "timed out") };
+
     [Fact]
     public void Snapshot_NothingChanged_ReturnsTheSameObject()
     {
@@ -26,13 +30,15 @@ public sealed class WorkerTests
         Assert.Equal((4242, PublicWorkerState.Ready), (first.Pid, first.State));
     }
 
-    public static TheoryData<string> Changes => ["pid", "state", "generation", "restarts", "exit", "status", "dropped", "health"];
+    public static TheoryData<string> Changes =>
+        ["pid", "state", "generation", "restarts", "spawned", "ready", "exit", "status", "dropped", "health", "check", "process"];
 
     [Theory]
     [MemberData(nameof(Changes))]
     public void Snapshot_AnyPublishedFieldChanged_IsBuiltAgainWithIt(string change)
     {
         var worker = Ready();
+        var checkedOnce = change == "check" ? CheckedOnce(worker) : null;
         var before = worker.Snapshot();
 
         switch (change)
@@ -44,7 +50,11 @@ public sealed class WorkerTests
             case "exit": worker.LastExit = new ExitInfo("crashed", 1, null, null); break;
             case "status": worker.Status = "warming up"; break;
             case "dropped": Interlocked.Increment(ref worker.DroppedOutputLines); break;
-            case "health": worker.Health = new Clusterd.Supervision.Health.WorkerHealth(worker.Incarnation) { LastCheck = (false, TimeSpan.FromSeconds(1), "timed out") }; break;
+            case "spawned": worker.SpawnedAt = DateTimeOffset.UnixEpoch.AddSeconds(-1); break;
+            case "ready": worker.ReadyAt = DateTimeOffset.UnixEpoch.AddSeconds(2); break;
+            case "health": CheckedOnce(worker); break;
+            case "check": checkedOnce!.LastCheck = (true, TimeSpan.FromSeconds(2), null); break; // a result lands; the worker is not told
+            case "process": worker.Process = new FakeProcess(4242, cgroup: "/clusterd/web/0"); break;
         }
         var after = worker.Snapshot();
 

@@ -46,7 +46,18 @@ internal sealed class WorkerHealth(int incarnation) : IDisposable
     public int ConsecutiveFailures { get; set; }
 
     /// <summary>The last check: passed or not, how long it took, why it failed. Null before the first.</summary>
-    public (bool Passed, TimeSpan Latency, string? Failure)? LastCheck { get; set; }
+    public (bool Passed, TimeSpan Latency, string? Failure)? LastCheck
+    {
+        get;
+        set
+        {
+            field = value;
+            LastCheckChanged?.Invoke();
+        }
+    }
+
+    /// <summary>Told when <see cref="LastCheck"/> is set: the worker whose status shows it.</summary>
+    public Action? LastCheckChanged { get; set; }
 
     public void Dispose()
     {
