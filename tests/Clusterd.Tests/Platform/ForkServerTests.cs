@@ -42,9 +42,10 @@ public sealed class ForkServerTests : IDisposable
     [Fact]
     public async Task DiesWithTheSpawnInHand_TheSpawnFailsWithIOException_AndTheServerIsDropped()
     {
-        // A stand-in that takes one message (the descriptors are discarded with it) and exits without a reply.
+        // A stand-in that takes one message (the descriptors are discarded with it) and exits without a reply. bash, not
+        // sh: dash redirects from single-digit fds only, and the socket lands above every fd the test host has open.
         var script = Path.Combine(_dir, "takes-one-and-dies");
-        File.WriteAllText(script, "#!/bin/sh\n/usr/bin/head -c 1 <&\"$2\" > /dev/null\n");
+        File.WriteAllText(script, "#!/bin/bash\n/usr/bin/head -c 1 <&\"$2\" > /dev/null\n");
         File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
         using var server = new ForkServer(script);
 
