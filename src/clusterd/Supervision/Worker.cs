@@ -119,25 +119,21 @@ internal sealed class Worker(GroupRuntime group, int slot)
         }
     }
 
-    /// <summary>The health check <see cref="_published"/> shows: a check's result lands in <see cref="Health"/>, not here.</summary>
-    private (bool Passed, TimeSpan Latency, string? Failure)? _publishedCheck;
-
     /// <summary>
     /// This worker as the status snapshot shows it: the last one again when nothing in it changed. The loop publishes
     /// after every burst of events, and a start of 1000 workers is ~3000 bursts: rebuilding every worker each time was
     /// O(N²) over the start, and so was comparing every worker's fields to see whether to. So every property the
-    /// snapshot shows drops it when set; what changes elsewhere (output dropped by the capture threads, a check's
-    /// result) is compared.
+    /// snapshot shows drops it when set (a check's result through <see cref="Health"/>); only the output dropped by
+    /// the capture threads, off the loop, is compared.
     /// </summary>
     public WorkerSnapshot Snapshot()
     {
         var dropped = Volatile.Read(ref DroppedOutputLines); // atomic, and unlike Interlocked.Read no locked instruction
-        var check = Health?.LastCheck;
-        if (_published is { } published && published.DroppedOutputLines == dropped && _publishedCheck == check)
+        if (_published is { } published && published.DroppedOutputLines == dropped)
         {
             return published;
         }
-        _publishedCheck = check;
+        var check = Health?.LastCheck;
         var exit = LastExit;
         return _published = new WorkerSnapshot(
             Slot,
