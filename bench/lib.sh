@@ -12,6 +12,9 @@ RUN="$WORK/run"         # configs, sockets and per-worker request counts of the 
 RAW="$WORK/raw"         # every raw output (wrk, hyperfine, probes), kept for inspection
 RESULTS="$WORK/results.jsonl"
 WORKERS="${BENCH_WORKERS:-2}"
+# The interpreter itself, for a probe that shares the cores with what it times: `python3` may be a pyenv shim, a bash
+# script that costs ~0.1 s of CPU before Python starts (with -S, no site packages, Python itself starts in ~20 ms).
+PYTHON="$(python3 -c 'import sys; print(sys.executable)')"
 MANAGER_PID=""          # the manager of the configuration running now (its CPU and RSS are measured)
 STARTED_PIDS=()
 

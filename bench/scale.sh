@@ -71,7 +71,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
     t0=$(date +%s%N)
     "$CLUSTERD" --config "$RUN/clusterd.toml" > "$RUN/clusterd.log" 2>&1 &
     MANAGER_PID=$!; STARTED_PIDS+=("$MANAGER_PID")
-    python3 "$BENCH/wait_online.py" "$n" "$CLUSTERCTL" "$RUN/clusterd.sock"
+    "$PYTHON" -S "$BENCH/wait_online.py" "$n" "$CLUSTERCTL" "$RUN/clusterd.sock"
     t1=$(date +%s%N)
     sleep 2
     c0=$(cpu_ticks "$MANAGER_PID")

@@ -129,9 +129,11 @@ static pid_t spawn_server(int server)
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof passed)];
     } control;
-    char header[8] = "CLXF";
-    uint32_t version = 1;
+    char header[12] = "CLXF";
+    uint32_t version = 2;
+    int32_t cgroup = -1; /* none: a posix_spawn floor has none either */
     memcpy(header + 4, &version, 4);
+    memcpy(header + 8, &cgroup, 4);
     struct iovec iov = { .iov_base = header, .iov_len = sizeof header };
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf };
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);

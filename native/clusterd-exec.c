@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/socket.h>
@@ -41,6 +40,7 @@
 #include <sys/prctl.h>
 #include <sched.h> /* CLONE_PARENT */
 #include <sys/syscall.h>
+#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP (kernel headers 5.7) */
 /* close_range through syscall(2): glibc only wraps it from 2.34, the kernel has it from 5.9 (the flag from 5.11). */
 #ifndef SYS_close_range
 #define SYS_close_range 436
@@ -98,6 +98,9 @@ struct request {
 };
 
 static int status_fd = -1;
+
+/* Set in a fork server's child that the kernel started inside the worker's cgroup: it has no cgroup to join. */
+static bool born_in_cgroup;
 
 static void write_all(int fd, const char *buf, size_t len, bool socket)
 {
@@ -544,7 +547,7 @@ static void become_worker(struct request *r)
 #endif
 
     read_request(r);                   /* 1 */
-    if (r->cgroup_fd >= 0)
+    if (r->cgroup_fd >= 0 && !born_in_cgroup)
         join_cgroup(r->cgroup_fd);     /* 2 */
     drop_privileges(r);                /* 3 */
     tie_to_parent(r->parent);          /* 4 */
@@ -565,8 +568,8 @@ static void become_worker(struct request *r)
  * it as it would the helper (root, an empty environment, signals at their defaults) with one end of a SOCK_SEQPACKET
  * socketpair at the fd named by argv[2]. Each spawn is one message on it:
  *
- *     "CLXF" u32 version (1), and SCM_RIGHTS: stdout, stderr, then the fds the helper inherits (its status socket
- *     first), in order
+ *     "CLXF" u32 version (2), i32 cgroup (the index among the fds of the worker's cgroup directory, or -1), and
+ *     SCM_RIGHTS: stdout, stderr, then the fds the helper inherits (its status socket first), in order
  *
  * and one reply, an i32: the child's pid, or -errno. The child is clusterd's, not ours (CLONE_PARENT): clusterd
  * waits for it, and its parent-death signal follows clusterd's spawner thread, as a posix_spawned helper's does. It
@@ -578,18 +581,17 @@ static void become_worker(struct request *r)
  * once, without waiting for the child's exec: children run side by side, and one stuck before its exec (a `cwd` or a
  * program on a dead network mount) holds up nobody else's spawn. The server ends when clusterd closes its end (EOF),
  * or with clusterd's spawner thread (SIGKILL).
+ *
+ * With a cgroup, the child is born in it (clone3's CLONE_INTO_CGROUP, Linux 5.7): moving a process into a cgroup
+ * takes the cgroup core's write lock on every fork and exit in the system, which waits for an RCU grace period once
+ * the lock has been idle; that cost 5-10 ms per worker restarted after a quiet spell (ADR 0005). A kernel without it,
+ * or a cgroup it will not clone into, gets a plain fork, and the child joins as the helper does (step 2), saying why
+ * if that fails.
  */
 #define SERVER_MAGIC "CLXF"
-#define SERVER_VERSION 1u
+#define SERVER_VERSION 2u
+#define SERVER_HEADER 12
 #define MAX_PASSED 253 /* SCM_MAX_FD: the most fds one message can carry */
-#define CHILD_STACK (256u << 10)
-
-/* The message the child is started for, in the child's copy of the server's memory. */
-struct server_child {
-    int control;
-    int fds[MAX_PASSED];
-    size_t count;
-};
 
 static void reply(int control, int32_t value)
 {
@@ -601,28 +603,28 @@ static void reply(int control, int32_t value)
         _exit(0); /* clusterd is gone: nothing is left to serve */
 }
 
-/* The passed fds to 1, 2, 3, 4, ...; stdin on /dev/null. Every source is first copied above every target and every
- * source, so no dup2 closes a descriptor still needed. */
-static int server_child(void *argument)
+/* The child: the passed fds to 1, 2, 3, 4, ...; stdin on /dev/null; then the helper's steps. Every source is first
+ * copied above every target and every source, so no dup2 closes a descriptor still needed. */
+__attribute__((noreturn))
+static void server_child(int control, int *fds, size_t count)
 {
-    struct server_child *c = argument;
-    (void)close(c->control);
-    int top = FIRST_LISTEN_FD + (int)c->count;
-    for (size_t i = 0; i < c->count; i++)
-        if (c->fds[i] >= top)
-            top = c->fds[i] + 1;
-    for (size_t i = 0; i < c->count; i++) {
-        int copy = fcntl(c->fds[i], F_DUPFD_CLOEXEC, top);
+    (void)close(control);
+    int top = FIRST_LISTEN_FD + (int)count;
+    for (size_t i = 0; i < count; i++)
+        if (fds[i] >= top)
+            top = fds[i] + 1;
+    for (size_t i = 0; i < count; i++) {
+        int copy = fcntl(fds[i], F_DUPFD_CLOEXEC, top);
         if (copy < 0)
-            fail(EXIT_FDS, errno, "cannot take passed fd %d: %s", c->fds[i], strerror(errno));
-        c->fds[i] = copy;
+            fail(EXIT_FDS, errno, "cannot take passed fd %d: %s", fds[i], strerror(errno));
+        fds[i] = copy;
     }
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, STDIN_FILENO) < 0)
         fail(EXIT_FDS, errno, "cannot open /dev/null: %s", strerror(errno));
-    for (size_t i = 0; i < c->count; i++) {
+    for (size_t i = 0; i < count; i++) {
         int target = i < 2 ? (int)i + 1 : FIRST_LISTEN_FD + (int)i - 2;
-        if (dup2(c->fds[i], target) < 0)
+        if (dup2(fds[i], target) < 0)
             fail(EXIT_FDS, errno, "cannot place passed fd %zu at %d: %s", i, target, strerror(errno));
     }
     status_fd = FIRST_LISTEN_FD;
@@ -630,15 +632,15 @@ static int server_child(void *argument)
     become_worker(&r);
 }
 
-/* One message: its bytes into header (8 of them), its descriptors into fds (count), recvmsg's flags into *flags.
- * Returns what recvmsg returned. */
+/* One message: its bytes into header (SERVER_HEADER of them), its descriptors into fds (count), recvmsg's flags into
+ * *flags. Returns what recvmsg returned. */
 static ssize_t receive(int control, char *header, int *fds, size_t *count, int *flags)
 {
     union {
         struct cmsghdr align;
         char buf[CMSG_SPACE(MAX_PASSED * sizeof(int))];
     } control_buf;
-    struct iovec iov = { .iov_base = header, .iov_len = 8 };
+    struct iovec iov = { .iov_base = header, .iov_len = SERVER_HEADER };
     struct msghdr msg = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control_buf.buf, .msg_controllen = sizeof control_buf.buf,
     };
@@ -660,15 +662,27 @@ static ssize_t receive(int control, char *header, int *fds, size_t *count, int *
     return n;
 }
 
-/* Starts the child for one message's fds; returns its pid or -errno. */
-static int32_t serve(int control, const int *fds, size_t count, char *stack_top)
+/* Starts the child for one message's fds, in the cgroup whose directory is fds[cgroup] if cgroup >= 0; returns its
+ * pid or -errno. Both clones copy this process as fork does: the child goes on from here on its copy of this stack. */
+static int32_t serve(int control, int *fds, size_t count, int cgroup)
 {
-    static struct server_child child;
-    child.control = control;
-    memcpy(child.fds, fds, count * sizeof *fds);
-    child.count = count;
-    int pid = clone(server_child, stack_top, CLONE_PARENT | SIGCHLD, &child);
-    return pid < 0 ? -errno : pid;
+    long pid = -1;
+#ifdef CLONE_INTO_CGROUP
+    if (cgroup >= 0) {
+        /* exit_signal stays 0: with CLONE_PARENT the child's is the server's own (SIGCHLD, to clusterd) */
+        struct clone_args args = { .flags = (__u64)CLONE_PARENT | CLONE_INTO_CGROUP, .cgroup = (__u64)(unsigned)fds[cgroup] };
+        pid = syscall(SYS_clone3, &args, sizeof args);
+        if (pid == 0)
+            born_in_cgroup = true;
+    }
+#else
+    (void)cgroup;
+#endif
+    if (pid < 0)
+        pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid == 0)
+        server_child(control, fds, count);
+    return pid < 0 ? -errno : (int32_t)pid;
 }
 
 __attribute__((noreturn))
@@ -678,23 +692,19 @@ static void fork_server_main(int control)
         fail(EXIT_SETUP, errno, "cannot arm the parent-death signal: %s", strerror(errno));
     if (fcntl(control, F_SETFD, FD_CLOEXEC) != 0)
         fail(EXIT_SETUP, errno, "cannot mark the control socket close-on-exec: %s", strerror(errno));
-    /* The children's stack (each child has its own copy), with a guard page below it: an overflow faults. */
-    size_t page_size = (size_t)sysconf(_SC_PAGESIZE);
-    char *stack = mmap(NULL, page_size + CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED || mprotect(stack, page_size, PROT_NONE) != 0)
-        fail(EXIT_SETUP, errno, "cannot map the children's stack: %s", strerror(errno));
     /* From here the server never calls fail(): status_fd is the children's. */
     for (;;) {
-        char header[8];
+        char header[SERVER_HEADER];
         int fds[MAX_PASSED], flags;
         size_t count;
         ssize_t n = receive(control, header, fds, &count, &flags);
         if (n <= 0)
             _exit(0); /* EOF: clusterd closed its end, or is gone */
+        int32_t cgroup = (int32_t)u32_at((unsigned char *)header + 8);
         bool valid = n == (ssize_t)sizeof header && memcmp(header, SERVER_MAGIC, 4) == 0
             && u32_at((unsigned char *)header + 4) == SERVER_VERSION && (flags & (MSG_TRUNC | MSG_CTRUNC)) == 0
-            && count >= 3;
-        int32_t result = valid ? serve(control, fds, count, stack + page_size + CHILD_STACK) : -EPROTO;
+            && count >= 3 && (cgroup == -1 || (cgroup >= 3 && cgroup < (int32_t)count)); /* 0-2: stdio and status */
+        int32_t result = valid ? serve(control, fds, count, cgroup) : -EPROTO;
         for (size_t i = 0; i < count; i++)
             (void)close(fds[i]);
         reply(control, result);

@@ -89,7 +89,7 @@ internal static class ExecHelper
                 if (OperatingSystem.IsLinux() && server is not null && ForkServer.Fits(inherited.Length))
                 {
                     Prepare([.. Enumerable.Range(3, inherited.Length)]); // where the server's child puts them
-                    pid = server.Spawn(stdout, stderr, inherited);
+                    pid = server.Spawn(stdout, stderr, inherited, lastIsCgroup: cgroup is not null);
                 }
                 else
                 {

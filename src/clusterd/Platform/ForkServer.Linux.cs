@@ -20,7 +20,7 @@ internal sealed class ForkServer(string helper) : IDisposable
     /// <summary>The most descriptors one message carries (SCM_MAX_FD): stdout, stderr and the inherited ones.</summary>
     public const int MaxDescriptors = 253;
 
-    private const int Version = 1;
+    private const int Version = 2;
     private const int EPIPE = 32;
     private const int ECONNRESET = 104;
 
@@ -35,22 +35,25 @@ internal sealed class ForkServer(string helper) : IDisposable
 
     /// <summary>
     /// Starts the helper as a child of this process: stdin on /dev/null, <paramref name="stdout"/> and
-    /// <paramref name="stderr"/> on 1 and 2, <paramref name="inherited"/> at 3, 4, ... Returns its pid; throws
+    /// <paramref name="stderr"/> on 1 and 2, <paramref name="inherited"/> at 3, 4, ... With <paramref name="lastIsCgroup"/>
+    /// the last of them is the worker's cgroup directory, and the child is born in that cgroup where the kernel can
+    /// (clone3, Linux 5.7), instead of joining it as its first step. Returns its pid; throws
     /// <see cref="ErrnoException"/> when the server could not fork (EAGAIN, ENOMEM: as a failed posix_spawn), and
     /// <see cref="IOException"/> when the server died with the spawn in hand (a child may have started: it gets no
     /// request once the caller drops its status socket, and exits). A server found dead before it took the spawn is
     /// replaced, and the spawn goes to the new one.
     /// </summary>
-    public int Spawn(SafeHandle stdout, SafeHandle stderr, IReadOnlyList<SafeHandle> inherited)
+    public int Spawn(SafeHandle stdout, SafeHandle stderr, IReadOnlyList<SafeHandle> inherited, bool lastIsCgroup = false)
     {
         if (!Fits(inherited.Count))
         {
             throw new ArgumentException($"at most {MaxDescriptors - 2} descriptors fit one spawn", nameof(inherited));
         }
         using var borrowed = new BorrowedDescriptors([stdout, stderr, .. inherited]); // ours until the server has its copies
-        Span<byte> header = stackalloc byte[8];
+        Span<byte> header = stackalloc byte[12];
         "CLXF"u8.CopyTo(header);
         BinaryPrimitives.WriteInt32LittleEndian(header[4..], Version);
+        BinaryPrimitives.WriteInt32LittleEndian(header[8..], lastIsCgroup ? 2 + inherited.Count - 1 : -1); // among all passed
         Send(header, borrowed.Fds);
         var reply = ReadReply();
         return reply > 0 ? reply : throw new ErrnoException("fork in the fork server", -reply);

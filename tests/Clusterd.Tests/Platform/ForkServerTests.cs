@@ -77,11 +77,15 @@ public sealed class ForkServerTests : IDisposable
         {
             int[] three = [(int)outWrite.DangerousGetHandle(), (int)outWrite.DangerousGetHandle(), (int)statusChild.DangerousGetHandle()];
 
-            Assert.Equal(-EPROTO, Exchange(control, Header("CLXE", 1), three)); // another magic
-            Assert.Equal(-EPROTO, Exchange(control, Header("CLXF", 2), three)); // another version
-            Assert.Equal(-EPROTO, Exchange(control, [.. Header("CLXF", 1), 0], three)); // a longer message
-            Assert.Equal(-EPROTO, Exchange(control, Header("CLXF", 1), three[..2])); // no status socket
-            var child = Exchange(control, Header("CLXF", 1), three);
+            Assert.Equal(-EPROTO, Exchange(control, Header("CLXE", 2), three)); // another magic
+            Assert.Equal(-EPROTO, Exchange(control, Header("CLXF", 3), three)); // another version
+            Assert.Equal(-EPROTO, Exchange(control, Header("CLXF", 2)[..8], three)); // version 1's shorter message
+            Assert.Equal(-EPROTO, Exchange(control, [.. Header("CLXF", 2), 0], three)); // a longer message
+            Assert.Equal(-EPROTO, Exchange(control, Header("CLXF", 2), three[..2])); // no status socket
+            Assert.Equal(-EPROTO, Exchange(control, Header("CLXF", 2, cgroup: 2), three)); // the status socket as the cgroup
+            Assert.Equal(-EPROTO, Exchange(control, Header("CLXF", 2, cgroup: 3), three)); // a cgroup past the last fd
+            Assert.Equal(-EPROTO, Exchange(control, Header("CLXF", 2, cgroup: -2), three));
+            var child = Exchange(control, Header("CLXF", 2), three);
 
             Assert.True(child > 0, $"no child: {child}");
             var childExited = Children.WaitAsync(child); // ours, not the server's: waitpid would fail with ECHILD otherwise
@@ -142,6 +146,45 @@ public sealed class ForkServerTests : IDisposable
         outRead.Dispose();
     }
 
+    [Requires(RequiresAttribute.Root, RequiresAttribute.Cgroup2)]
+    public async Task WithACgroup_TheChildIsBornInIt_NotMovedThereByItsFirstStep()
+    {
+        // Moving into a cgroup waits for an RCU grace period after a quiet spell (ADR 0005): the child must not need to.
+        // Before its request comes, a child that joins its cgroup as its first step is still in the server's.
+        using var server = new ForkServer(HelperRun.HelperPath);
+        var (parent, path) = Cgroups.Own() ?? throw new InvalidOperationException("no cgroup2 group of our own");
+        var name = $"clusterd-test-{Guid.NewGuid():N}";
+        var group = Directory.CreateDirectory(Path.Join(parent, name)).FullName;
+        try
+        {
+            async Task<string> CgroupBeforeItsRequest(bool lastIsCgroup)
+            {
+                var (status, statusChild) = Descriptors.CreateSocketPair();
+                var (outRead, outWrite) = Descriptors.CreatePipe();
+                using var directory = Descriptors.OpenDirectory(group);
+                int child;
+                using (statusChild)
+                using (outWrite)
+                {
+                    child = await Spawner.RunAsync(() => server.Spawn(outWrite, outWrite, [statusChild, directory], lastIsCgroup));
+                }
+                var exited = Children.WaitAsync(child);
+                var cgroup = File.ReadLines($"/proc/{child}/cgroup").Single(l => l.StartsWith("0::", StringComparison.Ordinal))[3..];
+                status.Dispose(); // no request: it says so and exits
+                Assert.Equal((ExecHelper.ExitSetup, (int?)null), WaitStatus.Decode(await exited.WaitAsync(Children.Timeout)));
+                outRead.Dispose();
+                return cgroup;
+            }
+
+            Assert.Equal(Path.Join(path, name), await CgroupBeforeItsRequest(lastIsCgroup: true));
+            Assert.NotEqual(Path.Join(path, name), await CgroupBeforeItsRequest(lastIsCgroup: false));
+        }
+        finally
+        {
+            Directory.Delete(group); // rmdir: both children are reaped, so the group is empty
+        }
+    }
+
     [Fact]
     public async Task MoreDescriptorsThanOneMessageCarries_GoByPosixSpawn()
     {
@@ -161,11 +204,12 @@ public sealed class ForkServerTests : IDisposable
         }
     }
 
-    private static byte[] Header(string magic, int version)
+    private static byte[] Header(string magic, int version, int cgroup = -1)
     {
-        var header = new byte[8];
+        var header = new byte[12];
         System.Text.Encoding.ASCII.GetBytes(magic, header);
         BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4), version);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), cgroup);
         return header;
     }
 

@@ -26,9 +26,21 @@ internal sealed class SupervisorHarness : IAsyncDisposable
 
     /// <param name="notify">Opens each group's notify socket (over a scripted source); without it, groups have none.</param>
     public SupervisorHarness(Clusterd.Sockets.ISocketSource? sockets, Func<GroupConfig, Action<NotifySocket>, NotifySocket?>? notify, params GroupConfig[] groups)
+        : this(sockets, notify, Supervisor.DefaultPublishInterval, groups)
+    {
+    }
+
+    /// <param name="publishInterval">The loop's <see cref="Supervisor.PublishInterval"/>.</param>
+    public SupervisorHarness(TimeSpan publishInterval, params GroupConfig[] groups)
+        : this(null, null, publishInterval, groups)
+    {
+    }
+
+    private SupervisorHarness(Clusterd.Sockets.ISocketSource? sockets, Func<GroupConfig, Action<NotifySocket>, NotifySocket?>? notify,
+        TimeSpan publishInterval, GroupConfig[] groups)
     {
         Supervisor = new Supervisor(NullLoggerFactory.Instance, Time, sockets, (post, _) => Launcher = new FakeLauncher(post),
-            notify ?? ((_, _) => null));
+            notify ?? ((_, _) => null)) { PublishInterval = publishInterval };
         var config = new ClusterConfig("test.toml", new ControlConfig(null, null, null, null), new MetricsConfig(null), groups, ContainerConfig.Default);
         _loop = Supervisor.RunAsync(config, CancellationToken.None);
     }
