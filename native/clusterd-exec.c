@@ -584,7 +584,7 @@ static void become_worker(struct request *r)
  *
  * With a cgroup, the child is born in it (clone3's CLONE_INTO_CGROUP, Linux 5.7): moving a process into a cgroup
  * takes the cgroup core's write lock on every fork and exit in the system, which waits for an RCU grace period once
- * the lock has been idle; that cost 5-10 ms per worker restarted after a quiet spell (ADR 0005). A kernel without it,
+ * the lock has been idle; that cost 5-7.5 ms per worker restarted after a quiet spell (ADR 0005). A kernel without it,
  * or a cgroup it will not clone into, gets a plain fork, and the child joins as the helper does (step 2), saying why
  * if that fails.
  */

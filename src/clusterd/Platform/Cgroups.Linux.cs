@@ -172,7 +172,8 @@ internal sealed class WorkerCgroups : IDisposable
 
 /// <summary>
 /// One worker's cgroup. The worker's process is started in it by the fork server, or else moves itself in before it
-/// execs (clusterd-exec); everything it starts is born inside. Emptiness is read from <c>cgroup.events</c>, which also wakes pollers when it changes.
+/// execs (clusterd-exec); everything it starts is born inside. Emptiness is read from <c>cgroup.events</c>, which also
+/// wakes pollers when it changes.
 /// </summary>
 internal sealed class WorkerCgroup(string path) : IDisposable
 {
