@@ -40,6 +40,9 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private long _publishedAt;
     private bool _publishWakeUpPending;
 
+    /// <summary>Whether the loop has taken an event since the last publish: <see cref="Snapshot"/> may not show it.</summary>
+    private volatile bool _snapshotBehind;
+
     private readonly ISocketSource? _sockets;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -105,6 +108,21 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     /// keep coming; as of an operation once it is answered. Safe to read from any thread.
     /// </summary>
     public ClusterSnapshot Snapshot => Volatile.Read(ref _snapshot);
+
+    /// <summary>
+    /// <see cref="Snapshot"/>, showing every event the loop has taken: if it took one since it last published, it publishes
+    /// first, as it does to answer an operation (a wait of at most one burst). For <c>status</c>: it never shows less than
+    /// the journal held when it was asked, say a worker that <c>events --follow</c> saw get ready.
+    /// </summary>
+    public async Task<ClusterSnapshot> CurrentSnapshotAsync(CancellationToken cancellationToken)
+    {
+        if (_snapshotBehind)
+        {
+            var published = Submit((_, done) => done.TrySetResult(OperationResult.Success("published")));
+            await Task.WhenAny(published, _stopped.Task).WaitAsync(cancellationToken); // a stopped loop publishes no more
+        }
+        return Snapshot;
+    }
 
     /// <summary>
     /// The loop publishes a snapshot after each burst of events, but while bursts keep coming at most once in this long
@@ -185,6 +203,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
         {
             try
             {
+                _snapshotBehind = true; // before the event can reach the journal
                 Dispatch(e);
                 Reconcile();
                 if (_operations.Any(o => o.Done.Task.IsCompleted))
@@ -339,6 +358,7 @@ internal sealed partial class Supervisor : IWorkerHost, IAsyncDisposable
     private void Publish()
     {
         _publishedAt = Stopwatch.GetTimestamp();
+        _snapshotBehind = false;
         var groups = new GroupSnapshot[_groups.Count];
         var allStarted = true;
         var i = 0;

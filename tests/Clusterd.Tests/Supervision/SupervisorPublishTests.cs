@@ -30,6 +30,22 @@ public sealed class SupervisorPublishTests
     }
 
     [Fact]
+    public async Task TheCurrentSnapshot_ShowsABurstWhosePublishWasDeferred()
+    {
+        await using var h = new SupervisorHarness(TimeSpan.FromHours(1), SupervisorHarness.Group());
+        await h.SettleAsync(); // a snapshot was just published: the next burst's is deferred for the hour
+        var process = h.Launcher.Start(h.Launcher.Launched[0]); // two events, no operation
+        var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Supervisor.Post(new CallbackEvent(() => handled.SetResult())); // behind them: the loop has handled both
+        await handled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var published = h.Supervisor.Snapshot.Groups[0].Workers[0].Pid;
+        var current = (await h.Supervisor.CurrentSnapshotAsync(CancellationToken.None)).Groups[0].Workers[0].Pid;
+
+        Assert.Equal((0, process.Pid), (published, current));
+    }
+
+    [Fact]
     public async Task TheLastBurst_IsPublishedOnceTheIntervalIsOver_WithoutAnyOperation()
     {
         await using var h = new SupervisorHarness(TimeSpan.FromMilliseconds(50), SupervisorHarness.Group());

@@ -10,7 +10,8 @@ namespace Clusterd.Control.Commands;
 /// <c>{"cluster":{"groups":[{"name","desired","ready","state","generation","listen","workers":[{"slot","pid","state",
 /// "restarts","uptime_seconds","last_exit","cpu_seconds","rss_bytes",...}]}]}}</c>, in pages: a long answer spans several
 /// frames (<c>more</c>), and a group that does not fit one goes on in the next (<see cref="StatusData.Join"/>).
-/// <c>clusterctl status [GROUP] [--json]</c>. Read from the supervisor's snapshot: never waits for the loop. CPU and
+/// <c>clusterctl status [GROUP] [--json]</c>. Read from the supervisor's snapshot; waits for the loop only when it
+/// deferred a publish (<see cref="Supervisor.CurrentSnapshotAsync"/>), so it shows every event handled. CPU and
 /// RSS are at most <see cref="ProcessReadings.MaxAge"/> old (each group's <c>stats_read_at</c> says how old).
 /// </summary>
 internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time, ProcessReadings readings) : IControlCommand
@@ -19,7 +20,7 @@ internal sealed class StatusCommand(Supervisor supervisor, TimeProvider time, Pr
 
     public async Task ExecuteAsync(Request request, ControlConnection connection, CancellationToken cancellationToken)
     {
-        var snapshot = supervisor.Snapshot;
+        var snapshot = await supervisor.CurrentSnapshotAsync(cancellationToken);
         var groups = snapshot.Groups.Where(g => request.Group is null || g.Name == request.Group).ToArray();
         if (request.Group is not null && groups.Length == 0)
         {
